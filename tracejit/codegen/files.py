@@ -1,0 +1,66 @@
+"""Generated kernel sources as real, importable files in the cache directory.
+
+Real files (not ``exec``) are what make tracebacks, ``inspect``, Numba's on-disk cache
+and Triton's source lookup work. Files are named from a readable stem plus the hash of
+their content, written atomically, and imported under their own module name (Numba's
+cache re-imports the module by that name).
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+
+def default_cache_dir() -> Path:
+    configured = os.environ.get("TRACEJIT_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tracejit"
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def module_name_for(stem: str, source: str) -> str:
+    return f"tj_{stem}_{content_hash(source)}"
+
+
+def write_module(cache_dir, stem: str, source: str) -> Path:
+    """Write `source` as ``<cache_dir>/kernels/tj_<stem>_<hash>.py`` (atomically; an
+    existing file with other content, e.g. a damaged one, is replaced)."""
+    directory = Path(cache_dir) / "kernels"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{module_name_for(stem, source)}.py"
+    try:
+        if path.read_text() == source:
+            return path
+    except (OSError, UnicodeDecodeError):
+        pass
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(source)
+    os.replace(tmp, path)
+    return path
+
+
+def import_module(path: Path):
+    """Import the generated file under its own name and register it in sys.modules."""
+    name = Path(path).stem
+    module = sys.modules.get(name)
+    if module is not None and getattr(module, "__file__", None) == str(path):
+        return module
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module

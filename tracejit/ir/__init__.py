@@ -1,0 +1,11 @@
+"""The IR: typed SSA graphs over a closed set of ops. Imports nothing else of tracejit."""
+from .graph import Graph, GraphBuilder, Node, Value, clone_node, make_node, rebuild
+from .interpreter import run_graph
+from .ops import OPS, OpGroup, OpSpec
+from .printer import format_graph
+from .types import TensorType, parse_type, short_name
+from .verifier import VerificationError, verify
+
+__all__ = ["Graph", "GraphBuilder", "Node", "Value", "clone_node", "make_node", "rebuild",
+           "run_graph", "OPS", "OpGroup", "OpSpec", "format_graph", "TensorType", "parse_type",
+           "short_name", "VerificationError", "verify"]

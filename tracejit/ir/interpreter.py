@@ -1,0 +1,32 @@
+"""The reference interpreter: runs any Graph with each op's NumPy reference.
+
+It is the oracle for every optimized path: graphs before and after each pass, and
+kernel regions, run here and must agree with NumPy eager.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class InterpreterError(Exception):
+    pass
+
+
+def run_graph(graph, arrays) -> list:
+    """Evaluate `graph` on NumPy arrays (one per input); returns one array per output."""
+    if len(arrays) != len(graph.inputs):
+        raise InterpreterError(f"@{graph.name} takes {len(graph.inputs)} inputs, got {len(arrays)}")
+    env = {}
+    for value, array in zip(graph.inputs, arrays):
+        env[value] = np.asarray(array)
+    for node in graph.nodes:
+        out_types = [v.type for v in node.outputs]
+        results = node.op.reference([env[v] for v in node.inputs], node.attrs, out_types)
+        for value, result in zip(node.outputs, results):
+            result = np.asarray(result)
+            if result.shape != value.type.shape or result.dtype != value.type.dtype:
+                raise InterpreterError(
+                    f"{node.op.name} at {node.loc}: reference gave {result.dtype}{list(result.shape)}, "
+                    f"type says {value.type}")
+            env[value] = result
+    return [env[v] for v in graph.outputs]
