@@ -1,0 +1,224 @@
+"""End-to-end behaviour of tracejit.compile: caching, recompiles, fallbacks, errors."""
+import warnings
+
+import numpy as np
+import pytest
+
+import tracejit
+from tests.helpers import assert_matches_numpy
+
+rng = np.random.default_rng(0)
+
+
+def scale_shift(x, y, alpha=2.0):
+    return x * alpha + y
+
+
+def test_compiles_once_per_signature_and_reuses_the_plan():
+    f = tracejit.compile(scale_shift)
+    x, y = rng.random((5, 7), dtype=np.float32), rng.random(7, dtype=np.float32)
+    assert_matches_numpy(f(x, y), scale_shift(x, y))
+    assert_matches_numpy(f(x, y), scale_shift(x, y))
+    assert len(f.compiles) == 1
+    assert f.compiles[0].reason == "first call"
+
+
+def test_new_python_float_does_not_recompile_and_stays_float32():
+    f = tracejit.compile(scale_shift)
+    x, y = rng.random((3, 4), dtype=np.float32), rng.random((3, 4), dtype=np.float32)
+    for alpha in (0.5, 1.5, -3.25):
+        out = f(x, y, alpha)
+        assert out.dtype == np.float32
+        assert_matches_numpy(out, scale_shift(x, y, alpha))
+    assert len(f.compiles) == 1
+
+
+def test_new_shape_recompiles_with_a_reason_naming_the_argument():
+    f = tracejit.compile(scale_shift)
+    f(np.ones((2, 3)), np.ones(3))
+    f(np.ones((4, 3)), np.ones(3))
+    assert len(f.compiles) == 2
+    assert "x" in f.compiles[1].reason and "[4,3]" in f.compiles[1].reason
+
+
+def test_new_batch_size_reuses_the_generated_kernels():
+    from bench.models import softmax
+    f = tracejit.compile(softmax)
+    a = f(rng.random((8, 33), dtype=np.float32))
+    b = f(rng.random((16, 33), dtype=np.float32))
+    assert a.shape == (8, 33) and b.shape == (16, 33)
+    k1 = [s.plan.kernels for s in f.specializations()]
+    assert len(k1) == 2
+    assert [k.source for k in k1[0]] == [k.source for k in k1[1]]
+    assert all(x is y for x, y in zip(k1[0], k1[1]))
+
+
+def test_static_int_argument_is_part_of_the_key():
+    def power_sum(x, n):
+        total = x
+        for _ in range(n - 1):
+            total = total * x
+        return total.sum()
+    f = tracejit.compile(power_sum)
+    x = rng.random(10)
+    assert_matches_numpy(f(x, 2), power_sum(x, 2))
+    assert_matches_numpy(f(x, 3), power_sum(x, 3))
+    assert len(f.compiles) == 2
+    assert "n=3" in f.compiles[1].reason
+
+
+def test_static_argnames_makes_any_argument_static():
+    def pick(x, mode):
+        return np.exp(x) if mode == "exp" else np.sqrt(x)
+    f = tracejit.compile(pick, static_argnames=("mode",))
+    x = rng.random(6)
+    assert_matches_numpy(f(x, mode="exp"), np.exp(x))
+    assert_matches_numpy(f(x, mode="sqrt"), np.sqrt(x))
+
+
+def test_keyword_defaults_and_nested_dict_arguments_and_outputs():
+    def step(params, x, *, scale=1.0):
+        h = x @ params["w"] + params["b"]
+        return {"out": h * scale, "norm": (h * h).sum()}
+    f = tracejit.compile(step)
+    params = {"w": rng.random((4, 3), dtype=np.float32), "b": rng.random(3, dtype=np.float32)}
+    x = rng.random((5, 4), dtype=np.float32)
+    assert_matches_numpy(f(params, x), step(params, x))
+    assert_matches_numpy(f(params, x, scale=0.5), step(params, x, scale=0.5))
+
+
+def test_scalar_outputs_have_numpy_types():
+    def stats(x, lr):
+        return x.sum(), lr * 2.0, x.shape[0]
+    f = tracejit.compile(stats)
+    x = rng.random(5, dtype=np.float32)
+    out = f(x, 0.25)
+    expected = stats(x, 0.25)
+    assert isinstance(out[0], np.float32)
+    assert isinstance(out[1], float) and out[1] == 0.5
+    assert out[2] == 5 and isinstance(out[2], int)
+    assert_matches_numpy(out, expected)
+
+
+def test_data_dependent_control_flow_falls_back_with_one_warning_naming_the_line():
+    def relu_if_positive(x):
+        if x.sum() > 0:  # data-dependent: line named in the warning
+            return np.maximum(x, 0)
+        return x
+    f = tracejit.compile(relu_if_positive)
+    x = rng.standard_normal(8)
+    with pytest.warns(tracejit.FallbackWarning, match=r"test_api.py:\d+"):
+        assert_matches_numpy(f(x), relu_if_positive(x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_matches_numpy(f(x), relu_if_positive(x))   # no second warning
+    assert len(f.fallbacks) == 1
+    report = tracejit.explain(f, x)
+    assert report.fallbacks and "test_api.py" in report.fallbacks[0].loc
+
+
+def test_fullgraph_raises_instead_of_falling_back():
+    def bad(x):
+        return float(x[0]) * x
+    f = tracejit.compile(bad, fullgraph=True)
+    with pytest.raises(tracejit.DataDependentError, match="float"):
+        f(np.ones(3))
+
+
+def test_unsupported_function_falls_back_and_gives_the_right_answer():
+    def sorted_sum(x):
+        return np.sort(x) * 2
+    f = tracejit.compile(sorted_sum)
+    x = rng.random(9)
+    with pytest.warns(tracejit.FallbackWarning, match="sort"):
+        np.testing.assert_array_equal(f(x), sorted_sum(x))
+
+
+@pytest.mark.parametrize("value, words", [
+    (np.ones(3, dtype=np.complex128), "complex"),
+    (np.array(["a", "b"]), "<U1"),
+    (np.array([object()], dtype=object), "object"),
+])
+def test_unsupported_dtypes_name_the_argument(value, words):
+    f = tracejit.compile(lambda weights: weights * 2)
+    with pytest.raises(TypeError, match=r"weights") as info:
+        f(value)
+    assert words in str(info.value)
+
+
+def test_unhashable_non_array_argument_names_the_argument():
+    f = tracejit.compile(lambda x, cfg: x * 2)
+    with pytest.raises(TypeError, match="cfg"):
+        f(np.ones(2), {"a": set()})
+
+
+def test_mismatched_shapes_raise_a_clear_error():
+    f = tracejit.compile(lambda a, b: a + b)
+    with pytest.raises(ValueError, match=r"\(3, ?4\).*\(5,?\)|broadcast"):
+        f(np.ones((3, 4)), np.ones(5))
+
+
+W_GLOBAL = np.arange(6, dtype=np.float64)
+
+
+def uses_global(x):
+    return x * W_GLOBAL
+
+
+def test_global_arrays_are_lifted_not_baked_in():
+    global W_GLOBAL
+    f = tracejit.compile(uses_global)
+    x = np.ones(6)
+    np.testing.assert_array_equal(f(x), x * W_GLOBAL)
+    W_GLOBAL[0] = 100.0                     # in-place update is seen
+    np.testing.assert_array_equal(f(x), x * W_GLOBAL)
+    old = W_GLOBAL
+    W_GLOBAL = np.full(6, 7.0)              # rebinding retraces
+    try:
+        np.testing.assert_array_equal(f(x), x * 7.0)
+        assert "rebound" in f.compiles[-1].reason
+    finally:
+        W_GLOBAL = old
+
+
+def test_closure_arrays_are_lifted():
+    w = np.linspace(0, 1, 5)
+
+    def f(x):
+        return x + w
+    g = tracejit.compile(f)
+    np.testing.assert_allclose(g(np.ones(5)), 1 + w)
+    w[2] = 9.0
+    np.testing.assert_allclose(g(np.ones(5)), 1 + w)
+
+
+def test_interpret_backend_matches():
+    from bench.models import layernorm
+    f = tracejit.compile(layernorm, backend="interpret")
+    x, g, b = rng.random((4, 9)), rng.random(9), rng.random(9)
+    assert_matches_numpy(f(x, g, b), layernorm(x, g, b))
+
+
+def test_explain_lists_kernels_and_graph_without_touching_the_cache():
+    from bench.models import softmax
+    f = tracejit.compile(softmax)
+    x = rng.random((4, 10), dtype=np.float32)
+    report = tracejit.explain(f, x)
+    assert report.fallbacks == []
+    assert len(report.kernels) == 1 and report.kernels[0].backend == "numba"
+    assert "reduce_max" in report.graph and "kernel" in report.graph
+    assert f.specializations() == []
+    assert "softmax" in str(report)
+
+
+def test_unknown_backend_and_triton_without_gpu_are_clear_errors(monkeypatch):
+    with pytest.raises(ValueError, match="backend"):
+        tracejit.compile(lambda x: x, backend="cuda")(np.ones(2))
+    monkeypatch.setattr("tracejit.runtime.backends.triton_interpreter_enabled", lambda: False)
+    with pytest.raises(Exception, match="GPU arrays"):
+        tracejit.compile(lambda x: x + 1, backend="triton")(np.ones(2))
+
+
+def test_bad_static_argname_is_rejected():
+    with pytest.raises(ValueError, match="nope"):
+        tracejit.compile(lambda x: x, static_argnames=("nope",))

@@ -1,0 +1,23 @@
+"""The public face: ``tracejit.compile`` and ``tracejit.explain``."""
+from __future__ import annotations
+
+from .runtime.compiled import CompiledFunction
+from .runtime.explain import Explanation, explain
+
+
+def compile(fn=None, *, static_argnames=(), backend="auto", fullgraph=False):
+    """Compile `fn` on first call per argument signature; usable bare or with options.
+
+    backend: "auto" (Triton for GPU arrays, Numba otherwise), "numba", "triton",
+    "interpret" (the reference interpreter). fullgraph=True raises instead of falling
+    back to eager NumPy on unsupported code.
+    """
+    def wrap(function):
+        return CompiledFunction(function, static_argnames=static_argnames, backend=backend,
+                                fullgraph=fullgraph)
+    if fn is None:
+        return wrap
+    return wrap(fn)
+
+
+__all__ = ["compile", "explain", "Explanation", "CompiledFunction"]

@@ -1,0 +1,146 @@
+"""Numba CPU code generator: one LoopNest -> one generated ``.py`` file -> a kernel.
+
+``compile_kernel(nest, cache_dir, region_text="")`` renders the nest's source
+(``numba_emit``), writes it into the cache directory and imports it. Kernels are kept
+in memory by the hash of their kernel text, so a second LoopNest that renders to the
+same code (e.g. the same function at a new batch size: sizes are runtime arguments)
+returns the same ``NumbaKernel`` object and compiles nothing new.
+
+Numba compiles lazily, on the first call for each argument-type signature;
+``NumbaKernel.compile_seconds`` records how long the first call's compile took.
+
+Parallelism without ``prange`` (which costs 2-3x compile time): the kernel takes a
+``[start, stop)`` range of its first outer axis and is ``nogil``, so large launches are
+split into chunks that run on a shared thread pool, truly in parallel.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from . import files
+from .numba_emit import generate_source, is_plain_matmul, kernel_name
+
+# launches with at least this many domain points (and >= 2 outer rows) go parallel
+PARALLEL_MIN_WORK = 2 ** 17
+
+_KERNELS: dict = {}
+_KERNELS_LOCK = threading.Lock()
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+                                       thread_name_prefix="tracejit-numba")
+        return _POOL
+
+
+def _extent(expr, sizes) -> int:
+    """Value of a domain-size IndexExpr ('size' or 'const') for this launch."""
+    if expr.kind == "const":
+        return int(expr.args[0])
+    return int(sizes[expr.args[0]])
+
+
+class NumbaKernel:
+    """A compiled (lazily, by Numba) kernel for every LoopNest with the same source.
+
+    Call it as ``kernel(inputs, outputs, sizes)``: `inputs` in region-input order
+    (without the matmul result), `outputs` preallocated in region-output order,
+    `sizes` = ``nest.sizes`` of the current trace.
+    """
+
+    backend = "numba"
+
+    def __init__(self, nest, source: str, path, module):
+        self.name = nest.name
+        self.source = source
+        self.path = path
+        self.function = getattr(module, kernel_name(nest))
+        self.size_names = tuple(nest.sizes)
+        self.input_names = tuple(b.name for b in nest.inputs if b.name != "mm")
+        self.outer_axis = nest.outer_axes[0] if nest.outer_axes else None
+        self.domain_sizes = tuple(nest.domain_sizes)
+        self.matmul = nest.matmul
+        self.plain_matmul = is_plain_matmul(nest)
+        self.compile_seconds = None
+        self._first_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<NumbaKernel {self.name} at {self.path}>"
+
+    # -- launching ------------------------------------------------------------
+    def _matmul(self, inputs, outputs):
+        mm = self.matmul
+        a = inputs[self.input_names.index(mm.a)]
+        b = inputs[self.input_names.index(mm.b)]
+        shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+        dtype = np.dtype(mm.dtype)
+        if self.plain_matmul and outputs[0].dtype == dtype and outputs[0].shape == shape:
+            np.matmul(a, b, out=outputs[0])
+            return None
+        result = np.empty(shape, dtype)
+        if np.result_type(a, b) == dtype:
+            np.matmul(a, b, out=result)
+        else:
+            result[...] = np.matmul(a, b)
+        if self.plain_matmul:
+            outputs[0][...] = result
+            return None
+        return result
+
+    def __call__(self, inputs, outputs, sizes):
+        inputs = [x if isinstance(x, np.ndarray) else np.asarray(x) for x in inputs]
+        args = list(inputs)
+        if self.matmul is not None:
+            mm = self._matmul(inputs, outputs)
+            if mm is None:
+                return
+            args.append(mm)
+        args.extend(outputs)
+        args.extend(int(sizes[name]) for name in self.size_names)
+        if self.outer_axis is None:
+            rows, work = 1, 1
+        else:
+            rows = _extent(self.domain_sizes[self.outer_axis], sizes)
+            work = 1
+            for expr in self.domain_sizes:
+                work *= _extent(expr, sizes)
+        if self.compile_seconds is None:
+            with self._first_lock:
+                if self.compile_seconds is None:
+                    began = time.perf_counter()
+                    self.function(0, 0, *args)      # empty range: compiles, runs nothing
+                    self.compile_seconds = time.perf_counter() - began
+        threads = min(os.cpu_count() or 1, rows)
+        if work < PARALLEL_MIN_WORK or threads < 2:
+            self.function(0, rows, *args)
+            return
+        bounds = [rows * k // threads for k in range(threads + 1)]
+        futures = [_pool().submit(self.function, lo, hi, *args)
+                   for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+        for future in futures:
+            future.result()
+
+
+def compile_kernel(nest, cache_dir, region_text: str = "") -> NumbaKernel:
+    """Generate, write and import the Numba kernel for `nest` (or reuse the kernel of
+    an identical earlier nest). `region_text` (``str(region)``) goes into the header."""
+    source, body = generate_source(nest, region_text)
+    key = (str(cache_dir), files.content_hash(body))
+    with _KERNELS_LOCK:
+        kernel = _KERNELS.get(key)
+        if kernel is None:
+            path = files.write_module(cache_dir, kernel_name(nest), source)
+            module = files.import_module(path)
+            kernel = NumbaKernel(nest, source, path, module)
+            _KERNELS[key] = kernel
+    return kernel

@@ -1,0 +1,171 @@
+"""Rendering of LoopNest statements as Triton code (shared by every kernel kind).
+
+Each statement's value is either a *scalar* (one value per program: an outer point of
+a reduction, a batch index of a matmul) or a *vector* (a block of lanes: the flattened
+pointwise domain, an RBLOCK chunk of a row, a BLOCK_M x BLOCK_N tile). ``Emitter``
+tracks which names are vectors so that loads of vector offsets are masked, scalar
+loads are not, and stores always address a full block.
+All index math is int64 (loop variables are int64), so offsets never overflow.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..ir.loopnest import BoundsCheck, Compute, Constant, IndexValue, Load, Store, render_index
+from ..ir.ops import template_for
+
+TL_DTYPES = {
+    np.dtype("bool"): "tl.int1", np.dtype("int8"): "tl.int8", np.dtype("int16"): "tl.int16",
+    np.dtype("int32"): "tl.int32", np.dtype("int64"): "tl.int64", np.dtype("uint8"): "tl.uint8",
+    np.dtype("uint16"): "tl.uint16", np.dtype("uint32"): "tl.uint32", np.dtype("uint64"): "tl.uint64",
+    np.dtype("float16"): "tl.float16", np.dtype("float32"): "tl.float32",
+    np.dtype("float64"): "tl.float64",
+}
+
+# ops.py templates that Triton rejects for some dtypes, replaced here
+# (tl.sqrt_rn takes fp32 only; _tj_sqrt also handles fp64 and fp16)
+_TEMPLATE_FIXES = (("tl.sqrt_rn(", "_tj_sqrt("),)
+
+
+def tl_dtype(dtype) -> str:
+    dtype = np.dtype(dtype)
+    try:
+        return TL_DTYPES[dtype]
+    except KeyError:
+        raise NotImplementedError(f"Triton backend: dtype {dtype} is not supported") from None
+
+
+def literal(value, dtype) -> str:
+    """A Python expression for a constant that Triton's code generator accepts."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return "True" if bool(value) else "False"
+    if dtype.kind in "iu":
+        return str(int(value))
+    value = float(value)
+    if math.isnan(value):
+        return 'float("nan")'
+    if math.isinf(value):
+        return 'float("inf")' if value > 0 else '-float("inf")'
+    return repr(value)
+
+
+def scalar_const(value, dtype) -> str:
+    return f"tl.full([], {literal(value, dtype)}, {tl_dtype(dtype)})"
+
+
+class Emitter:
+    """Turns statements into source lines.
+
+    vector_vars: loop variables that are blocks in this context; `mask`: the lane mask
+    of vector loads/stores; `zero`: a block of int64 zeros used to widen scalar
+    addresses to a full block for stores.
+    """
+
+    def __init__(self, out, vector_vars=(), mm_value=None):
+        self.out = out                      # list of lines (shared with the kernel writer)
+        self.vector_vars = set(vector_vars)
+        self.vector_names: set = set()
+        self.bounds: dict = {}              # repr(index expr) -> name of its in-range flag
+        self.mm_value = mm_value            # expression of the matmul tile (matmul kernels)
+        self.counter = 0
+
+    # -- helpers -----------------------------------------------------------------
+    def is_vector(self, expr) -> bool:
+        k = expr.kind
+        if k == "var":
+            return expr.args[0] in self.vector_vars
+        if k == "scalar":
+            return expr.args[0] in self.vector_names
+        if k in ("size", "const"):
+            return False
+        return any(self.is_vector(a) for a in expr.args)
+
+    def index(self, expr) -> str:
+        return render_index(expr, min_fn="tl.minimum", max_fn="tl.maximum", where="tl.where")
+
+    def offset(self, buffer, index) -> tuple:
+        """(offset expression, is_vector) of element `index` of `buffer`."""
+        terms, vector = [], False
+        for d, e in enumerate(index):
+            if e.kind == "const" and e.args[0] == 0:
+                continue
+            vector |= self.is_vector(e)
+            terms.append(f"{self.index(e)} * {buffer}_s{d}")
+        return (" + ".join(terms) if terms else "0"), vector
+
+    def _guard(self, index) -> list:
+        """In-range flags of the gather indices that `index` uses."""
+        text = repr(index)
+        return [flag for key, flag in self.bounds.items() if key in text]
+
+    # -- statements --------------------------------------------------------------
+    def emit(self, stmt, mask: str, indent: str):
+        line = self._render(stmt, mask)
+        if line is not None:
+            for piece in line.split("\n"):
+                self.out.append(indent + piece)
+
+    def _render(self, stmt, mask):
+        if isinstance(stmt, Load):
+            if stmt.buffer == "mm":
+                self.vector_names.add(stmt.dst)
+                return f"{stmt.dst} = {self.mm_value}.to({tl_dtype(stmt.dtype)})"
+            offset, vector = self.offset(stmt.buffer, stmt.index)
+            guards = self._guard(stmt.index)
+            conds = ([mask] if vector else []) + guards
+            if vector:
+                self.vector_names.add(stmt.dst)
+            vector = vector or any(g in self.vector_names for g in guards)
+            ptr = f"{stmt.buffer}_ptr + {offset}" if offset != "0" else f"{stmt.buffer}_ptr"
+            if conds:
+                return f"{stmt.dst} = tl.load({ptr}, mask={' & '.join(conds)}, other=0)"
+            return f"{stmt.dst} = tl.load({ptr})"
+        if isinstance(stmt, Constant):
+            return f"{stmt.dst} = {scalar_const(stmt.value, stmt.dtype)}"
+        if isinstance(stmt, IndexValue):
+            if self.is_vector(stmt.index):
+                self.vector_names.add(stmt.dst)
+            return (f"{stmt.dst} = (tl.full([], 0, tl.int64) + {self.index(stmt.index)})"
+                    f".to({tl_dtype(stmt.dtype)})")
+        if isinstance(stmt, Compute):
+            if any(a in self.vector_names for a in stmt.args):
+                self.vector_names.add(stmt.dst)
+            return f"{stmt.dst} = {self.compute_expr(stmt)}"
+        if isinstance(stmt, BoundsCheck):
+            # out-of-range gather indices are masked (read as 0), not trapped
+            self.counter += 1
+            flag = f"ok{self.counter}"
+            idx, size = self.index(stmt.index), self.index(stmt.size)
+            self.bounds[repr(stmt.index)] = flag
+            if self.is_vector(stmt.index):
+                self.vector_names.add(flag)
+            return f"{flag} = ({idx} >= 0) & ({idx} < {size})  # {stmt.what} in range"
+        if isinstance(stmt, Store):
+            offset, vector = self.offset(stmt.buffer, stmt.index)
+            if vector:
+                return (f"tl.store({stmt.buffer}_ptr + {offset}, "
+                        f"{stmt.src}.to({tl_dtype(stmt.dtype)}), mask={mask})")
+            if mask is None:
+                return f"tl.store({stmt.buffer}_ptr + {offset}, {stmt.src}.to({tl_dtype(stmt.dtype)}))"
+            return (f"tl.store({stmt.buffer}_ptr + {offset} + zero, "
+                    f"{stmt.src}.to({tl_dtype(stmt.dtype)}) + zero.to({tl_dtype(stmt.dtype)}), mask={mask})")
+        raise NotImplementedError(f"Triton backend: statement {type(stmt).__name__}")
+
+    def compute_expr(self, stmt) -> str:
+        op = stmt.op
+        args = []
+        for name, have, loop in zip(stmt.args, stmt.arg_dtypes, stmt.loop_dtypes):
+            args.append(name if np.dtype(have) == np.dtype(loop) else f"{name}.to({tl_dtype(loop)})")
+        if op.name == "cast":
+            t = tl_dtype(stmt.dtype)
+        else:
+            t = tl_dtype(stmt.loop_dtypes[0] if op.name != "where" else stmt.loop_dtypes[1])
+        kind = np.dtype(stmt.loop_dtypes[-1] if op.name == "where" else stmt.loop_dtypes[0]).kind
+        template = template_for(op.triton, kind)
+        for old, new in _TEMPLATE_FIXES:
+            template = template.replace(old, new)
+        expr = template.format(*args, t=t)
+        return f"({expr}).to({tl_dtype(stmt.dtype)})"

@@ -1,0 +1,285 @@
+"""Fusion: group the graph's ops into `kernel` nodes, XLA style.
+
+Legality is decided by one oracle, ``tracejit.ir.loopnest.lower_region``: a candidate
+group is turned into a region Graph and lowered; ``LoweringError`` means illegal.
+Grouping is greedy over the ops in topological order (see ``_Grouper``):
+
+- *free* nodes are not grouped: sources (constant, iota), view ops (reshape,
+  transpose, broadcast_to, slice) and cheap scalar ops (shape-() elementwise ops on
+  inputs/constants only). Each kernel that needs one gets its own copy as an index
+  map or scalar; a kernel that copies a cheap scalar op also used by another kernel
+  says so in its ``reason`` attr.
+- every other node (*compute*) belongs to exactly one group, so expensive work
+  (reductions, matmuls, anything) is never duplicated.
+- a node joins the groups of its producers (the main operand's first) when the
+  merged region lowers and no cycle between groups forms: this gives loop fusion of
+  elementwise chains, input fusion into reductions, reduce-then-broadcast rows
+  (softmax, layernorm) and matmul epilogues (a matmul always starts a group).
+- sibling groups that read a common value are then merged when legal (multi-output
+  fusion: Adam's m, v, p in one kernel).
+
+Top-level view ops whose root is a graph input or a kernel output stay outside
+kernels (the runtime makes them views); matmul operands always come in that way.
+"""
+from __future__ import annotations
+
+from ..ir import Graph, GraphBuilder, OpGroup, clone_node, make_node
+from ..ir.loopnest import LoweringError, lower_region
+from .dce import dce
+
+VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice")
+
+
+class FusionError(Exception):
+    """A single op cannot be lowered to a kernel on its own (the op is unsupported)."""
+
+
+def _is_view(node) -> bool:
+    return node.op.name in VIEW_OPS
+
+
+def _legal(region) -> bool:
+    """The legality oracle. Any exception from the lowering counts as illegal, so a
+    lowering bug makes fusion fall back to smaller groups instead of failing."""
+    try:
+        lower_region(region)
+        return True
+    except LoweringError:
+        return False
+    except Exception:  # noqa: BLE001 - a lowering bug: be conservative
+        return False
+
+
+class _Analysis:
+    """Classification of the nodes of one graph and the value flow between compute nodes."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.index = {node: i for i, node in enumerate(graph.nodes)}
+        self.kind = {}
+        cheap_values = set(graph.inputs)
+        for node in graph.nodes:
+            self.kind[node] = k = self._classify(node, cheap_values)
+            if k in ("source", "cheap") or (k == "view" and node.inputs[0] in cheap_values):
+                cheap_values.update(node.outputs)
+        self.compute = [n for n in graph.nodes if self.kind[n] in ("compute", "kernel")]
+        # compute producers (through view chains) and consumers of every compute node
+        self.producers = {n: [] for n in self.compute}
+        self.consumers = {n: [] for n in self.compute}
+        for node in self.compute:
+            for value in node.inputs:
+                p = self.root(value).producer
+                if p is not None and self.kind[p] in ("compute", "kernel") and p not in self.producers[node]:
+                    self.producers[node].append(p)
+                    self.consumers[p].append(node)
+        # values the top level must hold: graph outputs and matmul/kernel operands
+        self.top_values = []
+        for node in self.compute:
+            if node.op.group is OpGroup.MATMUL or self.kind[node] == "kernel":
+                self.top_values.extend(node.inputs)
+        self.top_values.extend(graph.outputs)
+        self.needed_top = set()        # compute nodes whose value must be a kernel output
+        for value in self.top_values:
+            p = self.root(value).producer
+            if p is not None and self.kind[p] in ("compute", "kernel"):
+                self.needed_top.add(p)
+
+    def _classify(self, node, cheap_values) -> str:
+        if node.op.group is OpGroup.KERNEL:
+            return "kernel"
+        if node.op.group is OpGroup.SOURCE:
+            return "source"
+        if _is_view(node):
+            return "view"
+        if (node.op.is_elementwise and node.output.shape == ()
+                and all(v in cheap_values for v in node.inputs)):
+            return "cheap"
+        return "compute"
+
+    def root(self, value):
+        """Follow view ops back to the value they view."""
+        while value.producer is not None and self.kind[value.producer] == "view":
+            value = value.producer.inputs[0]
+        return value
+
+    def is_compute_value(self, value) -> bool:
+        return value.producer is not None and self.kind[value.producer] in ("compute", "kernel")
+
+
+class _RegionBuilder:
+    """Turns a set of member nodes into a region Graph (with deterministic inputs)."""
+
+    def __init__(self, analysis: _Analysis):
+        self.a = analysis
+        self.cache: dict = {}
+
+    def outputs_of(self, members) -> list:
+        a = self.a
+        return [n for n in sorted(members, key=a.index.get)
+                if n in a.needed_top or any(c not in members for c in a.consumers[n])]
+
+    def region_nodes(self, members):
+        """Members plus the free nodes they read, in region order, or None if the
+        members cannot form a region (a matmul must come first, reading inputs)."""
+        a = self.a
+        pulled = set()
+        stack = []
+        matmuls = [n for n in members if n.op.group is OpGroup.MATMUL]
+        if len(matmuls) > 1:
+            return None
+        for node in members:
+            if node.op.group is OpGroup.MATMUL:
+                if any(a.root(v).producer in members for v in node.inputs):
+                    return None
+                continue
+            stack.extend(node.inputs)
+        while stack:
+            value = stack.pop()
+            node = value.producer
+            if node is None or node in members or node in pulled or a.kind[node] in ("compute", "kernel"):
+                continue
+            pulled.add(node)
+            stack.extend(node.inputs)
+        order = sorted(set(members) | pulled, key=a.index.get)
+        if matmuls:
+            order.remove(matmuls[0])
+            order.insert(0, matmuls[0])
+        return order, pulled
+
+    def build(self, members, name="candidate"):
+        """(region Graph, pulled free nodes, outputs) or None if impossible."""
+        found = self.region_nodes(members)
+        if found is None:
+            return None
+        order, pulled = found
+        outputs = self.outputs_of(members)
+        builder = GraphBuilder(name)
+        mapping = {}
+        for node in order:
+            inputs = []
+            for v in node.inputs:
+                if v not in mapping:
+                    mapping[v] = builder.add_input(v.type)
+                inputs.append(mapping[v])
+            clone = builder.append(clone_node(node, inputs))
+            mapping.update(zip(node.outputs, clone.outputs))
+        region = builder.finish([mapping[n.output] for n in outputs])
+        original_inputs = [v for v in mapping if mapping[v] in region.inputs]
+        original_inputs.sort(key=lambda v: region.inputs.index(mapping[v]))
+        return region, pulled, outputs, original_inputs
+
+    def legal(self, members) -> bool:
+        key = frozenset(members)
+        if key not in self.cache:
+            built = self.build(members)
+            self.cache[key] = built is not None and _legal(built[0])
+        return self.cache[key]
+
+
+class _Grouper:
+    """Greedy grouping of compute nodes (see the module docstring)."""
+
+    def __init__(self, analysis: _Analysis):
+        self.a = analysis
+        self.regions = _RegionBuilder(analysis)
+        self.group_of: dict = {}       # node -> group id
+        self.members: dict = {}        # group id -> set of nodes
+        self.fixed = set()             # groups nothing may join (existing kernels)
+        self.next_id = 0
+
+    def new_group(self, nodes) -> int:
+        gid = self.next_id
+        self.next_id += 1
+        self.members[gid] = set(nodes)
+        for n in nodes:
+            self.group_of[n] = gid
+        return gid
+
+    def merge(self, gids, extra=()) -> int:
+        nodes = set(extra)
+        for g in gids:
+            nodes |= self.members.pop(g)
+        return self.new_group(nodes)
+
+    def successors(self, gid) -> set:
+        return {self.group_of[c] for m in self.members[gid] for c in self.a.consumers[m]
+                if c in self.group_of} - {gid}
+
+    def creates_cycle(self, gids, extra=()) -> bool:
+        """Would merging groups `gids` (plus the ungrouped nodes `extra`) close a cycle?"""
+        merged = set(gids)
+        nodes = set(extra).union(*(self.members[g] for g in gids))
+        preds = {self.group_of[p] for m in nodes for p in self.a.producers[m] if p in self.group_of} - merged
+        if not preds:
+            return False
+        frontier = set().union(*(self.successors(g) for g in gids)) - merged if gids else set()
+        seen = set()
+        while frontier:
+            g = frontier.pop()
+            if g in seen:
+                continue
+            if g in preds:
+                return True
+            seen.add(g)
+            frontier |= self.successors(g) - merged
+        return False
+
+    def run(self):
+        a = self.a
+        for node in a.compute:
+            if a.kind[node] == "kernel":
+                self.fixed.add(self.new_group([node]))
+                continue
+            if node.op.group is OpGroup.MATMUL:
+                self.new_group([node])
+                continue
+            candidates = []
+            for p in a.producers[node]:
+                g = self.group_of[p]
+                if g not in candidates and g not in self.fixed:
+                    candidates.append(g)
+            chosen, nodes = [], {node}
+            for g in candidates:
+                trial = nodes | self.members[g]
+                if not self.creates_cycle(chosen + [g], [node]) and self.regions.legal(trial):
+                    chosen.append(g)
+                    nodes = trial
+            self.merge(chosen, [node])
+        self.merge_siblings()
+        return self
+
+    def merge_siblings(self):
+        """Multi-output fusion: merge groups that read a common value (no matmuls)."""
+        a = self.a
+        changed = True
+        while changed:
+            changed = False
+            order = sorted((g for g in self.members if g not in self.fixed
+                            and not any(n.op.group is OpGroup.MATMUL for n in self.members[g])),
+                           key=lambda g: min(a.index[n] for n in self.members[g]))
+            reads = {}
+            for g in order:
+                values = set()
+                for m in self.members[g]:
+                    values.update(a.root(v) for v in m.inputs)
+                reads[g] = {v for v in values if v.producer is None or a.is_compute_value(v)}
+            for i, g in enumerate(order):
+                for h in order[i + 1:]:
+                    if not reads[g] & reads[h] or self.creates_cycle([g, h]):
+                        continue
+                    if self.regions.legal(self.members[g] | self.members[h]):
+                        self.merge([g, h])
+                        changed = True
+                        break
+                if changed:
+                    break
+
+    def split_illegal(self):
+        """Safety net: a group whose final region does not lower is split into single ops."""
+        for g in list(self.members):
+            if g in self.fixed or self.regions.legal(self.members[g]):
+                continue
+            for n in sorted(self.members.pop(g), key=self.a.index.get):
+                self.new_group([n])
+                if not self.regions.legal({n}):
+                    raise FusionError(f"{n.op.name} at {n.loc or '?'} cannot be compiled as a kernel")

@@ -1,0 +1,160 @@
+"""Local algebraic simplification by a table of declarative rewrite rules.
+
+Each rule is one line: the op it matches, a predicate on the node and its (already
+simplified) operands, and a builder of the replacement. A replacement is used only
+when its type (shape, dtype, weakness) equals the replaced value's type, so the
+rewritten graph still verifies and every rule is exact: the interpreter's result is
+bit-identical. Rules that would not be exact for some input are simply absent or
+guarded (``x + 0.0`` changes ``-0.0`` to ``0.0``, so only ``x + (-0.0)`` folds).
+
+A builder returns an existing Value or a ``New(op, inputs, attrs)`` spec; new nodes
+are simplified again (``transpose(transpose(x))`` may compose to the identity).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..ir import Graph, GraphBuilder, clone_node, make_node
+from ._values import constant_of
+
+
+@dataclass(frozen=True)
+class New:
+    """A node to create as the replacement (it is simplified in turn)."""
+    op: str
+    inputs: tuple
+    attrs: dict
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str                      # "x * 1 -> x"
+    op: str                        # op name the rule matches
+    when: Callable                 # (node, args) -> bool
+    build: Callable                # (node, args) -> Value | New
+
+
+# -- predicates on operands ---------------------------------------------------
+
+def _is(value, number) -> bool:
+    c = constant_of(value)
+    return c is not None and c == number and not np.isnan(c)
+
+
+def _signbit(value) -> bool:
+    c = constant_of(value)
+    return c is not None and c.dtype.kind == "f" and bool(np.signbit(c))
+
+
+def _exact_zero_add(node, zero) -> bool:
+    """x + zero == x bit for bit: always in integer/bool arithmetic; in float only -0.0."""
+    return _is(zero, 0) and (node.output.dtype.kind != "f" or _signbit(zero))
+
+
+def _exact_zero_sub(node, zero) -> bool:
+    """x - zero == x bit for bit: x - (+0.0) keeps -0.0; x - (-0.0) does not."""
+    return _is(zero, 0) and not _signbit(zero)
+
+
+def _producer(value, op):
+    node = value.producer
+    return node if node is not None and node.op.name == op else None
+
+
+def _compose(p1, p2) -> tuple:
+    """transpose(transpose(x, p1), p2) == transpose(x, p1[p2[i]])."""
+    return tuple(p1[p] for p in p2)
+
+
+def _is_full_slice(node, x) -> bool:
+    a = node.attrs
+    return (all(s == 0 for s in a["starts"]) and all(s == 1 for s in a["steps"])
+            and tuple(a["shape"]) == x.shape)
+
+
+_NO_AXES_EXACT = ("reduce_max", "reduce_min", "reduce_prod", "reduce_any", "reduce_all")
+
+# -- the rule table: one rewrite per line --------------------------------------
+RULES = [
+    Rule("x * 1 -> x", "mul", lambda n, a: _is(a[1], 1), lambda n, a: a[0]),
+    Rule("1 * x -> x", "mul", lambda n, a: _is(a[0], 1), lambda n, a: a[1]),
+    Rule("x / 1 -> x", "div", lambda n, a: _is(a[1], 1), lambda n, a: a[0]),
+    Rule("x + 0 -> x (int/bool, or float -0.0)", "add", lambda n, a: _exact_zero_add(n, a[1]), lambda n, a: a[0]),
+    Rule("0 + x -> x (int/bool, or float -0.0)", "add", lambda n, a: _exact_zero_add(n, a[0]), lambda n, a: a[1]),
+    Rule("x - 0 -> x (not for -0.0)", "sub", lambda n, a: _exact_zero_sub(n, a[1]), lambda n, a: a[0]),
+    Rule("--x -> x", "neg", lambda n, a: _producer(a[0], "neg") is not None,
+         lambda n, a: a[0].producer.inputs[0]),
+    Rule("cast(x, x.dtype) -> x", "cast", lambda n, a: np.dtype(n.attrs["dtype"]) == a[0].dtype, lambda n, a: a[0]),
+    Rule("reshape(x, x.shape) -> x", "reshape", lambda n, a: tuple(n.attrs["shape"]) == a[0].shape, lambda n, a: a[0]),
+    Rule("reshape(reshape(x)) -> reshape(x)", "reshape", lambda n, a: _producer(a[0], "reshape") is not None,
+         lambda n, a: New("reshape", (a[0].producer.inputs[0],), {"shape": tuple(n.attrs["shape"])})),
+    Rule("transpose(x, identity) -> x", "transpose", lambda n, a: tuple(n.attrs["perm"]) == tuple(range(a[0].type.rank)),
+         lambda n, a: a[0]),
+    Rule("transpose(transpose(x, p), q) -> transpose(x, p[q])", "transpose",
+         lambda n, a: _producer(a[0], "transpose") is not None,
+         lambda n, a: New("transpose", (a[0].producer.inputs[0],),
+                          {"perm": _compose(a[0].producer.attrs["perm"], n.attrs["perm"])})),
+    Rule("broadcast_to(x, x.shape) -> x", "broadcast_to", lambda n, a: tuple(n.attrs["shape"]) == a[0].shape,
+         lambda n, a: a[0]),
+    Rule("slice(x) covering all of x -> x", "slice", lambda n, a: _is_full_slice(n, a[0]), lambda n, a: a[0]),
+] + [
+    Rule(f"{op}(x, axes=()) -> x (no-op reduction)", op, lambda n, a: tuple(n.attrs["axes"]) == (),
+         lambda n, a: a[0]) for op in _NO_AXES_EXACT
+] + [
+    Rule("reduce_sum(x, axes=()) -> x (int/bool; float adds +0.0 to -0.0)", "reduce_sum",
+         lambda n, a: tuple(n.attrs["axes"]) == () and a[0].dtype.kind != "f", lambda n, a: a[0]),
+]
+
+RULES_BY_OP: dict = {}
+for _rule in RULES:
+    RULES_BY_OP.setdefault(_rule.op, []).append(_rule)
+
+_MAX_DEPTH = 8
+
+
+def _try_rules(node, args, builder, fired, depth=0):
+    """The value replacing `node` (whose operands are `args`), or None."""
+    want = node.output.type if len(node.outputs) == 1 else None
+    for rule in RULES_BY_OP.get(node.op.name, ()):
+        if want is None or not rule.when(node, args):
+            continue
+        result = rule.build(node, args)
+        if isinstance(result, New):
+            try:
+                candidate = make_node(result.op, result.inputs, result.attrs, node.loc)
+            except Exception:
+                continue
+            if candidate.output.type != want:
+                continue
+            fired.append(rule.name)
+            deeper = _try_rules(candidate, list(candidate.inputs), builder, fired, depth + 1) \
+                if depth < _MAX_DEPTH else None
+            return deeper if deeper is not None else builder.append(candidate).output
+        if result.type == want:
+            fired.append(rule.name)
+            return result
+    return None
+
+
+def simplify_with_log(graph: Graph) -> tuple:
+    """`simplify`, also returning the names of the rules that fired, in order."""
+    builder = GraphBuilder(graph.name)
+    mapping = {v: builder.add_input(v.type) for v in graph.inputs}
+    fired: list = []
+    for node in graph.nodes:
+        args = [mapping[v] for v in node.inputs]
+        replaced = _try_rules(node, args, builder, fired)
+        if replaced is not None:
+            mapping[node.output] = replaced
+            continue
+        clone = builder.append(clone_node(node, args))
+        mapping.update(zip(node.outputs, clone.outputs))
+    return builder.finish([mapping[v] for v in graph.outputs]), fired
+
+
+def simplify(graph: Graph) -> Graph:
+    """Apply the rule table once over the graph (new nodes are re-simplified)."""
+    return simplify_with_log(graph)[0]

@@ -1,0 +1,145 @@
+"""Array libraries the runtime works with: NumPy (host), torch and CuPy (GPU).
+
+The runtime never branches on libraries itself; it asks this module which library an
+argument belongs to and uses that library's allocation and view operations. Views
+(reshape, transpose, broadcast, slice) are what keeps movement ops outside kernels free.
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from ..ir.ops import slice_index
+
+
+class ArrayLib:
+    """Allocation and view operations of one array library."""
+
+    name = "numpy"
+    on_gpu = False
+
+    def empty(self, shape, dtype):
+        return np.empty(shape, dtype)
+
+    def reshape(self, x, shape):
+        return np.reshape(x, shape)
+
+    def transpose(self, x, perm):
+        return np.transpose(x, perm)
+
+    def broadcast_to(self, x, shape):
+        return np.broadcast_to(x, shape)
+
+    def slice(self, x, starts, steps, shape):
+        return x[slice_index(starts, steps, shape)]
+
+    def shape_dtype(self, x):
+        return tuple(x.shape), np.dtype(x.dtype)
+
+    def to_numpy(self, x):
+        return np.asarray(x)
+
+    def from_numpy(self, x):
+        return x
+
+    def scalar_result(self, x, weak: bool):
+        """What a 0-d result becomes: a Python number when weak, a NumPy scalar else."""
+        value = np.asarray(x)[()]
+        return value.item() if weak else value
+
+
+class TorchLib(ArrayLib):
+    name = "torch"
+    on_gpu = True
+
+    def __init__(self, device):
+        import torch
+        self.torch = torch
+        self.device = device
+
+    def _dtype(self, dtype):
+        return getattr(self.torch, np.dtype(dtype).name if np.dtype(dtype) != np.bool_ else "bool")
+
+    def empty(self, shape, dtype):
+        return self.torch.empty(tuple(shape), dtype=self._dtype(dtype), device=self.device)
+
+    def reshape(self, x, shape):
+        return x.reshape(tuple(shape))
+
+    def transpose(self, x, perm):
+        return x.permute(*perm)
+
+    def broadcast_to(self, x, shape):
+        return x.expand(*shape)
+
+    def slice(self, x, starts, steps, shape):
+        if any(s < 0 for s in steps):  # torch has no negative-step slices
+            flips = [d for d, s in enumerate(steps) if s < 0]
+            x = x.flip(flips)
+            starts = [x.shape[d] - 1 - s if d in flips else s for d, s in enumerate(starts)]
+            steps = [-s if d in flips else s for d, s in enumerate(steps)]
+        return x[slice_index(starts, steps, shape)]
+
+    def shape_dtype(self, x):
+        return tuple(x.shape), np.dtype(str(x.dtype).replace("torch.", ""))
+
+    def to_numpy(self, x):
+        return x.detach().cpu().numpy()
+
+    def from_numpy(self, x):
+        return self.torch.as_tensor(np.ascontiguousarray(x), device=self.device)
+
+    def scalar_result(self, x, weak: bool):
+        return x.item() if weak else x
+
+
+class CupyLib(ArrayLib):
+    name = "cupy"
+    on_gpu = True
+
+    def __init__(self):
+        import cupy
+        self.cp = cupy
+
+    def empty(self, shape, dtype):
+        return self.cp.empty(tuple(shape), dtype)
+
+    def reshape(self, x, shape):
+        return self.cp.reshape(x, tuple(shape))
+
+    def transpose(self, x, perm):
+        return self.cp.transpose(x, perm)
+
+    def broadcast_to(self, x, shape):
+        return self.cp.broadcast_to(x, tuple(shape))
+
+    def to_numpy(self, x):
+        return self.cp.asnumpy(x)
+
+    def from_numpy(self, x):
+        return self.cp.asarray(x)
+
+    def scalar_result(self, x, weak: bool):
+        return x.item() if weak else x
+
+
+NUMPY = ArrayLib()
+
+
+def library_of(x):
+    """The ArrayLib for an argument array, or None when it is not an array we know."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        return NUMPY
+    module = type(x).__module__ or ""
+    if module.startswith("torch") and "torch" in sys.modules:
+        import torch
+        if isinstance(x, torch.Tensor) and x.is_cuda:
+            return TorchLib(x.device)
+    if module.startswith("cupy") and "cupy" in sys.modules:
+        return CupyLib()
+    return None
+
+
+def is_array(x) -> bool:
+    return library_of(x) is not None

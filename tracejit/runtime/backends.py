@@ -1,0 +1,70 @@
+"""Backends: where kernels come from and which array library runs them.
+
+- ``numba``: CPU, NumPy arrays in and out, kernels from codegen/numba_backend.py.
+- ``triton``: GPU arrays (CuPy, torch CUDA) in and out; NumPy arrays only under
+  Triton's interpreter (``TRITON_INTERPRET=1``), which is how CI covers it.
+- ``interpret``: the reference interpreter on the traced graph (no kernels).
+``auto`` picks triton when the inputs live on a GPU, numba otherwise.
+"""
+from __future__ import annotations
+
+from ..codegen.files import default_cache_dir
+from ..ir.loopnest import lower_region
+from ..ir.printer import format_graph
+
+BACKENDS = ("auto", "numba", "triton", "interpret")
+
+
+class BackendError(Exception):
+    pass
+
+
+class NumbaBackend:
+    name = "numba"
+
+    def compile_region(self, region, cache_dir=None):
+        from ..codegen import numba_backend
+        nest = lower_region(region)
+        kernel = numba_backend.compile_kernel(nest, cache_dir or default_cache_dir(),
+                                              region_text=format_graph(region))
+        return kernel, nest.sizes
+
+
+class TritonBackend:
+    name = "triton"
+
+    def compile_region(self, region, cache_dir=None):
+        from ..codegen import triton_backend
+        nest = lower_region(region)
+        kernel = triton_backend.compile_kernel(nest, cache_dir or default_cache_dir(),
+                                               region_text=format_graph(region))
+        return kernel, nest.sizes
+
+
+class InterpretBackend:
+    name = "interpret"
+
+
+def triton_interpreter_enabled() -> bool:
+    from . import triton_arrays
+    return triton_arrays.interpreter_enabled()
+
+
+def choose_backend(requested: str, libraries) -> object:
+    """Resolve `requested` for arguments living in `libraries` (a set of ArrayLibs)."""
+    if requested not in BACKENDS:
+        raise ValueError(f"tracejit: unknown backend {requested!r}; choose one of {', '.join(BACKENDS)}")
+    names = {lib.name for lib in libraries}
+    on_gpu = any(lib.on_gpu for lib in libraries)
+    if on_gpu and len(names) > 1:
+        raise BackendError(f"tracejit: arguments live in different array libraries/devices ({', '.join(sorted(names))}); "
+                           "move them to one device before calling")
+    if requested == "auto":
+        requested = "triton" if on_gpu else "numba"
+    if requested == "numba" and on_gpu:
+        raise BackendError("tracejit: backend='numba' runs on the CPU but the arguments are GPU arrays; "
+                           "use backend='triton' or 'auto'")
+    if requested == "triton" and not on_gpu and not triton_interpreter_enabled():
+        raise BackendError("tracejit: backend='triton' needs GPU arrays (CuPy or torch CUDA tensors), or "
+                           "Triton's interpreter (set TRITON_INTERPRET=1 before importing triton) for NumPy arrays")
+    return {"numba": NumbaBackend, "triton": TritonBackend, "interpret": InterpretBackend}[requested]()

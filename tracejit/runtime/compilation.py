@@ -1,0 +1,68 @@
+"""One specialization's compilation: trace -> passes -> kernels -> plan.
+
+The compiled function, ``explain`` and the dump CLI all go through
+``compile_function`` so that what the dump shows is what runs.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+from ..ir.printer import format_graph
+from ..ir.verifier import verify
+from ..passes.pipeline import optimize
+from ..tracer import trace
+from .backends import InterpretBackend
+from .plan import build_plan, interpret_plan
+
+
+def debug_enabled() -> bool:
+    return os.environ.get("TRACEJIT_DEBUG", "") not in ("", "0")
+
+
+@dataclass
+class Compilation:
+    trace: object                 # tracer.Trace: graph, lifted arrays, outputs
+    history: list                 # [(stage name, Graph)], "traced" first
+    plan: object
+    backend: str
+    seconds: dict = field(default_factory=dict)
+
+    @property
+    def graph(self):
+        return self.history[-1][1]
+
+    def stages(self) -> list:
+        """(name, IR text) of the traced graph and of every pass that changed it."""
+        result, previous = [], None
+        for name, graph in self.history:
+            text = format_graph(graph)
+            if text != previous:
+                result.append((name, text))
+            previous = text
+        return result
+
+    def kernel_sources(self) -> list:
+        return [(k.name, k.backend, str(k.path), k.source) for k in self.plan.kernels]
+
+
+def compile_function(fn, args, kwargs, backend, name=None) -> Compilation:
+    """Trace `fn` on abstract arguments (TensorType leaves) and build its plan."""
+    seconds = {}
+    start = time.perf_counter()
+    traced = trace(fn, args, kwargs, name=name)
+    seconds["trace"] = time.perf_counter() - start
+    if isinstance(backend, InterpretBackend):
+        history = [("traced", traced.graph)]
+        plan = interpret_plan(traced.graph)
+        return Compilation(traced, history, plan, backend.name, seconds)
+    start = time.perf_counter()
+    history = optimize(traced.graph, verify_each=debug_enabled())
+    final = history[-1][1]
+    verify(final, "final graph")
+    seconds["passes"] = time.perf_counter() - start
+    start = time.perf_counter()
+    plan = build_plan(final, backend.compile_region)
+    seconds["codegen"] = time.perf_counter() - start
+    return Compilation(traced, history, plan, backend.name, seconds)

@@ -1,0 +1,209 @@
+"""The compiled function: specialization cache, guards, dispatch and fallback.
+
+Per call: bind the arguments, flatten them, build the key (argument structure, each
+array's library/shape/dtype, static values, backend) and run the cached plan. A miss
+traces and compiles a new specialization and records why. Unsupported code runs
+eagerly with one warning (or raises under ``fullgraph=True``); either way the event
+is recorded for ``explain``.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import time
+
+import numpy as np
+
+from ..tracer import TracerError, flatten, unflatten
+from .arrays import NUMPY
+from .backends import choose_backend
+from .compilation import compile_function
+from .guards import find_locators
+from .records import CompileEvent, Fallback, warn_fallback
+from .signature import Binder, classify_leaf, describe_key_change, leaf_paths
+
+
+class _StaticArg:
+    """Stands in for a static argument while the rest is flattened."""
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __eq__(self, other):
+        return isinstance(other, _StaticArg) and other.name == self.name
+
+
+class Specialization:
+    """A compiled plan for one key, plus the guards on lifted closure arrays."""
+
+    def __init__(self, compilation, xp, locators):
+        self.compilation = compilation
+        self.plan = compilation.plan
+        self.xp = xp
+        self.lifted = list(compilation.trace.lifted)
+        self.locators = locators            # per lifted array: callable -> current object, or None
+        self.rebuild = compilation.trace.rebuild_outputs
+
+    def guards_hold(self) -> str | None:
+        """None when every lifted array is still the same object, else why not."""
+        for array, locate in zip(self.lifted, self.locators):
+            if locate is not None and locate.current() is not array:
+                return f"closure/global array {locate.description} was rebound"
+        return None
+
+    def __call__(self, leaves):
+        xp = self.xp
+        arrays = [leaf if not isinstance(leaf, float) else np.asarray(leaf) for leaf in leaves]
+        if xp is not NUMPY:
+            arrays = [a if not isinstance(a, (np.ndarray, np.generic)) else xp.from_numpy(np.asarray(a))
+                      for a in arrays]
+            lifted = [xp.from_numpy(a) for a in self.lifted]
+        else:
+            lifted = self.lifted
+        results = self.plan.run(xp, arrays + lifted)
+        return self.rebuild(results, xp)
+
+
+class EagerSpecialization:
+    """Runs the original function: the fallback for unsupported code."""
+
+    def __init__(self, fn, fallback):
+        self.fn = fn
+        self.fallback = fallback
+
+    def guards_hold(self):
+        return None
+
+
+class CompiledFunction:
+    def __init__(self, fn, *, static_argnames=(), backend="auto", fullgraph=False):
+        if isinstance(static_argnames, str):
+            static_argnames = (static_argnames,)
+        self.fn = fn
+        self.static_argnames = tuple(static_argnames)
+        self.backend = backend
+        self.fullgraph = fullgraph
+        self.binder = Binder(fn, self.static_argnames)
+        self._cache: dict = {}
+        self._last_key = None
+        self._lock = threading.RLock()
+        self.compiles: list = []
+        self.fallbacks: list = []
+        functools.update_wrapper(self, fn)
+
+    @property
+    def name(self) -> str:
+        return getattr(self.fn, "__name__", "fn")
+
+    # -- dispatch ---------------------------------------------------------------
+    def _flatten(self, args, kwargs):
+        bound, static = self.binder.bind(args, kwargs)
+        if static:
+            for name in static:
+                bound.arguments[name] = _StaticArg(name)
+        leaves, treedef = flatten((bound.args, bound.kwargs))
+        for name, value in static.items():
+            bound.arguments[name] = value
+        try:
+            static_key = tuple(static.items())
+            hash(static_key)
+        except TypeError:
+            bad = [n for n, v in static.items() if not _hashable(v)]
+            raise TypeError(f"tracejit: static argument {bad[0]!r} must be hashable") from None
+        return bound, static, leaves, treedef, static_key
+
+    def _key(self, args, kwargs):
+        bound, static, leaves, treedef, static_key = self._flatten(args, kwargs)
+        parts, abstract, libs = [], [], set()
+        for i, leaf in enumerate(leaves):
+            if isinstance(leaf, _StaticArg):
+                parts.append(("static-arg", leaf.name))
+                abstract.append(static[leaf.name])
+                continue
+            try:
+                part, abstract_leaf, lib = classify_leaf(leaf, f"#{i}")
+            except TypeError as exc:
+                raise type(exc)(str(exc).replace(f"#{i}", self._leaf_path(bound, i))) from None
+            parts.append(part)
+            abstract.append(abstract_leaf)
+            if lib is not None:
+                libs.add(lib)
+        backend = choose_backend(self.backend, libs or {NUMPY})
+        key = (treedef, static_key, tuple(parts), backend.name)
+        return key, bound, leaves, treedef, abstract, backend, libs
+
+    def _leaf_path(self, bound, index):
+        paths = []
+        for name, value in bound.arguments.items():
+            if name in self.static_argnames:
+                paths.append(name)
+            else:
+                paths.extend(leaf_paths(name, value))
+        return paths[index] if index < len(paths) else f"#{index}"
+
+    def __call__(self, *args, **kwargs):
+        key, bound, leaves, treedef, abstract, backend, libs = self._key(args, kwargs)
+        spec = self._cache.get(key)
+        if spec is None or spec.guards_hold() is not None:
+            spec = self._specialize(key, bound, treedef, abstract, backend, libs, spec)
+        if isinstance(spec, EagerSpecialization):
+            return self.fn(*args, **kwargs)
+        traced_leaves = [leaf for leaf, part in zip(leaves, key[2]) if part[0] in ("array", "weak")]
+        return spec(traced_leaves)
+
+    # -- compiling ----------------------------------------------------------------
+    def _specialize(self, key, bound, treedef, abstract, backend, libs, stale):
+        with self._lock:
+            if stale is not None:
+                reason = stale.guards_hold()
+            else:
+                paths = [self._leaf_path(bound, i) for i in range(len(abstract))]
+                reason = describe_key_change(self._last_key, key, paths)
+            abstract_args, abstract_kwargs = unflatten(treedef, abstract)
+            start = time.perf_counter()
+            try:
+                compilation = compile_function(self.fn, abstract_args, abstract_kwargs, backend, name=self.name)
+            except TracerError as exc:
+                if self.fullgraph:
+                    raise
+                fallback = Fallback(self.name, getattr(exc, "op", "?"), getattr(exc, "loc", ""), str(exc))
+                self.fallbacks.append(fallback)
+                warn_fallback(fallback)
+                spec = EagerSpecialization(self.fn, fallback)
+                self._cache[key] = spec
+                return spec
+            xp = next(iter(libs)) if libs else NUMPY
+            spec = Specialization(compilation, xp, find_locators(self.fn, compilation.trace.lifted, bound))
+            self.compiles.append(CompileEvent(self.name, reason, time.perf_counter() - start))
+            self._cache[key] = spec
+            self._last_key = key
+            dump_dir = os.environ.get("TRACEJIT_DUMP")
+            if dump_dir:
+                from .dump import write_dump
+                write_dump(compilation, dump_dir, f"{self.name}_{len(self.compiles)}")
+            return spec
+
+    # -- introspection --------------------------------------------------------------
+    def specializations(self) -> list:
+        return [s for s in self._cache.values() if isinstance(s, Specialization)]
+
+    def lookup(self, *args, **kwargs):
+        """The specialization these arguments would run, without compiling one."""
+        key = self._key(args, kwargs)[0]
+        return self._cache.get(key)
+
+    def __repr__(self) -> str:
+        return f"<tracejit compiled {self.name} backend={self.backend} specializations={len(self._cache)}>"
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+        return True
+    except TypeError:
+        return False

@@ -1,0 +1,45 @@
+"""The stages of one compilation as text and as files (CLI and TRACEJIT_DUMP)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+
+def describe_kernels(compilation) -> str:
+    try:
+        from ..passes.fusion import describe_fusion
+    except ImportError:
+        return ""
+    return describe_fusion(compilation.graph)
+
+
+def format_dump(compilation) -> str:
+    """Everything the dump shows, in order: IR as traced, after each pass that changed
+    it, the fusion groups, then each generated kernel's source."""
+    parts = []
+    for name, text in compilation.stages():
+        title = "IR as traced" if name == "traced" else f"IR after {name}"
+        parts.append(f"=== {title} ===\n{text}\n")
+    if compilation.backend != "interpret":
+        parts.append(f"=== fusion groups ===\n{describe_kernels(compilation)}\n")
+        for name, backend, path, source in compilation.kernel_sources():
+            parts.append(f"=== kernel {name} ({backend}) written to {path} ===\n{source}\n")
+    return "\n".join(parts)
+
+
+def write_dump(compilation, directory, stem: str) -> Path:
+    """Write the stages as numbered files under `directory`/`stem`/."""
+    out = Path(directory) / _safe(stem)
+    out.mkdir(parents=True, exist_ok=True)
+    for index, (name, text) in enumerate(compilation.stages()):
+        (out / f"{index:02d}_{_safe(name)}.ir").write_text(text + "\n")
+    if compilation.backend != "interpret":
+        (out / "fusion.txt").write_text(describe_kernels(compilation) + "\n")
+        for name, backend, path, source in compilation.kernel_sources():
+            (out / f"kernel_{_safe(name)}.{backend}.py").write_text(source)
+    (out / "dump.txt").write_text(format_dump(compilation))
+    return out
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)

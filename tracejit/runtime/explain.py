@@ -1,0 +1,70 @@
+"""``tracejit.explain``: what compiling a function on given arguments does.
+
+It compiles a private specialization (the function's own cache is not touched) and
+reports fallbacks, kernels, the optimized IR and the function's compile history.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..ir.printer import format_graph
+from ..tracer import TracerError, unflatten
+from .compiled import CompiledFunction
+from .compilation import compile_function
+from .dump import describe_kernels
+from .records import Fallback
+
+
+@dataclass
+class KernelInfo:
+    name: str
+    backend: str
+    path: str
+    source: str
+
+
+@dataclass
+class Explanation:
+    function: str
+    backend: str
+    fallbacks: list = field(default_factory=list)
+    kernels: list = field(default_factory=list)
+    graph: str = ""
+    traced: str = ""
+    fusion: str = ""
+    compiles: list = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [f"tracejit explain: {self.function} (backend {self.backend})"]
+        if self.fallbacks:
+            lines.append("falls back to eager NumPy:")
+            lines += [f"  - {f.op} at {f.loc or '?'}: {f.message}" for f in self.fallbacks]
+        else:
+            lines.append("compiles fully (no fallbacks)")
+        lines.append(f"kernels ({len(self.kernels)}):")
+        lines += [f"  - {k.name} [{k.backend}] {k.path}" for k in self.kernels]
+        if self.compiles:
+            lines.append("compilations so far:")
+            lines += [f"  - {event}" for event in self.compiles]
+        if self.fusion:
+            lines += ["fusion groups:", self.fusion]
+        lines += ["optimized IR:", self.graph]
+        return "\n".join(lines)
+
+
+def explain(fn, *args, **kwargs) -> Explanation:
+    compiled = fn if isinstance(fn, CompiledFunction) else CompiledFunction(fn)
+    key, bound, leaves, treedef, abstract, backend, libs = compiled._key(args, kwargs)
+    result = Explanation(compiled.name, backend.name, compiles=list(compiled.compiles))
+    abstract_args, abstract_kwargs = unflatten(treedef, abstract)
+    try:
+        compilation = compile_function(compiled.fn, abstract_args, abstract_kwargs, backend, name=compiled.name)
+    except TracerError as exc:
+        result.fallbacks.append(Fallback(compiled.name, getattr(exc, "op", "?"), getattr(exc, "loc", ""), str(exc)))
+        return result
+    result.graph = format_graph(compilation.graph)
+    result.traced = format_graph(compilation.history[0][1])
+    if compilation.backend != "interpret":
+        result.fusion = describe_kernels(compilation)
+    result.kernels = [KernelInfo(*entry) for entry in compilation.kernel_sources()]
+    return result

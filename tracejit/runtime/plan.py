@@ -1,0 +1,128 @@
+"""Execution plans: the optimized graph turned into a list of steps over slots.
+
+A plan is built once per specialization. Each step reads and writes numbered slots:
+kernel launches (outputs allocated by the array library) and views (reshape,
+transpose, broadcast_to, slice made by the array library without copying). Slots are
+released after their last use so intermediates die early.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..ir.interpreter import run_graph
+from ..ir.ops import OpGroup
+
+VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice")
+
+
+@dataclass
+class KernelStep:
+    kernel: object            # a backend Kernel: kernel(inputs, outputs, sizes)
+    sizes: dict
+    inputs: tuple
+    outputs: tuple
+    out_types: tuple
+    region: object = None
+
+    def run(self, xp, slots):
+        outs = [xp.empty(t.shape, t.dtype) for t in self.out_types]
+        self.kernel([slots[i] for i in self.inputs], outs, self.sizes)
+        for slot, array in zip(self.outputs, outs):
+            slots[slot] = array
+
+
+@dataclass
+class ViewStep:
+    op: str
+    attrs: dict
+    input: int
+    output: int
+
+    def run(self, xp, slots):
+        x = slots[self.input]
+        a = self.attrs
+        if self.op == "reshape":
+            y = xp.reshape(x, a["shape"])
+        elif self.op == "transpose":
+            y = xp.transpose(x, a["perm"])
+        elif self.op == "broadcast_to":
+            y = xp.broadcast_to(x, a["shape"])
+        else:
+            y = xp.slice(x, a["starts"], a["steps"], a["shape"])
+        slots[self.output] = y
+
+
+@dataclass
+class InterpretStep:
+    """Runs a whole graph in the reference interpreter (backend="interpret")."""
+    graph: object
+    inputs: tuple
+    outputs: tuple
+
+    def run(self, xp, slots):
+        results = run_graph(self.graph, [xp.to_numpy(slots[i]) for i in self.inputs])
+        for slot, array in zip(self.outputs, results):
+            slots[slot] = xp.from_numpy(array)
+
+
+@dataclass
+class Plan:
+    n_slots: int
+    n_inputs: int
+    steps: list
+    outputs: tuple
+    release: list = field(default_factory=list)   # per step: slots dead after it
+    kernels: list = field(default_factory=list)   # (name, backend, path, source)
+
+    def run(self, xp, arrays):
+        slots = [None] * self.n_slots
+        slots[:self.n_inputs] = arrays
+        for step, dead in zip(self.steps, self.release):
+            step.run(xp, slots)
+            for slot in dead:
+                slots[slot] = None
+        return [slots[i] for i in self.outputs]
+
+
+def _finish(plan_steps, slot_of, graph, n_slots, kernels):
+    outputs = tuple(slot_of[v] for v in graph.outputs)
+    last_use = {}
+    for index, step in enumerate(plan_steps):
+        reads = step.inputs if isinstance(step, (KernelStep, InterpretStep)) else (step.input,)
+        for slot in reads:
+            last_use[slot] = index
+    keep = set(outputs) | set(range(len(graph.inputs)))
+    release = [[] for _ in plan_steps]
+    for slot, index in last_use.items():
+        if slot not in keep:
+            release[index].append(slot)
+    return Plan(n_slots, len(graph.inputs), plan_steps, outputs, release, kernels)
+
+
+def build_plan(graph, compile_region) -> Plan:
+    """Plan for a fused graph. `compile_region(region) -> (kernel, sizes)`."""
+    slot_of = {v: i for i, v in enumerate(graph.inputs)}
+    steps, kernels = [], []
+    for node in graph.nodes:
+        if node.op.group is OpGroup.KERNEL:
+            kernel, sizes = compile_region(node.attrs["region"])
+            for value in node.outputs:
+                slot_of[value] = len(slot_of)
+            steps.append(KernelStep(kernel, sizes, tuple(slot_of[v] for v in node.inputs),
+                                    tuple(slot_of[v] for v in node.outputs),
+                                    tuple(v.type for v in node.outputs), node.attrs["region"]))
+            if kernel not in kernels:
+                kernels.append(kernel)
+        elif node.op.name in VIEW_OPS:
+            slot_of[node.output] = len(slot_of)
+            steps.append(ViewStep(node.op.name, node.attrs, slot_of[node.inputs[0]], slot_of[node.output]))
+        else:
+            raise RuntimeError(f"fusion left a bare {node.op.name} node at {node.loc}: cannot plan it")
+    return _finish(steps, slot_of, graph, len(slot_of), kernels)
+
+
+def interpret_plan(graph) -> Plan:
+    n = len(graph.inputs)
+    outputs = tuple(range(n, n + len(graph.outputs)))
+    step = InterpretStep(graph, tuple(range(n)), outputs)
+    return Plan(n + len(graph.outputs), n, [step], outputs, [[]], [])

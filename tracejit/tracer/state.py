@@ -1,0 +1,185 @@
+"""The active trace: graph builder, lifted arrays, operand conversion, source lines.
+
+The trace being recorded lives in a ``ContextVar`` (not a module global), so
+threads and async tasks each see their own. Everything that turns a Python/NumPy
+operand into an IR ``Value`` goes through ``as_value``:
+
+* a ``TracedArray`` of this trace -> its value;
+* a Python ``bool``/``int``/``float`` -> a *weak* scalar ``constant`` (NEP 50), or a
+  strong one where NumPy would call ``asarray`` first (``weak=False``);
+* a NumPy scalar or 0-d array -> a strong scalar ``constant``;
+* any other ``np.ndarray`` (closure, global, attribute, created inside the function)
+  -> lifted to an implicit graph input, once per array object.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from contextvars import ContextVar
+
+import numpy as np
+
+from ..ir.graph import GraphBuilder, Value
+from ..ir.types import SUPPORTED_DTYPES, TensorType
+from .errors import TracerError, UnsupportedError
+
+_ACTIVE: ContextVar = ContextVar("tracejit_active_trace", default=None)
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
+_SKIP_CACHE: dict = {}
+
+
+def _skipped(filename: str) -> bool:
+    skip = _SKIP_CACHE.get(filename)
+    if skip is None:
+        path = os.path.abspath(filename) if not filename.startswith("<") else filename
+        skip = (path.startswith(_PACKAGE_DIR) or path.startswith(_NUMPY_DIR)
+                or filename.startswith("<frozen"))
+        _SKIP_CACHE[filename] = skip
+    return skip
+
+
+def user_loc() -> str:
+    """``"path:line"`` of the innermost stack frame outside tracejit and NumPy."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if not _skipped(frame.f_code.co_filename):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return ""
+
+
+def current() -> "TraceState":
+    state = _ACTIVE.get()
+    if state is None:
+        raise TracerError("a traced array was used outside of its trace (it escaped the traced "
+                          "function, e.g. stored in a global or closure); return it instead",
+                          "escaped tracer", user_loc())
+    return state
+
+
+def check_dtype(dtype, what: str = "") -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype not in SUPPORTED_DTYPES:
+        raise UnsupportedError(f"dtype {dtype}" + (f" ({what})" if what else ""), f"dtype {dtype}",
+                               user_loc(), hint="supported dtypes are bool, int8, int16, int32, "
+                               "int64, uint8, float32 and float64")
+    return dtype
+
+
+_INT64 = np.iinfo(np.int64)
+
+
+class TraceState:
+    """One trace being recorded: the builder and the arrays lifted to inputs."""
+
+    def __init__(self, name: str):
+        self.builder = GraphBuilder(name)
+        self.lifted: list = []       # concrete arrays, in input order
+        self._lifted_values: dict = {}  # id(array) -> Value (the array is kept alive in `lifted`)
+
+    # --- emitting ---------------------------------------------------------
+    def emit(self, op: str, inputs, attrs=None) -> Value:
+        node = self.builder.add(op, inputs, attrs, user_loc())
+        for value in node.outputs:
+            if value.type.dtype not in SUPPORTED_DTYPES:
+                self.builder.nodes.pop()
+                check_dtype(value.type.dtype, f"result of {op}")
+        return node.output
+
+    def constant(self, value, dtype, weak: bool = False) -> Value:
+        dtype = check_dtype(dtype, "constant")
+        if dtype.kind == "b":
+            value = bool(value)
+        elif dtype.kind in "iu":
+            value = int(value)
+        else:
+            value = float(value)
+        attrs = {"value": value, "dtype": dtype}
+        if weak:
+            attrs["weak_result"] = True
+        return self.emit("constant", (), attrs)
+
+    def lift(self, array: np.ndarray) -> Value:
+        """The implicit input standing for a concrete non-scalar array (once per object)."""
+        value = self._lifted_values.get(id(array))
+        if value is None:
+            check_dtype(array.dtype, "array read by the traced function")
+            value = self.builder.add_input(TensorType(array.shape, array.dtype))
+            self.lifted.append(array)
+            self._lifted_values[id(array)] = value
+        return value
+
+
+def python_scalar_value(state: TraceState, x, weak: bool = True) -> Value:
+    """A Python bool/int/float as a scalar constant (weak per NEP 50 unless `weak=False`)."""
+    if isinstance(x, bool):
+        return state.constant(x, np.bool_, weak)
+    if isinstance(x, int):
+        if not (_INT64.min <= x <= _INT64.max):
+            raise UnsupportedError(f"the Python integer {x} (outside int64)", "constant", user_loc())
+        return state.constant(x, np.int64, weak)
+    if isinstance(x, float):
+        return state.constant(x, np.float64, weak)
+    raise UnsupportedError(f"operand of type {type(x).__name__}", "operand", user_loc())
+
+
+def is_python_scalar(x) -> bool:
+    return isinstance(x, (bool, int, float)) and not isinstance(x, np.generic)
+
+
+def as_value(x, weak: bool = True) -> Value:
+    """Convert any operand to a Value of the active trace (see the module doc)."""
+    from .proxy import TracedArray
+    state = current()
+    if isinstance(x, TracedArray):
+        if x._state is not state:
+            raise TracerError("a traced array from another trace was used (it escaped its traced "
+                              "function); return it instead", "escaped tracer", user_loc())
+        value = x._value
+        if not weak and value.type.weak:
+            return state.emit("cast", (value,), {"dtype": value.type.dtype})
+        return value
+    if isinstance(x, np.ndarray):
+        if x.ndim == 0:
+            return state.constant(x.item(), check_dtype(x.dtype), False)
+        return state.lift(x)
+    if isinstance(x, np.generic):
+        return state.constant(x.item(), check_dtype(x.dtype), False)
+    if is_python_scalar(x):
+        return python_scalar_value(state, x, weak)
+    if isinstance(x, (list, tuple)):
+        if _contains_traced(x):
+            from . import functions  # a nested sequence of traced values: stack it
+            return as_value(functions.stack_sequence(x))
+        return as_value(np.asarray(x))
+    raise UnsupportedError(f"an operand of type {type(x).__name__}", "operand", user_loc())
+
+
+def _contains_traced(seq) -> bool:
+    from .proxy import TracedArray
+    for item in seq:
+        if isinstance(item, TracedArray):
+            return True
+        if isinstance(item, (list, tuple)) and _contains_traced(item):
+            return True
+    return False
+
+
+def is_operand(x) -> bool:
+    """Whether `x` is something the tracer can turn into a Value."""
+    from .proxy import TracedArray
+    return isinstance(x, (TracedArray, np.ndarray, np.generic, bool, int, float, list, tuple))
+
+
+def static_type(x, weak: bool = True) -> TensorType:
+    """The type `as_value(x)` would have, without emitting anything (for shape checks)."""
+    from .proxy import TracedArray
+    if isinstance(x, TracedArray):
+        return x._value.type
+    if is_python_scalar(x):
+        kind = bool if isinstance(x, bool) else int if isinstance(x, int) else float
+        return TensorType((), np.dtype(kind if kind is not int else np.int64), weak)
+    array = np.asarray(x)
+    return TensorType(array.shape, array.dtype)
