@@ -281,7 +281,8 @@ def reduction_update(red) -> list:
 
 def kernel_name(nest) -> str:
     name = re.sub(r"\W", "_", nest.name) or "kernel"
-    return name if not name[0].isdigit() else f"k_{name}"
+    reserved = name[0].isdigit() or name.startswith("_tj_") or name in ("np", "numba", "start", "stop")
+    return f"k_{name}" if reserved else name
 
 
 def is_plain_matmul(nest) -> bool:

@@ -26,9 +26,6 @@ TL_DTYPES = {
 
 # ops.py templates that Triton rejects for some dtypes, replaced here
 # (tl.sqrt_rn takes fp32 only; _tj_sqrt also handles fp64 and fp16)
-_TEMPLATE_FIXES = (("tl.sqrt_rn(", "_tj_sqrt("),)
-
-
 def tl_dtype(dtype) -> str:
     dtype = np.dtype(dtype)
     try:
@@ -151,7 +148,7 @@ class Emitter:
             if mask is None:
                 return f"tl.store({stmt.buffer}_ptr + {offset}, {stmt.src}.to({tl_dtype(stmt.dtype)}))"
             return (f"tl.store({stmt.buffer}_ptr + {offset} + zero, "
-                    f"{stmt.src}.to({tl_dtype(stmt.dtype)}) + zero.to({tl_dtype(stmt.dtype)}), mask={mask})")
+                    f"{stmt.src}.to({tl_dtype(stmt.dtype)}), mask={mask})")
         raise NotImplementedError(f"Triton backend: statement {type(stmt).__name__}")
 
     def compute_expr(self, stmt) -> str:
@@ -165,7 +162,5 @@ class Emitter:
             t = tl_dtype(stmt.loop_dtypes[0] if op.name != "where" else stmt.loop_dtypes[1])
         kind = np.dtype(stmt.loop_dtypes[-1] if op.name == "where" else stmt.loop_dtypes[0]).kind
         template = template_for(op.triton, kind)
-        for old, new in _TEMPLATE_FIXES:
-            template = template.replace(old, new)
         expr = template.format(*args, t=t)
         return f"({expr}).to({tl_dtype(stmt.dtype)})"

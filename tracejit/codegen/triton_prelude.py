@@ -518,11 +518,11 @@ def _tj_argmin_combine(v1, i1, v2, i2):
 def prelude_for(text: str) -> str:
     """The helper definitions `text` uses, dependencies first (definition order)."""
     wanted: set = set()
-    pending = set(re.findall(r"\b(_tj_\w+)\(", text))
+    pending = set(re.findall(r"\b(_tj_\w+)\b", text))
     while pending:
         name = pending.pop()
         if name in wanted or name not in HELPERS:
             continue
         wanted.add(name)
-        pending |= set(re.findall(r"\b(_tj_\w+)\(", HELPERS[name])) - {name}
+        pending |= set(re.findall(r"\b(_tj_\w+)\b", HELPERS[name])) - {name}
     return "\n\n".join(HELPERS[n] for n in HELPERS if n in wanted)

@@ -350,9 +350,11 @@ class _Lowerer:
 
     def _result_index(self, shape):
         """Index of a reduction-shaped value in terms of the outer loop variables."""
+        def outer(d):  # a size-1 dim is read at 0, as broadcast_index reads it
+            return const(0) if self.domain[d] == 1 else var(f"i{d}")
         if len(shape) == len(self.domain):
-            return tuple(const(0) if d in self.inner else var(f"i{d}") for d in range(len(shape)))
-        return tuple(var(f"i{d}") for d in range(len(self.domain)) if d not in self.inner)
+            return tuple(const(0) if d in self.inner else outer(d) for d in range(len(shape)))
+        return tuple(outer(d) for d in range(len(self.domain)) if d not in self.inner)
 
     def lower_reduction(self, node):
         """Emit the reduction's body into a new block, then place it in the earliest
@@ -597,9 +599,7 @@ def broadcast_index(index, out_shape, in_shape, keep_axis=None):
     result = []
     for d, n in enumerate(in_shape):
         od = d + offset
-        if n == 1 and out_shape[od] != 1 and od != keep_axis:
-            result.append(const(0))
-        elif n == 1 and od != keep_axis:
+        if n == 1 and od != keep_axis:   # size-1 dims are always read at 0 (canonical)
             result.append(const(0))
         else:
             result.append(index[od])

@@ -99,7 +99,7 @@ _UNARY = [
     ("neg",          "negative",    "(-{0})",                            "(-{0})"),
     ("abs",          "absolute",    {"b": "{0}", "*": "abs({0})"},      {"b": "{0}", "*": "tl.abs({0})"}),
     ("sign",         "sign",        "_tj_sign({0})",                     "_tj_sign({0})"),
-    ("sqrt",         "sqrt",        "np.sqrt({0})",                      "tl.sqrt_rn({0})"),
+    ("sqrt",         "sqrt",        "np.sqrt({0})",                      "_tj_sqrt({0})"),
     ("square",       "square",      "({0} * {0})",                       "({0} * {0})"),
     ("reciprocal",   "reciprocal",  {"f": "({t}(1) / {0})", "*": "_tj_int_reciprocal({0})"},
                                     {"f": "(1.0 / {0})", "*": "_tj_int_reciprocal({0})"}),

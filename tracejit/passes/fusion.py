@@ -283,3 +283,170 @@ class _Grouper:
                 self.new_group([n])
                 if not self.regions.legal({n}):
                     raise FusionError(f"{n.op.name} at {n.loc or '?'} cannot be compiled as a kernel")
+
+
+def _kernel_loc(members, index) -> str:
+    ordered = sorted(members, key=index.get)
+    matmuls = [n for n in ordered if n.op.group is OpGroup.MATMUL]
+    for node in matmuls + ordered:
+        if node.loc:
+            return node.loc
+    return ""
+
+
+def _topological_groups(grouper, built) -> list:
+    """Group ids in an order where every group follows the groups it reads from
+    (ties: the group whose first op comes first in the graph)."""
+    import heapq
+    a = grouper.a
+    made_by = {}
+    for gid, (_, _, outputs, _) in built.items():
+        for n in outputs:
+            for v in n.outputs:
+                made_by[v] = gid
+    deps = {gid: set() for gid in built}
+    for gid, (_, _, _, inputs) in built.items():
+        for v in inputs:
+            p = a.root(v)
+            if p in made_by:
+                deps[gid].add(made_by[p])
+            if v in made_by:
+                deps[gid].add(made_by[v])
+        deps[gid].discard(gid)
+    users = {gid: [] for gid in built}
+    for gid, ds in deps.items():
+        for d in ds:
+            users[d].append(gid)
+    first = {gid: min(a.index[n] for n in grouper.members[gid]) for gid in built}
+    ready = [(first[g], g) for g in built if not deps[g]]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, g = heapq.heappop(ready)
+        order.append(g)
+        for u in users[g]:
+            deps[u].discard(g)
+            if not deps[u]:
+                heapq.heappush(ready, (first[u], u))
+    if len(order) != len(built):
+        raise FusionError("internal error: kernels depend on each other in a cycle")
+    return order
+
+
+def _reasons(built, analysis) -> dict:
+    """gid -> note for kernels that recompute cheap scalar ops other kernels also use."""
+    uses: dict = {}
+    for gid, (_, pulled, _, _) in built.items():
+        for n in pulled:
+            if analysis.kind[n] == "cheap":
+                uses.setdefault(n, []).append(gid)
+    notes: dict = {}
+    for n, gids in uses.items():
+        if len(gids) > 1:
+            for g in gids:
+                notes.setdefault(g, []).append(n)
+    return {g: "recomputes cheap scalar ops shared with other kernels instead of materializing them: "
+               + ", ".join(sorted({n.op.name for n in ns})) for g, ns in notes.items()}
+
+
+def fuse(graph: Graph) -> Graph:
+    """Group every non-view op into `kernel` nodes whose regions lower (see module doc)."""
+    graph = dce(graph)
+    a = _Analysis(graph)
+    grouper = _Grouper(a).run()
+    # values the top level needs that only free nodes make (e.g. a constant output)
+    for value in a.top_values:
+        root = a.root(value)
+        node = value.producer
+        if node is None or a.is_compute_value(root) or root.producer is None or node in grouper.group_of:
+            continue
+        a.needed_top.add(node)
+        a.consumers[node] = []
+        a.producers[node] = []
+        grouper.new_group([node])
+    grouper.split_illegal()
+
+    built = {}
+    for gid, members in grouper.members.items():
+        if gid in grouper.fixed:
+            (node,) = members
+            built[gid] = (None, set(), [node], list(node.inputs))
+        else:
+            built[gid] = grouper.regions.build(members)
+    reasons = _reasons(built, a)
+
+    builder = GraphBuilder(graph.name)
+    mapping = {v: builder.add_input(v.type) for v in graph.inputs}
+
+    def top(value):
+        """The top-level value standing for `value` (emitting view ops on demand)."""
+        if value not in mapping:
+            node = value.producer
+            assert node is not None and a.kind[node] == "view", f"{value} is not available at top level"
+            clone = builder.append(clone_node(node, [top(node.inputs[0])]))
+            mapping[value] = clone.output
+        return mapping[value]
+
+    used_names = {n.attrs["name"] for n in graph.nodes if n.op.group is OpGroup.KERNEL}
+    counter = 0
+    for gid in _topological_groups(grouper, built):
+        region, _, outputs, inputs = built[gid]
+        if gid in grouper.fixed:
+            (node,) = outputs
+            clone = builder.append(clone_node(node, [top(v) for v in node.inputs]))
+            mapping.update(zip(node.outputs, clone.outputs))
+            continue
+        while f"{graph.name}_k{counter}" in used_names:
+            counter += 1
+        name = f"{graph.name}_k{counter}"
+        counter += 1
+        region.name = name      # a fresh Graph made above: naming it is not mutating the input
+        attrs = {"name": name, "region": region}
+        if gid in reasons:
+            attrs["reason"] = reasons[gid]
+        kernel = builder.append(make_node("kernel", [top(v) for v in inputs], attrs,
+                                          _kernel_loc(grouper.members[gid], a.index)))
+        for n, out in zip(outputs, kernel.outputs):
+            mapping[n.output] = out
+    return builder.finish([top(v) for v in graph.outputs])
+
+
+# ---------------------------------------------------------------------------
+# description for dumps
+# ---------------------------------------------------------------------------
+
+def kernel_kind(region: Graph) -> str:
+    """'matmul+epilogue', 'reduction rows' or 'pointwise'."""
+    groups = {n.op.group for n in region.nodes}
+    if OpGroup.MATMUL in groups:
+        return "matmul+epilogue"
+    if OpGroup.REDUCTION in groups:
+        return "reduction rows"
+    return "pointwise"
+
+
+def describe_fusion(graph: Graph) -> str:
+    """One paragraph per kernel: name, kind, types in and out, the ops it holds
+    with the user's source lines, and any recomputation note; views listed too."""
+    from ..ir.printer import short_loc
+    lines = []
+    for node in graph.nodes:
+        if node.op.group is not OpGroup.KERNEL:
+            loc = short_loc(node.loc)
+            lines.append(f"view {node.op.name} -> {node.output.type}" + (f"  ({loc})" if loc else ""))
+            continue
+        region = node.attrs["region"]
+        kind = kernel_kind(region)
+        ins = ", ".join(str(v.type) for v in region.inputs) or "-"
+        outs = ", ".join(str(v.type) for v in region.outputs)
+        lines.append(f"kernel {node.attrs['name']} [{kind}] ({ins}) -> ({outs})")
+        ops = []
+        for n in region.nodes:
+            if n.op.group is OpGroup.SOURCE:
+                continue
+            loc = short_loc(n.loc)
+            ops.append(f"{n.op.name}@{loc}" if loc else n.op.name)
+        lines.append("    ops: " + " ".join(ops))
+        if "reason" in node.attrs:
+            lines.append(f"    reason: {node.attrs['reason']}")
+    return "\n".join(lines)

@@ -75,7 +75,20 @@ def _is_full_slice(node, x) -> bool:
             and tuple(a["shape"]) == x.shape)
 
 
-_NO_AXES_EXACT = ("reduce_max", "reduce_min", "reduce_prod", "reduce_any", "reduce_all")
+# reductions that return their single element unchanged (the type check drops the
+# ones that change dtype, e.g. prod of int32 is int64, any of floats is bool)
+_UNIT_EXACT = ("reduce_max", "reduce_min", "reduce_prod", "reduce_any", "reduce_all")
+
+
+def _unit_reduction(node, x) -> bool:
+    """Every reduced axis has extent 1 (including axes=()): one element per result."""
+    return all(x.shape[d] == 1 for d in node.attrs["axes"])
+
+
+def _drop_unit_reduction(node, x):
+    if node.attrs["keepdims"] or not node.attrs["axes"]:
+        return x
+    return New("reshape", (x,), {"shape": node.output.shape})
 
 # -- the rule table: one rewrite per line --------------------------------------
 RULES = [
@@ -101,11 +114,13 @@ RULES = [
          lambda n, a: a[0]),
     Rule("slice(x) covering all of x -> x", "slice", lambda n, a: _is_full_slice(n, a[0]), lambda n, a: a[0]),
 ] + [
-    Rule(f"{op}(x, axes=()) -> x (no-op reduction)", op, lambda n, a: tuple(n.attrs["axes"]) == (),
-         lambda n, a: a[0]) for op in _NO_AXES_EXACT
+    Rule(f"{op}(x) over extent-1 axes -> x (or reshape(x) without keepdims)", op,
+         lambda n, a: _unit_reduction(n, a[0]), lambda n, a: _drop_unit_reduction(n, a[0]))
+    for op in _UNIT_EXACT
 ] + [
-    Rule("reduce_sum(x, axes=()) -> x (int/bool; float adds +0.0 to -0.0)", "reduce_sum",
-         lambda n, a: tuple(n.attrs["axes"]) == () and a[0].dtype.kind != "f", lambda n, a: a[0]),
+    Rule("reduce_sum(x) over extent-1 axes -> x (int/bool only: float sum turns -0.0 into 0.0)",
+         "reduce_sum", lambda n, a: _unit_reduction(n, a[0]) and a[0].dtype.kind != "f",
+         lambda n, a: _drop_unit_reduction(n, a[0])),
 ]
 
 RULES_BY_OP: dict = {}

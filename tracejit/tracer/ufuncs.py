@@ -36,17 +36,19 @@ IDENTITIES = ("positive", "conjugate")  # real dtypes only
 COMPARISONS = ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")
 
 
-def _check_int_constants(name, operands, values, loop_dtypes) -> None:
-    """NumPy 2 raises OverflowError for a Python int that does not fit the loop dtype."""
+def _int_constants_fit(name, operands, loop_dtypes) -> bool:
+    """NumPy 2 raises OverflowError for a Python int that does not fit the loop dtype,
+    except in comparisons, which it answers exactly (False if the caller should compare
+    in int64 instead)."""
     for operand, dtype in zip(operands, loop_dtypes):
         if is_python_scalar(operand) and not isinstance(operand, bool) and isinstance(operand, int) \
                 and dtype.kind in "iu":
             info = np.iinfo(dtype)
             if not info.min <= operand <= info.max:
-                if name in COMPARISONS:
-                    raise UnsupportedError(f"comparing {dtype} with the out-of-range Python int "
-                                           f"{operand}", name, user_loc())
+                if name in COMPARISONS and dtype != np.uint64:
+                    return False
                 raise OverflowError(f"Python integer {operand} out of bounds for {dtype}")
+    return True
 
 
 def apply(name: str, operands, python_op: bool = False) -> TracedArray:
@@ -55,9 +57,13 @@ def apply(name: str, operands, python_op: bool = False) -> TracedArray:
     values = [as_value(x) for x in operands]
     types = [v.type for v in values]
     loop_dtypes, out_dtype = resolve_ufunc(name, types)   # TypeError as NumPy's when no loop
-    _check_int_constants(name, operands, values, loop_dtypes)
+    if not _int_constants_fit(name, operands, loop_dtypes):   # e.g. uint8 < -3: exact in int64
+        wide = np.dtype(np.int64)
+        values = [v if v.type.weak else state.emit("cast", (v,), {"dtype": wide}) for v in values]
+        types = [v.type for v in values]
     broadcast_shapes(*(t.shape for t in types))
-    weak = python_op and all(t.weak for t in types)
+    # weak results only for numbers: a weak bool promotes like np.bool_ anyway
+    weak = python_op and all(t.weak for t in types) and out_dtype.kind != "b"
     attrs = {"weak_result": True} if weak else {}
     if name in UFUNC_OPS:
         op = UFUNC_OPS[name]
@@ -118,13 +124,13 @@ def array_ufunc(ufunc, method: str, inputs, kwargs):
     """``TracedArray.__array_ufunc__``: ``np.exp(x)``, ``ndarray + x``, ``np.add.reduce``..."""
     name = ufunc.__name__
     where = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
-    for key, val in kwargs.items():
+    for key, val in (kwargs.items() if method == "__call__" else ()):
         default = _DEFAULT_KWARGS.get(key, "<none>")
         if key == "out" and all(o is None for o in (val if isinstance(val, tuple) else (val,))):
             continue
         if key == "dtype" and method == "reduce":
             continue
-        if not (val is default or (isinstance(default, (str, bool)) and val == default)):
+        if not (val is default or (type(val) in (str, bool) and val == default)):
             raise UnsupportedError(f"{where}(..., {key}=...)", where, user_loc(),
                                    hint="out=, where=, dtype= and casting= on ufuncs are not "
                                         "traced; write the result to a new array instead")
@@ -144,7 +150,8 @@ def array_ufunc(ufunc, method: str, inputs, kwargs):
         from . import reductions
         args = dict(zip(("array", "axis", "dtype", "out"), inputs))
         args.update(kwargs)
-        args.pop("out", None)
+        if args.pop("out", None) not in (None, (None,)) or args.pop("where", True) is not True:
+            raise UnsupportedError(f"{where}(..., out=/where=...)", where, user_loc())
         array = args.pop("array")
         axis = args.pop("axis", 0)
         keepdims = args.pop("keepdims", False)
@@ -160,7 +167,6 @@ def array_ufunc(ufunc, method: str, inputs, kwargs):
     if method == "outer" and (name in UFUNC_OPS or name in ALIASES) and ufunc.nin == 2:
         from .shapes import reshape
         a, b = (x if isinstance(x, TracedArray) else np.asarray(x) for x in inputs)
-        a_shape = np.shape(a)
-        a = reshape(a, tuple(a_shape) + (1,) * np.ndim(b))
+        a = reshape(a, tuple(a.shape) + (1,) * b.ndim)
         return apply(name, (a, b))
     raise UnsupportedError(where, where, user_loc())

@@ -1,0 +1,392 @@
+"""``__array_function__``: the NumPy functions the tracer implements, in one table.
+
+Functions not in ``HANDLERS`` raise ``UnsupportedError`` naming the function and the
+user's line (never a silently wrong answer). Shape functions live in ``shapes.py``,
+reductions in ``reductions.py``; this module holds the rest (where, clip, round, dot,
+matmul, take, creation-like functions, tril/triu) and the table.
+"""
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
+
+from ..ir.types import broadcast_shapes
+from . import reductions, shapes, ufuncs
+from .errors import UnsupportedError
+from .proxy import TracedArray, wrap
+from .shapes import as_traced, emit, reshape
+from .state import as_value, check_dtype, current, is_python_scalar, static_type, user_loc
+
+
+def astype(x, dtype, casting="unsafe", copy=True):
+    x = as_traced(x)
+    dtype = check_dtype(np.dtype(dtype), "astype target")
+    if casting != "unsafe" and not np.can_cast(x.dtype, dtype, casting):
+        raise TypeError(f"Cannot cast array data from {x.dtype!r} to {dtype!r} according to the "
+                        f"rule {casting!r}")
+    if dtype == x.dtype and not x.type.weak:
+        return wrap(x._value, scalar=x._scalar)
+    return wrap(emit("cast", [x], {"dtype": dtype}), scalar=x._scalar)
+
+
+def copy(a, order="K", subok=False):
+    x = as_traced(a)
+    return wrap(x._value)
+
+
+def where(condition, x=None, y=None):
+    if x is None and y is None:
+        raise UnsupportedError("np.where(condition) with one argument (np.nonzero: its result "
+                               "shape depends on the data)", "where", user_loc())
+    if x is None or y is None:
+        raise ValueError("either both or neither of x and y should be given")
+    cond = as_value(condition, weak=False)
+    if cond.type.dtype != np.bool_:
+        cond = current().emit("cast", [cond], {"dtype": np.dtype(np.bool_)})
+    values = [as_value(v) for v in (x, y)]
+    return wrap(current().emit("where", [cond] + values))
+
+
+def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue, max=np._NoValue,
+         **kwargs):
+    if out is not None or kwargs:
+        raise UnsupportedError("np.clip(..., out=/where=/dtype=...)", "clip", user_loc())
+    if min is not np._NoValue:
+        a_min = min
+    if max is not np._NoValue:
+        a_max = max
+    a_min = None if a_min is np._NoValue else a_min
+    a_max = None if a_max is np._NoValue else a_max
+    result = as_traced(a)
+    if a_min is None and a_max is None:
+        return copy(result)
+    if a_min is not None:
+        result = ufuncs.apply("maximum", (result, a_min))
+    if a_max is not None:
+        result = ufuncs.apply("minimum", (result, a_max))
+    return result
+
+
+def round_(a, decimals=0, out=None):
+    """np.round as NumPy's C implementation: multiply by 10**d, rint, divide back."""
+    if out is not None:
+        raise UnsupportedError("np.round(..., out=...)", "round", user_loc())
+    x = as_traced(a)
+    decimals = operator.index(decimals)
+    if x.dtype.kind in "iu":
+        if decimals >= 0:
+            return copy(x)
+        factor = float(10.0 ** -decimals)
+        scaled = ufuncs.apply("true_divide", (x, factor))
+        rounded = ufuncs.apply("rint", (scaled,))
+        return astype(ufuncs.apply("multiply", (rounded, factor)), x.dtype)
+    if x.dtype.kind != "f":
+        raise UnsupportedError(f"np.round of {x.dtype}", "round", user_loc())
+    if decimals == 0:
+        return wrap(ufuncs.apply("rint", (x,))._value, scalar=x._scalar)
+    factor = float(10.0 ** abs(decimals))
+    first, second = ("multiply", "true_divide") if decimals > 0 else ("true_divide", "multiply")
+    scaled = ufuncs.apply(first, (x, factor))
+    rounded = ufuncs.apply("rint", (scaled,))
+    return wrap(ufuncs.apply(second, (rounded, factor))._value, scalar=x._scalar)
+
+
+def _no_out(name, out):
+    if out is not None:
+        raise UnsupportedError(f"np.{name}(..., out=...)", name, user_loc())
+
+
+def matmul(a, b, out=None, **kwargs):
+    """np.matmul: vectors are reshaped to matrices around an IR matmul (rank >= 2)."""
+    _no_out("matmul", out)
+    if kwargs:
+        raise UnsupportedError("np.matmul keyword arguments", "matmul", user_loc())
+    x, y = as_traced(a), as_traced(b)
+    for index, operand in enumerate((x, y)):
+        if operand.ndim == 0:
+            raise ValueError(f"matmul: Input operand {index} does not have enough dimensions (has 0, "
+                             "gufunc core with signature (n?,k),(k,m?)->(n?,m?) requires 1)")
+    xv, yv = x._value, y._value
+    if x.ndim == 1:
+        xv = emit("reshape", [xv], {"shape": (1, x.shape[0])})
+    if y.ndim == 1:
+        yv = emit("reshape", [yv], {"shape": (y.shape[0], 1)})
+    if xv.type.shape[-1] != yv.type.shape[-2]:
+        raise ValueError(f"matmul: Input operand 1 has a mismatch in its core dimension 0, with "
+                         f"gufunc signature (n?,k),(k,m?)->(n?,m?) (size {yv.type.shape[-2]} is "
+                         f"different from {xv.type.shape[-1]})")
+    result = emit("matmul", [xv, yv])
+    shape = result.type.shape
+    if x.ndim == 1:
+        shape = shape[:-2] + shape[-1:]
+    if y.ndim == 1:
+        shape = shape[:-1]
+    if shape != result.type.shape:
+        result = emit("reshape", [result], {"shape": shape})
+    return wrap(result, scalar=shape == ())
+
+
+def matmul_operator(a, b):
+    if not all(isinstance(v, (TracedArray, np.ndarray, np.generic, list, tuple, bool, int, float))
+               for v in (a, b)):
+        return NotImplemented
+    if is_python_scalar(a) or is_python_scalar(b):
+        raise ValueError("matmul: Input operand does not have enough dimensions")
+    return matmul(a, b)
+
+
+def dot(a, b, out=None):
+    """np.dot: scalars multiply; N-D . M-D contracts a's last axis with b's second-to-last."""
+    _no_out("dot", out)
+    x, y = as_traced(a), as_traced(b)
+    if x.ndim == 0 or y.ndim == 0:
+        return ufuncs.apply("multiply", (x, y))
+    if y.ndim <= 2:
+        if x.shape[-1] != y.shape[0]:
+            raise ValueError(f"shapes {x.shape} and {y.shape} not aligned: {x.shape[-1]} (dim "
+                             f"{x.ndim - 1}) != {y.shape[0]} (dim 0)")
+        if x.ndim <= 2:
+            return matmul(x, y)
+        lead = x.shape[:-1]
+        result = matmul(reshape(x, (-1, x.shape[-1])), y)
+        return wrap(reshape(result, lead + y.shape[1:])._value)
+    k = y.shape[-2]
+    if x.shape[-1] != k:
+        raise ValueError(f"shapes {x.shape} and {y.shape} not aligned: {x.shape[-1]} (dim "
+                         f"{x.ndim - 1}) != {k} (dim {y.ndim - 2})")
+    perm = (y.ndim - 2,) + tuple(range(y.ndim - 2)) + (y.ndim - 1,)
+    y2 = reshape(shapes.transpose(y, perm), (k, -1))
+    result = matmul(reshape(x, (-1, k)), y2)
+    return wrap(reshape(result, x.shape[:-1] + y.shape[:-2] + y.shape[-1:])._value)
+
+
+def inner(a, b):
+    x, y = as_traced(a), as_traced(b)
+    if x.ndim == 0 or y.ndim == 0:
+        return ufuncs.apply("multiply", (x, y))
+    if x.shape[-1] != y.shape[-1]:
+        raise ValueError("shapes not aligned: inner product dimensions differ")
+    k = x.shape[-1]
+    result = matmul(reshape(x, (-1, k)), shapes.transpose(reshape(y, (-1, k))))
+    return wrap(reshape(result, x.shape[:-1] + y.shape[:-1])._value,
+                scalar=x.ndim == 1 and y.ndim == 1)
+
+
+def vdot(a, b):
+    return dot(shapes.ravel(a), shapes.ravel(b))
+
+
+def outer(a, b, out=None):
+    _no_out("outer", out)
+    x, y = shapes.ravel(as_traced(a)), shapes.ravel(as_traced(b))
+    return ufuncs.apply("multiply", (reshape(x, (-1, 1)), reshape(y, (1, -1))))
+
+
+def _index_value(indices, n=None, axis=0):
+    if isinstance(indices, TracedArray):
+        if indices.dtype.kind not in "iu":
+            raise TypeError(f"Cannot cast array data from {indices.dtype!r} to dtype('int64') "
+                            "according to the rule 'safe'")
+        return indices._value
+    array = np.asarray(indices)
+    if array.dtype.kind not in "iu":
+        if array.size == 0:
+            array = array.astype(np.intp)
+        else:
+            raise TypeError(f"Cannot cast array data from {array.dtype!r} to dtype('int64') "
+                            "according to the rule 'safe'")
+    if n is not None and array.size and (array.max() >= n or array.min() < -n):
+        bad = array.max() if array.max() >= n else array.min()
+        raise IndexError(f"index {bad} is out of bounds for axis {axis} with size {n}")
+    return as_value(array)
+
+
+def take(a, indices, axis=None, out=None, mode="raise"):
+    _no_out("take", out)
+    if mode != "raise":
+        raise UnsupportedError(f"np.take(mode={mode!r})", "take", user_loc())
+    x = as_traced(a)
+    if axis is None:
+        x, axis = shapes.ravel(x), 0
+    axis = normalize_axis_index(operator.index(axis), x.ndim)
+    index = _index_value(indices, x.shape[axis], axis)
+    result = emit("take", [x, index], {"axis": axis})
+    return wrap(result, scalar=result.type.shape == ())
+
+
+def take_along_axis(arr, indices, axis=-1):
+    x = as_traced(arr)
+    if axis is None:
+        x, axis = shapes.ravel(x), 0
+    axis = normalize_axis_index(operator.index(axis), x.ndim)
+    index = _index_value(indices, x.shape[axis], axis)
+    if index.type.rank != x.ndim:
+        raise ValueError("`indices` and `arr` must have the same number of dimensions")
+    return wrap(emit("take_along_axis", [x, index], {"axis": axis}))
+
+
+def _like(a, fill, dtype, shape):
+    x = as_traced(a, weak=True)
+    dtype = check_dtype(x.dtype if dtype is None else np.dtype(dtype), "full_like")
+    shape = x.shape if shape is None else (
+        (operator.index(shape),) if not isinstance(shape, (tuple, list)) else tuple(shape))
+    if isinstance(fill, TracedArray):
+        value = astype(fill, dtype)._value
+        value = emit("reshape", [value], {"shape": ()}) if value.type.shape else value
+    else:
+        value = current().constant(np.asarray(fill).astype(dtype).item(), dtype)
+    if shape == ():
+        return wrap(value)
+    return wrap(emit("broadcast_to", [value], {"shape": tuple(shape)}))
+
+
+def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    return _like(a, 0, dtype, shape)
+
+
+def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    return _like(a, 1, dtype, shape)
+
+
+def empty_like(prototype, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    return _like(prototype, 0, dtype, shape)
+
+
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    return _like(a, fill_value, dtype, shape)
+
+
+def _tri_mask(shape, k, lower: bool):
+    """Boolean (M, N) mask: j - i <= k (lower) or j - i >= k (upper), from iotas."""
+    state = current()
+    rows = state.emit("iota", (), {"shape": shape, "axis": 0, "dtype": np.dtype(np.int64)})
+    cols = state.emit("iota", (), {"shape": shape, "axis": 1, "dtype": np.dtype(np.int64)})
+    diff = state.emit("sub", [cols, rows])
+    bound = state.constant(operator.index(k), np.int64)
+    return state.emit("le" if lower else "ge", [diff, bound])
+
+
+def _tri(m, k, lower):
+    x = as_traced(m)
+    if x.ndim == 0:
+        raise ValueError("input must be at least 1-d")
+    shape = x.shape[-2:] if x.ndim >= 2 else (x.shape[0], x.shape[0])
+    mask = _tri_mask(shape, k, lower)
+    zero = current().constant(0, x.dtype)
+    return wrap(current().emit("where", [mask, x._value, zero]))
+
+
+def tril(m, k=0):
+    return _tri(m, k, True)
+
+
+def triu(m, k=0):
+    return _tri(m, k, False)
+
+
+def shape(a):
+    return as_traced(a, weak=True).shape
+
+
+def ndim(a):
+    return as_traced(a, weak=True).ndim
+
+
+def size(a, axis=None):
+    x = as_traced(a, weak=True)
+    return x.size if axis is None else x.shape[axis]
+
+
+def result_type(*arrays_and_dtypes):
+    stand_ins = []
+    for item in arrays_and_dtypes:
+        if isinstance(item, TracedArray):
+            stand_ins.append(item.type.promotion_operand() if item.type.weak else item.dtype)
+        else:
+            stand_ins.append(item)
+    return np.result_type(*stand_ins)
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """NumPy's formula: |a-b| <= atol + rtol*|b|, infinities equal only to themselves."""
+    x, y = as_traced(a, weak=True), as_traced(b, weak=True)
+    dtype = np.result_type(result_type(x, y), 1.0)
+    x, y = astype(x, dtype), astype(y, dtype)
+    apply = ufuncs.apply
+    finite = apply("logical_and", (apply("isfinite", (x,)), apply("isfinite", (y,))))
+    close = apply("less_equal", (apply("absolute", (apply("subtract", (x, y)),)),
+                                 apply("add", (atol, apply("multiply", (rtol, apply("absolute", (y,))))))))
+    result = apply("logical_or", (apply("logical_and", (finite, close)),
+                                  apply("logical_and", (apply("logical_not", (finite,)),
+                                                        apply("equal", (x, y))))))
+    if equal_nan:
+        result = apply("logical_or", (result, apply("logical_and", (apply("isnan", (x,)),
+                                                                   apply("isnan", (y,))))))
+    return result
+
+
+def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
+    if prepend is not np._NoValue or append is not np._NoValue:
+        raise UnsupportedError("np.diff(prepend=/append=)", "diff", user_loc())
+    x = as_traced(a)
+    axis = normalize_axis_index(axis, x.ndim)
+    op = "not_equal" if x.dtype == np.bool_ else "subtract"
+    for _ in range(n):
+        length = x.shape[axis]
+        x = ufuncs.apply(op, (shapes.slice_axis(x, axis, 1, length), shapes.slice_axis(x, axis, 0, max(length - 1, 0))))
+    return x
+
+
+def stack_sequence(seq):
+    """A (nested) list of traced/array values as one array, as np.asarray would build it."""
+    return shapes.stack([stack_sequence(v) if isinstance(v, (list, tuple)) else v for v in seq])
+
+
+HANDLERS = {
+    np.sum: reductions.sum, np.prod: reductions.prod, np.max: reductions.max, np.amax: reductions.max,
+    np.min: reductions.min, np.amin: reductions.min, np.any: reductions.any, np.all: reductions.all,
+    np.mean: reductions.mean, np.var: reductions.var, np.std: reductions.std,
+    np.argmax: reductions.argmax, np.argmin: reductions.argmin, np.ptp: reductions.ptp,
+    np.average: reductions.average, np.linalg.norm: reductions.norm,
+    np.reshape: shapes.reshape, np.ravel: shapes.ravel, np.transpose: shapes.transpose,
+    np.permute_dims: shapes.transpose, np.matrix_transpose: shapes.matrix_transpose,
+    np.swapaxes: shapes.swapaxes, np.moveaxis: shapes.moveaxis, np.expand_dims: shapes.expand_dims,
+    np.squeeze: shapes.squeeze, np.broadcast_to: shapes.broadcast_to,
+    np.broadcast_arrays: shapes.broadcast_arrays,
+    np.atleast_1d: lambda *a: shapes.atleast_nd(1, a), np.atleast_2d: lambda *a: shapes.atleast_nd(2, a),
+    np.atleast_3d: lambda *a: shapes.atleast_nd(3, a),
+    np.concatenate: shapes.concatenate, np.concat: shapes.concatenate, np.stack: shapes.stack,
+    np.hstack: shapes.hstack, np.vstack: shapes.vstack, np.column_stack: shapes.column_stack,
+    np.split: shapes.split, np.array_split: shapes.array_split, np.flip: shapes.flip,
+    np.roll: shapes.roll, np.repeat: shapes.repeat, np.pad: shapes.pad,
+    np.where: where, np.clip: clip, np.round: round_, np.around: round_, np.astype: astype,
+    np.copy: copy, np.dot: dot, np.inner: inner, np.vdot: vdot, np.outer: outer,
+    np.take: take, np.take_along_axis: take_along_axis,
+    np.zeros_like: zeros_like, np.ones_like: ones_like, np.empty_like: empty_like,
+    np.full_like: full_like, np.tril: tril, np.triu: triu,
+    np.shape: shape, np.ndim: ndim, np.size: size, np.result_type: result_type,
+    np.isclose: isclose, np.diff: diff,
+}
+if hasattr(np, "linalg") and hasattr(np.linalg, "matmul"):
+    HANDLERS[np.linalg.matmul] = matmul
+
+
+def _public_name(func) -> str:
+    module = getattr(func, "__module__", "") or ""
+    name = getattr(func, "__name__", repr(func))
+    if module.startswith("numpy.linalg"):
+        return f"np.linalg.{name}"
+    if module.startswith("numpy.fft"):
+        return f"np.fft.{name}"
+    return f"np.{name}"
+
+
+def array_function(func, types, args, kwargs):
+    """``TracedArray.__array_function__``."""
+    handler = HANDLERS.get(func)
+    if handler is None:
+        name = _public_name(func)
+        raise UnsupportedError(name, name, user_loc())
+    return handler(*args, **kwargs)

@@ -1,0 +1,269 @@
+"""Reductions and the composite statistics NumPy builds from them.
+
+``sum``/``prod``/``max``/``min``/``any``/``all``/``argmax``/``argmin`` map to IR
+reductions. ``mean``, ``var``, ``std``, ``ptp`` and ``linalg.norm`` decompose the way
+NumPy's own implementations (``numpy/_core/_methods.py``, ``numpy/linalg``) compute
+them, operation for operation, so dtypes and roundings match: e.g. ``mean`` of float32
+is a float32 sum divided by a *strong* intp count (so the division runs in float64
+and is cast back to float32, as NumPy's ``true_divide(..., out=ret, casting='unsafe')``).
+"""
+from __future__ import annotations
+
+import builtins
+import math
+import operator
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
+
+from ..ir.ops import OPS
+from ..ir.types import TensorType
+from .errors import UnsupportedError
+from .proxy import TracedArray, wrap
+from .shapes import as_traced, emit, ravel, reshape
+from .state import current, user_loc
+from . import ufuncs
+
+_NOVALUE = np._NoValue
+
+
+def _reject(name, **kwargs):
+    for key, value in kwargs.items():
+        if value is not None and value is not _NOVALUE and value is not True:
+            raise UnsupportedError(f"np.{name}(..., {key}=...)", name, user_loc())
+
+
+def normalize_axes(axis, ndim: int) -> tuple:
+    """Sorted non-negative axes; AxisError / duplicate errors as NumPy's."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, TracedArray):
+        operator.index(axis)  # raises DataDependentError
+    return tuple(sorted(normalize_axis_tuple(axis, ndim)))
+
+
+def _scalar_result(value) -> TracedArray:
+    return wrap(value, scalar=value.type.shape == ())
+
+
+def reduce(op: str, x, axis, keepdims: bool, numpy_name: str) -> TracedArray:
+    """One IR reduction; an empty axis set becomes a cast to the result dtype."""
+    x = as_traced(x)
+    axes = normalize_axes(axis, x.ndim)
+    keepdims = bool(keepdims)
+    if op in ("reduce_max", "reduce_min") and builtins.any(x.shape[a] == 0 for a in axes):
+        raise ValueError(f"zero-size array to reduction operation {numpy_name} which has no identity")
+    if not axes:
+        (out,) = OPS[op].infer([TensorType(x.shape, x.dtype)], {"axes": (), "keepdims": keepdims})
+        if out.dtype == x.dtype and not x.type.weak:
+            return wrap(x._value, scalar=x.ndim == 0)
+        return wrap(emit("cast", [x], {"dtype": out.dtype}), scalar=x.ndim == 0)
+    return _scalar_result(emit(op, [x], {"axes": axes, "keepdims": keepdims}))
+
+
+def _with_dtype(x, dtype):
+    from .functions import astype
+    x = as_traced(x)
+    return x if dtype is None or np.dtype(dtype) == x.dtype else astype(x, dtype)
+
+
+def _finish_dtype(result, dtype):
+    from .functions import astype
+    if dtype is not None and result.dtype != np.dtype(dtype):
+        return wrap(astype(result, dtype)._value, scalar=result._scalar)
+    return result
+
+
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
+    _reject("sum", out=out, initial=initial, where=where)
+    return _finish_dtype(reduce("reduce_sum", _with_dtype(a, dtype), axis, keepdims, "add"), dtype)
+
+
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
+    _reject("prod", out=out, initial=initial, where=where)
+    return _finish_dtype(reduce("reduce_prod", _with_dtype(a, dtype), axis, keepdims, "multiply"), dtype)
+
+
+def max(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
+    _reject("max", out=out, initial=initial, where=where)
+    return reduce("reduce_max", a, axis, keepdims, "maximum")
+
+
+def min(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
+    _reject("min", out=out, initial=initial, where=where)
+    return reduce("reduce_min", a, axis, keepdims, "minimum")
+
+
+def any(a, axis=None, out=None, keepdims=False, *, where=_NOVALUE):
+    _reject("any", out=out, where=where)
+    return reduce("reduce_any", a, axis, keepdims, "logical_or")
+
+
+def all(a, axis=None, out=None, keepdims=False, *, where=_NOVALUE):
+    _reject("all", out=out, where=where)
+    return reduce("reduce_all", a, axis, keepdims, "logical_and")
+
+
+def ptp(a, axis=None, out=None, keepdims=False):
+    _reject("ptp", out=out)
+    return ufuncs.apply("subtract", (max(a, axis, keepdims=keepdims), min(a, axis, keepdims=keepdims)))
+
+
+def _arg(op, name, a, axis=None, out=None, *, keepdims=False):
+    _reject(name, out=out)
+    x = as_traced(a)
+    if axis is None:
+        flat = ravel(x)
+        if flat.size == 0:
+            raise ValueError(f"attempt to get {name} of an empty sequence")
+        result = emit(op, [flat], {"axes": (0,), "keepdims": False})
+        if keepdims:
+            return wrap(emit("reshape", [result], {"shape": (1,) * x.ndim}))
+        return _scalar_result(result)
+    axis = normalize_axis_index(operator.index(axis), x.ndim)
+    if x.shape[axis] == 0:
+        raise ValueError(f"attempt to get {name} of an empty sequence")
+    return _scalar_result(emit(op, [x], {"axes": (axis,), "keepdims": bool(keepdims)}))
+
+
+def argmax(a, axis=None, out=None, *, keepdims=False):
+    return _arg("argmax", "argmax", a, axis, out, keepdims=keepdims)
+
+
+def argmin(a, axis=None, out=None, *, keepdims=False):
+    return _arg("argmin", "argmin", a, axis, out, keepdims=keepdims)
+
+
+def _count(x, axis) -> int:
+    return math.prod(x.shape[d] for d in normalize_axes(axis, x.ndim))
+
+
+def _strong_intp(n):
+    return np.intp(n)
+
+
+def _divide_unsafe(total: TracedArray, count) -> TracedArray:
+    """``true_divide(total, count, out=total, casting='unsafe')`` as NumPy's _methods do."""
+    quotient = ufuncs.apply("true_divide", (total, count))
+    if quotient.dtype != total.dtype:
+        from .functions import astype
+        quotient = astype(quotient, total.dtype)
+    return wrap(quotient._value, scalar=total._scalar)
+
+
+def _default_float(x, dtype):
+    if dtype is None and x.dtype.kind in "biu":
+        return np.dtype(np.float64)
+    return dtype
+
+
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=_NOVALUE):
+    _reject("mean", out=out, where=where)
+    x = as_traced(a)
+    dtype = _default_float(x, dtype)
+    total = sum(x, axis, dtype, keepdims=keepdims)
+    return _divide_unsafe(total, _strong_intp(_count(x, axis)))
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NOVALUE,
+        mean=_NOVALUE, correction=_NOVALUE):
+    _reject("var", out=out, where=where, mean=None if mean is _NOVALUE else mean)
+    if correction is not _NOVALUE:
+        if ddof != 0:
+            raise ValueError("ddof and correction can't be provided simultaneously.")
+        ddof = correction
+    x = as_traced(a)
+    count = _strong_intp(_count(x, axis))
+    dtype = _default_float(x, dtype)
+    arrmean = _divide_unsafe(sum(x, axis, dtype, keepdims=True), count)
+    arrmean = wrap(arrmean._value)  # an ndarray (keepdims) in NumPy, never a scalar
+    deviation = ufuncs.apply("subtract", (x, arrmean))
+    squared = ufuncs.apply("square", (deviation,)) if x.dtype.kind in "iuf" else \
+        ufuncs.apply("multiply", (deviation, deviation))
+    total = sum(squared, axis, dtype, keepdims=keepdims)
+    return _divide_unsafe(total, np.maximum(count - ddof, 0))
+
+
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NOVALUE,
+        mean=_NOVALUE, correction=_NOVALUE):
+    result = var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
+    root = ufuncs.apply("sqrt", (result,))
+    if root.dtype != result.dtype:
+        from .functions import astype
+        root = astype(root, result.dtype)
+    return wrap(root._value, scalar=result._scalar)
+
+
+def average(a, axis=None, weights=None, returned=False, *, keepdims=_NOVALUE):
+    if weights is not None or returned:
+        raise UnsupportedError("np.average with weights", "average", user_loc())
+    return mean(a, axis, keepdims=False if keepdims is _NOVALUE else keepdims)
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """np.linalg.norm: vector norms (any ord) and matrix norms without SVD."""
+    from .functions import astype, dot
+    x = as_traced(x)
+    if x.dtype.kind not in "fc":
+        x = astype(x, np.float64)
+    nd = x.ndim
+    if axis is None and (ord is None or (ord in ("f", "fro") and nd == 2) or (ord == 2 and nd == 1)):
+        flat = ravel(x)
+        result = ufuncs.apply("sqrt", (dot(flat, flat),))
+        if keepdims:
+            return reshape(result, (1,) * nd)
+        return result
+    if axis is None:
+        axis = tuple(range(nd))
+    elif not isinstance(axis, tuple):
+        axis = (operator.index(axis),)
+    if len(axis) == 1:
+        absx = None if ord in (None, 2, 0) or isinstance(ord, str) else ufuncs.apply("absolute", (x,))
+        if ord == math.inf:
+            if x.shape[normalize_axis_index(axis[0], nd)] == 0:
+                raise UnsupportedError("np.linalg.norm(ord=inf) over an empty axis", "norm", user_loc())
+            return max(absx, axis, keepdims=keepdims)
+        if ord == -math.inf:
+            return min(absx, axis, keepdims=keepdims)
+        if ord == 0:
+            nonzero = ufuncs.apply("not_equal", (x, 0))
+            return sum(astype(nonzero, x.dtype), axis, keepdims=keepdims)
+        if ord == 1:
+            return sum(absx, axis, keepdims=keepdims)
+        if ord is None or ord == 2:
+            return ufuncs.apply("sqrt", (sum(ufuncs.apply("multiply", (x, x)), axis, keepdims=keepdims),))
+        if isinstance(ord, str):
+            raise ValueError(f"Invalid norm order '{ord}' for vectors")
+        powered = wrap(absx._value).__pow__(ord)          # absx **= ord (ndarray fast paths)
+        powered = astype(powered, absx.dtype) if powered.dtype != absx.dtype else powered
+        total = sum(powered, axis, keepdims=keepdims)
+        inverse = np.reciprocal(ord, dtype=total.dtype)
+        result = ufuncs.apply("power", (wrap(total._value), inverse))
+        return astype(result, total.dtype) if result.dtype != total.dtype else result
+    if len(axis) == 2:
+        row_axis, col_axis = (normalize_axis_index(a, nd) for a in axis)
+        if row_axis == col_axis:
+            raise ValueError("Duplicate axes given.")
+        if ord in (2, -2, "nuc"):
+            raise UnsupportedError(f"np.linalg.norm(ord={ord!r}) (needs an SVD)", "norm", user_loc())
+        if ord in (1, -1):
+            if col_axis > row_axis:
+                col_axis -= 1
+            inner = sum(ufuncs.apply("absolute", (x,)), row_axis)
+            result = (max if ord == 1 else min)(inner, col_axis)
+        elif ord in (math.inf, -math.inf):
+            if row_axis > col_axis:
+                row_axis -= 1
+            inner = sum(ufuncs.apply("absolute", (x,)), col_axis)
+            result = (max if ord == math.inf else min)(inner, row_axis)
+        elif ord in (None, "fro", "f"):
+            result = ufuncs.apply("sqrt", (sum(ufuncs.apply("multiply", (x, x)), axis),))
+        else:
+            raise ValueError("Invalid norm order for matrices.")
+        if keepdims:
+            shape = list(x.shape)
+            shape[axis[0]] = 1
+            shape[axis[1]] = 1
+            return reshape(result, shape)
+        return result
+    raise ValueError("Improper number of dimensions to norm.")
