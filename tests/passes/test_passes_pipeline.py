@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tracejit.ir import OpGroup, run_graph, verify
+from tracejit.ir import OpGroup, run_graph
 from tracejit.passes import PIPELINE, final_graph, format_history, optimize
 from tracejit.passes.fusion import VIEW_OPS
 

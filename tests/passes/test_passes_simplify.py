@@ -126,23 +126,24 @@ def test_broadcast_and_slice_rules():
 
 
 def test_reductions_over_no_axes():
-    check(lambda b, x: b.op("reduce_max", x, axes=(), keepdims=False), True)
-    check(lambda b, x: b.op("reduce_sum", x, axes=(), keepdims=False), False)   # -0.0 -> 0.0
-    ints = T((3,), np.int64)
-    check(lambda b, x: b.op("reduce_sum", x, axes=(), keepdims=True), True, ints, [1, 2, 3])
-
-
-def test_reductions_over_extent_one_axes():
-    m = T((7, 1))
-    out = check(lambda b, x: b.op("reduce_max", x, axes=(1,), keepdims=True), True, m)
+    out = check(lambda b, x: b.op("reduce_max", x, axes=(), keepdims=False), True)
     assert out.nodes == []
-    out = check(lambda b, x: b.op("reduce_prod", x, axes=(1,), keepdims=False), True, m)
-    assert [n.op.name for n in out.nodes] == ["reshape"]
-    check(lambda b, x: b.op("reduce_sum", x, axes=(1,), keepdims=True), False, m)      # -0.0 -> 0.0
-    check(lambda b, x: b.op("reduce_max", x, axes=(0,), keepdims=True), False, m)      # extent 7
-    check(lambda b, x: b.op("reduce_any", x, axes=(1,), keepdims=True), False, m)      # bool result
-    ints = T((3, 1), np.int64)
-    check(lambda b, x: b.op("reduce_sum", x, axes=(1,), keepdims=False), True, ints, [1, 2, 3])
+    out = check(lambda b, x: b.op("reduce_sum", x, axes=(), keepdims=False), True)   # -0.0 -> 0.0
+    assert [n.op.name for n in out.nodes] == ["constant", "add"]
+    ints = T((3,), np.int64)
+    out = check(lambda b, x: b.op("reduce_sum", x, axes=(), keepdims=True), True, ints, [1, 2, 3])
+    assert out.nodes == []
+
+
+@pytest.mark.parametrize("op", ["reduce_max", "reduce_min", "reduce_prod", "reduce_sum", "reduce_any",
+                                "reduce_all"])
+@pytest.mark.parametrize("dtype", [np.float32, np.int8, np.bool_])
+@pytest.mark.parametrize("keepdims", [True, False])
+def test_reductions_over_extent_one_axes(op, dtype, keepdims):
+    values = {np.float32: SPECIALS, np.int8: [-128, 127, 0, 3, -1, 5, 2], np.bool_: [1, 0, 1, 1, 0, 0, 1]}[dtype]
+    out = check(lambda b, x: b.op(op, x, axes=(1,), keepdims=keepdims), True, T((7, 1), dtype), values)
+    assert not any(n.op.group.value == "reduction" for n in out.nodes)
+    check(lambda b, x: b.op(op, x, axes=(0,), keepdims=keepdims), False, T((7, 1), dtype), values)
 
 
 def test_rules_leave_other_outputs_intact():

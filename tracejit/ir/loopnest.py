@@ -324,10 +324,10 @@ class _Lowerer:
         for i, value in enumerate(region.outputs):
             name = f"out{i}"
             outputs.append(Buffer(name, value.dtype, value.shape))
-            if value.shape == self.domain:
-                index = self.full_index
-            elif self.inner and value.shape in (self._reduced(True), self._reduced(False)):
+            if self.inner and value.shape in (self._reduced(True), self._reduced(False)):
                 index = self._result_index(value.shape)
+            elif value.shape == self.domain:
+                index = self.full_index
             else:
                 raise LoweringError(f"output of shape {value.shape} does not fit domain {self.domain}")
             src = self.at(value, index)

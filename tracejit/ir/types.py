@@ -24,7 +24,8 @@ SHORT_NAMES = {
 DTYPE_OF_SHORT = {v: k for k, v in SHORT_NAMES.items()}
 
 # the Python type that stands for a weak value of each kind in NumPy's promotion
-_WEAK_PYTYPE = {"b": bool, "i": int, "u": int, "f": float}
+# (a weak bool promotes exactly like a bool array, and resolve_dtypes rejects Python bool)
+_WEAK_PYTYPE = {"b": np.dtype(bool), "i": int, "u": int, "f": float}
 
 
 def short_name(dtype) -> str:

@@ -23,6 +23,9 @@ kernels (the runtime makes them views); matmul operands always come in that way.
 """
 from __future__ import annotations
 
+import os
+import warnings
+
 from ..ir import Graph, GraphBuilder, OpGroup, clone_node, make_node
 from ..ir.loopnest import LoweringError, lower_region
 from .dce import dce
@@ -46,7 +49,9 @@ def _legal(region) -> bool:
         return True
     except LoweringError:
         return False
-    except Exception:  # noqa: BLE001 - a lowering bug: be conservative
+    except Exception as exc:  # noqa: BLE001 - a lowering bug: be conservative
+        if os.environ.get("TRACEJIT_DEBUG") == "1":
+            warnings.warn(f"lower_region({region.name}) raised {exc!r}; treated as illegal", stacklevel=2)
         return False
 
 

@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..ir import Graph, GraphBuilder, clone_node, make_node
+from ..ir import Graph, GraphBuilder, TensorType, clone_node, make_node
 from ._values import constant_of
 
 
@@ -75,9 +75,9 @@ def _is_full_slice(node, x) -> bool:
             and tuple(a["shape"]) == x.shape)
 
 
-# reductions that return their single element unchanged (the type check drops the
-# ones that change dtype, e.g. prod of int32 is int64, any of floats is bool)
-_UNIT_EXACT = ("reduce_max", "reduce_min", "reduce_prod", "reduce_any", "reduce_all")
+# reductions whose result over one element is that element converted to the result
+# dtype (prod of int8 is int64, any of floats is bool: cast does exactly that)
+_UNIT_VALUE = ("reduce_max", "reduce_min", "reduce_prod", "reduce_any", "reduce_all")
 
 
 def _unit_reduction(node, x) -> bool:
@@ -85,10 +85,17 @@ def _unit_reduction(node, x) -> bool:
     return all(x.shape[d] == 1 for d in node.attrs["axes"])
 
 
-def _drop_unit_reduction(node, x):
-    if node.attrs["keepdims"] or not node.attrs["axes"]:
-        return x
-    return New("reshape", (x,), {"shape": node.output.shape})
+def _unit_result(node, x, add_zero=False):
+    """cast(x, result dtype) [+ 0], reshaped to the result shape; no-op parts dropped
+    (the cast stays when only weakness differs: reductions give strong results)."""
+    out = node.output.type
+    value = x if x.type == TensorType(x.shape, out.dtype) else New("cast", (x,), {"dtype": out.dtype})
+    if add_zero and out.dtype.kind == "f":
+        value = New("add", (value, New("constant", (), {"value": 0.0, "dtype": out.dtype})), {})
+    if x.shape != out.shape:
+        value = New("reshape", (value,), {"shape": out.shape})
+    return value
+
 
 # -- the rule table: one rewrite per line --------------------------------------
 RULES = [
@@ -114,13 +121,12 @@ RULES = [
          lambda n, a: a[0]),
     Rule("slice(x) covering all of x -> x", "slice", lambda n, a: _is_full_slice(n, a[0]), lambda n, a: a[0]),
 ] + [
-    Rule(f"{op}(x) over extent-1 axes -> x (or reshape(x) without keepdims)", op,
-         lambda n, a: _unit_reduction(n, a[0]), lambda n, a: _drop_unit_reduction(n, a[0]))
-    for op in _UNIT_EXACT
+    Rule(f"{op}(x) over extent-1 axes -> cast(x) (reshaped without keepdims)", op,
+         lambda n, a: _unit_reduction(n, a[0]), lambda n, a: _unit_result(n, a[0]))
+    for op in _UNIT_VALUE
 ] + [
-    Rule("reduce_sum(x) over extent-1 axes -> x (int/bool only: float sum turns -0.0 into 0.0)",
-         "reduce_sum", lambda n, a: _unit_reduction(n, a[0]) and a[0].dtype.kind != "f",
-         lambda n, a: _drop_unit_reduction(n, a[0])),
+    Rule("reduce_sum(x) over extent-1 axes -> cast(x) + 0 (NumPy adds the +0 identity: -0.0 -> 0.0)",
+         "reduce_sum", lambda n, a: _unit_reduction(n, a[0]), lambda n, a: _unit_result(n, a[0], add_zero=True)),
 ]
 
 RULES_BY_OP: dict = {}
@@ -130,27 +136,41 @@ for _rule in RULES:
 _MAX_DEPTH = 8
 
 
+def _tree_type(spec):
+    """Result type of a replacement (a Value or a New tree) without building it."""
+    if not isinstance(spec, New):
+        return spec.type
+    types = [_tree_type(i) for i in spec.inputs]
+    from ..ir import OPS
+    return OPS[spec.op].infer(types, spec.attrs)[0]
+
+
+def _emit_tree(spec, loc, builder, fired, depth):
+    """Append the nodes of a replacement tree (each simplified in turn); its value."""
+    if not isinstance(spec, New):
+        return spec
+    inputs = [_emit_tree(i, loc, builder, fired, depth) for i in spec.inputs]
+    node = make_node(spec.op, inputs, spec.attrs, loc)
+    simpler = _try_rules(node, inputs, builder, fired, depth + 1) if depth < _MAX_DEPTH else None
+    return simpler if simpler is not None else builder.append(node).output
+
+
 def _try_rules(node, args, builder, fired, depth=0):
     """The value replacing `node` (whose operands are `args`), or None."""
-    want = node.output.type if len(node.outputs) == 1 else None
+    if len(node.outputs) != 1:
+        return None
+    want = node.output.type
     for rule in RULES_BY_OP.get(node.op.name, ()):
-        if want is None or not rule.when(node, args):
+        if not rule.when(node, args):
             continue
         result = rule.build(node, args)
-        if isinstance(result, New):
-            try:
-                candidate = make_node(result.op, result.inputs, result.attrs, node.loc)
-            except Exception:
+        try:
+            if _tree_type(result) != want:
                 continue
-            if candidate.output.type != want:
-                continue
-            fired.append(rule.name)
-            deeper = _try_rules(candidate, list(candidate.inputs), builder, fired, depth + 1) \
-                if depth < _MAX_DEPTH else None
-            return deeper if deeper is not None else builder.append(candidate).output
-        if result.type == want:
-            fired.append(rule.name)
-            return result
+        except Exception:  # the replacement is not well typed: the rule does not apply
+            continue
+        fired.append(rule.name)
+        return _emit_tree(result, node.loc, builder, fired, depth)
     return None
 
 

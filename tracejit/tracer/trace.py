@@ -55,15 +55,29 @@ class Trace:
     def out_weak(self) -> list:
         return [leaf.kind == "traced" and leaf.pytype is not None for leaf in self.outputs]
 
-    def rebuild_outputs(self, arrays):
-        """The function's result from the graph's output arrays (one per graph output)."""
+    def rebuild_outputs(self, arrays, xp=None):
+        """The function's result from the graph's output arrays (one per graph output).
+
+        `xp` is the runtime's array library (``runtime.arrays.ArrayLib``); for GPU
+        libraries 0-d results go through its ``scalar_result``, other arrays stay as they are.
+        """
+        on_gpu = xp is not None and getattr(xp, "on_gpu", False)
         leaves = []
         for leaf in self.outputs:
             if leaf.kind == "static":
                 value = leaf.value
                 leaves.append(value.copy() if isinstance(value, np.ndarray) else value)
                 continue
-            array = np.asarray(arrays[leaf.index])
+            array = arrays[leaf.index]
+            if on_gpu:
+                if leaf.pytype is not None:
+                    leaves.append(leaf.pytype(xp.scalar_result(array, True)))
+                elif leaf.scalar:
+                    leaves.append(xp.scalar_result(array, False))
+                else:
+                    leaves.append(array)
+                continue
+            array = np.asarray(array)
             if leaf.pytype is not None:
                 leaves.append(leaf.pytype(array.item()))
             elif leaf.scalar:
