@@ -59,8 +59,12 @@ def test_model_matches_numpy(name, dtype, backend):
     compiled = tracejit.compile(fn, backend=backend, static_argnames=static, fullgraph=True)
     expected = fn(*args, **kwargs)
     actual = compiled(*args, **kwargs)
-    # transcendental chains (tanh, exp) and reassociated sums: a few ulps more for f32
-    assert_matches_numpy(actual, expected, scale=20 if dtype is np.float32 else 100)
+    # transcendental chains (tanh, exp) and reassociated sums: a few ulps more for f32;
+    # f32 models may return f64 (NEP 50: `x32 / np.sqrt(d)` is f64) but carry f32 error
+    if dtype is np.float32:
+        assert_matches_numpy(actual, expected, rtol=4e-4, atol=4e-5)
+    else:
+        assert_matches_numpy(actual, expected, scale=100)
 
 
 @pytest.mark.parametrize("backend", ["numba", "triton"])

@@ -25,7 +25,9 @@ def run_program(program, x, y):
                 values.append(UNARY[step[2]](np.abs(a) if UNARY[step[2]] in (np.sqrt, np.log1p) else a))
         elif kind == "binary":
             b = values[step[2] % len(values)]
-            if a.shape != b.shape and a.ndim and b.ndim and a.shape[-1] != b.shape[-1]:
+            try:
+                np.broadcast_shapes(a.shape, b.shape)
+            except ValueError:
                 b = b.sum()
             with np.errstate(all="ignore"):
                 values.append(BINARY[step[3]](a, b))

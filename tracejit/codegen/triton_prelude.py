@@ -395,6 +395,8 @@ def _tj_pow(a, b):
         else:
             x = a.to(tl.float64)
             y = b.to(tl.float64)
+        # a scalar operand's comparisons must combine with the other's block
+        x, y = tl.broadcast(x, y)
         ax = tl.abs(x)
         r = tl.exp2(y * tl.log2(ax))
         y_int = tl.floor(y) == y

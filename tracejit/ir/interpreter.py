@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .ops import loop_dtypes
+
 
 class InterpreterError(Exception):
     pass
@@ -21,7 +23,13 @@ def run_graph(graph, arrays) -> list:
         env[value] = np.asarray(array)
     for node in graph.nodes:
         out_types = [v.type for v in node.outputs]
-        results = node.op.reference([env[v] for v in node.inputs], node.attrs, out_types)
+        operands = [env[v] for v in node.inputs]
+        if node.op.ufunc and node.op.is_elementwise:
+            # weak operands are 0-d float64/int64 arrays here; NumPy would treat those as
+            # strong, so cast to the loop dtypes NEP 50 picks (what eager NumPy computes in)
+            loops = loop_dtypes(node.op, [v.type for v in node.inputs])
+            operands = [a.astype(d, copy=False) for a, d in zip(operands, loops)]
+        results = node.op.reference(operands, node.attrs, out_types)
         for value, result in zip(node.outputs, results):
             result = np.asarray(result)
             if result.shape != value.type.shape or result.dtype != value.type.dtype:

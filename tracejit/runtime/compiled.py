@@ -58,7 +58,7 @@ class Specialization:
 
     def __call__(self, leaves):
         xp = self.xp
-        arrays = [leaf if not isinstance(leaf, float) else np.asarray(leaf) for leaf in leaves]
+        arrays = [np.asarray(leaf) if isinstance(leaf, (float, np.generic)) else leaf for leaf in leaves]
         if xp is not NUMPY:
             arrays = [a if not isinstance(a, (np.ndarray, np.generic)) else xp.from_numpy(np.asarray(a))
                       for a in arrays]

@@ -93,14 +93,16 @@ def describe_key_change(old_key, new_key, paths) -> str:
         return "new argument structure"
     changes = []
     for path, old, new in zip(paths, old_leaves, new_leaves):
-        if old != new:
+        if old != new and old[0] == new[0] == "static":
+            changes.append(f"{path}={new[2]!r} (was {old[2]!r})")
+        elif old != new:
             changes.append(f"{path}: {_leaf_text(new)} (was {_leaf_text(old)})")
     return "; ".join(changes) or "new backend or guard"
 
 
 def _leaf_text(part) -> str:
     if part[0] == "array":
-        return f"{part[1]} {short_name(np.dtype(part[3]))}{list(part[2])}"
+        return f"{part[1]} {TensorType(part[2], np.dtype(part[3]))}"
     if part[0] == "static":
         return f"static {part[2]!r}"
     return "python float"
