@@ -289,7 +289,7 @@ def is_plain_matmul(nest) -> bool:
     """The region is only its matmul: the epilogue copies `mm` to out0 unchanged."""
     if nest.matmul is None or len(nest.outputs) != 1 or nest.phases or nest.epilogue:
         return False
-    stmts = [s for seg in nest.segments for s in seg]
+    stmts = nest.preamble + [s for seg in nest.segments for s in seg]
     if len(stmts) != 2 or not isinstance(stmts[0], Load) or not isinstance(stmts[1], Store):
         return False
     load, store = stmts
@@ -335,6 +335,8 @@ def kernel_body(nest) -> tuple:
     w.emit(['@numba.njit(cache=True, nogil=True, error_model="numpy")',
             f"def {name}({', '.join(params)}):"])
     w.depth = 1
+    for stmt in nest.preamble:           # loop-invariant: computed once per launch
+        w.emit(statement_lines(stmt, used))
     outer = nest.outer_axes
     inner = nest.inner_axes
     marks = []

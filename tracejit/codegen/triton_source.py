@@ -120,7 +120,7 @@ def _pointwise(nest, lines):
     dims = list(range(len(nest.domain)))
     _decompose(lines, ind, "offs", dims, nest.domain_sizes, "zero")
     em = Emitter(lines, vector_vars={f"i{d}" for d in dims})
-    for stmt in nest.segments[0]:
+    for stmt in nest.preamble + nest.segments[0]:
         em.emit(stmt, "mask", ind)
 
 
@@ -223,7 +223,7 @@ def _reduction(nest, lines):
     lines.append(f"{ind}pid = tl.program_id(0).to(tl.int64)  # one program per outer point")
     _decompose(lines, ind, "pid", outer, nest.domain_sizes, "0", "prem")
     em = Emitter(lines, vector_vars={f"i{d}" for d in inner})
-    for stmt in nest.segments[0]:
+    for stmt in nest.preamble + nest.segments[0]:
         em.emit(stmt, None, ind)
     for k, phase in enumerate(nest.phases):
         lines.append(f"{ind}# reduction phase {k}")
@@ -295,5 +295,5 @@ def _matmul(nest, lines, precision):
             if got != full:
                 raise NotImplementedError("Triton backend: matmul result read at a moved index")
     em = Emitter(lines, vector_vars={f"i{rank - 2}", f"i{rank - 1}"}, mm_value="acc")
-    for stmt in nest.segments[0]:
+    for stmt in nest.preamble + nest.segments[0]:
         em.emit(stmt, "mask", ind)

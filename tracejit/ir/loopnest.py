@@ -235,6 +235,7 @@ class LoopNest:
     phases: list
     epilogue: list
     matmul: Matmul | None = None
+    preamble: list = field(default_factory=list)   # loop-invariant statements, run once
 
     @property
     def outer_axes(self) -> tuple:
@@ -317,6 +318,7 @@ class _Lowerer:
         self.segments: list = [[]]
         self.epilogue: list = []
         self.block, self.scope = self.epilogue, 0
+        self.preamble: list = []
         for node in reductions:
             self.lower_reduction(node)
         self.block, self.scope = self.epilogue, 0
@@ -341,7 +343,7 @@ class _Lowerer:
             inputs.append(Buffer("mm", self.matmul.dtype, self.domain))
         return LoopNest(region.name, inputs, outputs, self.domain, self.domain_sizes, self.inner,
                         {name: n for n, name in self.size_names.items()}, self.segments, self.phases,
-                        self.epilogue, self.matmul)
+                        self.epilogue, self.matmul, self.preamble)
 
     def _reduced(self, keepdims):
         if keepdims:
@@ -398,6 +400,8 @@ class _Lowerer:
         self.seg[stmt.dst] = seg
         if used & self.inner_vars:
             self.block.append(stmt)
+        elif not used and seg == 0:
+            self.preamble.append(stmt)
         else:
             self.segments[seg].append(stmt)
         return stmt.dst
