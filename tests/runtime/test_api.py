@@ -222,3 +222,44 @@ def test_unknown_backend_and_triton_without_gpu_are_clear_errors(monkeypatch):
 def test_bad_static_argname_is_rejected():
     with pytest.raises(ValueError, match="nope"):
         tracejit.compile(lambda x: x, static_argnames=("nope",))
+
+
+def test_output_buffers_are_reused_only_when_the_caller_dropped_them():
+    f = tracejit.compile(lambda x: np.exp(x) + 1.0)
+    x = rng.random(64)
+    first = f(x)
+    second = f(x)                           # `first` is alive: must not be overwritten
+    assert first is not second
+    np.testing.assert_array_equal(first, second)
+    view = second[:10]
+    del first, second
+    third = f(x * 2)                        # a view of `second` is alive: no reuse of it
+    np.testing.assert_allclose(view, np.exp(x[:10]) + 1.0)
+    np.testing.assert_allclose(third, np.exp(x * 2) + 1.0)
+    p = f(x)
+    p_id = id(p)
+    del p
+    assert id(f(x)) == p_id                 # dropped: the buffer is reused
+
+
+def test_results_passed_back_as_arguments_are_not_clobbered():
+    from bench.models import adam_step
+    f = tracejit.compile(adam_step)
+    p, g, m, v = (rng.random(50) for _ in range(4))
+    ep, em, ev = p, m, v
+    for t in range(1, 4):
+        p, m, v = f(p, g, m, v, 1e-2, 0.9, 0.999, 1e-8, t)
+        ep, em, ev = adam_step(ep, g, em, ev, 1e-2, 0.9, 0.999, 1e-8, t)
+    np.testing.assert_allclose(p, ep, rtol=1e-12)
+    np.testing.assert_allclose(v, ev, rtol=1e-12)
+
+
+def test_fast_path_keeps_static_values_and_defaults_apart():
+    def affine(x, eps, scale=3.0):
+        return x * scale + eps
+    f = tracejit.compile(affine, static_argnames=("eps",))
+    x = rng.random(4)
+    for eps in (0.5, 0.25, 0.5):
+        np.testing.assert_allclose(f(x, eps), affine(x, eps))          # default traced
+        np.testing.assert_allclose(f(x, eps, 1.5), affine(x, eps, 1.5))  # fast path
+    assert len(f.compiles) == 2   # one per static eps; scale is a traced float

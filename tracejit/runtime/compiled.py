@@ -24,6 +24,11 @@ from .records import CompileEvent, Fallback, warn_fallback
 from .signature import Binder, classify_leaf, describe_key_change, leaf_paths
 
 
+_FAST_STATIC = (int, bool, str, type(None))
+_TRACED = object()                  # marks traced entries of a fast key
+_TRACED_FLOAT = (_TRACED, float)
+
+
 class _StaticArg:
     """Stands in for a static argument while the rest is flattened."""
     __slots__ = ("name",)
@@ -90,6 +95,12 @@ class CompiledFunction:
         self.fullgraph = fullgraph
         self.binder = Binder(fn, self.static_argnames)
         self._cache: dict = {}
+        self._fast: dict = {}             # _fast_key -> specialization (same objects as _cache)
+        params = list(self.binder.signature.parameters.values())
+        simple = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+        self._fast_arity = len(params) if simple else -1   # the fast path needs every argument given
+        self._static_positions = {i for i, p in enumerate(params)
+                                  if p.name in self.static_argnames and p.kind is p.POSITIONAL_OR_KEYWORD}
         self._last_key = None
         self._lock = threading.RLock()
         self.compiles: list = []
@@ -146,11 +157,41 @@ class CompiledFunction:
                 paths.extend(leaf_paths(name, value))
         return paths[index] if index < len(paths) else f"#{index}"
 
+    def _fast_key(self, args):
+        """A cheap key for the common call: positional NumPy arrays, floats and simple
+        static scalars. None when the call needs the general path."""
+        parts = []
+        static = self._static_positions
+        for i, a in enumerate(args):
+            kind = type(a)
+            if i in static:
+                if kind not in _FAST_STATIC:
+                    return None
+                parts.append((kind, a))
+            elif kind is np.ndarray:
+                parts.append((_TRACED, a.shape, a.dtype))
+            elif kind is float:
+                parts.append(_TRACED_FLOAT)
+            elif kind in _FAST_STATIC:
+                parts.append((kind, a))
+            else:
+                return None
+        return tuple(parts)
+
     def __call__(self, *args, **kwargs):
+        fast = self._fast_key(args) if not kwargs and len(args) == self._fast_arity else None
+        if fast is not None:
+            spec = self._fast.get(fast)
+            if spec is not None and spec.guards_hold() is None:
+                if isinstance(spec, EagerSpecialization):
+                    return self.fn(*args)
+                return spec([a for a, part in zip(args, fast) if part[0] is _TRACED])
         key, bound, leaves, treedef, abstract, backend, libs = self._key(args, kwargs)
         spec = self._cache.get(key)
         if spec is None or spec.guards_hold() is not None:
             spec = self._specialize(key, bound, treedef, abstract, backend, libs, spec)
+        if fast is not None and backend.name != "triton":
+            self._fast[fast] = spec
         if isinstance(spec, EagerSpecialization):
             return self.fn(*args, **kwargs)
         traced_leaves = [leaf for leaf, part in zip(leaves, key[2]) if part[0] in ("array", "weak")]

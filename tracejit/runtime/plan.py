@@ -7,7 +7,11 @@ released after their last use so intermediates die early.
 """
 from __future__ import annotations
 
+import sys
+import threading
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..ir.interpreter import run_graph
 from ..ir.ops import OpGroup
@@ -24,11 +28,29 @@ class KernelStep:
     out_types: tuple
     region: object = None
 
-    def run(self, xp, slots):
-        outs = [xp.empty(t.shape, t.dtype) for t in self.out_types]
+    buffers: list = None          # last call's output buffers, reused when nobody else holds them
+
+    def run(self, xp, slots, reuse=False):
+        if reuse:
+            outs = [self._reusable(k) for k in range(len(self.out_types))]
+        else:
+            outs = [xp.empty(t.shape, t.dtype) for t in self.out_types]
         self.kernel([slots[i] for i in self.inputs], outs, self.sizes)
         for slot, array in zip(self.outputs, outs):
             slots[slot] = array
+
+    def _reusable(self, k):
+        """Last call's buffer for output k if only this step still refers to it (the
+        caller dropped the result and no view of it is alive), else a new one."""
+        if self.buffers is None:
+            self.buffers = [None] * len(self.out_types)
+        cached = self.buffers[k]
+        # references: the list entry, `cached`, getrefcount's argument
+        if cached is not None and sys.getrefcount(cached) <= 3:
+            return cached
+        t = self.out_types[k]
+        self.buffers[k] = fresh = np.empty(t.shape, t.dtype)
+        return fresh
 
 
 @dataclass
@@ -72,16 +94,27 @@ class Plan:
     steps: list
     outputs: tuple
     release: list = field(default_factory=list)   # per step: slots dead after it
-    kernels: list = field(default_factory=list)   # (name, backend, path, source)
+    kernels: list = field(default_factory=list)   # the backend Kernel objects
+    lock: object = field(default_factory=threading.Lock)
 
     def run(self, xp, arrays):
         slots = [None] * self.n_slots
         slots[:self.n_inputs] = arrays
-        for step, dead in zip(self.steps, self.release):
-            step.run(xp, slots)
-            for slot in dead:
-                slots[slot] = None
-        return [slots[i] for i in self.outputs]
+        # NumPy buffers are reused across calls (allocation of large outputs costs more
+        # than small kernels); a concurrent call of the same plan allocates fresh ones
+        reuse = xp.name == "numpy" and self.lock.acquire(blocking=False)
+        try:
+            for step, dead in zip(self.steps, self.release):
+                if reuse and type(step) is KernelStep:
+                    step.run(xp, slots, True)
+                else:
+                    step.run(xp, slots)
+                for slot in dead:
+                    slots[slot] = None
+            return [slots[i] for i in self.outputs]
+        finally:
+            if reuse:
+                self.lock.release()
 
 
 def _finish(plan_steps, slot_of, graph, n_slots, kernels):
