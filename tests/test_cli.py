@@ -1,0 +1,96 @@
+"""The dump CLI and TRACEJIT_DUMP: golden IR text, fusion groups, kernel sources."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODEL = os.path.join("tests", "data", "dump_model.py")
+
+TRACED_GOLDEN = """\
+=== IR as traced ===
+func @scaled_softmax(%0: f32[4,10], %1: ~f64[]) -> (f32[4,10]) {
+  %2 = mul %0, %1 : f32[4,10]                             # dump_model.py:6
+  %3 = reduce_max %2 axes=[1] keepdims : f32[4,1]         # dump_model.py:7
+  %4 = sub %2, %3 : f32[4,10]                             # dump_model.py:7
+  %5 = exp %4 : f32[4,10]                                 # dump_model.py:7
+  %6 = reduce_sum %5 axes=[1] keepdims : f32[4,1]         # dump_model.py:8
+  %7 = div %5, %6 : f32[4,10]                             # dump_model.py:8
+  return %7
+}
+"""
+
+FUSED_GOLDEN = """\
+=== IR after fuse ===
+func @scaled_softmax(%0: f32[4,10], %1: ~f64[]) -> (f32[4,10]) {
+  %2 = kernel @scaled_softmax_k0 %0, %1 : f32[4,10]       # dump_model.py:6
+    func @scaled_softmax_k0(%0: f32[4,10], %1: ~f64[]) -> (f32[4,10]) {
+      %2 = mul %0, %1 : f32[4,10]                             # dump_model.py:6
+      %3 = reduce_max %2 axes=[1] keepdims : f32[4,1]         # dump_model.py:7
+      %4 = sub %2, %3 : f32[4,10]                             # dump_model.py:7
+      %5 = exp %4 : f32[4,10]                                 # dump_model.py:7
+      %6 = reduce_sum %5 axes=[1] keepdims : f32[4,1]         # dump_model.py:8
+      %7 = div %5, %6 : f32[4,10]                             # dump_model.py:8
+      return %7
+    }
+  return %2
+}
+
+=== fusion groups ===
+kernel scaled_softmax_k0 [reduction rows] (f32[4,10], ~f64[]) -> (f32[4,10])
+    ops: mul@dump_model.py:6 reduce_max@dump_model.py:7 sub@dump_model.py:7 exp@dump_model.py:7 \
+reduce_sum@dump_model.py:8 div@dump_model.py:8
+"""
+
+
+def run_cli(*args, env=None):
+    result = subprocess.run([sys.executable, "-m", "tracejit", "dump", *args], cwd=ROOT, capture_output=True,
+                            text=True, env=env or dict(os.environ), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_dump_prints_every_stage(tmp_path):
+    out = run_cli(f"{MODEL}:scaled_softmax", "--arg", "f32[4,10]", "--arg", "~f64[]", "--out", str(tmp_path))
+    assert out.startswith(TRACED_GOLDEN)
+    assert FUSED_GOLDEN in out
+    assert "=== kernel scaled_softmax_k0 (numba) written to " in out
+    assert "def scaled_softmax_k0(" in out and "@numba.njit" in out
+    written = sorted(os.listdir(tmp_path / "scaled_softmax"))
+    assert written == ["00_traced.ir", "01_fuse.ir", "dump.txt", "fusion.txt", "kernel_scaled_softmax_k0.numba.py"]
+    assert (tmp_path / "scaled_softmax" / "dump.txt").read_text() in out
+
+
+def test_dump_static_arguments_and_passes_that_change_the_graph():
+    out = run_cli(f"{MODEL}:heads", "--arg", "f32[2,3,8]", "--static", "n_head=4", "--backend", "interpret")
+    assert "func @heads(%0: f32[2,3,8]) -> (f32[2,4,3,2])" in out
+    assert "reshape %0 shape=[2,3,4,2]" in out and "transpose" in out
+    assert "=== kernel" not in out   # the interpreter generates no kernels
+
+
+def test_dump_triton_backend_shows_triton_source():
+    out = run_cli(f"{MODEL}:scaled_softmax", "--arg", "f32[4,10]", "--arg", "~f64[]", "--backend", "triton")
+    assert "=== kernel scaled_softmax_k0 (triton)" in out
+    assert "@triton.jit" in out and "tl.load(" in out
+
+
+def test_tracejit_dump_env_writes_every_compiled_function(tmp_path):
+    script = ("import numpy as np, tracejit, sys; sys.path.insert(0, 'tests/data'); import dump_model; "
+              "f = tracejit.compile(dump_model.scaled_softmax); f(np.ones((3, 5), np.float32), 2.0); "
+              "f(np.ones((6, 5), np.float32), 2.0)")
+    env = dict(os.environ, TRACEJIT_DUMP=str(tmp_path))
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, env=env, timeout=300)
+    assert sorted(os.listdir(tmp_path)) == ["scaled_softmax_1", "scaled_softmax_2"]
+    text = (tmp_path / "scaled_softmax_2" / "dump.txt").read_text()
+    assert "f32[6,5]" in text and "def scaled_softmax_k0(" in text
+
+
+def test_bad_cli_arguments_are_reported():
+    result = subprocess.run([sys.executable, "-m", "tracejit", "dump", f"{MODEL}:nope", "--arg", "f32[2]"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "no function 'nope'" in result.stderr
+    result = subprocess.run([sys.executable, "-m", "tracejit", "dump", f"{MODEL}:heads", "--arg", "q32[2]"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "q32" in result.stderr
+    assert np.dtype(np.float32)  # numpy importable alongside the CLI
