@@ -197,6 +197,7 @@ class Reduction:
     dtype: np.dtype
     identity: object
     position: IndexExpr | None = None
+    partner: str | None = None   # second accumulator of the two-result kinds (online.py)
 
 
 @dataclass
