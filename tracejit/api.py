@@ -5,16 +5,18 @@ from .runtime.compiled import CompiledFunction
 from .runtime.explain import Explanation, explain
 
 
-def compile(fn=None, *, static_argnames=(), backend="auto", fullgraph=False):
+def compile(fn=None, *, static_argnames=(), backend="auto", fullgraph=False, matmul_precision="ieee"):
     """Compile `fn` on first call per argument signature; usable bare or with options.
 
     backend: "auto" (Triton for GPU arrays, Numba otherwise), "numba", "triton",
     "interpret" (the reference interpreter). fullgraph=True raises instead of falling
-    back to eager NumPy on unsupported code.
+    back to eager NumPy on unsupported code. matmul_precision: "ieee" (default, float32
+    matmuls match NumPy) or "tf32" (opt in to TensorFloat-32 on the GPU; the CPU
+    backends always compute in full precision).
     """
     def wrap(function):
         return CompiledFunction(function, static_argnames=static_argnames, backend=backend,
-                                fullgraph=fullgraph)
+                                fullgraph=fullgraph, matmul_precision=matmul_precision)
     if fn is None:
         return wrap
     return wrap(fn)

@@ -263,3 +263,39 @@ def test_fast_path_keeps_static_values_and_defaults_apart():
         np.testing.assert_allclose(f(x, eps), affine(x, eps))          # default traced
         np.testing.assert_allclose(f(x, eps, 1.5), affine(x, eps, 1.5))  # fast path
     assert len(f.compiles) == 2   # one per static eps; scale is a traced float
+
+
+def test_mismatched_shapes_name_the_arguments_and_line():
+    def add(a, b):
+        return a + b
+    f = tracejit.compile(add)
+    with pytest.raises(ValueError) as info:
+        f(np.ones((3, 4)), np.ones(5))
+    message = str(info.value)
+    assert "a: float64[3, 4]" in message and "b: float64[5]" in message and "test_api.py" in message
+
+
+def test_kernel_compile_failure_falls_back_with_a_warning(monkeypatch):
+    """A code generator that refuses a region must not crash the call."""
+    from tracejit.runtime import backends
+
+    def refuse(self, region, cache_dir=None):
+        raise NotImplementedError("no kernel for you")
+    monkeypatch.setattr(backends.NumbaBackend, "compile_region", refuse)
+    f = tracejit.compile(lambda x: np.exp(x) * 2.0)
+    x = rng.random(5)
+    with pytest.warns(tracejit.FallbackWarning, match="no kernel for you"):
+        np.testing.assert_allclose(f(x), np.exp(x) * 2.0)
+    g = tracejit.compile(lambda x: np.exp(x) * 2.0, fullgraph=True)
+    with pytest.raises(Exception, match="no kernel for you"):
+        g(x)
+
+
+def test_matmul_precision_is_ieee_unless_tf32_is_asked_for():
+    x, w = rng.random((5, 20), dtype=np.float32), rng.random((20, 3), dtype=np.float32)
+    default = tracejit.explain(tracejit.compile(lambda a, b: a @ b, backend="triton"), x, w)
+    fast = tracejit.explain(tracejit.compile(lambda a, b: a @ b, backend="triton", matmul_precision="tf32"), x, w)
+    assert 'input_precision="ieee"' in default.kernels[0].source
+    assert 'input_precision="tf32"' in fast.kernels[0].source
+    with pytest.raises(ValueError, match="matmul_precision"):
+        tracejit.compile(lambda a: a, matmul_precision="bf16")(x)

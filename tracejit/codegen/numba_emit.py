@@ -27,6 +27,7 @@ import numpy as np
 from ..ir.loopnest import (BoundsCheck, Compute, Constant, IndexValue, Load, Store,
                            render_index)
 from ..ir.ops import OPS, OpGroup, template_for
+from .numba_math import VECTOR_MATH, source_version
 
 INDENT = "    "
 SUPPORTED_KINDS = "biuf"
@@ -108,6 +109,13 @@ def _tj_ipow(a, b):
 }
 
 
+# helpers defined in numba_math.py (vectorizable math, reductions): imported, not
+# pasted, so Numba compiles each once per process; `_tj_<name>` -> numba_math.<name>
+IMPORTED = {f"_tj_v{op}_{dt[0]}{dt[-2:]}": fn for (op, dt), fn in VECTOR_MATH.items()}
+IMPORTED.update({"_tj_radd": "radd", "_tj_rmul": "rmul",
+                 "_tj_rmaximum": "fmaximum", "_tj_rminimum": "fminimum"})
+
+
 def template_helpers() -> set:
     """Every `_tj_*` name referenced by a Numba template of an op."""
     names = set()
@@ -123,7 +131,13 @@ def template_helpers() -> set:
 def prelude(used: set) -> str:
     """The helper definitions the kernel uses, inlined by Numba at every call site."""
     parts = []
+    imported = sorted(name for name in used if name in IMPORTED)
+    if imported:
+        parts.append(f"# numba_math version {source_version()}\n" + "".join(
+            f"from tracejit.codegen.numba_math import {IMPORTED[n]} as {n}\n" for n in imported))
     for name in sorted(used):
+        if name in IMPORTED:
+            continue
         parts.append('@numba.njit(inline="always", cache=True)' + HELPERS[name].rstrip() + "\n")
     return "\n".join(parts)
 
@@ -171,8 +185,27 @@ _BOOL_NATIVE = {"eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
                 "logical_not", "isnan", "isinf", "isfinite"}
 
 
-def compute_text(stmt: Compute, used_helpers: set) -> str:
-    """The right-hand side of one elementwise statement."""
+def _special_template(op_name, key_dtype, const_args):
+    """A faster template with NumPy's numerics for some (op, loop dtype) pairs, or None:
+    exp/expm1/log/tanh -> the vectorizable helpers of numba_math; float32 x**n for a
+    constant n in 2..4 -> the product in float64 (exact for n <= 2, one rounding for
+    3, 4: what powf gives, without a libm call); float64 x**2 -> x*x (NumPy's own fast
+    path for a scalar exponent 2)."""
+    name = key_dtype.name
+    if (op_name, name) in VECTOR_MATH:
+        return f"_tj_v{op_name}_{name[0]}{name[-2:]}({{0}})"
+    if op_name == "pow" and key_dtype.kind == "f" and const_args.get(1) is not None:
+        n = const_args[1]
+        if name == "float32" and n in (2, 3, 4):
+            return "{t}(" + " * ".join(["np.float64({0})"] * n) + ")"
+        if name == "float64" and n == 2:
+            return "({0} * {0})"
+    return None
+
+
+def compute_text(stmt: Compute, used_helpers: set, constants: dict | None = None) -> str:
+    """The right-hand side of one elementwise statement (`constants`: name -> value of
+    the Constant statements seen so far, for exponent specialisation)."""
     op = stmt.op
     loops = tuple(np.dtype(d) for d in stmt.loop_dtypes)
     dtype = np.dtype(stmt.dtype)
@@ -185,6 +218,14 @@ def compute_text(stmt: Compute, used_helpers: set) -> str:
     else:
         key_dtype = loops[0]
     template = template_for(op.numba, key_dtype.kind)
+    const_args = {}
+    for k, a in enumerate(stmt.args):
+        value = (constants or {}).get(a)
+        if value is not None and float(value) == int(value):
+            const_args[k] = int(value)
+    special = _special_template(op.name, key_dtype, const_args)
+    if special is not None:
+        template = special
     used_helpers |= set(re.findall(r"_tj_\w+", template))
     text = template.format(*args, t=ctor(key_dtype))
     if op.group is OpGroup.CAST or op.name == "where":
@@ -196,13 +237,15 @@ def compute_text(stmt: Compute, used_helpers: set) -> str:
     return f"{ctor(dtype)}({text})"
 
 
-def statement_lines(stmt, used_helpers: set) -> list:
+def statement_lines(stmt, used_helpers: set, constants: dict | None = None) -> list:
     """Source lines (unindented) of one LoopNest statement."""
     if isinstance(stmt, Load):
         return [f"{stmt.dst} = {stmt.buffer}[{index_text(stmt.index)}]"]
     if isinstance(stmt, Compute):
-        return [f"{stmt.dst} = {compute_text(stmt, used_helpers)}"]
+        return [f"{stmt.dst} = {compute_text(stmt, used_helpers, constants)}"]
     if isinstance(stmt, Constant):
+        if constants is not None and np.dtype(stmt.dtype).kind in "iuf" and np.isfinite(stmt.value):
+            constants[stmt.dst] = stmt.value
         return [f"{stmt.dst} = {literal(stmt.value, stmt.dtype)}"]
     if isinstance(stmt, IndexValue):
         return [f"{stmt.dst} = {ctor(stmt.dtype)}({expr_text(stmt.index)})"]
@@ -246,7 +289,11 @@ def reduction_init(red) -> list:
     raise ValueError(f"unknown reduction {kind}")
 
 
-def reduction_update(red) -> list:
+def reduction_update(red, used_helpers: set | None = None) -> list:
+    """Per-inner-point update. Float sums/products go through the reassociable
+    `_tj_radd`/`_tj_rmul` and float max/min through LLVM's NaN-propagating
+    maximum/minimum, so the reduction loops vectorize (see numba_math)."""
+    used_helpers = set() if used_helpers is None else used_helpers
     kind, acc, dtype = red.kind, red.acc, np.dtype(red.dtype)
     src = red.src
     src_dtype = np.dtype(red.src_dtype)
@@ -254,10 +301,16 @@ def reduction_update(red) -> list:
         sym = "+" if kind == "reduce_sum" else "*"
         value = src if src_dtype == dtype else f"{ctor(dtype)}({src})"
         if dtype.kind == "f":
-            return [f"{acc} {sym}= {value}"]
+            helper = "_tj_radd" if kind == "reduce_sum" else "_tj_rmul"
+            used_helpers.add(helper)
+            return [f"{acc} = {helper}({acc}, {value})"]
         return [f"{acc} = {ctor(dtype)}({acc} {sym} {value})"]
     if kind in ("reduce_max", "reduce_min"):
         cmp = ">" if kind == "reduce_max" else "<"
+        if dtype.kind == "f" and src_dtype == dtype and dtype.itemsize >= 4:
+            helper = "_tj_rmaximum" if kind == "reduce_max" else "_tj_rminimum"
+            used_helpers.add(helper)
+            return [f"{acc} = {helper}({acc}, {src})"]
         if dtype.kind == "f":   # NaN wins and stays (NumPy semantics)
             return [f"if {src} {cmp} {acc} or {src} != {src}:", f"{INDENT}{acc} = {src}"]
         return [f"if {src} {cmp} {acc}:", f"{INDENT}{acc} = {src}"]
@@ -335,8 +388,9 @@ def kernel_body(nest) -> tuple:
     w.emit(['@numba.njit(cache=True, nogil=True, error_model="numpy")',
             f"def {name}({', '.join(params)}):"])
     w.depth = 1
+    consts: dict = {}
     for stmt in nest.preamble:           # loop-invariant: computed once per launch
-        w.emit(statement_lines(stmt, used))
+        w.emit(statement_lines(stmt, used, consts))
     outer = nest.outer_axes
     inner = nest.inner_axes
     marks = []
@@ -347,25 +401,25 @@ def kernel_body(nest) -> tuple:
         for d in outer[1:]:
             marks.append(w.open_loop(f"i{d}", _domain_extent(nest, d)))
     for stmt in nest.segments[0]:
-        w.emit(statement_lines(stmt, used))
+        w.emit(statement_lines(stmt, used, consts))
     for k, phase in enumerate(nest.phases):
         w.emit([f"# reduction phase {k}"])
         for red in phase.reductions:
             w.emit(reduction_init(red))
         inner_marks = [w.open_loop(f"i{d}", _domain_extent(nest, d)) for d in inner]
         for stmt in phase.body:
-            w.emit(statement_lines(stmt, used))
+            w.emit(statement_lines(stmt, used, consts))
         for red in phase.reductions:
-            w.emit(reduction_update(red))
+            w.emit(reduction_update(red, used))
         for mark in reversed(inner_marks):
             w.close_loop(mark)
         for stmt in nest.segments[k + 1]:
-            w.emit(statement_lines(stmt, used))
+            w.emit(statement_lines(stmt, used, consts))
     if inner and nest.epilogue:
         w.emit(["# epilogue"])
         inner_marks = [w.open_loop(f"i{d}", _domain_extent(nest, d)) for d in inner]
         for stmt in nest.epilogue:
-            w.emit(statement_lines(stmt, used))
+            w.emit(statement_lines(stmt, used, consts))
         for mark in reversed(inner_marks):
             w.close_loop(mark)
     for mark in reversed(marks):

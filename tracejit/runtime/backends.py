@@ -33,11 +33,15 @@ class NumbaBackend:
 class TritonBackend:
     name = "triton"
 
+    def __init__(self, matmul_precision: str = "ieee"):
+        # "ieee": float32 matmuls in full precision (NumPy parity); "tf32": opt-in speed
+        self.options = {} if matmul_precision == "ieee" else {"input_precision": matmul_precision}
+
     def compile_region(self, region, cache_dir=None):
         from ..codegen import triton_backend
         nest = lower_region(region)
         kernel = triton_backend.compile_kernel(nest, cache_dir or default_cache_dir(),
-                                               region_text=format_graph(region))
+                                               region_text=format_graph(region), options=self.options or None)
         return kernel, nest.sizes
 
 
@@ -50,8 +54,14 @@ def triton_interpreter_enabled() -> bool:
     return triton_arrays.interpreter_enabled()
 
 
-def choose_backend(requested: str, libraries) -> object:
+MATMUL_PRECISIONS = ("ieee", "tf32")
+
+
+def choose_backend(requested: str, libraries, matmul_precision: str = "ieee") -> object:
     """Resolve `requested` for arguments living in `libraries` (a set of ArrayLibs)."""
+    if matmul_precision not in MATMUL_PRECISIONS:
+        raise ValueError(f"tracejit: matmul_precision must be one of {', '.join(MATMUL_PRECISIONS)}, "
+                         f"got {matmul_precision!r}")
     if requested not in BACKENDS:
         raise ValueError(f"tracejit: unknown backend {requested!r}; choose one of {', '.join(BACKENDS)}")
     names = {lib.name for lib in libraries}
@@ -67,4 +77,6 @@ def choose_backend(requested: str, libraries) -> object:
     if requested == "triton" and not on_gpu and not triton_interpreter_enabled():
         raise BackendError("tracejit: backend='triton' needs GPU arrays (CuPy or torch CUDA tensors), or "
                            "Triton's interpreter (set TRITON_INTERPRET=1 before importing triton) for NumPy arrays")
-    return {"numba": NumbaBackend, "triton": TritonBackend, "interpret": InterpretBackend}[requested]()
+    if requested == "triton":
+        return TritonBackend(matmul_precision)
+    return {"numba": NumbaBackend, "interpret": InterpretBackend}[requested]()

@@ -47,8 +47,29 @@ class Compilation:
         return [(k.name, k.backend, str(k.path), k.source) for k in self.plan.kernels]
 
 
+class CompilerError(Exception):
+    """tracejit failed to compile code it traced (a pass or a code generator refused
+    it). The runtime runs such a function eagerly with a warning, or raises this under
+    fullgraph=True. `stage` says where, `op`/`loc` name the kernel or op if known."""
+
+    def __init__(self, stage: str, cause: BaseException, op: str = "", loc: str = ""):
+        super().__init__(f"{stage} failed: {type(cause).__name__}: {cause}")
+        self.stage, self.cause, self.op, self.loc = stage, cause, op or stage, loc
+
+
+def is_kernel_compiler_error(exc: BaseException) -> bool:
+    """Errors Numba or Triton raise when compiling a kernel (not run-time errors such
+    as an out-of-bounds index, which NumPy would raise too)."""
+    return type(exc).__module__.split(".")[0] in ("numba", "triton") or isinstance(exc, NotImplementedError)
+
+
 def compile_function(fn, args, kwargs, backend, name=None) -> Compilation:
-    """Trace `fn` on abstract arguments (TensorType leaves) and build its plan."""
+    """Trace `fn` on abstract arguments (TensorType leaves) and build its plan.
+
+    Errors in the user's code while tracing propagate as they are (TracerError for
+    what tracing cannot handle); failures of the passes or code generators become
+    CompilerError.
+    """
     seconds = {}
     start = time.perf_counter()
     traced = trace(fn, args, kwargs, name=name)
@@ -58,11 +79,17 @@ def compile_function(fn, args, kwargs, backend, name=None) -> Compilation:
         plan = interpret_plan(traced.graph)
         return Compilation(traced, history, plan, backend.name, seconds)
     start = time.perf_counter()
-    history = optimize(traced.graph, verify_each=debug_enabled())
-    final = history[-1][1]
-    verify(final, "final graph")
+    try:
+        history = optimize(traced.graph, verify_each=debug_enabled())
+        final = history[-1][1]
+        verify(final, "final graph")
+    except Exception as exc:
+        raise CompilerError("optimization", exc, loc=getattr(exc, "loc", "")) from exc
     seconds["passes"] = time.perf_counter() - start
     start = time.perf_counter()
-    plan = build_plan(final, backend.compile_region)
+    try:
+        plan = build_plan(final, backend.compile_region)
+    except Exception as exc:
+        raise CompilerError(f"{backend.name} code generation", exc) from exc
     seconds["codegen"] = time.perf_counter() - start
     return Compilation(traced, history, plan, backend.name, seconds)

@@ -18,7 +18,7 @@ import numpy as np
 from ..tracer import TracerError, flatten, unflatten
 from .arrays import NUMPY
 from .backends import choose_backend
-from .compilation import compile_function
+from .compilation import CompilerError, compile_function, is_kernel_compiler_error
 from .guards import find_locators
 from .records import CompileEvent, Fallback, warn_fallback
 from .signature import Binder, classify_leaf, describe_key_change, leaf_paths
@@ -70,7 +70,12 @@ class Specialization:
             lifted = [xp.from_numpy(a) for a in self.lifted]
         else:
             lifted = self.lifted
-        results = self.plan.run(xp, arrays + lifted)
+        try:
+            results = self.plan.run(xp, arrays + lifted)
+        except Exception as exc:
+            if is_kernel_compiler_error(exc):   # kernels compile lazily, on their first launch
+                raise CompilerError(f"{self.compilation.backend} kernel compilation", exc) from exc
+            raise
         return self.rebuild(results, xp)
 
 
@@ -86,13 +91,14 @@ class EagerSpecialization:
 
 
 class CompiledFunction:
-    def __init__(self, fn, *, static_argnames=(), backend="auto", fullgraph=False):
+    def __init__(self, fn, *, static_argnames=(), backend="auto", fullgraph=False, matmul_precision="ieee"):
         if isinstance(static_argnames, str):
             static_argnames = (static_argnames,)
         self.fn = fn
         self.static_argnames = tuple(static_argnames)
         self.backend = backend
         self.fullgraph = fullgraph
+        self.matmul_precision = matmul_precision
         self.binder = Binder(fn, self.static_argnames)
         self._cache: dict = {}
         self._fast: dict = {}             # _fast_key -> specialization (same objects as _cache)
@@ -144,7 +150,7 @@ class CompiledFunction:
             abstract.append(abstract_leaf)
             if lib is not None:
                 libs.add(lib)
-        backend = choose_backend(self.backend, libs or {NUMPY})
+        backend = choose_backend(self.backend, libs or {NUMPY}, self.matmul_precision)
         key = (treedef, static_key, tuple(parts), backend.name)
         return key, bound, leaves, treedef, abstract, backend, libs
 
@@ -185,7 +191,7 @@ class CompiledFunction:
             if spec is not None and spec.guards_hold() is None:
                 if isinstance(spec, EagerSpecialization):
                     return self.fn(*args)
-                return spec([a for a, part in zip(args, fast) if part[0] is _TRACED])
+                return self._run(spec, None, [a for a, part in zip(args, fast) if part[0] is _TRACED], args, kwargs)
         key, bound, leaves, treedef, abstract, backend, libs = self._key(args, kwargs)
         spec = self._cache.get(key)
         if spec is None or spec.guards_hold() is not None:
@@ -195,7 +201,7 @@ class CompiledFunction:
         if isinstance(spec, EagerSpecialization):
             return self.fn(*args, **kwargs)
         traced_leaves = [leaf for leaf, part in zip(leaves, key[2]) if part[0] in ("array", "weak")]
-        return spec(traced_leaves)
+        return self._run(spec, key, traced_leaves, args, kwargs)
 
     # -- compiling ----------------------------------------------------------------
     def _specialize(self, key, bound, treedef, abstract, backend, libs, stale):
@@ -209,15 +215,12 @@ class CompiledFunction:
             start = time.perf_counter()
             try:
                 compilation = compile_function(self.fn, abstract_args, abstract_kwargs, backend, name=self.name)
-            except TracerError as exc:
+            except (TracerError, CompilerError) as exc:
                 if self.fullgraph:
                     raise
-                fallback = Fallback(self.name, getattr(exc, "op", "?"), getattr(exc, "loc", ""), str(exc))
-                self.fallbacks.append(fallback)
-                warn_fallback(fallback)
-                spec = EagerSpecialization(self.fn, fallback)
-                self._cache[key] = spec
-                return spec
+                return self._fall_back(key, exc)
+            except (ValueError, TypeError, IndexError) as exc:
+                raise _with_argument_context(exc, self.name, bound) from exc
             xp = next(iter(libs)) if libs else NUMPY
             spec = Specialization(compilation, xp, find_locators(self.fn, compilation.trace.lifted, bound))
             self.compiles.append(CompileEvent(self.name, reason, time.perf_counter() - start))
@@ -228,6 +231,27 @@ class CompiledFunction:
                 from .dump import write_dump
                 write_dump(compilation, dump_dir, f"{self.name}_{len(self.compiles)}")
             return spec
+
+    def _fall_back(self, key, exc):
+        """Record and warn once; this key runs eagerly from now on."""
+        fallback = Fallback(self.name, getattr(exc, "op", "?") or "?", getattr(exc, "loc", ""), str(exc))
+        self.fallbacks.append(fallback)
+        warn_fallback(fallback)
+        spec = EagerSpecialization(self.fn, fallback)
+        self._cache[key] = spec
+        return spec
+
+    def _run(self, spec, key, leaves, args, kwargs):
+        try:
+            return spec(leaves)
+        except CompilerError as exc:
+            if self.fullgraph:
+                raise
+            self._fast = {k: v for k, v in self._fast.items() if v is not spec}
+            if key is None:   # reached through the fast path
+                key = next(k for k, v in self._cache.items() if v is spec)
+            self._fall_back(key, exc)
+            return self.fn(*args, **kwargs)
 
     # -- introspection --------------------------------------------------------------
     def specializations(self) -> list:
@@ -240,6 +264,34 @@ class CompiledFunction:
 
     def __repr__(self) -> str:
         return f"<tracejit compiled {self.name} backend={self.backend} specializations={len(self._cache)}>"
+
+
+def _with_argument_context(exc, name, bound):
+    """The same exception, its message followed by the traced call's argument types
+    and the user's source line where it happened."""
+    described = []
+    for arg, value in bound.arguments.items():
+        if hasattr(value, "shape") and hasattr(value, "dtype"):
+            described.append(f"{arg}: {value.dtype}{list(value.shape)}")
+    where = _user_line(exc.__traceback__)
+    message = f"{exc}\n  (tracejit: while tracing {name}({', '.join(described)}){' at ' + where if where else ''})"
+    try:
+        return type(exc)(message)
+    except Exception:
+        return exc
+
+
+def _user_line(tb) -> str:
+    """The innermost traceback frame outside tracejit and NumPy, as path:line."""
+    import os
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    found = ""
+    while tb is not None:
+        path = tb.tb_frame.f_code.co_filename
+        if not path.startswith(package) and f"{os.sep}numpy{os.sep}" not in path:
+            found = f"{path}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
 
 
 def _hashable(value) -> bool:
