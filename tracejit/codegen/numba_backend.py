@@ -27,6 +27,7 @@ from .numba_emit import generate_source, is_plain_matmul, kernel_name
 
 # launches with at least this many domain points (and >= 2 outer rows) go parallel
 PARALLEL_MIN_WORK = 2 ** 17
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 _KERNELS: dict = {}
 _KERNELS_LOCK = threading.Lock()
@@ -71,7 +72,9 @@ class NumbaKernel:
         self.domain_sizes = tuple(nest.domain_sizes)
         self.matmul = nest.matmul
         self.plain_matmul = is_plain_matmul(nest)
+        self.mm_in_place = self.matmul is not None and _epilogue_is_in_place(nest)
         self.compile_seconds = None
+        self._launch_shapes: dict = {}    # size values -> (rows, work, size arguments)
         self._first_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -87,7 +90,10 @@ class NumbaKernel:
         if self.plain_matmul and outputs[0].dtype == dtype and outputs[0].shape == shape:
             np.matmul(a, b, out=outputs[0])
             return None
-        result = np.empty(shape, dtype)
+        if self.mm_in_place and outputs[0].shape == shape and outputs[0].flags.c_contiguous:
+            result = outputs[0]            # the epilogue reads each element, then overwrites it
+        else:
+            result = np.empty(shape, dtype)
         if np.result_type(a, b) == dtype:
             np.matmul(a, b, out=result)
         else:
@@ -96,6 +102,16 @@ class NumbaKernel:
             outputs[0][...] = result
             return None
         return result
+
+    def _launch_shape(self, sizes):
+        """(rows of the split axis, total work, size arguments) for these sizes."""
+        size_args = tuple(int(sizes[name]) for name in self.size_names)
+        if self.outer_axis is None:
+            return 1, 1, size_args
+        work = 1
+        for expr in self.domain_sizes:
+            work *= _extent(expr, sizes)
+        return _extent(self.domain_sizes[self.outer_axis], sizes), work, size_args
 
     def __call__(self, inputs, outputs, sizes):
         inputs = [x if isinstance(x, np.ndarray) else np.asarray(x) for x in inputs]
@@ -106,21 +122,19 @@ class NumbaKernel:
                 return
             args.append(mm)
         args.extend(outputs)
-        args.extend(int(sizes[name]) for name in self.size_names)
-        if self.outer_axis is None:
-            rows, work = 1, 1
-        else:
-            rows = _extent(self.domain_sizes[self.outer_axis], sizes)
-            work = 1
-            for expr in self.domain_sizes:
-                work *= _extent(expr, sizes)
+        values = tuple(sizes[name] for name in self.size_names)
+        launch = self._launch_shapes.get(values)
+        if launch is None:
+            launch = self._launch_shapes[values] = self._launch_shape(sizes)
+        rows, work, size_args = launch
+        args.extend(size_args)
         if self.compile_seconds is None:
             with self._first_lock:
                 if self.compile_seconds is None:
                     began = time.perf_counter()
                     self.function(0, 0, *args)      # empty range: compiles, runs nothing
                     self.compile_seconds = time.perf_counter() - began
-        threads = min(os.cpu_count() or 1, rows)
+        threads = min(_CPUS, rows)
         if work < PARALLEL_MIN_WORK or threads < 2:
             self.function(0, rows, *args)
             return
@@ -129,6 +143,21 @@ class NumbaKernel:
                    for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
         for future in futures:
             future.result()
+
+
+def _epilogue_is_in_place(nest) -> bool:
+    """Can the matmul result live in out0? Yes when the one output has the matmul's
+    dtype and every read of the result and the store are at the same domain point."""
+    if len(nest.outputs) != 1 or np.dtype(nest.outputs[0].dtype) != np.dtype(nest.matmul.dtype):
+        return False
+    full = repr(tuple(f"i{d}" for d in range(len(nest.domain))))
+    statements = nest.preamble + [s for seg in nest.segments for s in seg]
+    for stmt in statements:
+        buffer = getattr(stmt, "buffer", None)
+        if buffer in ("mm", nest.outputs[0].name):
+            if repr(tuple(str(e) for e in stmt.index)) != full:
+                return False
+    return True
 
 
 def compile_kernel(nest, cache_dir, region_text: str = "") -> NumbaKernel:
