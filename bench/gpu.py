@@ -108,7 +108,12 @@ def cuda_median_ms(torch, fn, args, repeats=20, warmup=3):
 
 
 def to_device(args, convert):
-    return tuple(convert(a) if isinstance(a, np.ndarray) else a for a in args)
+    """Every ndarray in (nested) arguments moved with `convert`."""
+    if isinstance(args, dict):
+        return {k: to_device(v, convert) for k, v in args.items()}
+    if isinstance(args, (tuple, list)):
+        return type(args)(to_device(a, convert) for a in args)
+    return convert(args) if isinstance(args, np.ndarray) else args
 
 
 def host(x):

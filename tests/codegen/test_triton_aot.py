@@ -36,20 +36,37 @@ def _gather_graph():
     return b.finish([b.emit("take", [x, i], {"axis": 1})])
 
 
+def _bias_graph():
+    """2-D pointwise with a broadcast operand: CONTIG must keep the bias's own index."""
+    b = GraphBuilder("bias")
+    x = b.add_input(TensorType((5, 6), np.float32))
+    w = b.add_input(TensorType((6,), np.float32))
+    return b.finish([b.emit("tanh", [b.emit("add", [x, w])])])
+
+
 def test_generated_kernels_compile_for_hopper():
+    """Every constexpr variant the launcher picks (int32/int64 index math, flat or
+    decomposed offsets, one-pass or looping rows, 2-16 warps) compiles."""
     reason = _hopper_available()
     if reason:
         pytest.skip(reason)
     from tracejit.codegen.triton_aot import compile_in_subprocess
     jobs = []
+    pw32 = {"IDX64": 0, "int_type": "i32"}
     for graph, blocks in [
-        (ew.unary_graph(ew.FLOAT_UNARY, np.float32, 8), {"BLOCK": 1024}),
-        (ew.binary_graph(ew.FLOAT_BINARY, np.float64, 8), {"BLOCK": 256}),
-        (red.reductions_graph((6, 37), np.float32, (1,)), {"RBLOCK": 512}),
-        (red._softmax_layernorm((7, 300)), {"RBLOCK": 1024}),
+        (ew.unary_graph(ew.FLOAT_UNARY, np.float32, 8), {"BLOCK": 1024, "IDX64": 1, "CONTIG": 0}),
+        (ew.unary_graph(ew.FLOAT_UNARY, np.float32, 8), {"BLOCK": 2048, **pw32, "CONTIG": 0, "num_warps": 8}),
+        (ew.binary_graph(ew.FLOAT_BINARY, np.float64, 8), {"BLOCK": 256, "IDX64": 1, "CONTIG": 0}),
+        (_bias_graph(), {"BLOCK": 1024, **pw32, "CONTIG": 1}),
+        (_bias_graph(), {"BLOCK": 1024, "IDX64": 1, "CONTIG": 0}),
+        (red.reductions_graph((6, 37), np.float32, (1,)), {"RBLOCK": 512, "SINGLE_PASS": 0}),
+        (red.reductions_graph((6, 37), np.float32, (1,)), {"RBLOCK": 64, "SINGLE_PASS": 1, "num_warps": 2}),
+        (red._softmax_layernorm((7, 300)), {"RBLOCK": 1024, "SINGLE_PASS": 0}),
+        (red._softmax_layernorm((7, 300)), {"RBLOCK": 4096, "SINGLE_PASS": 1, "num_warps": 16,
+                                            "int_type": "i32"}),
         (mmt.linear_relu(33, 17, 40, np.float32), {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32}),
         (mmt.linear_relu(33, 17, 40, np.float64), {"BLOCK_M": 32, "BLOCK_N": 32, "BLOCK_K": 8}),
-        (_gather_graph(), {"BLOCK": 1024}),
+        (_gather_graph(), {"BLOCK": 1024, **pw32, "CONTIG": 1}),
     ]:
         _, kernel = ts.compile_region(graph)
         jobs.append((kernel, blocks))

@@ -1,6 +1,10 @@
 """Run a few generated Triton kernels on a real GPU (torch CUDA tensors) and compare
 with run_graph. Invoked as a script by test_triton_gpu.py in a process WITHOUT
-TRITON_INTERPRET; prints one line per check and exits non-zero on a mismatch."""
+TRITON_INTERPRET; prints one line per check and exits non-zero on a mismatch.
+
+``--sweep`` instead times the kernels of a few bench models (GELU, Adam, softmax,
+layernorm at bench sizes) under pinned launch options (block size, num_warps, one-pass
+vs looping rows, int32 vs int64 index math) to tune ``triton_backend``'s tables."""
 from __future__ import annotations
 
 import os
@@ -70,5 +74,74 @@ def main() -> int:
     return 1 if failures else 0
 
 
+def _median_ms(fn, repeats=15):
+    for _ in range(3):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(repeats):
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        fn()
+        b.record()
+        b.synchronize()
+        times.append(a.elapsed_time(b))
+    return float(np.median(times))
+
+
+SWEEPS = {
+    "gelu": [{}, {"BLOCK": 1024, "num_warps": 4}, {"BLOCK": 4096, "num_warps": 8},
+             {"BLOCK": 2048, "num_warps": 4}, {"IDX64": 1}],
+    "adam_step": [{}, {"BLOCK": 1024, "num_warps": 4}, {"BLOCK": 4096, "num_warps": 8}],
+    "softmax": [{}, {"num_warps": 4}, {"num_warps": 16}, {"num_warps": 32},
+                {"RBLOCK": 1024, "SINGLE_PASS": 0, "num_warps": 4}],
+    "layernorm": [{}, {"num_warps": 4}, {"num_warps": 16}],
+}
+
+
+def sweep() -> int:
+    """Time each kernel of the bench models under the option sets of SWEEPS."""
+    import tracejit
+    from bench import models
+    from tracejit.codegen.triton_backend import compile_kernel
+    rng = np.random.default_rng(0)
+    r = lambda *shape: torch.from_numpy(rng.standard_normal(shape, dtype=np.float32)).cuda()  # noqa: E731
+    n = 64 * 1024 * 1024
+    cases = {"gelu": (r(n),), "adam_step": (r(n), r(n), r(n), r(n).abs(), 1e-3, 0.9, 0.999, 1e-8, 3),
+             "softmax": (r(8192, 4096),), "layernorm": (r(8192, 4096), r(4096), r(4096))}
+    copy = torch.empty(n * 4, dtype=torch.float32, device="cuda")
+    copy_gbs = 2 * copy.numel() * 4 / _median_ms(lambda: copy.clone()) / 1e6
+    del copy
+    print(f"copy {copy_gbs:.0f} GB/s", flush=True)
+    cache = tempfile.mkdtemp()
+    for name, args in cases.items():
+        compiled = tracejit.compile(getattr(models, name))
+        compiled(*args)
+        spec = compiled.specializations()[0]
+        calls = []
+        for step in spec.plan.steps:
+            kernel = getattr(step, "kernel", None)
+            if kernel is None:
+                continue
+
+            def record(i, o, s, kernel=kernel):
+                calls.append((kernel, list(i), list(o), s))
+                kernel(i, o, s)
+            step.kernel = record
+        compiled(*args)
+        for kernel, ins, outs, sizes in calls:
+            nbytes = sum(x.numel() * x.element_size() for x in ins + outs)
+            for options in SWEEPS[name]:
+                variant = compile_kernel(kernel.nest, cache, options=options)
+                ms = _median_ms(lambda: variant(ins, outs, sizes))
+                layout = list(variant._layouts.values())[0][1]
+                gbs = nbytes / ms / 1e6
+                print(f"{kernel.name:<14} {str(options):<48} {ms:8.3f} ms {gbs:6.0f} GB/s "
+                      f"{gbs / copy_gbs:5.2f} of copy  {layout}", flush=True)
+        del args, calls
+        torch.cuda.empty_cache()
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(sweep() if "--sweep" in sys.argv else main())

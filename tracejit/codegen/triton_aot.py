@@ -78,7 +78,9 @@ for item in job:
         module = files.import_module(item["path"])
         class K: pass
         k = K(); k.fn = getattr(module, item["fn"]); k.spec = spec_from_json(item["spec"])
-        compiled = compile_for_target(k, item["blocks"])
+        blocks = dict(item["blocks"])
+        warps = int(blocks.pop("num_warps", 4))
+        compiled = compile_for_target(k, blocks, int_type=blocks.pop("int_type", "i64"), num_warps=warps)
         results.append({"ok": True, "ptx": len(compiled.asm.get("ptx", "")),
                         "cubin": len(compiled.asm.get("cubin", b""))})
     except Exception as exc:
@@ -109,6 +111,8 @@ def _spec_json(spec) -> dict:
 
 def compile_in_subprocess(kernels_and_blocks, timeout: float = 300) -> list:
     """Compile [(TritonKernel, blocks)] for Hopper in a fresh non-interpreter process.
+    `blocks` holds the constexpr values and optionally "num_warps" and "int_type"
+    ("i32" | "i64": the type of every int argument; default "i64").
     Returns one dict per kernel: {"ok": True, "ptx": n, "cubin": n} or {"ok": False,
     "error": text}."""
     job = [{"path": str(k.path), "fn": k.spec.fn_name, "spec": _spec_json(k.spec), "blocks": blocks}

@@ -5,7 +5,14 @@ a reduction, a batch index of a matmul) or a *vector* (a block of lanes: the fla
 pointwise domain, an RBLOCK chunk of a row, a BLOCK_M x BLOCK_N tile). ``Emitter``
 tracks which names are vectors so that loads of vector offsets are masked, scalar
 loads are not, and stores always address a full block.
-All index math is int64 (loop variables are int64), so offsets never overflow.
+Index math takes the type of the loop variables: int64, or int32 where the launcher
+proved every offset fits (pointwise ``IDX64=False``), which is cheaper on a GPU.
+
+Two optimisations for straight-line code (one-pass row kernels, pointwise kernels):
+``cache`` (a dict, or None inside loops) reuses an earlier load of the same buffer at the
+same offset text instead of reading memory again; ``flat`` (a set of buffer names) makes
+loads/stores of those buffers at the identity index ``(i0, ..., i{n-1})`` use the flat
+lane offset ``offs`` (valid when the launcher found them C-contiguous over the domain).
 """
 from __future__ import annotations
 
@@ -68,6 +75,10 @@ class Emitter:
         self.bounds: dict = {}              # repr(index expr) -> name of its in-range flag
         self.mm_value = mm_value            # expression of the matmul tile (matmul kernels)
         self.counter = 0
+        self.cache = None                   # (buffer, offset, mask) -> loaded name; None: off
+        self.flat = set()                   # buffers addressed by `offs` at the identity index
+        self.rank = 0                       # domain rank (identity index length)
+        self.constants: dict = {}           # name of a Constant statement -> its value
 
     # -- helpers -----------------------------------------------------------------
     def is_vector(self, expr) -> bool:
@@ -83,8 +94,15 @@ class Emitter:
     def index(self, expr) -> str:
         return render_index(expr, min_fn="tl.minimum", max_fn="tl.maximum", where="tl.where")
 
+    def is_identity(self, index) -> bool:
+        """True for the index (i0, i1, ..., i{rank-1}) of the whole domain."""
+        return len(index) == self.rank and all(
+            e.kind == "var" and e.args[0] == f"i{d}" for d, e in enumerate(index))
+
     def offset(self, buffer, index) -> tuple:
         """(offset expression, is_vector) of element `index` of `buffer`."""
+        if buffer in self.flat and self.is_identity(index):
+            return "offs", True
         terms, vector = [], False
         for d, e in enumerate(index):
             if e.kind == "const" and e.args[0] == 0:
@@ -117,10 +135,16 @@ class Emitter:
                 self.vector_names.add(stmt.dst)
             vector = vector or any(g in self.vector_names for g in guards)
             ptr = f"{stmt.buffer}_ptr + {offset}" if offset != "0" else f"{stmt.buffer}_ptr"
+            key = (stmt.buffer, offset, tuple(conds))
+            if self.cache is not None:
+                if key in self.cache:       # already in registers: no second read
+                    return f"{stmt.dst} = {self.cache[key]}"
+                self.cache[key] = stmt.dst
             if conds:
                 return f"{stmt.dst} = tl.load({ptr}, mask={' & '.join(conds)}, other=0)"
             return f"{stmt.dst} = tl.load({ptr})"
         if isinstance(stmt, Constant):
+            self.constants[stmt.dst] = stmt.value
             return f"{stmt.dst} = {scalar_const(stmt.value, stmt.dtype)}"
         if isinstance(stmt, IndexValue):
             if self.is_vector(stmt.index):
@@ -142,6 +166,9 @@ class Emitter:
             return f"{flag} = ({idx} >= 0) & ({idx} < {size})  # {stmt.what} in range"
         if isinstance(stmt, Store):
             offset, vector = self.offset(stmt.buffer, stmt.index)
+            if self.cache:                  # a later load of this buffer must read memory
+                for key in [k for k in self.cache if k[0] == stmt.buffer]:
+                    del self.cache[key]
             if vector:
                 return (f"tl.store({stmt.buffer}_ptr + {offset}, "
                         f"{stmt.src}.to({tl_dtype(stmt.dtype)}), mask={mask})")
@@ -151,8 +178,42 @@ class Emitter:
                     f"{stmt.src}.to({tl_dtype(stmt.dtype)}), mask={mask})")
         raise NotImplementedError(f"Triton backend: statement {type(stmt).__name__}")
 
+    def small_power(self, stmt):
+        """Float x ** n for a constant integer n in {2, 3, 4} as products instead of the
+        general exp2/log2 form (GELU's x ** 3 would cost more than its memory traffic).
+        float32: the square is exact-rounded, higher powers add the square's rounding
+        error back with an FMA (nearly always correctly rounded, like the float64 pow);
+        float64: plain products; float16: float32 products. None otherwise."""
+        if stmt.op.name != "pow" or np.dtype(stmt.loop_dtypes[0]).kind != "f":
+            return None
+        value = self.constants.get(stmt.args[1])
+        try:
+            n = float(value)
+        except (TypeError, ValueError):
+            return None
+        if n not in (2.0, 3.0, 4.0):
+            return None
+        loop = np.dtype(stmt.loop_dtypes[0])
+        work = np.dtype(np.float64) if loop == np.dtype(np.float64) else np.dtype(np.float32)
+        x = stmt.args[0]
+        if np.dtype(stmt.arg_dtypes[0]) != work:
+            x = f"{x}.to({tl_dtype(work)})"
+        if n == 2.0 or work == np.dtype(np.float64):
+            expr = {2.0: f"{x} * {x}", 3.0: f"{x} * {x} * {x}", 4.0: f"({x} * {x}) * ({x} * {x})"}[n]
+        else:
+            sq = f"({x} * {x})"
+            err = f"tl.math.fma({x}, {x}, -{sq})"          # x*x - fl(x*x), exactly
+            fused, plain = ((f"tl.math.fma({sq}, {x}, {err} * {x})", f"{sq} * {x}") if n == 3.0 else
+                            (f"tl.math.fma({sq}, {sq}, 2.0 * {sq} * {err})", f"{sq} * {sq}"))
+            # an infinite square has no finite error term: the plain product is exact there
+            expr = f'tl.where(tl.abs({sq}) < float("inf"), {fused}, {plain})'
+        return f"({expr}).to({tl_dtype(loop)}).to({tl_dtype(stmt.dtype)})"
+
     def compute_expr(self, stmt) -> str:
         op = stmt.op
+        power = self.small_power(stmt)
+        if power is not None:
+            return power
         args = []
         for name, have, loop in zip(stmt.args, stmt.arg_dtypes, stmt.loop_dtypes):
             args.append(name if np.dtype(have) == np.dtype(loop) else f"{name}.to({tl_dtype(loop)})")

@@ -78,13 +78,13 @@ def generate(nest, region_text: str = "", options=None) -> tuple:
     if nest.matmul is not None:
         kind, extents, constexprs = "matmul", ["M", "N", "K"], ["BLOCK_M", "BLOCK_N", "BLOCK_K"]
     elif nest.inner_axes:
-        kind, extents, constexprs = "reduction", ["R"], ["RBLOCK"]
+        kind, extents, constexprs = "reduction", ["R"], ["RBLOCK", "SINGLE_PASS"]
     else:
-        kind, extents, constexprs = "pointwise", ["numel"], ["BLOCK"]
+        kind, extents, constexprs = "pointwise", ["numel"], ["BLOCK", "IDX64", "CONTIG"]
     spec = KernelSpec(kind, fn_name, inputs, list(nest.outputs), list(nest.sizes), extents, constexprs)
     body: list = []
     if kind == "pointwise":
-        _pointwise(nest, body)
+        _pointwise(nest, body, spec)
     elif kind == "reduction":
         _reduction(nest, body)
     else:
@@ -111,17 +111,52 @@ def generate(nest, region_text: str = "", options=None) -> tuple:
 
 # --- pointwise -------------------------------------------------------------------
 
-def _pointwise(nest, lines):
+def flat_candidates(nest) -> list:
+    """Buffers read or written at the identity index (i0, ..., i{n-1}) of the domain:
+    when all of them are C-contiguous with the domain's shape (checked at launch), the
+    flat lane offset addresses them directly and no div/mod decomposition is needed."""
+    rank = len(nest.domain)
+    probe = Emitter([])
+    probe.rank = rank
+    names = []
+    for stmt in nest.preamble + nest.segments[0]:
+        buf = getattr(stmt, "buffer", None)
+        if buf is not None and buf not in names and probe.is_identity(stmt.index):
+            names.append(buf)
+    return names
+
+
+def _pointwise(nest, lines, spec):
+    """One program per BLOCK lanes of the flattened domain. IDX64 (constexpr) picks
+    int64 index math (only needed when an offset may reach 2**31); CONTIG (constexpr,
+    only generated for rank >= 2) addresses the contiguous identity-indexed buffers
+    by the lane offset itself."""
     ind = "    "
-    lines += [f"{ind}pid = tl.program_id(0).to(tl.int64)",
+    lines += [f"{ind}pid = tl.program_id(0)",
+              f"{ind}if IDX64:",
+              f"{ind}    pid = pid.to(tl.int64)",
               f"{ind}offs = pid * BLOCK + tl.arange(0, BLOCK)",
               f"{ind}mask = offs < numel",
               f"{ind}zero = offs * 0"]
     dims = list(range(len(nest.domain)))
     _decompose(lines, ind, "offs", dims, nest.domain_sizes, "zero")
     em = Emitter(lines, vector_vars={f"i{d}" for d in dims})
-    for stmt in nest.preamble + nest.segments[0]:
+    em.rank = len(dims)
+    for stmt in nest.preamble:
         em.emit(stmt, "mask", ind)
+    flat = flat_candidates(nest) if len(dims) >= 2 else []
+    spec.notes["flat"] = flat
+    if not flat:
+        em.cache = {}
+        for stmt in nest.segments[0]:
+            em.emit(stmt, "mask", ind)
+        return
+    for branch, names in (("if CONTIG:", set(flat)), ("else:", set())):
+        lines.append(f"{ind}{branch}")
+        em.flat, em.cache = names, {}
+        for stmt in nest.segments[0]:
+            em.emit(stmt, "mask", ind + "    ")
+    em.flat, em.cache = set(), None
 
 
 # --- row reductions ---------------------------------------------------------------
@@ -216,7 +251,54 @@ def _row_loop(nest, lines, ind, em, stmts, reductions=()):
     lines.append(f"{inn}r0 += RBLOCK")
 
 
+def _single_pass_update(red, em, ind, lines):
+    """The whole row is one block: the lane vector of the reduction is the masked
+    source itself (same lane values as one step of the loop from the identity)."""
+    a, s = red.acc, red.src
+    if red.kind in ("reduce_sum", "reduce_prod"):
+        t = tl_dtype(red.dtype)
+        ident = scalar_const(0 if red.kind == "reduce_sum" else 1, red.dtype)
+        lines.append(f"{ind}{a}_v = tl.where(rmask, {s}.to({t}), {ident})")
+    elif red.kind in ("reduce_max", "reduce_min"):
+        w = _work_dtype(red.src_dtype)
+        lines.append(f"{ind}{a}_v = tl.where(rmask, {s}.to({tl_dtype(w)}), {scalar_const(_fill(red.kind, w), w)})")
+    elif red.kind in ("reduce_any", "reduce_all"):
+        ident = 0 if red.kind == "reduce_any" else 1
+        lines.append(f"{ind}{a}_v = tl.where(rmask, ({s} != 0).to(tl.int8), tl.full([], {ident}, tl.int8))")
+    else:
+        w = _work_dtype(red.src_dtype)
+        pos = em.index(red.position)
+        lines += [f"{ind}{a}_v = tl.where(rmask, {s}.to({tl_dtype(w)}), tl.zeros([RBLOCK], {tl_dtype(w)}))",
+                  f"{ind}{a}_i = tl.where(rmask, ({pos}).to(tl.int64), tl.full([RBLOCK], -1, tl.int64))"]
+
+
+def _single_pass(nest, lines, ind, em):
+    """Rows that fit one RBLOCK: every input element of the row is loaded once (the
+    Emitter's load cache reuses it in later phases and the epilogue), every phase and
+    the epilogue run on registers, the output row is written once."""
+    inner = list(nest.inner_axes)
+    lines += [f"{ind}rr = tl.arange(0, RBLOCK)", f"{ind}rmask = rr < R", f"{ind}zero = rr * 0"]
+    _decompose(lines, ind, "rr", inner, nest.domain_sizes, "zero", "rrem")
+    em.cache = {}
+    for k, phase in enumerate(nest.phases):
+        lines.append(f"{ind}# reduction phase {k} (row in registers)")
+        for stmt in phase.body:
+            em.emit(stmt, "rmask", ind)
+        for red in phase.reductions:
+            _single_pass_update(red, em, ind, lines)
+            _reduction_final(red, ind, lines)
+        for stmt in nest.segments[k + 1]:
+            em.emit(stmt, None, ind)
+    if nest.epilogue:
+        lines.append(f"{ind}# epilogue over the row (registers)")
+        for stmt in nest.epilogue:
+            em.emit(stmt, "rmask", ind)
+    em.cache = None
+
+
 def _reduction(nest, lines):
+    """One program per outer point. SINGLE_PASS (constexpr: R <= RBLOCK) keeps the
+    row in registers; otherwise each phase and the epilogue loop over the row."""
     ind = "    "
     outer = list(nest.outer_axes)
     inner = list(nest.inner_axes)
@@ -225,6 +307,10 @@ def _reduction(nest, lines):
     em = Emitter(lines, vector_vars={f"i{d}" for d in inner})
     for stmt in nest.preamble + nest.segments[0]:
         em.emit(stmt, None, ind)
+    lines.append(f"{ind}if SINGLE_PASS:")
+    _single_pass(nest, lines, ind + "    ", em)
+    lines.append(f"{ind}else:")
+    ind += "    "
     for k, phase in enumerate(nest.phases):
         lines.append(f"{ind}# reduction phase {k}")
         for red in phase.reductions:

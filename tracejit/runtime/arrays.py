@@ -88,7 +88,7 @@ class TorchLib(ArrayLib):
         return x.detach().cpu().numpy()
 
     def from_numpy(self, x):
-        return self.torch.as_tensor(np.ascontiguousarray(x), device=self.device)
+        return self.torch.as_tensor(np.asarray(x, order="C"), device=self.device)
 
     def scalar_result(self, x, weak: bool):
         return x.item() if weak else x

@@ -53,6 +53,19 @@ class Specialization:
         self.lifted = list(compilation.trace.lifted)
         self.locators = locators            # per lifted array: callable -> current object, or None
         self.rebuild = compilation.trace.rebuild_outputs
+        self._device_scalars: dict = {}      # host scalar -> its copy on the device
+
+    def _to_device(self, array):
+        """Host scalars (learning rates, ...) are copied once per value, not per call."""
+        if array.ndim:
+            return self.xp.from_numpy(array)
+        key = (array.dtype.str, array.item())
+        copy = self._device_scalars.get(key)
+        if copy is None:
+            if len(self._device_scalars) > 256:
+                self._device_scalars.clear()
+            copy = self._device_scalars[key] = self.xp.from_numpy(array)
+        return copy
 
     def guards_hold(self) -> str | None:
         """None when every lifted array is still the same object, else why not."""
@@ -65,8 +78,8 @@ class Specialization:
         xp = self.xp
         arrays = [np.asarray(leaf) if isinstance(leaf, (float, np.generic)) else leaf for leaf in leaves]
         if xp is not NUMPY:
-            arrays = [a if not isinstance(a, (np.ndarray, np.generic)) else xp.from_numpy(np.asarray(a))
-                      for a in arrays]
+            arrays = [a if not isinstance(a, (np.ndarray, np.generic)) else self._to_device(a) for a in arrays]
+            # host arrays the function closes over may change in place: copied every call
             lifted = [xp.from_numpy(a) for a in self.lifted]
         else:
             lifted = self.lifted
