@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import test_triton_elementwise as ew  # noqa: E402
+import test_triton_launch as launch  # noqa: E402
 import test_triton_matmul as mmt  # noqa: E402
 import test_triton_reductions as red  # noqa: E402
 from tracejit.ir import GraphBuilder, TensorType  # noqa: E402
@@ -67,6 +68,9 @@ def test_generated_kernels_compile_for_hopper():
         (mmt.linear_relu(33, 17, 40, np.float32), {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32}),
         (mmt.linear_relu(33, 17, 40, np.float64), {"BLOCK_M": 32, "BLOCK_N": 32, "BLOCK_K": 8}),
         (_gather_graph(), {"BLOCK": 1024, **pw32, "CONTIG": 1}),
+        # online (merged) reductions of long rows: softmax and layernorm patterns
+        (launch._rows_graph("softmax", (6, 77)), {"RBLOCK": 16, "SINGLE_PASS": 0}),
+        (launch._rows_graph("layernorm", (6, 77)), {"RBLOCK": 16, "SINGLE_PASS": 0}),
     ]:
         _, kernel = ts.compile_region(graph)
         jobs.append((kernel, blocks))

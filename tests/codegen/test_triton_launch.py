@@ -177,3 +177,40 @@ def test_scalar_inputs_given_as_one_element_arrays():
     out = np.zeros((4, 6), np.float32)
     kernel([xv, np.ascontiguousarray(np.asarray(np.float32(2.5)))], [out], nest.sizes)
     ts.assert_same(out, want, rtol=0)
+
+
+def _rows_graph(kind, shape, dtype=np.float32):
+    """softmax / log-sum-exp / layernorm rows, built as the tracer builds them."""
+    from tracejit.ir import GraphBuilder, TensorType
+    b = GraphBuilder(f"{kind}_rows")
+    x = b.add_input(TensorType(shape, dtype))
+    axes = dict(axes=(len(shape) - 1,), keepdims=True)
+    if kind in ("softmax", "logsumexp"):
+        m = b.emit("reduce_max", [x], axes)
+        e = b.emit("exp", [b.emit("sub", [x, m])])
+        s = b.emit("reduce_sum", [e], axes)
+        out = b.emit("div", [e, s]) if kind == "softmax" else b.emit("add", [m, b.emit("log", [s])])
+    else:
+        n = b.emit("constant", [], dict(value=float(shape[-1]), dtype=np.dtype(dtype)))
+        mean = b.emit("div", [b.emit("reduce_sum", [x], axes), n])
+        d = b.emit("sub", [x, mean])
+        var = b.emit("div", [b.emit("reduce_sum", [b.emit("mul", [d, d])], axes), n])
+        out = b.emit("div", [d, b.emit("sqrt", [var])])
+    return b.finish([out])
+
+
+@pytest.mark.parametrize("kind", ["softmax", "logsumexp", "layernorm"])
+def test_long_rows_merge_dependent_reductions_into_one_loop(kind):
+    """Rows longer than a block: max+sum(exp) and mean+variance run as one online loop
+    (ir/online.py), so the row is read twice (reduction loop, epilogue loop)."""
+    rng = np.random.default_rng(3)
+    x = (rng.normal(size=(6, 77)) * 5 + 3).astype(np.float32)
+    x[1, 5] = np.nan            # NaN row
+    x[2, :] = -np.inf           # all -inf: NaN like the two-pass form
+    x[3, 10] = np.inf           # one +inf
+    x[4, 7:9] = np.inf          # two +inf
+    kernel = ts.check_region(_rows_graph(kind, x.shape), [x], {"RBLOCK": 16, "SINGLE_PASS": 0},
+                             rtol=2e-5, atol=2e-6)
+    looped = kernel.source.split("if SINGLE_PASS:")[1].split("\n    else:")[1]
+    assert looped.count("while r0 < R:") == (1 if kind == "logsumexp" else 2)
+    assert ("_tj_exp(" in looped) == (kind != "layernorm")

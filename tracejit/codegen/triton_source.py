@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..ir.online import merge_online_phases
+
 from .triton_emit import Emitter, literal, scalar_const, tl_dtype
 from .triton_prelude import prelude_for
 
@@ -175,9 +177,52 @@ def _fill(kind, dtype):
     return info.min if kind in ("reduce_max", "argmax") else info.max
 
 
+def _online_init(red, ind, lines):
+    a, p, t = red.acc, red.partner, tl_dtype(red.dtype)
+    if red.kind == "online_max_sumexp":   # per lane: running max, running sum of exp(x - max)
+        lines += [f"{ind}{a}_v = tl.full([RBLOCK], float('-inf'), {t})",
+                  f"{ind}{p}_v = tl.zeros([RBLOCK], {t})"]
+    else:                                 # per lane: plain sum, count, running mean, M2 (Welford)
+        lines += [f"{ind}{a}_v = tl.zeros([RBLOCK], {t})", f"{ind}{a}_n = tl.zeros([RBLOCK], {t})",
+                  f"{ind}{a}_mean = tl.zeros([RBLOCK], {t})", f"{ind}{p}_v = tl.zeros([RBLOCK], {t})"]
+
+
+def _online_update(red, ind, lines):
+    a, p, s, t = red.acc, red.partner, red.src, tl_dtype(red.dtype)
+    if red.kind == "online_max_sumexp":
+        lines += [f"{ind}{a}_x = tl.where(rmask, {s}.to({t}), float('-inf'))",
+                  f"{ind}{a}_new = _tj_maximum({a}_v, {a}_x)",
+                  # equal maxima (also both -inf) keep the sum; else rescale it
+                  f"{ind}{a}_scale = tl.where({a}_v == {a}_new, 1.0, _tj_exp({a}_v - {a}_new))",
+                  f"{ind}{p}_v = {p}_v * {a}_scale + tl.where(rmask, _tj_exp({a}_x - {a}_new), 0.0)",
+                  f"{ind}{a}_v = {a}_new"]
+    else:
+        lines += [f"{ind}{a}_x = {s}.to({t})",
+                  f"{ind}{a}_v = {a}_v + tl.where(rmask, {a}_x, 0.0)",
+                  f"{ind}{a}_n = {a}_n + tl.where(rmask, 1.0, 0.0)",
+                  f"{ind}{a}_d = {a}_x - {a}_mean",
+                  f"{ind}{a}_mean = tl.where(rmask, {a}_mean + {a}_d / tl.maximum({a}_n, 1.0), {a}_mean)",
+                  f"{ind}{p}_v = tl.where(rmask, {p}_v + {a}_d * ({a}_x - {a}_mean), {p}_v)"]
+
+
+def _online_final(red, ind, lines):
+    a, p, t = red.acc, red.partner, tl_dtype(red.dtype)
+    if red.kind == "online_max_sumexp":
+        lines += [f"{ind}{a} = tl.reduce({a}_v, 0, _tj_max_combine)",
+                  f"{ind}{p} = tl.sum(tl.where({a}_v == {a}, {p}_v, {p}_v * _tj_exp({a}_v - {a})), 0)"]
+    else:                                  # Chan et al.: combine the lanes' (count, mean, M2)
+        lines += [f"{ind}{a} = tl.reduce({a}_v, 0, _tj_add_combine)",
+                  f"{ind}{a}_total = tl.maximum(tl.sum({a}_n, 0), 1.0)",
+                  f"{ind}{a}_all = tl.sum({a}_n * {a}_mean, 0) / {a}_total",
+                  f"{ind}{p} = tl.sum(tl.where({a}_n > 0, {p}_v + {a}_n * ({a}_mean - {a}_all) * "
+                  f"({a}_mean - {a}_all), 0.0), 0)"]
+
+
 def _reduction_init(red, ind, lines):
     a = red.acc
-    if red.kind in ("reduce_sum", "reduce_prod"):
+    if red.partner is not None:
+        _online_init(red, ind, lines)
+    elif red.kind in ("reduce_sum", "reduce_prod"):
         ident = 0 if red.kind == "reduce_sum" else 1
         lines.append(f"{ind}{a}_v = tl.full([RBLOCK], {literal(ident, red.dtype)}, {tl_dtype(red.dtype)})")
     elif red.kind in ("reduce_max", "reduce_min"):
@@ -195,7 +240,9 @@ def _reduction_init(red, ind, lines):
 
 def _reduction_update(red, em, ind, lines):
     a, s = red.acc, red.src
-    if red.kind in ("reduce_sum", "reduce_prod"):
+    if red.partner is not None:
+        _online_update(red, ind, lines)
+    elif red.kind in ("reduce_sum", "reduce_prod"):
         t = tl_dtype(red.dtype)
         ident = scalar_const(0 if red.kind == "reduce_sum" else 1, red.dtype)
         op = "+" if red.kind == "reduce_sum" else "*"
@@ -222,7 +269,9 @@ def _reduction_update(red, em, ind, lines):
 
 def _reduction_final(red, ind, lines):
     a, t = red.acc, tl_dtype(red.dtype)
-    if red.kind in ("reduce_sum", "reduce_prod"):
+    if red.partner is not None:
+        _online_final(red, ind, lines)
+    elif red.kind in ("reduce_sum", "reduce_prod"):
         fn = "_tj_add_combine" if red.kind == "reduce_sum" else "_tj_mul_combine"
         lines.append(f"{ind}{a} = tl.reduce({a}_v, 0, {fn})")
     elif red.kind in ("reduce_max", "reduce_min"):
@@ -311,14 +360,18 @@ def _reduction(nest, lines):
     _single_pass(nest, lines, ind + "    ", em)
     lines.append(f"{ind}else:")
     ind += "    "
-    for k, phase in enumerate(nest.phases):
+    # rows longer than a block are read from memory once per loop: dependent reductions
+    # that an online algorithm can do together (softmax's max and sum, layernorm's mean
+    # and variance) share one loop, so such rows are read twice in all
+    looped = merge_online_phases(nest)
+    for k, phase in enumerate(looped.phases):
         lines.append(f"{ind}# reduction phase {k}")
         for red in phase.reductions:
             _reduction_init(red, ind, lines)
         _row_loop(nest, lines, ind, em, phase.body, phase.reductions)
         for red in phase.reductions:
             _reduction_final(red, ind, lines)
-        for stmt in nest.segments[k + 1]:
+        for stmt in looped.segments[k + 1]:
             em.emit(stmt, None, ind)
     if nest.epilogue:
         lines.append(f"{ind}# epilogue over the row")

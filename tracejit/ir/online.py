@@ -14,7 +14,10 @@ twice in all (one merged reduction pass, one epilogue pass):
   count, running mean and M2, alongside the plain sum the user's mean is computed from.
   The result differs from the two-pass form only by rounding.
 
-It is an opt-in rewrite: a backend calls it when it implements both kinds.
+It is an opt-in rewrite that a backend applies where it pays: the Triton backend uses
+it for rows longer than one block (each extra loop would re-read the row from GPU
+memory). The Numba backend does not: there a row is re-read from L1/L2 cache, and the
+separate loops vectorize while the online updates do not (measured 3-5x slower).
 """
 from __future__ import annotations
 
