@@ -4,6 +4,8 @@ Shared by the tests (each compared with NumPy eager) and the benchmarks.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -99,6 +101,6 @@ def init_gpt_params(rng, c, dtype=np.float32):
 def attention_core(q, k, v):
     """Causal scaled-dot-product attention on q, k, v: [heads, T, d]."""
     T, d = q.shape[-2], q.shape[-1]
-    scores = (q @ k.swapaxes(-1, -2)) * (1.0 / np.sqrt(d))
+    scores = (q @ k.swapaxes(-1, -2)) * (1.0 / math.sqrt(d))   # a Python float keeps float32
     scores = np.where(np.tril(np.ones((T, T), dtype=bool)), scores, -np.inf)
     return softmax(scores) @ v

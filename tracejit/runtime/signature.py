@@ -66,7 +66,8 @@ def classify_leaf(leaf, path):
             raise ArgumentError(
                 f"tracejit: argument {path} has dtype {dtype}, which tracejit does not support "
                 f"(supported: {', '.join(short_name(d) for d in SUPPORTED_DTYPES)})")
-        return ("array", lib.name, shape, dtype.str), TensorType(shape, dtype), lib
+        device_lib = None if isinstance(leaf, np.generic) else lib   # NumPy scalars go with any device
+        return ("array", lib.name, shape, dtype.str), TensorType(shape, dtype), device_lib
     if isinstance(leaf, complex):
         raise ArgumentError(f"tracejit: argument {path} is a complex number; complex values are not supported")
     try:
