@@ -299,3 +299,17 @@ def test_matmul_precision_is_ieee_unless_tf32_is_asked_for():
     assert 'input_precision="tf32"' in fast.kernels[0].source
     with pytest.raises(ValueError, match="matmul_precision"):
         tracejit.compile(lambda a: a, matmul_precision="bf16")(x)
+
+
+def test_stencil_chains_are_split_instead_of_recomputed_exponentially():
+    """Each step reads the previous one at three shifted indices: inlining all steps
+    into one kernel would recompute 3**steps values per point."""
+    def heat(u, steps, alpha=0.1):
+        for _ in range(steps):
+            u = np.concatenate([u[:1], u[1:-1] + alpha * (u[2:] - 2 * u[1:-1] + u[:-2]), u[-1:]])
+        return u
+    f = tracejit.compile(heat)
+    u = rng.random(33).astype(np.float32)
+    assert_matches_numpy(f(u, 6), heat(u, 6))
+    report = tracejit.explain(f, u, 6)
+    assert 1 < len(report.kernels) <= 6

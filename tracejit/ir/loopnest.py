@@ -32,6 +32,13 @@ from .ops import OpGroup, loop_dtypes, reduction_identity
 from .types import TensorType
 
 
+# a region may emit at most BASE + PER_OP * (its op count) scalar statements: movement
+# ops are index maps, so one op read at k indices costs k statements, and chains of
+# shifted reads grow exponentially unless fusion materializes them in between
+STATEMENT_BUDGET_BASE = 64
+STATEMENT_BUDGET_PER_OP = 12
+
+
 class LoweringError(Exception):
     """The region cannot be one kernel (the fusion pass then splits it)."""
 
@@ -263,6 +270,8 @@ class _Lowerer:
         self.vars: dict = {}
         self.seg: dict = {}
         self.acc_of: dict = {}          # reduction result Value -> (acc name, phase)
+        self.emitted = 0
+        self.budget = STATEMENT_BUDGET_BASE + STATEMENT_BUDGET_PER_OP * len(region.nodes)
 
     # -- names ----------------------------------------------------------------
     def size(self, n: int) -> IndexExpr:
@@ -397,6 +406,12 @@ class _Lowerer:
         return used, seg
 
     def emit(self, stmt, used, seg) -> str:
+        self.emitted += 1
+        if self.emitted > self.budget:
+            # values read at many different indices (stencils, shifted slices of shifted
+            # slices) are recomputed per index when inlined: past this, split the kernel
+            raise LoweringError(f"inlining would emit over {self.budget} statements for "
+                                f"{len(self.region.nodes)} ops (recomputation)")
         self.vars[stmt.dst] = used
         self.seg[stmt.dst] = seg
         if used & self.inner_vars:
