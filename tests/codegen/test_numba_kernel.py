@@ -114,7 +114,9 @@ def test_parallel_launch_matches(rng, builder, check, monkeypatch):
 def test_generated_file(builder, kernel_cache):
     region = softmax(builder, "softmax_file", (6, 10))
     nest = lower_region(region)
-    kernel = numba_backend.compile_kernel(nest, kernel_cache, str(region))
+    fresh_cache = kernel_cache / "generated_file"   # earlier tests' identical softmax kernels live elsewhere
+    kernel = numba_backend.compile_kernel(nest, fresh_cache, str(region))
+    kernel_cache = fresh_cache
     assert kernel.backend == "numba" and kernel.name == "softmax_file"
     assert kernel.path.read_text() == kernel.source
     assert kernel.path.parent.parent == kernel_cache
@@ -125,3 +127,5 @@ def test_generated_file(builder, kernel_cache):
     assert "def softmax_file(start, stop, in0, out0, n0, n1):" in text
     assert "for i0 in range(start, stop):" in text
     assert numba_backend.compile_kernel(nest, kernel_cache) is kernel   # no header: same kernel
+    renamed = softmax(builder, "softmax_renamed", (3, 10))
+    assert numba_backend.compile_kernel(lower_region(renamed), kernel_cache) is kernel   # another name: same kernel

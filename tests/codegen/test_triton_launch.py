@@ -127,11 +127,13 @@ def test_layout_cache_keyed_by_sizes_and_strides():
     n1, n2 = lower_region(g1), lower_region(g2)
     k1, k2 = compile_kernel(n1, ts.cache_dir()), compile_kernel(n2, ts.cache_dir())
     assert k1 is k2
+    before = set(k1._layouts)     # the kernel may be shared with earlier tests' regions
     for graph, nest, shape in ((g1, n1, (6, 10)), (g2, n2, (3, 12)), (g1, n1, (6, 10))):
         x = rng.normal(size=shape).astype(np.float32)
         w = rng.normal(size=shape[-1:]).astype(np.float32)
         _run(k1, nest, graph, [x, w])
-    assert len(k1._layouts) == 2
+    added = set(k1._layouts) - before
+    assert len(added) <= 2 and {key[0] for key in k1._layouts} >= {(6, 10), (3, 12)}
 
 
 def test_gpu_config_tables():

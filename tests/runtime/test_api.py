@@ -312,4 +312,30 @@ def test_stencil_chains_are_split_instead_of_recomputed_exponentially():
     u = rng.random(33).astype(np.float32)
     assert_matches_numpy(f(u, 6), heat(u, 6))
     report = tracejit.explain(f, u, 6)
-    assert 1 < len(report.kernels) <= 6
+    assert 1 < report.graph.count("= kernel @") <= 6
+    assert len(report.kernels) < report.graph.count("= kernel @")   # same-bodied steps share a kernel
+
+
+def test_numpy_float64_arguments_are_strong_scalars():
+    f = tracejit.compile(lambda x, s: x * s)
+    x = rng.random(4).astype(np.float32)
+    assert_matches_numpy(f(x, np.float64(0.5)), x * np.float64(0.5))      # float64, as NumPy
+    assert_matches_numpy(f(x, 0.5), x * 0.5)                              # float32: weak
+    g = tracejit.compile(lambda b: b * 2)
+    out = g(np.float64(0.5))
+    assert type(out) is np.float64 and out == 1.0
+
+
+def test_ndarray_subclasses_run_eagerly_with_a_warning():
+    f = tracejit.compile(lambda a, b: a * b)
+    m = np.matrix([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.warns(tracejit.FallbackWarning, match="matrix"):
+        out = f(m, m)
+    assert isinstance(out, np.matrix)
+    np.testing.assert_array_equal(out, m * m)                         # a matrix product
+
+
+def test_ufuncs_compile_directly():
+    f = tracejit.compile(np.exp)
+    x = rng.random(5)
+    assert_matches_numpy(f(x), np.exp(x))

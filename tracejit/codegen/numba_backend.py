@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import files
+from .identity import kernel_identity
 from .numba_emit import generate_source, is_plain_matmul, kernel_name
 
 # launches with at least this many domain points (and >= 2 outer rows) go parallel
@@ -164,7 +165,7 @@ def compile_kernel(nest, cache_dir, region_text: str = "") -> NumbaKernel:
     """Generate, write and import the Numba kernel for `nest` (or reuse the kernel of
     an identical earlier nest). `region_text` (``str(region)``) goes into the header."""
     source, body = generate_source(nest, region_text)
-    key = (str(cache_dir), files.content_hash(body))
+    key = (str(cache_dir), kernel_identity(body, kernel_name(nest)))
     with _KERNELS_LOCK:
         kernel = _KERNELS.get(key)
         if kernel is None:

@@ -27,6 +27,7 @@ import numpy as np
 from ..ir.loopnest import (BoundsCheck, Compute, Constant, IndexValue, Load, Store,
                            render_index)
 from ..ir.ops import OPS, OpGroup, template_for
+from .identity import normalize_region_text
 from .numba_math import VECTOR_MATH, source_version
 
 INDENT = "    "
@@ -425,18 +426,6 @@ def kernel_body(nest) -> tuple:
     for mark in reversed(marks):
         w.close_loop(mark)
     return "\n".join(w.lines) + "\n", used
-
-
-def normalize_region_text(text: str, sizes: dict) -> str:
-    """Write each dim of the printed types as its size parameter (`f32[n0,n1]`), so the
-    header (and the file's content hash) does not change with the batch size."""
-    names = {int(v): k for k, v in sizes.items()}
-
-    def dims(match):
-        parts = [p for p in match.group(2).split(",") if p]
-        shown = [names.get(int(p), p) if p.isdigit() else p for p in parts]
-        return f"{match.group(1)}[{','.join(shown)}]"
-    return re.sub(r"(~?(?:bool|[iuf]\d+)|shape=)\[([\d,]*)\]", dims, text)
 
 
 def generate_source(nest, region_text: str = "") -> tuple:

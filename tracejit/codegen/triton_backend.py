@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime.triton_arrays import as_kernel_arg, element_strides, interpreter_enabled
+from .triton_arrays import as_kernel_arg, element_strides, interpreter_enabled
 from . import files
+from .identity import kernel_identity
 from .triton_source import generate
 
 _MODULES: dict = {}     # source hash -> imported module
@@ -251,7 +252,8 @@ def compile_kernel(nest, cache_dir=None, region_text: str = "", options=None) ->
     """Generate, write and import the Triton kernel for `nest` (cached by source)."""
     source, spec = generate(nest, region_text, options)
     digest = files.content_hash(source)
-    key = (digest, _options_key(options))
+    code = source.split("import triton.language as tl", 1)[-1]     # without the IR header
+    key = (kernel_identity(code, spec.fn_name), _options_key(options))
     kernel = _KERNELS.get(key)
     if kernel is not None and kernel.nest.sizes.keys() == nest.sizes.keys():
         return kernel

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..ir.online import merge_online_phases
+from .identity import normalize_region_text
 
 from .triton_emit import Emitter, literal, scalar_const, tl_dtype
 from .triton_prelude import prelude_for
@@ -102,7 +103,8 @@ def generate(nest, region_text: str = "", options=None) -> tuple:
               f"# kernel kind: {kind}"]
     if region_text:
         header.append("#")
-        header += [f"# {line}".rstrip() for line in region_text.strip("\n").splitlines()]
+        shown = normalize_region_text(region_text.strip("\n"), nest.sizes)
+        header += [f"# {line}".rstrip() for line in shown.splitlines()]
     prelude = prelude_for(kernel_text)
     parts = ["\n".join(header), "import triton\nimport triton.language as tl"]
     if prelude:

@@ -50,7 +50,7 @@ class InterpretBackend:
 
 
 def triton_interpreter_enabled() -> bool:
-    from . import triton_arrays
+    from ..codegen import triton_arrays
     return triton_arrays.interpreter_enabled()
 
 

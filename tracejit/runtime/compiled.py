@@ -21,7 +21,7 @@ from .backends import choose_backend
 from .compilation import CompilerError, compile_function, is_kernel_compiler_error
 from .guards import find_locators
 from .records import CompileEvent, Fallback, warn_fallback
-from .signature import Binder, classify_leaf, describe_key_change, leaf_paths
+from .signature import Binder, UnsupportedArgument, classify_leaf, describe_key_change, leaf_paths
 
 
 _FAST_STATIC = (int, bool, str, type(None))
@@ -107,6 +107,8 @@ class CompiledFunction:
     def __init__(self, fn, *, static_argnames=(), backend="auto", fullgraph=False, matmul_precision="ieee"):
         if isinstance(static_argnames, str):
             static_argnames = (static_argnames,)
+        if isinstance(fn, np.ufunc):      # no Python signature: give it one
+            fn = _ufunc_function(fn)
         self.fn = fn
         self.static_argnames = tuple(static_argnames)
         self.backend = backend
@@ -205,7 +207,16 @@ class CompiledFunction:
                 if isinstance(spec, EagerSpecialization):
                     return self.fn(*args)
                 return self._run(spec, None, [a for a, part in zip(args, fast) if part[0] is _TRACED], args, kwargs)
-        key, bound, leaves, treedef, abstract, backend, libs = self._key(args, kwargs)
+        try:
+            key, bound, leaves, treedef, abstract, backend, libs = self._key(args, kwargs)
+        except UnsupportedArgument as exc:
+            if self.fullgraph:
+                raise
+            if not any(f.message == str(exc) for f in self.fallbacks):
+                fallback = Fallback(self.name, exc.op, exc.loc, str(exc))
+                self.fallbacks.append(fallback)
+                warn_fallback(fallback)
+            return self.fn(*args, **kwargs)
         spec = self._cache.get(key)
         if spec is None or spec.guards_hold() is not None:
             spec = self._specialize(key, bound, treedef, abstract, backend, libs, spec)
@@ -277,6 +288,14 @@ class CompiledFunction:
 
     def __repr__(self) -> str:
         return f"<tracejit compiled {self.name} backend={self.backend} specializations={len(self._cache)}>"
+
+
+def _ufunc_function(ufunc):
+    """A plain function of the ufunc's operands (NumPy ufuncs have no inspectable signature)."""
+    names = [f"x{i}" for i in range(ufunc.nin)]
+    namespace = {"ufunc": ufunc}
+    exec(f"def {ufunc.__name__}({', '.join(names)}):\n    return ufunc({', '.join(names)})\n", namespace)
+    return namespace[ufunc.__name__]
 
 
 def _with_argument_context(exc, name, bound):

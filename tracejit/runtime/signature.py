@@ -20,6 +20,13 @@ class ArgumentError(TypeError):
     pass
 
 
+class UnsupportedArgument(Exception):
+    """A valid argument tracejit does not compile for (the call runs eagerly)."""
+
+    op = "argument"
+    loc = ""
+
+
 def leaf_paths(prefix, obj):
     """Readable paths of the leaves of `obj`, in flatten order (for messages)."""
     if isinstance(obj, (list, tuple)):
@@ -57,8 +64,11 @@ def classify_leaf(leaf, path):
     """(key part, abstract leaf, array library or None) for one flattened leaf."""
     if isinstance(leaf, bool) or leaf is None or isinstance(leaf, (int, str, bytes)):
         return ("static", type(leaf), leaf), leaf, None
-    if isinstance(leaf, float):
+    if type(leaf) is float:   # exactly float: np.float64 subclasses float but is a strong NumPy scalar
         return ("weak",), TensorType((), np.float64, weak=True), None
+    if isinstance(leaf, np.ndarray) and type(leaf) is not np.ndarray:
+        raise UnsupportedArgument(f"argument {path} is a {type(leaf).__name__} (an ndarray subclass whose "
+                                  "operators may differ from ndarray's)")
     lib = library_of(leaf)
     if lib is not None:
         shape, dtype = lib.shape_dtype(leaf)
