@@ -339,3 +339,29 @@ def test_ufuncs_compile_directly():
     f = tracejit.compile(np.exp)
     x = rng.random(5)
     assert_matches_numpy(f(x), np.exp(x))
+
+
+@pytest.mark.parametrize("fn", [lambda x: x << 2, lambda x: 1 >> x, lambda x: x * 1j, lambda x: (2 + 1j) - x],
+                         ids=["lshift", "rrshift", "complex", "rcomplex"])
+def test_unsupported_operators_fall_back_instead_of_crashing(fn):
+    f = tracejit.compile(fn)
+    x = np.arange(5)
+    with pytest.warns(tracejit.FallbackWarning):
+        np.testing.assert_array_equal(f(x), fn(x))
+
+
+def test_lazy_kernel_compile_failure_names_the_kernel_and_line(monkeypatch):
+    from tracejit.codegen import numba_backend
+
+    def broken(self, inputs, outputs, sizes):
+        raise NotImplementedError("cannot compile this")
+    monkeypatch.setattr(numba_backend.NumbaKernel, "__call__", broken)
+
+    def scaled(x):
+        return np.sqrt(x) * 3.0        # the kernel's first op is on this line
+    f = tracejit.compile(scaled)
+    x = rng.random(7)
+    with pytest.warns(tracejit.FallbackWarning, match=r"scaled_k0 at .*test_api.py:\d+"):
+        np.testing.assert_allclose(f(x), scaled(x))
+    np.testing.assert_allclose(f(x), scaled(x))        # now eager, no new warning
+    assert len(f.fallbacks) == 1

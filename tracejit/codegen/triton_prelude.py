@@ -207,6 +207,7 @@ def _tj_arctan2(y, x):
     """NumPy/C atan2, signed zeros and infinities included."""
     yy = _tj_up(y)
     xx = _tj_up(x)
+    yy, xx = tl.broadcast(yy, xx)   # a scalar operand's masks must combine with the block's
     ay = tl.abs(yy)
     ax = tl.abs(xx)
     t = _tj_arctan(ay / ax)

@@ -15,6 +15,7 @@ from ..passes.pipeline import optimize
 from ..tracer import trace
 from .backends import InterpretBackend
 from .plan import build_plan, interpret_plan
+from .records import CompilerError
 
 
 def debug_enabled() -> bool:
@@ -45,22 +46,6 @@ class Compilation:
 
     def kernel_sources(self) -> list:
         return [(k.name, k.backend, str(k.path), k.source) for k in self.plan.kernels]
-
-
-class CompilerError(Exception):
-    """tracejit failed to compile code it traced (a pass or a code generator refused
-    it). The runtime runs such a function eagerly with a warning, or raises this under
-    fullgraph=True. `stage` says where, `op`/`loc` name the kernel or op if known."""
-
-    def __init__(self, stage: str, cause: BaseException, op: str = "", loc: str = ""):
-        super().__init__(f"{stage} failed: {type(cause).__name__}: {cause}")
-        self.stage, self.cause, self.op, self.loc = stage, cause, op or stage, loc
-
-
-def is_kernel_compiler_error(exc: BaseException) -> bool:
-    """Errors Numba or Triton raise when compiling a kernel (not run-time errors such
-    as an out-of-bounds index, which NumPy would raise too)."""
-    return type(exc).__module__.split(".")[0] in ("numba", "triton") or isinstance(exc, NotImplementedError)
 
 
 def compile_function(fn, args, kwargs, backend, name=None) -> Compilation:

@@ -18,9 +18,9 @@ import numpy as np
 from ..tracer import TracerError, flatten, unflatten
 from .arrays import NUMPY
 from .backends import choose_backend
-from .compilation import CompilerError, compile_function, is_kernel_compiler_error
+from .compilation import compile_function
 from .guards import find_locators
-from .records import CompileEvent, Fallback, warn_fallback
+from .records import CompileEvent, CompilerError, Fallback, warn_fallback
 from .signature import Binder, UnsupportedArgument, classify_leaf, describe_key_change, leaf_paths
 
 
@@ -83,12 +83,7 @@ class Specialization:
             lifted = [xp.from_numpy(a) for a in self.lifted]
         else:
             lifted = self.lifted
-        try:
-            results = self.plan.run(xp, arrays + lifted)
-        except Exception as exc:
-            if is_kernel_compiler_error(exc):   # kernels compile lazily, on their first launch
-                raise CompilerError(f"{self.compilation.backend} kernel compilation", exc) from exc
-            raise
+        results = self.plan.run(xp, arrays + lifted)
         return self.rebuild(results, xp)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..ir.interpreter import run_graph
 from ..ir.ops import OpGroup
+from .records import CompilerError, is_kernel_compiler_error
 
 VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice")
 
@@ -35,7 +36,14 @@ class KernelStep:
             outs = [self._reusable(k) for k in range(len(self.out_types))]
         else:
             outs = [xp.empty(t.shape, t.dtype) for t in self.out_types]
-        self.kernel([slots[i] for i in self.inputs], outs, self.sizes)
+        try:
+            self.kernel([slots[i] for i in self.inputs], outs, self.sizes)
+        except Exception as exc:
+            if is_kernel_compiler_error(exc):   # kernels compile lazily, on their first launch
+                first = self.region.nodes[0] if self.region is not None and self.region.nodes else None
+                raise CompilerError(f"compiling kernel {self.kernel.name}", exc, op=self.kernel.name,
+                                    loc=first.loc if first is not None else "") from exc
+            raise
         for slot, array in zip(self.outputs, outs):
             slots[slot] = array
 

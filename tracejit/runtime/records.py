@@ -33,3 +33,19 @@ class CompileEvent:
 def warn_fallback(fallback: Fallback) -> None:
     warnings.warn(f"tracejit: running {fallback.function} eagerly (not compiled): {fallback.op} at "
                   f"{fallback.loc or '?'}: {fallback.message}", FallbackWarning, stacklevel=4)
+
+
+class CompilerError(Exception):
+    """tracejit failed to compile code it traced (a pass or a code generator refused
+    it). The runtime runs such a function eagerly with a warning, or raises this under
+    fullgraph=True. `stage` says where, `op`/`loc` name the kernel or op if known."""
+
+    def __init__(self, stage: str, cause: BaseException, op: str = "", loc: str = ""):
+        super().__init__(f"{stage} failed: {type(cause).__name__}: {cause}")
+        self.stage, self.cause, self.op, self.loc = stage, cause, op or stage, loc
+
+
+def is_kernel_compiler_error(exc: BaseException) -> bool:
+    """Errors Numba or Triton raise when compiling a kernel (not run-time errors such
+    as an out-of-bounds index, which NumPy would raise too)."""
+    return type(exc).__module__.split(".")[0] in ("numba", "triton") or isinstance(exc, NotImplementedError)

@@ -301,6 +301,7 @@ _BINARY = [
     ("__floordiv__", "floor_divide", "__rfloordiv__"), ("__mod__", "remainder", "__rmod__"),
     ("__and__", "bitwise_and", "__rand__"), ("__or__", "bitwise_or", "__ror__"),
     ("__xor__", "bitwise_xor", "__rxor__"),
+    ("__lshift__", "left_shift", "__rlshift__"), ("__rshift__", "right_shift", "__rrshift__"),
     ("__lt__", "less", None), ("__le__", "less_equal", None), ("__gt__", "greater", None),
     ("__ge__", "greater_equal", None), ("__eq__", "equal", None), ("__ne__", "not_equal", None),
 ]
