@@ -19,7 +19,7 @@ from ..tracer import TracerError, flatten, unflatten
 from .arrays import NUMPY
 from .backends import choose_backend
 from .compilation import compile_function
-from .guards import find_locators
+from .guards import find_locators, find_scalar_guards
 from .records import CompileEvent, CompilerError, Fallback, warn_fallback
 from .signature import Binder, UnsupportedArgument, classify_leaf, describe_key_change, leaf_paths
 
@@ -46,12 +46,13 @@ class _StaticArg:
 class Specialization:
     """A compiled plan for one key, plus the guards on lifted closure arrays."""
 
-    def __init__(self, compilation, xp, locators):
+    def __init__(self, compilation, xp, locators, scalar_guards=()):
         self.compilation = compilation
         self.plan = compilation.plan
         self.xp = xp
         self.lifted = list(compilation.trace.lifted)
-        self.locators = locators            # per lifted array: callable -> current object, or None
+        self.locators = locators            # per lifted array: a Locator, or None
+        self.scalar_guards = list(scalar_guards)
         self.rebuild = compilation.trace.rebuild_outputs
         self._device_scalars: dict = {}      # host scalar -> its copy on the device
 
@@ -71,7 +72,11 @@ class Specialization:
         """None when every lifted array is still the same object, else why not."""
         for array, locate in zip(self.lifted, self.locators):
             if locate is not None and locate.current() is not array:
-                return f"closure/global array {locate.description} was rebound"
+                return f"array {locate.description} was rebound"
+        for guard in self.scalar_guards:
+            failure = guard.failure()
+            if failure:
+                return failure
         return None
 
     def __call__(self, leaves):
@@ -241,7 +246,8 @@ class CompiledFunction:
             except (ValueError, TypeError, IndexError) as exc:
                 raise _with_argument_context(exc, self.name, bound) from exc
             xp = next(iter(libs)) if libs else NUMPY
-            spec = Specialization(compilation, xp, find_locators(self.fn, compilation.trace.lifted, bound))
+            spec = Specialization(compilation, xp, find_locators(self.fn, compilation.trace.lifted),
+                                  find_scalar_guards(self.fn))
             self.compiles.append(CompileEvent(self.name, reason, time.perf_counter() - start))
             self._cache[key] = spec
             self._last_key = key
