@@ -365,3 +365,11 @@ def test_lazy_kernel_compile_failure_names_the_kernel_and_line(monkeypatch):
         np.testing.assert_allclose(f(x), scaled(x))
     np.testing.assert_allclose(f(x), scaled(x))        # now eager, no new warning
     assert len(f.fallbacks) == 1
+
+
+def test_long_float32_sums_are_as_accurate_as_numpy():
+    f = tracejit.compile(lambda x: (x.sum(), x.mean(axis=0)))
+    x = np.full((2 ** 18, 2), 0.1, np.float32)
+    total, mean = f(x)
+    assert abs(float(total) - float(x.sum())) / float(x.sum()) < 1e-6
+    np.testing.assert_allclose(mean, x.mean(axis=0), rtol=1e-6)

@@ -274,8 +274,23 @@ def _extreme(dtype, which: str) -> str:
     return literal(info.min if which == "min" else info.max, dtype)
 
 
+def _wide_sum(red) -> bool:
+    """float32 sums accumulate in float64 (rounded once at the end): a long float32 row
+    would otherwise lose accuracy that NumPy's pairwise summation keeps."""
+    return red.kind == "reduce_sum" and np.dtype(red.dtype) == np.float32
+
+
+def reduction_final(red) -> list:
+    """Lines after the inner loop that turn the accumulator into the result."""
+    if _wide_sum(red):
+        return [f"{red.acc} = np.float32({red.acc}_w)"]
+    return []
+
+
 def reduction_init(red) -> list:
     kind, acc, dtype = red.kind, red.acc, np.dtype(red.dtype)
+    if _wide_sum(red):
+        return [f"{acc}_w = np.float64(0.0)"]
     if kind in ("reduce_sum", "reduce_prod"):
         return [f"{acc} = {literal(0 if kind == 'reduce_sum' else 1, dtype)}"]
     if kind == "reduce_max":
@@ -298,6 +313,9 @@ def reduction_update(red, used_helpers: set | None = None) -> list:
     kind, acc, dtype = red.kind, red.acc, np.dtype(red.dtype)
     src = red.src
     src_dtype = np.dtype(red.src_dtype)
+    if _wide_sum(red):
+        used_helpers.add("_tj_radd")
+        return [f"{acc}_w = _tj_radd({acc}_w, np.float64({src}))"]
     if kind in ("reduce_sum", "reduce_prod"):
         sym = "+" if kind == "reduce_sum" else "*"
         value = src if src_dtype == dtype else f"{ctor(dtype)}({src})"
@@ -414,6 +432,8 @@ def kernel_body(nest) -> tuple:
             w.emit(reduction_update(red, used))
         for mark in reversed(inner_marks):
             w.close_loop(mark)
+        for red in phase.reductions:
+            w.emit(reduction_final(red))
         for stmt in nest.segments[k + 1]:
             w.emit(statement_lines(stmt, used, consts))
     if inner and nest.epilogue:
