@@ -24,6 +24,11 @@ def normalize_region_text(text: str, sizes: dict) -> str:
     return re.sub(r"(~?(?:bool|[iuf]\d+)|shape=)\[([\d,]*)\]", dims, text)
 
 
-def kernel_identity(code: str, function_name: str) -> str:
-    """Hash of a kernel's code with its function name replaced by a placeholder."""
-    return content_hash(re.sub(rf"\b{re.escape(function_name)}\b", "__kernel__", code))
+def kernel_identity(code: str, function_name: str, nest) -> str:
+    """Hash of a kernel's code with its function name replaced by a placeholder, plus
+    what its launcher reads from the nest (the domain's extents as size parameters,
+    which axes are reduced, buffer ranks and dtypes, the matmul operands): two nests
+    whose code prints alike but launch differently are different kernels."""
+    launch = repr((nest.domain_sizes, nest.inner_axes, nest.matmul,
+                   [(b.name, len(b.shape), str(b.dtype)) for b in (*nest.inputs, *nest.outputs)]))
+    return content_hash(re.sub(rf"\b{re.escape(function_name)}\b", "__kernel__", code) + launch)

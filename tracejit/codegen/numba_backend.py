@@ -165,7 +165,7 @@ def compile_kernel(nest, cache_dir, region_text: str = "") -> NumbaKernel:
     """Generate, write and import the Numba kernel for `nest` (or reuse the kernel of
     an identical earlier nest). `region_text` (``str(region)``) goes into the header."""
     source, body = generate_source(nest, region_text)
-    key = (str(cache_dir), kernel_identity(body, kernel_name(nest)))
+    key = (str(cache_dir), kernel_identity(body, kernel_name(nest), nest))
     with _KERNELS_LOCK:
         kernel = _KERNELS.get(key)
         if kernel is None:

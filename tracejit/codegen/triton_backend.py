@@ -253,7 +253,7 @@ def compile_kernel(nest, cache_dir=None, region_text: str = "", options=None) ->
     source, spec = generate(nest, region_text, options)
     digest = files.content_hash(source)
     code = source.split("import triton.language as tl", 1)[-1]     # without the IR header
-    key = (kernel_identity(code, spec.fn_name), _options_key(options))
+    key = (kernel_identity(code, spec.fn_name, nest), _options_key(options))
     kernel = _KERNELS.get(key)
     if kernel is not None and kernel.nest.sizes.keys() == nest.sizes.keys():
         return kernel
