@@ -375,3 +375,15 @@ def test_long_float32_sums_are_as_accurate_as_numpy():
     # at least as close to the exact value as NumPy (whose axis-0 mean is not pairwise)
     assert abs(float(total) - exact_total) <= max(abs(float(x.sum()) - exact_total), 1e-7 * exact_total)
     assert np.all(np.abs(mean - exact_mean) <= np.maximum(np.abs(x.mean(axis=0) - exact_mean), 1e-7))
+
+
+def test_fast_path_fills_in_traced_and_static_defaults():
+    def norm(x, g, eps=1e-5, power=2):
+        return x ** power / (g + eps)
+    f = tracejit.compile(norm)
+    x, g = rng.random(3), rng.random(3)
+    for _ in range(2):                     # second round takes the fast path
+        np.testing.assert_allclose(f(x, g), norm(x, g))
+        np.testing.assert_allclose(f(x, g, 0.5), norm(x, g, 0.5))
+        np.testing.assert_allclose(f(x, g, 0.5, 3), norm(x, g, 0.5, 3))
+    assert len(f.compiles) == 2            # power=2 and power=3; eps is traced

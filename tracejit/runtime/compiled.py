@@ -119,7 +119,12 @@ class CompiledFunction:
         self._fast: dict = {}             # _fast_key -> specialization (same objects as _cache)
         params = list(self.binder.signature.parameters.values())
         simple = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
-        self._fast_arity = len(params) if simple else -1   # the fast path needs every argument given
+        self._fast_arity = len(params) if simple else -1   # the fast path: positional calls only
+        # defaults of trailing parameters, completing a call that leaves them out
+        self._defaults = tuple(p.default for p in params) if simple else ()
+        # (positional parameters after the first one with a default all have defaults)
+        self._fewest = next((i for i, p in enumerate(params) if p.default is not p.empty), len(params)) \
+            if simple else self._fast_arity
         self._static_positions = {i for i, p in enumerate(params)
                                   if p.name in self.static_argnames and p.kind is p.POSITIONAL_OR_KEYWORD}
         self._last_key = None
@@ -200,13 +205,16 @@ class CompiledFunction:
         return tuple(parts)
 
     def __call__(self, *args, **kwargs):
-        fast = self._fast_key(args) if not kwargs and len(args) == self._fast_arity else None
+        fast = None
+        if not kwargs and self._fewest <= len(args) <= self._fast_arity:
+            full = args + self._defaults[len(args):]       # what binding would give
+            fast = self._fast_key(full)
         if fast is not None:
             spec = self._fast.get(fast)
             if spec is not None and spec.guards_hold() is None:
                 if isinstance(spec, EagerSpecialization):
                     return self.fn(*args)
-                return self._run(spec, None, [a for a, part in zip(args, fast) if part[0] is _TRACED], args, kwargs)
+                return self._run(spec, None, [a for a, part in zip(full, fast) if part[0] is _TRACED], args, kwargs)
         try:
             key, bound, leaves, treedef, abstract, backend, libs = self._key(args, kwargs)
         except UnsupportedArgument as exc:
