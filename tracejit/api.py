@@ -11,8 +11,9 @@ def compile(fn=None, *, static_argnames=(), backend="auto", fullgraph=False, mat
     backend: "auto" (Triton for GPU arrays, Numba otherwise), "numba", "triton",
     "interpret" (the reference interpreter). fullgraph=True raises instead of falling
     back to eager NumPy on unsupported code. matmul_precision: "ieee" (default, float32
-    matmuls match NumPy) or "tf32" (opt in to TensorFloat-32 on the GPU; the CPU
-    backends always compute in full precision).
+    matmuls match NumPy), or opt in on the GPU to "tf32" (TensorFloat-32) or "fp16"
+    (operands rounded to float16, float32 accumulation); the CPU backends always
+    compute in full precision.
     """
     def wrap(function):
         return CompiledFunction(function, static_argnames=static_argnames, backend=backend,

@@ -67,12 +67,15 @@ def test_generated_kernels_compile_for_hopper():
                                             "int_type": "i32"}),
         (mmt.linear_relu(33, 17, 40, np.float32), {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32}),
         (mmt.linear_relu(33, 17, 40, np.float64), {"BLOCK_M": 32, "BLOCK_N": 32, "BLOCK_K": 8}),
+        (mmt.linear_relu(33, 17, 40, np.float32), {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32,
+                                                   "options": {"input_precision": "fp16"}}),
         (_gather_graph(), {"BLOCK": 1024, **pw32, "CONTIG": 1}),
         # online (merged) reductions of long rows: softmax and layernorm patterns
         (launch._rows_graph("softmax", (6, 77)), {"RBLOCK": 16, "SINGLE_PASS": 0}),
         (launch._rows_graph("layernorm", (6, 77)), {"RBLOCK": 16, "SINGLE_PASS": 0}),
     ]:
-        _, kernel = ts.compile_region(graph)
+        options = blocks.pop("options", None)
+        _, kernel = ts.compile_region(graph, options) if options else ts.compile_region(graph)
         jobs.append((kernel, blocks))
     results = compile_in_subprocess(jobs)
     for (kernel, _), result in zip(jobs, results):

@@ -298,7 +298,17 @@ def test_matmul_precision_is_ieee_unless_tf32_is_asked_for():
     assert 'input_precision="ieee"' in default.kernels[0].source
     assert 'input_precision="tf32"' in fast.kernels[0].source
     with pytest.raises(ValueError, match="matmul_precision"):
-        tracejit.compile(lambda a: a, matmul_precision="bf16")(x)
+        tracejit.compile(lambda a: a, matmul_precision="int8")(x)
+
+
+@pytest.mark.parametrize("precision, dtype_name", [("fp16", "float16")])
+def test_sixteen_bit_matmul_inputs_only_on_opt_in(precision, dtype_name):
+    x, w = rng.random((5, 40), dtype=np.float32), rng.random((40, 3), dtype=np.float32)
+    f = tracejit.compile(lambda a, b: a @ b, backend="triton", matmul_precision=precision)
+    assert f"a.to(tl.{dtype_name}), b.to(tl.{dtype_name})" in tracejit.explain(f, x, w).kernels[0].source
+    out = f(x, w)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, x @ w, rtol=2e-2)             # 16-bit operands, float32 sums
 
 
 def test_stencil_chains_are_split_instead_of_recomputed_exponentially():
@@ -387,3 +397,18 @@ def test_fast_path_fills_in_traced_and_static_defaults():
         np.testing.assert_allclose(f(x, g, 0.5), norm(x, g, 0.5))
         np.testing.assert_allclose(f(x, g, 0.5, 3), norm(x, g, 0.5, 3))
     assert len(f.compiles) == 2            # power=2 and power=3; eps is traced
+
+
+def test_backend_choice_by_where_arguments_live():
+    from tracejit.runtime.arrays import NUMPY
+    from tracejit.runtime.backends import BackendError, choose_backend
+
+    class FakeTorchCuda:
+        name, on_gpu = "torch", True
+    gpu = FakeTorchCuda()
+    assert choose_backend("auto", {NUMPY}).name == "numba"
+    assert choose_backend("auto", {gpu}).name == "triton"
+    with pytest.raises(BackendError, match="different array libraries"):
+        choose_backend("auto", {gpu, NUMPY})
+    with pytest.raises(BackendError, match="GPU arrays"):
+        choose_backend("numba", {gpu})

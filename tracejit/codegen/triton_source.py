@@ -382,6 +382,11 @@ def _reduction(nest, lines):
 
 # --- matmul + epilogue ------------------------------------------------------------
 
+# matmul precisions that feed tl.dot 16-bit inputs ("ieee" and "tf32" are input_precision)
+# (bf16 is not offered: Triton's interpreter cannot run it, so CI could not test it)
+LOW_PRECISION_INPUTS = {"fp16": "tl.float16"}
+
+
 def _matmul(nest, lines, precision):
     ind = "    "
     mm = nest.matmul
@@ -417,7 +422,11 @@ def _matmul(nest, lines, precision):
               f"{inn}            mask=(rm[:, None] < M) & (rk[None, :] < K), other=0).to({t_in})",
               f"{inn}b = tl.load(b_base + rk[:, None] * {b.name}_s{rb - 2} + rn[None, :] * {b.name}_s{rb - 1},",
               f"{inn}            mask=(rk[:, None] < K) & (rn[None, :] < N), other=0).to({t_in})"]
-    if use_dot:
+    if use_dot and dtype == np.dtype(np.float32) and precision in LOW_PRECISION_INPUTS:
+        # opt-in: float32 operands rounded to 16-bit floats for the tensor cores, float32 sums
+        low = LOW_PRECISION_INPUTS[precision]
+        lines.append(f"{inn}acc += tl.dot(a.to({low}), b.to({low}), out_dtype=tl.float32)")
+    elif use_dot:
         prec = f', input_precision="{precision}"' if dtype == np.dtype(np.float32) else ""
         lines.append(f"{inn}acc += tl.dot(a, b{prec}, out_dtype=tl.float32)")
     else:

@@ -34,7 +34,8 @@ class TritonBackend:
     name = "triton"
 
     def __init__(self, matmul_precision: str = "ieee"):
-        # "ieee": float32 matmuls in full precision (NumPy parity); "tf32": opt-in speed
+        # "ieee": float32 matmuls in full precision (NumPy parity); "tf32", "fp16": opt-in
+        # speed (TensorFloat-32, or operands rounded to float16; float32 sums either way)
         self.options = {} if matmul_precision == "ieee" else {"input_precision": matmul_precision}
 
     def compile_region(self, region, cache_dir=None):
@@ -54,7 +55,7 @@ def triton_interpreter_enabled() -> bool:
     return triton_arrays.interpreter_enabled()
 
 
-MATMUL_PRECISIONS = ("ieee", "tf32")
+MATMUL_PRECISIONS = ("ieee", "tf32", "fp16")
 
 
 def choose_backend(requested: str, libraries, matmul_precision: str = "ieee") -> object:
