@@ -139,7 +139,3 @@ def library_of(x):
     if module.startswith("cupy") and "cupy" in sys.modules:
         return CupyLib()
     return None
-
-
-def is_array(x) -> bool:
-    return library_of(x) is not None

@@ -290,11 +290,6 @@ class CompiledFunction:
     def specializations(self) -> list:
         return [s for s in self._cache.values() if isinstance(s, Specialization)]
 
-    def lookup(self, *args, **kwargs):
-        """The specialization these arguments would run, without compiling one."""
-        key = self._key(args, kwargs)[0]
-        return self._cache.get(key)
-
     def __repr__(self) -> str:
         return f"<tracejit compiled {self.name} backend={self.backend} specializations={len(self._cache)}>"
 

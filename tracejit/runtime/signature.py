@@ -12,7 +12,6 @@ import inspect
 import numpy as np
 
 from ..ir.types import SUPPORTED_DTYPES, TensorType, short_name
-from ..tracer import flatten, unflatten
 from .arrays import library_of
 
 
@@ -119,4 +118,4 @@ def _leaf_text(part) -> str:
     return "python float"
 
 
-__all__ = ["Binder", "classify_leaf", "describe_key_change", "leaf_paths", "flatten", "unflatten", "ArgumentError"]
+__all__ = ["Binder", "classify_leaf", "describe_key_change", "leaf_paths", "ArgumentError", "UnsupportedArgument"]

@@ -12,12 +12,11 @@ import operator
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from ..ir.types import broadcast_shapes
 from . import reductions, shapes, ufuncs
 from .errors import UnsupportedError
 from .proxy import TracedArray, wrap
 from .shapes import as_traced, emit, reshape
-from .state import as_value, check_dtype, current, is_python_scalar, static_type, user_loc
+from .state import as_value, check_dtype, current, is_python_scalar, user_loc
 
 
 def astype(x, dtype, casting="unsafe", copy=True):

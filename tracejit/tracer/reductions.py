@@ -21,7 +21,7 @@ from ..ir.types import TensorType
 from .errors import UnsupportedError
 from .proxy import TracedArray, wrap
 from .shapes import as_traced, emit, ravel, reshape
-from .state import current, user_loc
+from .state import user_loc
 from . import ufuncs
 
 _NOVALUE = np._NoValue
