@@ -336,6 +336,7 @@ def test_numpy_float64_arguments_are_strong_scalars():
     assert type(out) is np.float64 and out == 1.0
 
 
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
 def test_ndarray_subclasses_run_eagerly_with_a_warning():
     f = tracejit.compile(lambda a, b: a * b)
     m = np.matrix([[1.0, 2.0], [3.0, 4.0]])
@@ -412,3 +413,9 @@ def test_backend_choice_by_where_arguments_live():
         choose_backend("auto", {gpu, NUMPY})
     with pytest.raises(BackendError, match="GPU arrays"):
         choose_backend("numba", {gpu})
+
+
+def test_python_operator_results_on_python_scalars_keep_python_types():
+    f = tracejit.compile(lambda x, lr, flag: (x * lr, lr > 0.5, lr * 2, flag + lr))
+    out = f(np.ones(2), 0.25, True)
+    assert_matches_numpy(out, (np.ones(2) * 0.25, 0.25 > 0.5, 0.5, True + 0.25))

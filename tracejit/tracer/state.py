@@ -115,9 +115,10 @@ class TraceState:
 def python_scalar_value(state: TraceState, x, weak: bool = True) -> Value:
     """A Python bool/int/float as a scalar constant (weak per NEP 50 unless `weak=False`)."""
     if isinstance(x, bool):
-        # NEP 50 promotes a Python bool exactly like np.bool_ (bool is the lowest kind), and
-        # resolve_dtypes rejects the `bool` type, so bools are strong constants.
-        return state.constant(x, np.bool_, False)
+        # NEP 50 promotes a Python bool exactly like np.bool_ (bool is the lowest kind);
+        # it stays weak so results of Python operators on weak values come back as Python
+        # bools/floats, as in eager Python
+        return state.constant(x, np.bool_, weak)
     if isinstance(x, int):
         if not (_INT64.min <= x <= _INT64.max):
             raise UnsupportedError(f"the Python integer {x} (outside int64)", "constant", user_loc())

@@ -62,8 +62,7 @@ def apply(name: str, operands, python_op: bool = False) -> TracedArray:
         values = [v if v.type.weak else state.emit("cast", (v,), {"dtype": wide}) for v in values]
         types = [v.type for v in values]
     broadcast_shapes(*(t.shape for t in types))
-    # weak results only for numbers: a weak bool promotes like np.bool_ anyway
-    weak = python_op and all(t.weak for t in types) and out_dtype.kind != "b"
+    weak = python_op and all(t.weak for t in types)
     attrs = {"weak_result": True} if weak else {}
     if name in UFUNC_OPS:
         op = UFUNC_OPS[name]
