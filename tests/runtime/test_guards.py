@@ -90,3 +90,84 @@ def test_closure_scalars_and_self_attributes_are_guarded():
     np.testing.assert_allclose(forward(np.ones(2)), 2.0)
     layer.scale = 4.0
     np.testing.assert_allclose(forward(np.ones(2)), 4.0)
+
+
+HYPER = {"lr": 0.1, "unused": 1}
+
+
+class Model:
+    def __init__(self):
+        self.w = np.ones(3)
+        self.scale = 2.0
+        self.calls = 0          # changes every call, never read by the compiled code
+
+    @tracejit.compile
+    def forward(self, x):
+        self.calls += 0         # (Python-side state is not part of the trace)
+        return self._apply(x) * HYPER["lr"]
+
+    def _apply(self, x):
+        return x * self.w * self.scale
+
+
+class Scaler:
+    def __init__(self):
+        self.factor = np.float32(3.0)
+        self.step = np.zeros(())
+
+    def __call__(self, x):
+        return x * self.factor + self.step
+
+
+def test_methods_callable_objects_and_scalars_in_containers_are_guarded():
+    global HYPER
+    m = Model()
+    x = np.arange(3.0)
+    np.testing.assert_allclose(m.forward(x), x * 2.0 * 0.1)
+    m.scale = 5.0                                   # read by a helper method
+    np.testing.assert_allclose(m.forward(x), x * 5.0 * 0.1)
+    HYPER["lr"] = 0.5                               # a scalar inside a global dict
+    try:
+        np.testing.assert_allclose(m.forward(x), x * 5.0 * 0.5)
+        m.w = np.full(3, 2.0)                       # an array attribute of the instance
+        np.testing.assert_allclose(m.forward(x), x * 2.0 * 5.0 * 0.5)
+        HYPER["unused"] = 2                         # not read: no retrace
+        compiles = len(Model.forward.compiles)
+        m.forward(x)
+        assert len(Model.forward.compiles) == compiles
+    finally:
+        HYPER["lr"] = 0.1
+    s = Scaler()
+    f = tracejit.compile(s)
+    np.testing.assert_allclose(f(x), x * 3.0)
+    s.factor = np.float32(4.0)                      # NumPy scalar attribute
+    np.testing.assert_allclose(f(x), x * 4.0)
+    s.step[()] = 1.0                                # 0-d array updated in place
+    np.testing.assert_allclose(f(x), x * 4.0 + 1.0)
+
+
+NAN_GLOBAL = float("nan")
+
+
+def test_nan_valued_globals_do_not_retrace_every_call():
+    f = tracejit.compile(lambda x: x + NAN_GLOBAL)
+    for _ in range(3):
+        assert np.isnan(f(np.ones(2))).all()
+    assert len(f.compiles) == 1
+
+
+def test_compiled_functions_can_call_compiled_functions():
+    inner = tracejit.compile(lambda x: np.exp(x) + 1.0)
+    outer = tracejit.compile(lambda x: inner(x) * 2.0)
+    x = np.linspace(0, 1, 5)
+    np.testing.assert_allclose(outer(x), (np.exp(x) + 1.0) * 2.0)
+    assert outer.fallbacks == []
+
+
+def test_static_positional_only_arguments_are_keyed_by_value():
+    def scale(x, k, /):
+        return x * k
+    f = tracejit.compile(scale, static_argnames=("k",))
+    x = np.ones(2)
+    np.testing.assert_allclose(f(x, 0.5), 0.5)
+    np.testing.assert_allclose(f(x, 0.7), 0.7)

@@ -89,9 +89,10 @@ def test_closure_global_and_attribute_arrays_are_lifted():
     assert len(tr.graph.inputs) == 1 + len(tr.lifted)
     assert any(a is w for a in tr.lifted) and any(a is GLOBAL_BIAS for a in tr.lifted)
     assert sum(a is w for a in tr.lifted) == 1                  # one input per array object
-    scalar = np.float32(2.5)                                     # NumPy scalars become constants
-    tr = check(lambda x: x * scalar + np.array(1.0), data((3,), "float32"))
-    assert tr.lifted == []
+    scalar = np.float32(2.5)                  # NumPy scalars (immutable) become constants,
+    step = np.array(1.0)                      # 0-d arrays (mutable) are lifted like arrays
+    tr = check(lambda x: x * scalar + step, data((3,), "float32"))
+    assert len(tr.lifted) == 1 and tr.lifted[0] is step
 
 
 GLOBAL_BIAS = np.array([1.0, 2.0])

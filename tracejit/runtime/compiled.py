@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from ..tracer import TracerError, flatten, unflatten
+from ..tracer.state import _ACTIVE as _ACTIVE_TRACE
 from .arrays import NUMPY
 from .backends import choose_backend
 from .compilation import compile_function
@@ -126,7 +127,8 @@ class CompiledFunction:
         self._fewest = next((i for i, p in enumerate(params) if p.default is not p.empty), len(params)) \
             if simple else self._fast_arity
         self._static_positions = {i for i, p in enumerate(params)
-                                  if p.name in self.static_argnames and p.kind is p.POSITIONAL_OR_KEYWORD}
+                                  if p.name in self.static_argnames
+                                  and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)}
         self._last_key = None
         self._lock = threading.RLock()
         self.compiles: list = []
@@ -204,7 +206,16 @@ class CompiledFunction:
                 return None
         return tuple(parts)
 
+    def __get__(self, instance, owner=None):
+        """`@tracejit.compile` on a method: the instance becomes the first argument
+        (static, by identity; its array attributes are guarded like `self.w`)."""
+        if instance is None:
+            return self
+        return functools.partial(self, instance)
+
     def __call__(self, *args, **kwargs):
+        if _ACTIVE_TRACE.get() is not None:   # called while tracing another compiled function
+            return self.fn(*args, **kwargs)   # its ops become part of that trace
         fast = None
         if not kwargs and self._fewest <= len(args) <= self._fast_arity:
             full = args + self._defaults[len(args):]       # what binding would give
@@ -254,8 +265,9 @@ class CompiledFunction:
             except (ValueError, TypeError, IndexError) as exc:
                 raise _with_argument_context(exc, self.name, bound) from exc
             xp = next(iter(libs)) if libs else NUMPY
-            spec = Specialization(compilation, xp, find_locators(self.fn, compilation.trace.lifted),
-                                  find_scalar_guards(self.fn))
+            statics = [value for value in abstract if not hasattr(value, "dtype")]
+            spec = Specialization(compilation, xp, find_locators(self.fn, compilation.trace.lifted, statics),
+                                  find_scalar_guards(self.fn, statics))
             self.compiles.append(CompileEvent(self.name, reason, time.perf_counter() - start))
             self._cache[key] = spec
             self._last_key = key

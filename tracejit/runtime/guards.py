@@ -13,10 +13,25 @@ are trace-time constants, like closure constants under ``jax.jit``.
 """
 from __future__ import annotations
 
+import functools
 import types
+
+import numpy as np
 
 SCALAR_TYPES = (int, float, bool, str)
 _MISSING = object()
+
+
+def _is_scalar(value) -> bool:
+    return type(value) in SCALAR_TYPES or isinstance(value, np.generic)
+
+
+def _same_scalar(a, b) -> bool:
+    if type(a) is not type(b):
+        return False
+    if a == b:
+        return True
+    return a != a and b != b            # NaN stays NaN
 
 
 class Locator:
@@ -34,7 +49,7 @@ class ScalarGuard:
 
     def failure(self) -> str | None:
         now = self.locator.current()
-        if type(now) is type(self.value) and now == self.value:
+        if _same_scalar(now, self.value):
             return None
         return f"{self.locator.description} changed to {now!r} (was {self.value!r})"
 
@@ -47,9 +62,41 @@ def _referenced_names(code) -> set:
     return names
 
 
-def _roots(fn):
-    """(description, getter) of every global, closure cell and self attribute `fn` may read."""
-    target = getattr(fn, "__func__", fn)
+def _referenced_keys(code) -> set:
+    """Names and string constants of the code: the attributes and dict keys it may read."""
+    keys = set(code.co_names) | {c for c in code.co_consts if isinstance(c, str)}
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            keys |= _referenced_keys(const)
+    return keys
+
+
+def _plain_object(value) -> bool:
+    return hasattr(value, "__dict__") and not isinstance(
+        value, (types.ModuleType, type, types.FunctionType, types.MethodType, functools.partial))
+
+
+def _callable_target(fn):
+    """The Python function behind `fn` and the object it is bound to (or None)."""
+    if isinstance(fn, functools.partial):
+        return _callable_target(fn.func)
+    if isinstance(fn, types.MethodType):
+        return fn.__func__, fn.__self__
+    if isinstance(fn, types.FunctionType):
+        return fn, None
+    call = getattr(type(fn), "__call__", None)       # a callable object: its __call__, bound
+    if isinstance(call, types.FunctionType):
+        return call, fn
+    return None, None
+
+
+def _roots(fn, statics=()):
+    """(description, getter) of every global, closure cell, attribute of the bound
+    object and static argument object that `fn` may read."""
+    for obj in statics:
+        if _plain_object(obj):
+            yield f"argument {type(obj).__name__}", (lambda o=obj: o)
+    target, owner = _callable_target(fn)
     code = getattr(target, "__code__", None)
     if code is None:
         return
@@ -59,16 +106,18 @@ def _roots(fn):
             yield f"global {name!r}", (lambda g=globals_, n=name: g.get(n, _MISSING))
     for name, cell in zip(code.co_freevars, target.__closure__ or ()):
         yield f"closure variable {name!r}", (lambda c=cell: _cell(c))
-    owner = getattr(fn, "__self__", None)
     if owner is not None and hasattr(owner, "__dict__"):
         for name in sorted(_referenced_names(code) & set(vars(owner))):
             yield f"self.{name}", (lambda o=owner, n=name: getattr(o, n, _MISSING))
 
 
-def _children(value):
-    """(suffix, getter-from-parent) of a container's items and a plain object's attributes."""
+def _children(value, allowed=None):
+    """(suffix, getter-from-parent) of a container's items and a plain object's attributes
+    (only string keys and attribute names in `allowed`, when given)."""
     if isinstance(value, dict):
         for key in list(value)[:256]:
+            if allowed is not None and isinstance(key, str) and key not in allowed:
+                continue
             yield f"[{key!r}]", (lambda parent, k=key: parent.get(k, _MISSING) if isinstance(parent, dict) else _MISSING)
     elif isinstance(value, (list, tuple)):
         for index in range(min(len(value), 256)):
@@ -76,14 +125,16 @@ def _children(value):
                                  and i < len(parent) else _MISSING)
     elif hasattr(value, "__dict__") and not isinstance(value, (types.ModuleType, type, types.FunctionType)):
         for name in list(vars(value))[:256]:
+            if allowed is not None and name not in allowed:
+                continue
             yield f".{name}", (lambda parent, n=name: getattr(parent, n, _MISSING))
 
 
-def find_locators(fn, lifted, bound=None) -> list:
+def find_locators(fn, lifted, statics=()) -> list:
     """One Locator (or None when no path to it is found) per lifted array."""
     wanted = {id(a): i for i, a in enumerate(lifted)}
     found = [None] * len(lifted)
-    for description, getter in _roots(fn):
+    for description, getter in _roots(fn, statics):
         _search(getter(), description, getter, wanted, found, depth=2)
     return found
 
@@ -102,22 +153,46 @@ def _search(value, description, getter, wanted, found, depth):
         _search(path(), description + suffix, path, wanted, found, depth - 1)
 
 
-def find_scalar_guards(fn, depth: int = 2) -> list:
-    """Guards on the Python scalars `fn` (and same-module helpers it names) may read."""
+def find_scalar_guards(fn, statics=(), depth: int = 2) -> list:
+    """Guards on the scalars (Python and NumPy) that `fn`, the same-module helper
+    functions it names and the methods of its object may read: in globals, closure
+    cells, attributes, and one or two levels inside containers and objects."""
     guards, seen = [], set()
 
-    def visit(function, level):
-        if id(function) in seen:
+    def collect(value, description, getter, level, allowed):
+        if _is_scalar(value):
+            guards.append(ScalarGuard(Locator(description, getter), value))
             return
-        seen.add(id(function))
-        for description, getter in _roots(function):
+        if level == 0 or value is _MISSING or isinstance(value, np.ndarray):
+            return
+        # only what the code names: a counter elsewhere on the object must not retrace
+        for suffix, child in _children(value, allowed):
+            def path(getter=getter, child=child):
+                parent = getter()
+                return _MISSING if parent is _MISSING else child(parent)
+            collect(path(), description + suffix, path, level - 1, allowed)
+
+    def visit(function, level, with_statics=()):
+        target, owner = _callable_target(function)
+        if target is None or id(target) in seen:
+            return
+        seen.add(id(target))
+        allowed = _referenced_keys(target.__code__)
+        for description, getter in _roots(function, with_statics):
             value = getter()
-            if type(value) in SCALAR_TYPES:
-                guards.append(ScalarGuard(Locator(description, getter), value))
-            elif isinstance(value, types.FunctionType) and level > 0 and \
-                    value.__module__ == getattr(function, "__module__", None):
+            if isinstance(value, types.FunctionType) and level > 0 and \
+                    value.__module__ == getattr(target, "__module__", None):
                 visit(value, level - 1)
-    visit(fn, depth)
+            else:
+                collect(value, description, getter, 2, allowed)
+        objects = [owner] if owner is not None else []
+        objects += [obj for obj in with_statics if _plain_object(obj)]
+        for obj in objects if level > 0 else ():        # self.helper(...) reads self too
+            for name in _referenced_names(target.__code__):
+                method = getattr(type(obj), name, None)
+                if isinstance(method, types.FunctionType):
+                    visit(types.MethodType(method, obj), level - 1)
+    visit(fn, depth, statics)
     return guards
 
 

@@ -145,9 +145,8 @@ def as_value(x, weak: bool = True) -> Value:
             return state.emit("cast", (value,), {"dtype": value.type.dtype})
         return value
     if isinstance(x, np.ndarray):
-        if x.ndim == 0:
-            return state.constant(x.item(), check_dtype(x.dtype), False)
-        return state.lift(x)
+        check_dtype(x.dtype)
+        return state.lift(x)   # 0-d arrays too: they are mutable (a step counter updated in place)
     if isinstance(x, np.generic):
         return state.constant(x.item(), check_dtype(x.dtype), False)
     if is_python_scalar(x):
