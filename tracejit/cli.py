@@ -69,7 +69,10 @@ def main(argv=None) -> int:
     except ValueError as exc:
         raise SystemExit(f"tracejit dump: {exc}")
     backend = {"numba": NumbaBackend, "triton": TritonBackend, "interpret": InterpretBackend}[args.backend]()
-    compilation = compile_function(fn, types, parse_static(args.static), backend, name=fn.__name__)
+    try:
+        compilation = compile_function(fn, types, parse_static(args.static), backend, name=fn.__name__)
+    except Exception as exc:   # the user's code or arguments: one line, not a traceback
+        raise SystemExit(f"tracejit dump: {fn.__name__} cannot be compiled as given: {type(exc).__name__}: {exc}")
     print(format_dump(compilation))
     if args.out:
         where = write_dump(compilation, args.out, fn.__name__)

@@ -216,3 +216,31 @@ def test_long_rows_merge_dependent_reductions_into_one_loop(kind):
     looped = kernel.source.split("if SINGLE_PASS:")[1].split("\n    else:")[1]
     assert looped.count("while r0 < R:") == (1 if kind == "logsumexp" else 2)
     assert ("_tj_exp(" in looped) == (kind != "layernorm")
+
+
+def test_expm1_near_overflow_and_batch_one_matmul_epilogue():
+    import tracejit
+    x = np.array([88.7, 88.72, 50.0, 2.0, 1.0, 1e-3, -1e-7, -5.0, -100.0, 0.0, np.inf, -np.inf, np.nan],
+                 np.float32)
+    got = tracejit.compile(np.expm1, backend="triton", fullgraph=True)(x)
+    ts.assert_same(got, np.expm1(x), 4e-7, 0.0, what="expm1")
+    rng = np.random.default_rng(9)
+    q = rng.standard_normal((1, 2, 5, 4)).astype(np.float32)
+    k = rng.standard_normal((1, 2, 4, 5)).astype(np.float32)
+
+    def scores(q, k):
+        return (q @ k) * 0.5 + 1.0
+    got = tracejit.compile(scores, backend="triton", fullgraph=True)(q, k)
+    ts.assert_same(got, scores(q, k), 1e-5, 1e-6, what="batch-1 matmul epilogue")
+
+
+def test_out_of_range_gather_indices_raise_like_numpy():
+    import tracejit
+    table = np.arange(30.0).reshape(10, 3)
+    rows = tracejit.compile(lambda t, ids: t[ids] * 2, backend="triton")
+    np.testing.assert_array_equal(rows(table, np.array([0, -1, 9])), table[[0, -1, 9]] * 2)
+    with pytest.raises(IndexError, match="out of bounds"):
+        rows(table, np.array([0, 10]))
+    along = tracejit.compile(lambda x, i: np.take_along_axis(x, i, axis=1), backend="triton")
+    with pytest.raises(IndexError, match="out of bounds"):
+        along(table, np.full((10, 1), 3))

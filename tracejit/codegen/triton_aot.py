@@ -37,6 +37,8 @@ def signature_for(spec, blocks: dict, int_type: str = "i64") -> tuple:
     signature, constexprs = {}, {}
     for buf in spec.inputs + spec.outputs:
         signature[f"{buf.name}_ptr"] = _PTR_TYPES[np.dtype(buf.dtype)]
+    if spec.checks_indices:
+        signature["err_ptr"] = "*i32"
     for name in spec.arg_names:
         if name.endswith("_ptr"):
             continue
@@ -106,7 +108,8 @@ def _spec_json(spec) -> dict:
     bufs = lambda bs: [{"name": b.name, "dtype": np.dtype(b.dtype).str, "shape": list(b.shape)} for b in bs]
     return {"kind": spec.kind, "fn_name": spec.fn_name, "inputs": bufs(spec.inputs),
             "outputs": bufs(spec.outputs), "size_names": list(spec.size_names),
-            "extents": list(spec.extents), "constexprs": list(spec.constexprs)}
+            "extents": list(spec.extents), "constexprs": list(spec.constexprs),
+            "checks_indices": spec.checks_indices}
 
 
 def compile_in_subprocess(kernels_and_blocks, timeout: float = 300) -> list:

@@ -159,3 +159,21 @@ def as_kernel_arg(array):
     if _is_torch(array) or hasattr(array, "data_ptr"):
         return array
     raise TypeError(f"cannot pass {type(array).__name__} to a Triton kernel")
+
+
+def error_flag_like(array):
+    """A one-element int32 zero on the device of `array` (kernels set it to 1 on an error)."""
+    if isinstance(array, np.ndarray):
+        return np.zeros(1, np.int32)
+    if _is_cupy(array):
+        import cupy
+        return cupy.zeros(1, cupy.int32)
+    import torch
+    return torch.zeros(1, dtype=torch.int32, device=array.device)
+
+
+def flag_raised(flag) -> bool:
+    """Whether a kernel set `flag` (synchronizes with the device)."""
+    if isinstance(flag, np.ndarray):
+        return bool(flag[0])
+    return bool(int(flag[0].item()) if hasattr(flag[0], "item") else int(flag[0]))

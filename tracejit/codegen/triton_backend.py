@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .triton_arrays import as_kernel_arg, element_strides, interpreter_enabled
+from .triton_arrays import as_kernel_arg, element_strides, error_flag_like, flag_raised, interpreter_enabled
 from . import files
 from .identity import kernel_identity
 from .triton_source import generate
@@ -237,11 +237,18 @@ class TritonKernel:
         args, blocks, grid = self.launch_args(inputs, outputs, sizes)
         if grid is None:
             return                      # empty domain: nothing to compute
+        flag = None
+        if self.spec.checks_indices:    # the error flag goes right after the buffer pointers
+            flag = error_flag_like(outputs[0] if outputs else inputs[0])
+            n = len(inputs) + len(outputs)
+            args = args[:n] + [as_kernel_arg(flag)] + args[n:]
         if self.interpret:
             with np.errstate(all="ignore"):   # masked-off lanes may divide by zero
                 self._launcher[grid](*args, **blocks)
         else:
             self._launcher[grid](*args, **blocks)
+        if flag is not None and flag_raised(flag):
+            raise IndexError(f"index out of bounds in a gather of kernel {self.name} (NumPy raises IndexError here)")
 
 
 def _options_key(options) -> tuple:

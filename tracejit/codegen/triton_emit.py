@@ -156,14 +156,20 @@ class Emitter:
                 self.vector_names.add(stmt.dst)
             return f"{stmt.dst} = {self.compute_expr(stmt)}"
         if isinstance(stmt, BoundsCheck):
-            # out-of-range gather indices are masked (read as 0), not trapped
+            # an out-of-range gather index is masked (read as 0) and raises the kernel's
+            # error flag, which the launcher turns into IndexError (as NumPy raises)
             self.counter += 1
             flag = f"ok{self.counter}"
             idx, size = self.index(stmt.index), self.index(stmt.size)
             self.bounds[repr(stmt.index)] = flag
+            check = f"{flag} = ({idx} >= 0) & ({idx} < {size})  # {stmt.what} in range"
             if self.is_vector(stmt.index):
                 self.vector_names.add(flag)
-            return f"{flag} = ({idx} >= 0) & ({idx} < {size})  # {stmt.what} in range"
+                live = f", mask={mask}" if mask else ""
+                raise_flag = f"tl.atomic_max(err_ptr + ({idx}) * 0, 1 - {flag}.to(tl.int32){live})"
+            else:
+                raise_flag = f"tl.atomic_max(err_ptr, 1 - {flag}.to(tl.int32))"
+            return f"{check}\n{raise_flag}"
         if isinstance(stmt, Store):
             offset, vector = self.offset(stmt.buffer, stmt.index)
             if self.cache:                  # a later load of this buffer must read memory

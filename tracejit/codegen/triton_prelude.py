@@ -129,6 +129,7 @@ def _tj_expm1(x):
     u = tl.exp(v)
     um1 = u - 1.0
     r = um1 * v / tl.log(u)
+    r = tl.where(tl.abs(v) < 1.0, r, um1)    # no cancellation away from 0 (and um1 * v could overflow)
     r = tl.where(u == 1.0, v, r)
     r = tl.where(um1 == -1.0, _tj_c(-1.0, v), r)
     r = tl.where(u == float("inf"), u, r)

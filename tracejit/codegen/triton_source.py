@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..ir.loopnest import BoundsCheck
 from ..ir.online import merge_online_phases
 from .identity import normalize_region_text
 
@@ -33,10 +34,13 @@ class KernelSpec:
     constexprs: list            # block-size names
     matmul_dtype: object = None
     notes: dict = field(default_factory=dict)
+    checks_indices: bool = False  # gathers: an `err_ptr` flag is set when an index is out of range
 
     @property
     def arg_names(self) -> list:
         names = [f"{b.name}_ptr" for b in self.inputs + self.outputs]
+        if self.checks_indices:
+            names.append("err_ptr")
         names += list(self.size_names) + list(self.extents)
         for b in self.inputs + self.outputs:
             names += [f"{b.name}_s{d}" for d in range(len(b.shape))]
@@ -85,6 +89,9 @@ def generate(nest, region_text: str = "", options=None) -> tuple:
     else:
         kind, extents, constexprs = "pointwise", ["numel"], ["BLOCK", "IDX64", "CONTIG"]
     spec = KernelSpec(kind, fn_name, inputs, list(nest.outputs), list(nest.sizes), extents, constexprs)
+    statements = nest.preamble + nest.epilogue + [s for seg in nest.segments for s in seg] + \
+        [s for phase in nest.phases for s in phase.body]
+    spec.checks_indices = any(isinstance(stmt, BoundsCheck) for stmt in statements)
     body: list = []
     if kind == "pointwise":
         _pointwise(nest, body, spec)
@@ -438,10 +445,11 @@ def _matmul(nest, lines, precision):
               f"{ind}i{rank - 1} = rn[None, :] + zero",
               f"{ind}mask = (i{rank - 2} < M) & (i{rank - 1} < N)",
               f"{ind}# epilogue on the {tl_dtype(dtype)} tile"]
-    full = tuple(f"i{d}" for d in range(rank))
-    for stmt in nest.segments[0]:
+    # the tile holds the result at (i..., i{rank-2}, i{rank-1}); size-1 dims read at 0 are the same point
+    full = tuple("0" if nest.domain[d] == 1 else f"i{d}" for d in range(rank))
+    for stmt in nest.preamble + nest.segments[0]:
         if getattr(stmt, "buffer", None) == "mm":
-            got = tuple(str(e) for e in stmt.index)
+            got = tuple("0" if nest.domain[d] == 1 else str(e) for d, e in enumerate(stmt.index))
             if got != full:
                 raise NotImplementedError("Triton backend: matmul result read at a moved index")
     em = Emitter(lines, vector_vars={f"i{rank - 2}", f"i{rank - 1}"}, mm_value="acc")

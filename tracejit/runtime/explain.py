@@ -12,7 +12,7 @@ from ..tracer import TracerError, unflatten
 from .compiled import CompiledFunction
 from .compilation import compile_function
 from .dump import describe_kernels
-from .records import Fallback
+from .records import CompilerError, Fallback
 
 
 @dataclass
@@ -59,7 +59,7 @@ def explain(fn, *args, **kwargs) -> Explanation:
     abstract_args, abstract_kwargs = unflatten(treedef, abstract)
     try:
         compilation = compile_function(compiled.fn, abstract_args, abstract_kwargs, backend, name=compiled.name)
-    except TracerError as exc:
+    except (TracerError, CompilerError) as exc:
         result.fallbacks.append(Fallback(compiled.name, getattr(exc, "op", "?"), getattr(exc, "loc", ""), str(exc)))
         return result
     result.graph = format_graph(compilation.graph)
