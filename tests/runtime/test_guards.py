@@ -171,3 +171,28 @@ def test_static_positional_only_arguments_are_keyed_by_value():
     x = np.ones(2)
     np.testing.assert_allclose(f(x, 0.5), 0.5)
     np.testing.assert_allclose(f(x, 0.7), 0.7)
+
+
+class Optimizer:
+    lr = 0.1                              # a class default, later set on the instance
+
+    def __init__(self):
+        self.t = np.zeros((), np.int64)   # a step counter updated in place
+
+    def step(self, p, g):
+        return p - self._rate() * g
+
+    def _rate(self):
+        return self.lr / (1 - 0.9 ** (self.t + 1))   # computed eagerly while tracing
+
+
+def test_zero_d_counters_and_class_attributes_feeding_eager_math_are_guarded():
+    opt = Optimizer()
+    step = tracejit.compile(opt.step)
+    p, g = np.ones(3), np.full(3, 0.5)
+    np.testing.assert_allclose(step(p, g), opt.step(p, g))
+    opt.t[...] = 5
+    np.testing.assert_allclose(step(p, g), opt.step(p, g))
+    opt.lr = 0.01
+    np.testing.assert_allclose(step(p, g), opt.step(p, g))
+    assert len(step.compiles) == 3

@@ -107,8 +107,10 @@ def _roots(fn, statics=()):
     for name, cell in zip(code.co_freevars, target.__closure__ or ()):
         yield f"closure variable {name!r}", (lambda c=cell: _cell(c))
     if owner is not None and hasattr(owner, "__dict__"):
-        for name in sorted(_referenced_names(code) & set(vars(owner))):
-            yield f"self.{name}", (lambda o=owner, n=name: getattr(o, n, _MISSING))
+        for name in sorted(_referenced_names(code)):
+            # instance or class attributes (a class default later set on the instance)
+            if name in vars(owner) or not callable(getattr(type(owner), name, None)) and hasattr(owner, name):
+                yield f"self.{name}", (lambda o=owner, n=name: getattr(o, n, _MISSING))
 
 
 def _children(value, allowed=None):
@@ -163,6 +165,11 @@ def find_scalar_guards(fn, statics=(), depth: int = 2) -> list:
         if _is_scalar(value):
             guards.append(ScalarGuard(Locator(description, getter), value))
             return
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            # a 0-d array (a step counter) may feed eager NumPy math at trace time
+            # (`0.9 ** (self.t + 1)` is computed before tracing sees it): guard its value
+            guards.append(ScalarGuard(Locator(description, lambda g=getter: _item(g())), value.item()))
+            return
         if level == 0 or value is _MISSING or isinstance(value, np.ndarray):
             return
         # only what the code names: a counter elsewhere on the object must not retrace
@@ -194,6 +201,10 @@ def find_scalar_guards(fn, statics=(), depth: int = 2) -> list:
                     visit(types.MethodType(method, obj), level - 1)
     visit(fn, depth, statics)
     return guards
+
+
+def _item(value):
+    return value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else _MISSING
 
 
 def _cell(cell):
