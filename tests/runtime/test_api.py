@@ -419,3 +419,9 @@ def test_python_operator_results_on_python_scalars_keep_python_types():
     f = tracejit.compile(lambda x, lr, flag: (x * lr, lr > 0.5, lr * 2, flag + lr))
     out = f(np.ones(2), 0.25, True)
     assert_matches_numpy(out, (np.ones(2) * 0.25, 0.25 > 0.5, 0.5, True + 0.25))
+
+
+def test_clip_with_python_int_bounds_beyond_the_dtype():
+    a = np.arange(-5, 5, dtype=np.int8)
+    f = tracejit.compile(lambda x: np.clip(x, -2, 300))
+    assert_matches_numpy(f(a), np.clip(a, -2, 300))

@@ -7,6 +7,7 @@ matmul, take, creation-like functions, tril/triu) and the table.
 """
 from __future__ import annotations
 
+import builtins
 import operator
 
 import numpy as np
@@ -61,6 +62,10 @@ def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue, 
     result = as_traced(a)
     if a_min is None and a_max is None:
         return copy(result)
+    if result.dtype.kind in "iu":   # NumPy's clip: Python int bounds beyond the dtype are clamped to it
+        info = np.iinfo(result.dtype)
+        a_min, a_max = (builtins.min(builtins.max(b, int(info.min)), int(info.max))
+                        if type(b) is int else b for b in (a_min, a_max))
     if a_min is not None:
         result = ufuncs.apply("maximum", (result, a_min))
     if a_max is not None:
