@@ -425,3 +425,25 @@ def test_clip_with_python_int_bounds_beyond_the_dtype():
     a = np.arange(-5, 5, dtype=np.int8)
     f = tracejit.compile(lambda x: np.clip(x, -2, 300))
     assert_matches_numpy(f(a), np.clip(a, -2, 300))
+
+
+RNG = np.random.default_rng(0)
+
+
+def noisy(x):
+    return x + RNG.standard_normal(x.shape)
+
+
+def test_random_draws_inside_compiled_functions_run_eagerly():
+    """Traced once, a draw would be frozen: the function runs eagerly, with a warning."""
+    for fn in (noisy, lambda x: x + np.random.rand(*x.shape)):
+        f = tracejit.compile(fn)
+        x = np.zeros(4)
+        with pytest.warns(tracejit.FallbackWarning, match="random"):
+            first = f(x)
+        assert not np.array_equal(first, f(x))
+    with pytest.raises(tracejit.UnsupportedError, match="random"):
+        tracejit.compile(noisy, fullgraph=True)(np.zeros(2))
+    g = tracejit.compile(lambda x, rng: x + rng.random(x.shape))
+    with pytest.warns(tracejit.FallbackWarning, match="random"):
+        g(np.zeros(3), np.random.default_rng(1))

@@ -16,11 +16,12 @@ import time
 import numpy as np
 
 from ..tracer import TracerError, flatten, unflatten
+from ..tracer.errors import UnsupportedError
 from ..tracer.state import _ACTIVE as _ACTIVE_TRACE
 from .arrays import NUMPY
 from .backends import choose_backend
 from .compilation import compile_function
-from .guards import find_locators, find_scalar_guards
+from .guards import find_locators, find_scalar_guards, random_source
 from .records import CompileEvent, CompilerError, Fallback, warn_fallback
 from .signature import Binder, UnsupportedArgument, classify_leaf, describe_key_change, leaf_paths
 
@@ -255,8 +256,14 @@ class CompiledFunction:
                 paths = [self._leaf_path(bound, i) for i in range(len(abstract))]
                 reason = describe_key_change(self._last_key, key, paths)
             abstract_args, abstract_kwargs = unflatten(treedef, abstract)
+            statics = [value for value in abstract if not hasattr(value, "dtype")]
             start = time.perf_counter()
             try:
+                rng = random_source(self.fn, statics)
+                if rng:
+                    raise UnsupportedError(f"drawing random numbers inside a compiled function ({rng})",
+                                           "np.random", _definition_line(self.fn),
+                                           "they would be frozen at trace time; pass random arrays as arguments")
                 compilation = compile_function(self.fn, abstract_args, abstract_kwargs, backend, name=self.name)
             except (TracerError, CompilerError) as exc:
                 if self.fullgraph:
@@ -265,7 +272,6 @@ class CompiledFunction:
             except (ValueError, TypeError, IndexError) as exc:
                 raise _with_argument_context(exc, self.name, bound) from exc
             xp = next(iter(libs)) if libs else NUMPY
-            statics = [value for value in abstract if not hasattr(value, "dtype")]
             spec = Specialization(compilation, xp, find_locators(self.fn, compilation.trace.lifted, statics),
                                   find_scalar_guards(self.fn, statics))
             self.compiles.append(CompileEvent(self.name, reason, time.perf_counter() - start))
@@ -304,6 +310,11 @@ class CompiledFunction:
 
     def __repr__(self) -> str:
         return f"<tracejit compiled {self.name} backend={self.backend} specializations={len(self._cache)}>"
+
+
+def _definition_line(fn) -> str:
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    return f"{code.co_filename}:{code.co_firstlineno}" if code else ""
 
 
 def _ufunc_function(ufunc):

@@ -212,3 +212,49 @@ def _cell(cell):
         return cell.cell_contents
     except ValueError:
         return _MISSING
+
+
+_RANDOM_TYPES = (np.random.Generator, np.random.RandomState, np.random.BitGenerator)
+
+
+def random_source(fn, statics=()) -> str | None:
+    """Where `fn` (or a same-module helper or method it calls) draws random numbers
+    with NumPy, or None. Traced once, such draws would be frozen into constants, so
+    the runtime runs these functions eagerly instead."""
+    seen = set()
+
+    def is_random(value):
+        return (isinstance(value, _RANDOM_TYPES) or value is np.random
+                or isinstance(getattr(value, "__self__", None), _RANDOM_TYPES))
+
+    def visit(function, level, with_statics=()):
+        target, owner = _callable_target(function)
+        if target is None or id(target) in seen:
+            return None
+        seen.add(id(target))
+        names = _referenced_names(target.__code__)
+        for description, getter in _roots(function, with_statics):
+            value = getter()
+            if is_random(value) or (value is np and "random" in names):
+                return description
+            if isinstance(value, types.FunctionType) and level > 0 and \
+                    value.__module__ == getattr(target, "__module__", None):
+                found = visit(value, level - 1)
+                if found:
+                    return found
+        objects = ([owner] if owner is not None else []) + [o for o in with_statics if _plain_object(o)]
+        for obj in objects:
+            for name in names:
+                attribute = getattr(obj, name, None) if name in getattr(obj, "__dict__", {}) else None
+                if is_random(attribute):
+                    return f"{type(obj).__name__}.{name}"
+                method = getattr(type(obj), name, None)
+                if isinstance(method, types.FunctionType) and level > 0:
+                    found = visit(types.MethodType(method, obj), level - 1)
+                    if found:
+                        return found
+        return None
+    for value in statics:
+        if is_random(value):
+            return "a random generator argument"
+    return visit(fn, 2, statics)
