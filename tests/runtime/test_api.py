@@ -205,6 +205,7 @@ def test_explain_lists_kernels_and_graph_without_touching_the_cache():
     x = rng.random((4, 10), dtype=np.float32)
     report = tracejit.explain(f, x)
     assert report.fallbacks == []
+    assert report.graph.count("= kernel @") == 1
     assert len(report.kernels) == 1 and report.kernels[0].backend == "numba"
     assert "reduce_max" in report.graph and "kernel" in report.graph
     assert f.specializations() == []

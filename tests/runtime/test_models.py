@@ -76,4 +76,6 @@ def test_models_fuse_into_few_kernels(backend):
         args, kwargs = _args(name, np.float32, rng)
         report = tracejit.explain(tracejit.compile(getattr(models, name), backend=backend), *args)
         assert not report.fallbacks, report.fallbacks
-        assert len(report.kernels) <= most, f"{name}: {len(report.kernels)} kernels\n{report}"
+        # count kernel nodes, not distinct kernels: identical-bodied kernels share one object
+        launches = report.graph.count("= kernel @")
+        assert 1 <= launches <= most, f"{name}: {launches} kernels\n{report}"

@@ -37,43 +37,25 @@ SUPPORTED_KINDS = "biuf"
 # prelude: one helper per `_tj_*` name used by the Numba templates in ir/ops.py
 # ---------------------------------------------------------------------------
 
+def _extremum(name: str, keep: str, nan_wins: bool) -> str:
+    """np.maximum/minimum (a NaN operand wins) and np.fmax/fmin (a NaN operand loses)."""
+    first, second = ("a", "b") if nan_wins else ("b", "a")
+    return f'''
+def {name}(a, b):
+    """np.{name[4:]}: a NaN operand {"propagates (the first NaN wins)" if nan_wins else "is ignored"}."""
+    if a != a:
+        return {first}
+    if b != b:
+        return {second}
+    return a if a {keep} b else b
+'''
+
+
 HELPERS = {
-    "_tj_maximum": '''
-def _tj_maximum(a, b):
-    """np.maximum: NaN propagates (the first NaN wins)."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a >= b else b
-''',
-    "_tj_minimum": '''
-def _tj_minimum(a, b):
-    """np.minimum: NaN propagates (the first NaN wins)."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a <= b else b
-''',
-    "_tj_fmax": '''
-def _tj_fmax(a, b):
-    """np.fmax: a NaN operand is ignored."""
-    if a != a:
-        return b
-    if b != b:
-        return a
-    return a if a >= b else b
-''',
-    "_tj_fmin": '''
-def _tj_fmin(a, b):
-    """np.fmin: a NaN operand is ignored."""
-    if a != a:
-        return b
-    if b != b:
-        return a
-    return a if a <= b else b
-''',
+    "_tj_maximum": _extremum("_tj_maximum", ">=", True),
+    "_tj_minimum": _extremum("_tj_minimum", "<=", True),
+    "_tj_fmax": _extremum("_tj_fmax", ">=", False),
+    "_tj_fmin": _extremum("_tj_fmin", "<=", False),
     "_tj_sign": '''
 def _tj_sign(x):
     """np.sign: -1, 0 or 1 in x's type; NaN stays NaN (the caller casts the result)."""

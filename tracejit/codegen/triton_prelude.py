@@ -90,29 +90,15 @@ def _tj_div(a, b):
     return r
 ''')
 
-_helper('''
+# Triton math functions that need only the fp16 -> fp32 upcast
+_UPCAST_MATH = {"exp": "tl.exp", "exp2": "tl.exp2", "log": "tl.log", "log2": "tl.log2",
+                "sin": "tl.sin", "cos": "tl.cos"}
+for _name, _function in _UPCAST_MATH.items():
+    _helper(f"""
 @triton.jit
-def _tj_exp(x):
-    return tl.exp(_tj_up(x))
-''')
-
-_helper('''
-@triton.jit
-def _tj_exp2(x):
-    return tl.exp2(_tj_up(x))
-''')
-
-_helper('''
-@triton.jit
-def _tj_log(x):
-    return tl.log(_tj_up(x))
-''')
-
-_helper('''
-@triton.jit
-def _tj_log2(x):
-    return tl.log2(_tj_up(x))
-''')
+def _tj_{_name}(x):
+    return {_function}(_tj_up(x))
+""")
 
 _helper('''
 @triton.jit
@@ -146,18 +132,6 @@ def _tj_log1p(x):
     r = tl.where(u == 1.0, v, r)
     r = tl.where(v == float("inf"), v, r)
     return r
-''')
-
-_helper('''
-@triton.jit
-def _tj_sin(x):
-    return tl.sin(_tj_up(x))
-''')
-
-_helper('''
-@triton.jit
-def _tj_cos(x):
-    return tl.cos(_tj_up(x))
 ''')
 
 _helper('''
