@@ -240,7 +240,7 @@ class CompiledFunction:
         spec = self._cache.get(key)
         if spec is None or spec.guards_hold() is not None:
             spec = self._specialize(key, bound, treedef, abstract, backend, libs, spec)
-        if fast is not None and backend.name != "triton":
+        if fast is not None:
             self._fast[fast] = spec
         if isinstance(spec, EagerSpecialization):
             return self.fn(*args, **kwargs)
