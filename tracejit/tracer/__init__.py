@@ -7,6 +7,7 @@ from .errors import ArgumentError, DataDependentError, TracerError, UnsupportedE
 from .proxy import TracedArray
 from .pytree import TreeDef, flatten, leaf_paths, unflatten
 from .trace import OutputLeaf, Trace, trace
+from . import methods  # noqa: E402,F401  (last: installs the proxy's ndarray surface)
 
 __all__ = ["trace", "Trace", "OutputLeaf", "TracedArray", "flatten", "unflatten", "leaf_paths",
            "TreeDef", "TracerError", "DataDependentError", "UnsupportedError", "ArgumentError"]

@@ -1,9 +1,11 @@
-"""``__array_function__``: the NumPy functions the tracer implements, in one table.
+"""NumPy's protocols on traced arrays: ``__array_function__`` and ``__array_ufunc__``.
 
-Functions not in ``HANDLERS`` raise ``UnsupportedError`` naming the function and the
-user's line (never a silently wrong answer). Shape functions live in ``shapes.py``,
-reductions in ``reductions.py``; this module holds the rest (where, clip, round, dot,
-matmul, take, creation-like functions, tril/triu) and the table.
+``HANDLERS`` is the one table of NumPy functions the tracer implements; functions not
+in it raise ``UnsupportedError`` naming the function and the user's line (never a
+silently wrong answer). ``array_ufunc`` dispatches ufunc calls and ufunc methods
+(``reduce``, ``outer``). Shape functions live in ``shapes.py``, reductions in
+``reductions.py``, linear algebra in ``linalg.py``; this module holds the rest (where,
+clip, round, take, creation-like functions, tril/triu) and the tables.
 """
 from __future__ import annotations
 
@@ -13,22 +15,14 @@ import operator
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from . import reductions, shapes, ufuncs
+from . import linalg, reductions, shapes, ufuncs
 from .errors import UnsupportedError
-from .proxy import TracedArray, wrap
+from .location import user_loc
+from .proxy import TracedArray
 from .shapes import as_traced, emit, reshape
-from .state import as_value, check_dtype, current, is_python_scalar, user_loc
-
-
-def astype(x, dtype, casting="unsafe", copy=True):
-    x = as_traced(x)
-    dtype = check_dtype(np.dtype(dtype), "astype target")
-    if casting != "unsafe" and not np.can_cast(x.dtype, dtype, casting):
-        raise TypeError(f"Cannot cast array data from {x.dtype!r} to {dtype!r} according to the "
-                        f"rule {casting!r}")
-    if dtype == x.dtype and not x.type.weak:
-        return wrap(x._value, scalar=x._scalar)
-    return wrap(emit("cast", [x], {"dtype": dtype}), scalar=x._scalar)
+from .state import as_value, check_dtype, current, wrap
+from .linalg import no_out
+from .ufuncs import UFUNC_OPS, astype
 
 
 def copy(a, order="K", subok=False):
@@ -97,97 +91,6 @@ def round_(a, decimals=0, out=None):
     return wrap(ufuncs.apply(second, (rounded, factor))._value, scalar=x._scalar)
 
 
-def _no_out(name, out):
-    if out is not None:
-        raise UnsupportedError(f"np.{name}(..., out=...)", name, user_loc())
-
-
-def matmul(a, b, out=None, **kwargs):
-    """np.matmul: vectors are reshaped to matrices around an IR matmul (rank >= 2)."""
-    _no_out("matmul", out)
-    if kwargs:
-        raise UnsupportedError("np.matmul keyword arguments", "matmul", user_loc())
-    x, y = as_traced(a), as_traced(b)
-    for index, operand in enumerate((x, y)):
-        if operand.ndim == 0:
-            raise ValueError(f"matmul: Input operand {index} does not have enough dimensions (has 0, "
-                             "gufunc core with signature (n?,k),(k,m?)->(n?,m?) requires 1)")
-    xv, yv = x._value, y._value
-    if x.ndim == 1:
-        xv = emit("reshape", [xv], {"shape": (1, x.shape[0])})
-    if y.ndim == 1:
-        yv = emit("reshape", [yv], {"shape": (y.shape[0], 1)})
-    if xv.type.shape[-1] != yv.type.shape[-2]:
-        raise ValueError(f"matmul: Input operand 1 has a mismatch in its core dimension 0, with "
-                         f"gufunc signature (n?,k),(k,m?)->(n?,m?) (size {yv.type.shape[-2]} is "
-                         f"different from {xv.type.shape[-1]})")
-    result = emit("matmul", [xv, yv])
-    shape = result.type.shape
-    if x.ndim == 1:
-        shape = shape[:-2] + shape[-1:]
-    if y.ndim == 1:
-        shape = shape[:-1]
-    if shape != result.type.shape:
-        result = emit("reshape", [result], {"shape": shape})
-    return wrap(result, scalar=shape == ())
-
-
-def matmul_operator(a, b):
-    if not all(isinstance(v, (TracedArray, np.ndarray, np.generic, list, tuple, bool, int, float))
-               for v in (a, b)):
-        return NotImplemented
-    if is_python_scalar(a) or is_python_scalar(b):
-        raise ValueError("matmul: Input operand does not have enough dimensions")
-    return matmul(a, b)
-
-
-def dot(a, b, out=None):
-    """np.dot: scalars multiply; N-D . M-D contracts a's last axis with b's second-to-last."""
-    _no_out("dot", out)
-    x, y = as_traced(a), as_traced(b)
-    if x.ndim == 0 or y.ndim == 0:
-        return ufuncs.apply("multiply", (x, y))
-    if y.ndim <= 2:
-        if x.shape[-1] != y.shape[0]:
-            raise ValueError(f"shapes {x.shape} and {y.shape} not aligned: {x.shape[-1]} (dim "
-                             f"{x.ndim - 1}) != {y.shape[0]} (dim 0)")
-        if x.ndim <= 2:
-            return matmul(x, y)
-        lead = x.shape[:-1]
-        result = matmul(reshape(x, (-1, x.shape[-1])), y)
-        return wrap(reshape(result, lead + y.shape[1:])._value)
-    k = y.shape[-2]
-    if x.shape[-1] != k:
-        raise ValueError(f"shapes {x.shape} and {y.shape} not aligned: {x.shape[-1]} (dim "
-                         f"{x.ndim - 1}) != {k} (dim {y.ndim - 2})")
-    perm = (y.ndim - 2,) + tuple(range(y.ndim - 2)) + (y.ndim - 1,)
-    y2 = reshape(shapes.transpose(y, perm), (k, -1))
-    result = matmul(reshape(x, (-1, k)), y2)
-    return wrap(reshape(result, x.shape[:-1] + y.shape[:-2] + y.shape[-1:])._value)
-
-
-def inner(a, b):
-    x, y = as_traced(a), as_traced(b)
-    if x.ndim == 0 or y.ndim == 0:
-        return ufuncs.apply("multiply", (x, y))
-    if x.shape[-1] != y.shape[-1]:
-        raise ValueError("shapes not aligned: inner product dimensions differ")
-    k = x.shape[-1]
-    result = matmul(reshape(x, (-1, k)), shapes.transpose(reshape(y, (-1, k))))
-    return wrap(reshape(result, x.shape[:-1] + y.shape[:-1])._value,
-                scalar=x.ndim == 1 and y.ndim == 1)
-
-
-def vdot(a, b):
-    return dot(shapes.ravel(a), shapes.ravel(b))
-
-
-def outer(a, b, out=None):
-    _no_out("outer", out)
-    x, y = shapes.ravel(as_traced(a)), shapes.ravel(as_traced(b))
-    return ufuncs.apply("multiply", (reshape(x, (-1, 1)), reshape(y, (1, -1))))
-
-
 def _index_value(indices, n=None, axis=0):
     if isinstance(indices, TracedArray):
         if indices.dtype.kind not in "iu":
@@ -208,7 +111,7 @@ def _index_value(indices, n=None, axis=0):
 
 
 def take(a, indices, axis=None, out=None, mode="raise"):
-    _no_out("take", out)
+    no_out("take", out)
     if mode != "raise":
         raise UnsupportedError(f"np.take(mode={mode!r})", "take", user_loc())
     x = as_traced(a)
@@ -343,17 +246,12 @@ def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
     return x
 
 
-def stack_sequence(seq):
-    """A (nested) list of traced/array values as one array, as np.asarray would build it."""
-    return shapes.stack([stack_sequence(v) if isinstance(v, (list, tuple)) else v for v in seq])
-
-
 HANDLERS = {
     np.sum: reductions.sum, np.prod: reductions.prod, np.max: reductions.max, np.amax: reductions.max,
     np.min: reductions.min, np.amin: reductions.min, np.any: reductions.any, np.all: reductions.all,
     np.mean: reductions.mean, np.var: reductions.var, np.std: reductions.std,
     np.argmax: reductions.argmax, np.argmin: reductions.argmin, np.ptp: reductions.ptp,
-    np.average: reductions.average, np.linalg.norm: reductions.norm,
+    np.average: reductions.average, np.linalg.norm: linalg.norm,
     np.reshape: shapes.reshape, np.ravel: shapes.ravel, np.transpose: shapes.transpose,
     np.permute_dims: shapes.transpose, np.matrix_transpose: shapes.matrix_transpose,
     np.swapaxes: shapes.swapaxes, np.moveaxis: shapes.moveaxis, np.expand_dims: shapes.expand_dims,
@@ -366,7 +264,7 @@ HANDLERS = {
     np.split: shapes.split, np.array_split: shapes.array_split, np.flip: shapes.flip,
     np.roll: shapes.roll, np.repeat: shapes.repeat, np.pad: shapes.pad,
     np.where: where, np.clip: clip, np.round: round_, np.around: round_, np.astype: astype,
-    np.copy: copy, np.dot: dot, np.inner: inner, np.vdot: vdot, np.outer: outer,
+    np.copy: copy, np.dot: linalg.dot, np.inner: linalg.inner, np.vdot: linalg.vdot, np.outer: linalg.outer,
     np.take: take, np.take_along_axis: take_along_axis,
     np.zeros_like: zeros_like, np.ones_like: ones_like, np.empty_like: empty_like,
     np.full_like: full_like, np.tril: tril, np.triu: triu,
@@ -374,7 +272,7 @@ HANDLERS = {
     np.isclose: isclose, np.diff: diff,
 }
 if hasattr(np, "linalg") and hasattr(np.linalg, "matmul"):
-    HANDLERS[np.linalg.matmul] = matmul
+    HANDLERS[np.linalg.matmul] = linalg.matmul
 
 
 def _public_name(func) -> str:
@@ -394,3 +292,57 @@ def array_function(func, types, args, kwargs):
         name = _public_name(func)
         raise UnsupportedError(name, name, user_loc())
     return handler(*args, **kwargs)
+
+
+_REDUCE_FUNCS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min"}
+_DEFAULT_KWARGS = {"out": (None,), "where": True, "casting": "same_kind", "order": "K",
+                   "subok": True, "dtype": None, "signature": None}
+
+
+def array_ufunc(ufunc, method: str, inputs, kwargs):
+    """``TracedArray.__array_ufunc__``: ``np.exp(x)``, ``ndarray + x``, ``np.add.reduce``..."""
+    name = ufunc.__name__
+    where = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
+    for key, val in (kwargs.items() if method == "__call__" else ()):
+        default = _DEFAULT_KWARGS.get(key, "<none>")
+        if key == "out" and all(o is None for o in (val if isinstance(val, tuple) else (val,))):
+            continue
+        if key == "dtype" and method == "reduce":
+            continue
+        if not (val is default or (type(val) in (str, bool) and val == default)):
+            raise UnsupportedError(f"{where}(..., {key}=...)", where, user_loc(),
+                                   hint="out=, where=, dtype= and casting= on ufuncs are not "
+                                        "traced; write the result to a new array instead")
+    if method == "__call__":
+        if name == "matmul":
+            return linalg.matmul(*inputs)
+        if name == "divmod":
+            return ufuncs.divmod_(*inputs)
+        if name in UFUNC_OPS or name in ufuncs.ALIASES or name in ufuncs.IDENTITIES:
+            if len(inputs) != ufunc.nin:
+                raise TypeError(f"{name}() takes from {ufunc.nin} to {ufunc.nin + 1} positional "
+                                f"arguments but {len(inputs)} were given")
+            return ufuncs.apply(name, inputs)
+        raise UnsupportedError(f"np.{name}", where, user_loc())
+    if method == "reduce" and name in _REDUCE_FUNCS:
+        args = dict(zip(("array", "axis", "dtype", "out"), inputs))
+        args.update(kwargs)
+        if args.pop("out", None) not in (None, (None,)) or args.pop("where", True) is not True:
+            raise UnsupportedError(f"{where}(..., out=/where=...)", where, user_loc())
+        array = args.pop("array")
+        axis = args.pop("axis", 0)
+        keepdims = args.pop("keepdims", False)
+        dtype = args.pop("dtype", None)
+        if args:
+            raise UnsupportedError(f"{where}(..., {', '.join(args)}=...)", where, user_loc())
+        func = _REDUCE_FUNCS[name]
+        if func in ("sum", "prod"):
+            return getattr(reductions, func)(array, axis=axis, dtype=dtype, keepdims=keepdims)
+        if dtype is not None:
+            raise UnsupportedError(f"{where}(..., dtype=...)", where, user_loc())
+        return getattr(reductions, func)(array, axis=axis, keepdims=keepdims)
+    if method == "outer" and (name in UFUNC_OPS or name in ufuncs.ALIASES) and ufunc.nin == 2:
+        a, b = (x if isinstance(x, TracedArray) else np.asarray(x) for x in inputs)
+        a = reshape(a, tuple(a.shape) + (1,) * b.ndim)
+        return ufuncs.apply(name, (a, b))
+    raise UnsupportedError(where, where, user_loc())

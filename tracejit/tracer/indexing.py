@@ -13,9 +13,10 @@ import operator
 import numpy as np
 
 from .errors import UnsupportedError
-from .proxy import TracedArray, wrap
+from .location import user_loc
+from .proxy import TracedArray
 from .shapes import emit, transpose, view_of
-from .state import as_value, user_loc
+from .state import as_value, wrap
 
 
 def _classify(item):

@@ -19,10 +19,12 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 from ..ir.ops import OPS
 from ..ir.types import TensorType
 from .errors import UnsupportedError
-from .proxy import TracedArray, wrap
-from .shapes import as_traced, emit, ravel, reshape
-from .state import user_loc
 from . import ufuncs
+from .location import user_loc
+from .proxy import TracedArray
+from .shapes import as_traced, emit, ravel
+from .state import wrap
+from .ufuncs import astype
 
 _NOVALUE = np._NoValue
 
@@ -62,13 +64,11 @@ def reduce(op: str, x, axis, keepdims: bool, numpy_name: str) -> TracedArray:
 
 
 def _with_dtype(x, dtype):
-    from .functions import astype
     x = as_traced(x)
     return x if dtype is None or np.dtype(dtype) == x.dtype else astype(x, dtype)
 
 
 def _finish_dtype(result, dtype):
-    from .functions import astype
     if dtype is not None and result.dtype != np.dtype(dtype):
         return wrap(astype(result, dtype)._value, scalar=result._scalar)
     return result
@@ -146,7 +146,6 @@ def _divide_unsafe(total: TracedArray, count) -> TracedArray:
     """``true_divide(total, count, out=total, casting='unsafe')`` as NumPy's _methods do."""
     quotient = ufuncs.apply("true_divide", (total, count))
     if quotient.dtype != total.dtype:
-        from .functions import astype
         quotient = astype(quotient, total.dtype)
     return wrap(quotient._value, scalar=total._scalar)
 
@@ -189,7 +188,6 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO
     result = var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
     root = ufuncs.apply("sqrt", (result,))
     if root.dtype != result.dtype:
-        from .functions import astype
         root = astype(root, result.dtype)
     return wrap(root._value, scalar=result._scalar)
 
@@ -198,72 +196,3 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=_NOVALUE):
     if weights is not None or returned:
         raise UnsupportedError("np.average with weights", "average", user_loc())
     return mean(a, axis, keepdims=False if keepdims is _NOVALUE else keepdims)
-
-
-def norm(x, ord=None, axis=None, keepdims=False):
-    """np.linalg.norm: vector norms (any ord) and matrix norms without SVD."""
-    from .functions import astype, dot
-    x = as_traced(x)
-    if x.dtype.kind not in "fc":
-        x = astype(x, np.float64)
-    nd = x.ndim
-    if axis is None and (ord is None or (ord in ("f", "fro") and nd == 2) or (ord == 2 and nd == 1)):
-        flat = ravel(x)
-        result = ufuncs.apply("sqrt", (dot(flat, flat),))
-        if keepdims:
-            return reshape(result, (1,) * nd)
-        return result
-    if axis is None:
-        axis = tuple(range(nd))
-    elif not isinstance(axis, tuple):
-        axis = (operator.index(axis),)
-    if len(axis) == 1:
-        absx = None if ord in (None, 2, 0) or isinstance(ord, str) else ufuncs.apply("absolute", (x,))
-        if ord == math.inf:
-            if x.shape[normalize_axis_index(axis[0], nd)] == 0:
-                raise UnsupportedError("np.linalg.norm(ord=inf) over an empty axis", "norm", user_loc())
-            return max(absx, axis, keepdims=keepdims)
-        if ord == -math.inf:
-            return min(absx, axis, keepdims=keepdims)
-        if ord == 0:
-            nonzero = ufuncs.apply("not_equal", (x, 0))
-            return sum(astype(nonzero, x.dtype), axis, keepdims=keepdims)
-        if ord == 1:
-            return sum(absx, axis, keepdims=keepdims)
-        if ord is None or ord == 2:
-            return ufuncs.apply("sqrt", (sum(ufuncs.apply("multiply", (x, x)), axis, keepdims=keepdims),))
-        if isinstance(ord, str):
-            raise ValueError(f"Invalid norm order '{ord}' for vectors")
-        powered = wrap(absx._value).__pow__(ord)          # absx **= ord (ndarray fast paths)
-        powered = astype(powered, absx.dtype) if powered.dtype != absx.dtype else powered
-        total = sum(powered, axis, keepdims=keepdims)
-        inverse = np.reciprocal(ord, dtype=total.dtype)
-        result = ufuncs.apply("power", (wrap(total._value), inverse))
-        return astype(result, total.dtype) if result.dtype != total.dtype else result
-    if len(axis) == 2:
-        row_axis, col_axis = (normalize_axis_index(a, nd) for a in axis)
-        if row_axis == col_axis:
-            raise ValueError("Duplicate axes given.")
-        if ord in (2, -2, "nuc"):
-            raise UnsupportedError(f"np.linalg.norm(ord={ord!r}) (needs an SVD)", "norm", user_loc())
-        if ord in (1, -1):
-            if col_axis > row_axis:
-                col_axis -= 1
-            inner = sum(ufuncs.apply("absolute", (x,)), row_axis)
-            result = (max if ord == 1 else min)(inner, col_axis)
-        elif ord in (math.inf, -math.inf):
-            if row_axis > col_axis:
-                row_axis -= 1
-            inner = sum(ufuncs.apply("absolute", (x,)), col_axis)
-            result = (max if ord == math.inf else min)(inner, row_axis)
-        elif ord in (None, "fro", "f"):
-            result = ufuncs.apply("sqrt", (sum(ufuncs.apply("multiply", (x, x)), axis),))
-        else:
-            raise ValueError("Invalid norm order for matrices.")
-        if keepdims:
-            shape = list(x.shape)
-            shape[axis[0]] = 1
-            shape[axis[1]] = 1
-            return reshape(result, shape)
-        return result
-    raise ValueError("Improper number of dimensions to norm.")

@@ -13,8 +13,10 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from .errors import UnsupportedError
-from .proxy import TracedArray, wrap
-from .state import as_value, current, user_loc
+from .location import user_loc
+from .proxy import TracedArray
+from .state import as_value, current, wrap
+from .ufuncs import astype
 
 
 def view_of(source, value) -> TracedArray:
@@ -205,7 +207,6 @@ def _sequence_values(arrays, dtype=None, casting="same_kind"):
             if not np.can_cast(item.dtype, dtype, casting):
                 raise TypeError(f"Cannot cast array data from {item.dtype!r} to {dtype!r} "
                                 f"according to the rule {casting!r}")
-        from .functions import astype
         items = [astype(item, dtype) for item in items]
     return items
 

@@ -13,8 +13,6 @@ operand into an IR ``Value`` goes through ``as_value``:
 """
 from __future__ import annotations
 
-import os
-import sys
 from contextvars import ContextVar
 
 import numpy as np
@@ -22,32 +20,10 @@ import numpy as np
 from ..ir.graph import GraphBuilder, Value
 from ..ir.types import SUPPORTED_DTYPES, TensorType
 from .errors import TracerError, UnsupportedError
+from .location import user_loc
+from .proxy import TracedArray
 
 _ACTIVE: ContextVar = ContextVar("tracejit_active_trace", default=None)
-
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
-_SKIP_CACHE: dict = {}
-
-
-def _skipped(filename: str) -> bool:
-    skip = _SKIP_CACHE.get(filename)
-    if skip is None:
-        path = os.path.abspath(filename) if not filename.startswith("<") else filename
-        skip = (path.startswith(_PACKAGE_DIR) or path.startswith(_NUMPY_DIR)
-                or filename.startswith("<frozen"))
-        _SKIP_CACHE[filename] = skip
-    return skip
-
-
-def user_loc() -> str:
-    """``"path:line"`` of the innermost stack frame outside tracejit and NumPy."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        if not _skipped(frame.f_code.co_filename):
-            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
-        frame = frame.f_back
-    return ""
 
 
 def current() -> "TraceState":
@@ -134,7 +110,6 @@ def is_python_scalar(x) -> bool:
 
 def as_value(x, weak: bool = True) -> Value:
     """Convert any operand to a Value of the active trace (see the module doc)."""
-    from .proxy import TracedArray
     state = current()
     if isinstance(x, TracedArray):
         if x._state is not state:
@@ -153,14 +128,28 @@ def as_value(x, weak: bool = True) -> Value:
         return python_scalar_value(state, x, weak)
     if isinstance(x, (list, tuple)):
         if _contains_traced(x):
-            from . import functions  # a nested sequence of traced values: stack it
-            return as_value(functions.stack_sequence(x))
+            return _stacked(state, x)
         return as_value(np.asarray(x))
     raise UnsupportedError(f"an operand of type {type(x).__name__}", "operand", user_loc())
 
 
+def _stacked(state, seq) -> Value:
+    """A (nested) sequence holding traced values as one array, as ``np.asarray`` builds
+    it: every item converted as an array (Python scalars strong), equal shapes, stacked
+    along a new leading axis in the items' common dtype."""
+    values = [_stacked(state, v) if isinstance(v, (list, tuple)) else as_value(v, weak=False)
+              for v in seq]
+    if not values:
+        raise UnsupportedError("an empty sequence next to traced values", "asarray", user_loc())
+    shape = values[0].type.shape
+    if any(v.type.shape != shape for v in values):
+        raise ValueError("setting an array element with a sequence. The requested array has an "
+                         "inhomogeneous shape")
+    rows = [state.emit("reshape", (v,), {"shape": (1,) + shape}) for v in values]
+    return rows[0] if len(rows) == 1 else state.emit("concat", rows, {"axis": 0})
+
+
 def _contains_traced(seq) -> bool:
-    from .proxy import TracedArray
     for item in seq:
         if isinstance(item, TracedArray):
             return True
@@ -169,15 +158,18 @@ def _contains_traced(seq) -> bool:
     return False
 
 
+def wrap(value, scalar: bool = False, view: bool = False) -> TracedArray:
+    """A new proxy for `value` in the active trace."""
+    return TracedArray(value, current(), scalar=scalar, view=view)
+
+
 def is_operand(x) -> bool:
     """Whether `x` is something the tracer can turn into a Value."""
-    from .proxy import TracedArray
     return isinstance(x, (TracedArray, np.ndarray, np.generic, bool, int, float, list, tuple))
 
 
 def static_type(x, weak: bool = True) -> TensorType:
     """The type `as_value(x)` would have, without emitting anything (for shape checks)."""
-    from .proxy import TracedArray
     if isinstance(x, TracedArray):
         return x._value.type
     if is_python_scalar(x):

@@ -9,27 +9,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ir.ops import OPS
 from ..ir.types import broadcast_shapes, resolve_ufunc
 from .errors import UnsupportedError
-from .proxy import TracedArray, wrap
-from .state import as_value, current, is_operand, is_python_scalar, user_loc
+from .location import user_loc
+from .proxy import TracedArray
+from .state import as_value, check_dtype, current, is_operand, is_python_scalar, wrap
 
-# NumPy ufunc name -> IR op
-UFUNC_OPS = {
-    "negative": "neg", "absolute": "abs", "sign": "sign", "sqrt": "sqrt", "square": "square",
-    "reciprocal": "reciprocal", "exp": "exp", "exp2": "exp2", "expm1": "expm1", "log": "log",
-    "log2": "log2", "log10": "log10", "log1p": "log1p", "sin": "sin", "cos": "cos", "tan": "tan",
-    "arcsin": "arcsin", "arccos": "arccos", "arctan": "arctan", "sinh": "sinh", "cosh": "cosh",
-    "tanh": "tanh", "arcsinh": "arcsinh", "arccosh": "arccosh", "arctanh": "arctanh",
-    "floor": "floor", "ceil": "ceil", "trunc": "trunc", "rint": "rint", "isnan": "isnan",
-    "isinf": "isinf", "isfinite": "isfinite", "logical_not": "logical_not", "invert": "invert",
-    "add": "add", "subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div",
-    "floor_divide": "floordiv", "remainder": "mod", "power": "pow", "arctan2": "arctan2",
-    "maximum": "maximum", "minimum": "minimum", "fmax": "fmax", "fmin": "fmin", "equal": "eq",
-    "not_equal": "ne", "less": "lt", "less_equal": "le", "greater": "gt", "greater_equal": "ge",
-    "logical_and": "logical_and", "logical_or": "logical_or", "logical_xor": "logical_xor",
-    "bitwise_and": "bitwise_and", "bitwise_or": "bitwise_or", "bitwise_xor": "bitwise_xor",
-}
+
+def _ufunc_ops() -> dict:
+    """NumPy ufunc name -> IR op, from the op table: every elementwise op that follows a
+    ufunc, under the ufunc's attribute name and its ``__name__`` (``true_divide`` and
+    ``divide`` are one ufunc)."""
+    table = {}
+    for name, spec in OPS.items():
+        if spec.ufunc and spec.is_elementwise:
+            table[spec.ufunc] = name
+            table[getattr(np, spec.ufunc).__name__] = name
+    return table
+
+
+UFUNC_OPS = _ufunc_ops()
 # ufuncs computed as another IR op on operands cast to NumPy's loop dtypes
 ALIASES = {"fabs": "abs", "float_power": "pow"}
 IDENTITIES = ("positive", "conjugate")  # real dtypes only
@@ -118,58 +118,14 @@ def divmod_(a, b, python_op: bool = False):
     return apply("floor_divide", (a, b), python_op), apply("remainder", (a, b), python_op)
 
 
-_REDUCE_FUNCS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min"}
-_DEFAULT_KWARGS = {"out": (None,), "where": True, "casting": "same_kind", "order": "K",
-                   "subok": True, "dtype": None, "signature": None}
-
-
-def array_ufunc(ufunc, method: str, inputs, kwargs):
-    """``TracedArray.__array_ufunc__``: ``np.exp(x)``, ``ndarray + x``, ``np.add.reduce``..."""
-    name = ufunc.__name__
-    where = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
-    for key, val in (kwargs.items() if method == "__call__" else ()):
-        default = _DEFAULT_KWARGS.get(key, "<none>")
-        if key == "out" and all(o is None for o in (val if isinstance(val, tuple) else (val,))):
-            continue
-        if key == "dtype" and method == "reduce":
-            continue
-        if not (val is default or (type(val) in (str, bool) and val == default)):
-            raise UnsupportedError(f"{where}(..., {key}=...)", where, user_loc(),
-                                   hint="out=, where=, dtype= and casting= on ufuncs are not "
-                                        "traced; write the result to a new array instead")
-    if method == "__call__":
-        if name == "matmul":
-            from .functions import matmul
-            return matmul(*inputs)
-        if name == "divmod":
-            return divmod_(*inputs)
-        if name in UFUNC_OPS or name in ALIASES or name in IDENTITIES:
-            if len(inputs) != ufunc.nin:
-                raise TypeError(f"{name}() takes from {ufunc.nin} to {ufunc.nin + 1} positional "
-                                f"arguments but {len(inputs)} were given")
-            return apply(name, inputs)
-        raise UnsupportedError(f"np.{name}", where, user_loc())
-    if method == "reduce" and name in _REDUCE_FUNCS:
-        from . import reductions
-        args = dict(zip(("array", "axis", "dtype", "out"), inputs))
-        args.update(kwargs)
-        if args.pop("out", None) not in (None, (None,)) or args.pop("where", True) is not True:
-            raise UnsupportedError(f"{where}(..., out=/where=...)", where, user_loc())
-        array = args.pop("array")
-        axis = args.pop("axis", 0)
-        keepdims = args.pop("keepdims", False)
-        dtype = args.pop("dtype", None)
-        if args:
-            raise UnsupportedError(f"{where}(..., {', '.join(args)}=...)", where, user_loc())
-        func = _REDUCE_FUNCS[name]
-        if func in ("sum", "prod"):
-            return getattr(reductions, func)(array, axis=axis, dtype=dtype, keepdims=keepdims)
-        if dtype is not None:
-            raise UnsupportedError(f"{where}(..., dtype=...)", where, user_loc())
-        return getattr(reductions, func)(array, axis=axis, keepdims=keepdims)
-    if method == "outer" and (name in UFUNC_OPS or name in ALIASES) and ufunc.nin == 2:
-        from .shapes import reshape
-        a, b = (x if isinstance(x, TracedArray) else np.asarray(x) for x in inputs)
-        a = reshape(a, tuple(a.shape) + (1,) * b.ndim)
-        return apply(name, (a, b))
-    raise UnsupportedError(where, where, user_loc())
+def astype(x, dtype, casting="unsafe", copy=True):
+    """``x.astype(dtype)``: a ``cast`` op (none when the dtype is already right)."""
+    if not isinstance(x, TracedArray) or x.type.weak:
+        x = wrap(as_value(x, weak=False))
+    dtype = check_dtype(np.dtype(dtype), "astype target")
+    if casting != "unsafe" and not np.can_cast(x.dtype, dtype, casting):
+        raise TypeError(f"Cannot cast array data from {x.dtype!r} to {dtype!r} according to the "
+                        f"rule {casting!r}")
+    if dtype == x.dtype:
+        return wrap(x._value, scalar=x._scalar)
+    return wrap(current().emit("cast", [x._value], {"dtype": dtype}), scalar=x._scalar)

@@ -1,0 +1,35 @@
+"""Where the user's code is: the innermost stack frame outside tracejit and NumPy.
+
+Every op the tracer records and every error it raises names that ``path:line``. This
+module imports nothing else of the tracer, so everything can use it.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
+_SKIP_CACHE: dict = {}
+
+
+def _skipped(filename: str) -> bool:
+    skip = _SKIP_CACHE.get(filename)
+    if skip is None:
+        path = os.path.abspath(filename) if not filename.startswith("<") else filename
+        skip = (path.startswith(_PACKAGE_DIR) or path.startswith(_NUMPY_DIR)
+                or filename.startswith("<frozen"))
+        _SKIP_CACHE[filename] = skip
+    return skip
+
+
+def user_loc() -> str:
+    """``"path:line"`` of the innermost stack frame outside tracejit and NumPy."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if not _skipped(frame.f_code.co_filename):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return ""

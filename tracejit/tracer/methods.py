@@ -1,0 +1,167 @@
+"""The ndarray surface of ``TracedArray``, installed from one table.
+
+Python operators (with their reflected and in-place forms), ndarray methods and
+properties, and NumPy's protocols are attached to the proxy class here. The package
+imports this module last, so the modules that implement the operations (``ufuncs``,
+``shapes``, ``reductions``, ``linalg``, ``indexing``, ``functions``) only import the
+proxy class and never each other in a circle.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import functions, indexing, linalg, reductions, shapes, ufuncs
+from .errors import UnsupportedError
+from .location import user_loc
+from .proxy import TracedArray
+
+
+def _real(self):
+    if self.dtype.kind == "c":
+        raise UnsupportedError("complex arrays", "real", user_loc())
+    return self
+
+
+PROPERTIES = {
+    "T": shapes.transpose,
+    "mT": shapes.matrix_transpose,
+    "real": _real,
+}
+
+
+def _reshape(self, *shape, order="C", copy=None):
+    if len(shape) == 1 and not isinstance(shape[0], int) and shape[0] is not None:
+        shape = shape[0]
+    return shapes.reshape(self, shape, order=order)
+
+
+def _transpose(self, *axes):
+    if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
+        axes = axes[0]
+    return shapes.transpose(self, axes or None)
+
+
+def _pow(self, other, mod=None):
+    if mod is not None:
+        return NotImplemented
+    return ufuncs.power_operator(self, other)
+
+
+def _unsupported(what, op):
+    def method(self, *args, **kwargs):
+        raise UnsupportedError(what, op, user_loc())
+    return method
+
+
+# ndarray methods: name -> function(self, *args, **kwargs) with NumPy's signature
+METHODS = {
+    "__array_ufunc__": lambda self, ufunc, method, *inputs, **kw: functions.array_ufunc(ufunc, method, inputs, kw),
+    "__array_function__": lambda self, func, types, args, kwargs: functions.array_function(func, types, args, kwargs),
+    "__getitem__": indexing.getitem,
+    "__matmul__": lambda self, other: linalg.matmul_operator(self, other),
+    "__rmatmul__": lambda self, other: linalg.matmul_operator(other, self),
+    "__pow__": _pow,
+    "__rpow__": lambda self, other: ufuncs.binary_operator("power", other, self),
+    "__divmod__": lambda self, other: ufuncs.divmod_(self, other, python_op=True),
+    "__rdivmod__": lambda self, other: ufuncs.divmod_(other, self, python_op=True),
+    "__neg__": lambda self: ufuncs.apply("negative", (self,), python_op=True),
+    "__pos__": lambda self: ufuncs.apply("positive", (self,), python_op=True),
+    "__abs__": lambda self: ufuncs.apply("absolute", (self,), python_op=True),
+    "__invert__": lambda self: ufuncs.apply("invert", (self,), python_op=True),
+    "astype": lambda self, dtype, order="K", casting="unsafe", subok=True, copy=True:
+        ufuncs.astype(self, dtype, casting=casting),
+    "copy": lambda self, order="C": functions.copy(self),
+    "reshape": _reshape,
+    "transpose": _transpose,
+    "swapaxes": shapes.swapaxes,
+    "squeeze": lambda self, axis=None: shapes.squeeze(self, axis),
+    "flatten": lambda self, order="C": shapes.ravel(self, order),
+    "ravel": lambda self, order="C": shapes.ravel(self, order),
+    "clip": lambda self, min=None, max=None, **kwargs: functions.clip(self, min, max, **kwargs),
+    "round": lambda self, decimals=0, out=None: functions.round_(self, decimals, out),
+    "dot": lambda self, b, out=None: linalg.dot(self, b, out),
+    "take": lambda self, indices, axis=None, out=None, mode="raise": functions.take(self, indices, axis, out, mode),
+    "repeat": lambda self, repeats, axis=None: shapes.repeat(self, repeats, axis),
+    "sum": lambda self, axis=None, dtype=None, out=None, keepdims=False, **kw:
+        reductions.sum(self, axis, dtype, out, keepdims, **kw),
+    "prod": lambda self, axis=None, dtype=None, out=None, keepdims=False, **kw:
+        reductions.prod(self, axis, dtype, out, keepdims, **kw),
+    "mean": lambda self, axis=None, dtype=None, out=None, keepdims=False, **kw:
+        reductions.mean(self, axis, dtype, out, keepdims, **kw),
+    "var": lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw:
+        reductions.var(self, axis, dtype, out, ddof, keepdims, **kw),
+    "std": lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw:
+        reductions.std(self, axis, dtype, out, ddof, keepdims, **kw),
+    "max": lambda self, axis=None, out=None, keepdims=False, **kw: reductions.max(self, axis, out, keepdims, **kw),
+    "min": lambda self, axis=None, out=None, keepdims=False, **kw: reductions.min(self, axis, out, keepdims, **kw),
+    "any": lambda self, axis=None, out=None, keepdims=False, **kw: reductions.any(self, axis, out, keepdims, **kw),
+    "all": lambda self, axis=None, out=None, keepdims=False, **kw: reductions.all(self, axis, out, keepdims, **kw),
+    "argmax": lambda self, axis=None, out=None, keepdims=False: reductions.argmax(self, axis, out, keepdims=keepdims),
+    "argmin": lambda self, axis=None, out=None, keepdims=False: reductions.argmin(self, axis, out, keepdims=keepdims),
+    "cumsum": _unsupported("x.cumsum()", "cumsum"),
+    "sort": _unsupported("x.sort()", "sort"),
+    "fill": _unsupported("x.fill() (in-place)", "fill"),
+}
+
+# Python binary operators: (dunder, ufunc name, reflected dunder or None)
+BINARY_OPERATORS = [
+    ("__add__", "add", "__radd__"), ("__sub__", "subtract", "__rsub__"),
+    ("__mul__", "multiply", "__rmul__"), ("__truediv__", "true_divide", "__rtruediv__"),
+    ("__floordiv__", "floor_divide", "__rfloordiv__"), ("__mod__", "remainder", "__rmod__"),
+    ("__and__", "bitwise_and", "__rand__"), ("__or__", "bitwise_or", "__ror__"),
+    ("__xor__", "bitwise_xor", "__rxor__"),
+    ("__lshift__", "left_shift", "__rlshift__"), ("__rshift__", "right_shift", "__rrshift__"),
+    ("__lt__", "less", None), ("__le__", "less_equal", None), ("__gt__", "greater", None),
+    ("__ge__", "greater_equal", None), ("__eq__", "equal", None), ("__ne__", "not_equal", None),
+]
+
+
+def inplace(self, result):
+    """In-place operators rebind this proxy (so aliases see the change) when that
+    is indistinguishable from NumPy: not an argument, not a view, not viewed."""
+    if result is NotImplemented:
+        return result
+    if self._input or self._view or self._viewed:
+        what = "an argument" if self._input else "a view" if self._view else "an array with views"
+        raise UnsupportedError(f"an in-place operator on {what} (it would modify memory shared "
+                               "with other arrays)", "in-place operator", user_loc(),
+                               hint="write `x = x + y` instead of `x += y`")
+    if result.shape != self.shape:
+        raise ValueError(f"non-broadcastable output operand with shape {self.shape} doesn't "
+                         f"match the broadcast shape {result.shape}")
+    if result.dtype != self.dtype:
+        if not np.can_cast(result.dtype, self.dtype, "same_kind"):
+            raise TypeError(
+                f"Cannot cast ufunc output from {result.dtype!r} to {self.dtype!r} with "
+                "casting rule 'same_kind'")
+        result = ufuncs.astype(result, self.dtype)
+    self._value = result._value
+    return self
+
+
+def _binary(ufunc_name, reflected):
+    if reflected:
+        return lambda self, other: ufuncs.binary_operator(ufunc_name, other, self)
+    return lambda self, other: ufuncs.binary_operator(ufunc_name, self, other)
+
+
+def _inplace_of(forward):
+    return lambda self, *args: inplace(self, getattr(self, forward)(*args))
+
+
+def install() -> None:
+    for name, getter in PROPERTIES.items():
+        setattr(TracedArray, name, property(getter))
+    for name, method in METHODS.items():
+        setattr(TracedArray, name, method)
+    for dunder, ufunc_name, reflected in BINARY_OPERATORS:
+        setattr(TracedArray, dunder, _binary(ufunc_name, False))
+        if reflected:
+            setattr(TracedArray, reflected, _binary(ufunc_name, True))
+            setattr(TracedArray, "__i" + dunder[2:], _inplace_of(dunder))
+    TracedArray.__ipow__ = _inplace_of("__pow__")
+    TracedArray.__imatmul__ = _inplace_of("__matmul__")
+    TracedArray.__hash__ = None       # __eq__ is elementwise: not hashable, as ndarray
+
+
+install()
