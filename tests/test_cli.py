@@ -58,7 +58,8 @@ def test_dump_prints_every_stage(tmp_path):
     assert "=== kernel scaled_softmax_k0 (numba) written to " in out
     assert "def scaled_softmax_k0(" in out and "@numba.njit" in out
     written = sorted(os.listdir(tmp_path / "scaled_softmax"))
-    assert written == ["00_traced.ir", "01_fuse.ir", "dump.txt", "fusion.txt", "kernel_scaled_softmax_k0.numba.py"]
+    assert written == ["00_traced.ir", "01_fuse.ir", "dump.txt", "fusion.txt", "kernel_scaled_softmax_k0.numba.py",
+                       "loopnest_scaled_softmax_k0.txt"]
     assert (tmp_path / "scaled_softmax" / "dump.txt").read_text() in out
 
 

@@ -152,10 +152,9 @@ def test_data_dependent_error_names_the_line():
 @pytest.mark.parametrize("body, name", [
     (lambda x: np.sort(x), "np.sort"),
     (lambda x: np.unique(x), "np.unique"),
-    (lambda x: np.cumsum(x), "np.cumsum"),
     (lambda x: np.linalg.inv(x.reshape(2, 2)), "np.linalg.inv"),
     (lambda x: np.where(x > 0), "np.where"),
-    (lambda x: np.hypot(x, x), "np.hypot"),
+    (lambda x: np.spacing(x), "np.spacing"),
     (lambda x: np.add.accumulate(x), "np.add.accumulate"),
     (lambda x: np.exp(x, out=x), "np.exp"),
     (lambda x: np.add(x, 1, where=x > 0), "np.add"),

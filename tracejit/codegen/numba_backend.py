@@ -1,7 +1,7 @@
 """Numba CPU code generator: one LoopNest -> one generated ``.py`` file -> a kernel.
 
 ``compile_kernel(nest, cache_dir, region_text="")`` renders the nest's source
-(``numba_emit``), writes it into the cache directory and imports it. Kernels are kept
+(``numba_dialect``), writes it into the cache directory and imports it. Kernels are kept
 in memory by the hash of their kernel text, so a second LoopNest that renders to the
 same code (e.g. the same function at a new batch size: sizes are runtime arguments)
 returns the same ``NumbaKernel`` object and compiles nothing new.
@@ -24,7 +24,8 @@ import numpy as np
 
 from . import files
 from .identity import kernel_identity
-from .numba_emit import generate_source, is_plain_matmul, kernel_name
+from ..ir.nest import Load, Store
+from .numba_dialect import generate_source, kernel_name
 
 # launches with at least this many domain points (and >= 2 outer rows) go parallel
 PARALLEL_MIN_WORK = 2 ** 17
@@ -62,12 +63,12 @@ class NumbaKernel:
 
     backend = "numba"
 
-    def __init__(self, nest, source: str, path, module):
+    def __init__(self, nest, source: str, path, module, size_names):
         self.name = nest.name
         self.source = source
         self.path = path
         self.function = getattr(module, kernel_name(nest))
-        self.size_names = tuple(nest.sizes)
+        self.size_names = tuple(size_names)          # the size parameters the kernel takes
         self.input_names = tuple(b.name for b in nest.inputs if b.name != "mm")
         self.outer_axis = nest.outer_axes[0] if nest.outer_axes else None
         self.domain_sizes = tuple(nest.domain_sizes)
@@ -123,7 +124,7 @@ class NumbaKernel:
                 return
             args.append(mm)
         args.extend(outputs)
-        values = tuple(sizes[name] for name in self.size_names)
+        values = tuple(sizes.values())          # every extent: the split axis may be one the code never names
         launch = self._launch_shapes.get(values)
         if launch is None:
             launch = self._launch_shapes[values] = self._launch_shape(sizes)
@@ -146,6 +147,18 @@ class NumbaKernel:
             future.result()
 
 
+def is_plain_matmul(nest) -> bool:
+    """The region is only its matmul: the epilogue copies `mm` to out0 unchanged."""
+    if nest.matmul is None or len(nest.outputs) != 1 or nest.phases or nest.epilogue:
+        return False
+    stmts = nest.preamble + [s for seg in nest.segments for s in seg]
+    if len(stmts) != 2 or not isinstance(stmts[0], Load) or not isinstance(stmts[1], Store):
+        return False
+    load, store = stmts
+    return (load.buffer == "mm" and store.src == load.dst and repr(load.index) == repr(store.index)
+            and np.dtype(nest.outputs[0].dtype) == np.dtype(nest.matmul.dtype))
+
+
 def _epilogue_is_in_place(nest) -> bool:
     """Can the matmul result live in out0? Yes when the one output has the matmul's
     dtype and every read of the result and the store are at the same domain point."""
@@ -164,13 +177,13 @@ def _epilogue_is_in_place(nest) -> bool:
 def compile_kernel(nest, cache_dir, region_text: str = "") -> NumbaKernel:
     """Generate, write and import the Numba kernel for `nest` (or reuse the kernel of
     an identical earlier nest). `region_text` (``str(region)``) goes into the header."""
-    source, body = generate_source(nest, region_text)
+    source, body, size_names = generate_source(nest, region_text)
     key = (str(cache_dir), kernel_identity(body, kernel_name(nest), nest))
     with _KERNELS_LOCK:
         kernel = _KERNELS.get(key)
         if kernel is None:
             path = files.write_module(cache_dir, kernel_name(nest), source)
             module = files.import_module(path)
-            kernel = NumbaKernel(nest, source, path, module)
+            kernel = NumbaKernel(nest, source, path, module, size_names)
             _KERNELS[key] = kernel
     return kernel

@@ -1,4 +1,5 @@
-"""Vectorizable, accurate math for the Numba kernels: exp, expm1, log, tanh.
+"""Vectorizable, accurate math for the Numba kernels: exp, expm1, log, tanh, and the
+reduction combines that vectorize (reassociable sums, NaN-propagating max/min).
 
 Why: with IEEE-strict Numba, ``np.exp``/``np.tanh``/``np.log`` on a scalar become calls
 into libm, and one opaque call in a loop body stops LLVM from vectorizing the whole
@@ -324,5 +325,6 @@ def _nan_propagating(name):
     return impl
 
 
-fmaximum = _nan_propagating("maximum")
-fminimum = _nan_propagating("minimum")
+# NaN-propagating (np.maximum/np.max semantics), unlike np.fmax/np.fmin
+propagating_maximum = _nan_propagating("maximum")
+propagating_minimum = _nan_propagating("minimum")

@@ -97,7 +97,7 @@ class _Buf:
 
 
 def spec_from_json(data: dict):
-    from .triton_source import KernelSpec
+    from .triton_dialect import KernelSpec
     data = dict(data)
     for key in ("inputs", "outputs"):
         data[key] = [_Buf(b["name"], b["dtype"], b["shape"]) for b in data[key]]
@@ -108,7 +108,7 @@ def _spec_json(spec) -> dict:
     bufs = lambda bs: [{"name": b.name, "dtype": np.dtype(b.dtype).str, "shape": list(b.shape)} for b in bs]
     return {"kind": spec.kind, "fn_name": spec.fn_name, "inputs": bufs(spec.inputs),
             "outputs": bufs(spec.outputs), "size_names": list(spec.size_names),
-            "extents": list(spec.extents), "constexprs": list(spec.constexprs),
+            "extents": list(spec.extents), "constexprs": list(spec.constexprs), "strides": list(spec.strides),
             "checks_indices": spec.checks_indices}
 
 

@@ -1,7 +1,7 @@
 """Triton code generator: LoopNest -> generated ``.py`` file -> launchable kernel.
 
 ``compile_kernel(nest, cache_dir, region_text="", options=None) -> TritonKernel``.
-The source (``triton_source.generate``) is written with ``files.write_module`` and
+The source (``triton_dialect.generate``) is written with ``files.write_module`` and
 imported as a real module; modules are cached in memory by source hash, so every
 shape with the same structure reuses one kernel (sizes and strides are arguments).
 
@@ -22,7 +22,7 @@ import numpy as np
 from .triton_arrays import as_kernel_arg, element_strides, error_flag_like, flag_raised, interpreter_enabled
 from . import files
 from .identity import kernel_identity
-from .triton_source import generate
+from .triton_dialect import generate
 
 _MODULES: dict = {}     # source hash -> imported module
 _KERNELS: dict = {}     # (source hash, options key) -> TritonKernel
@@ -213,10 +213,11 @@ class TritonKernel:
             M, N = extents["M"], extents["N"]
             grid = ((_cdiv(M, blocks["BLOCK_M"]), _cdiv(N, blocks["BLOCK_N"]), batch) if "BLOCK_M" in blocks else
                     (lambda meta: (_cdiv(M, meta["BLOCK_M"]), _cdiv(N, meta["BLOCK_N"]), batch)))
-        args = [int(sizes[n]) for n in spec.size_names]
-        args += [extents[e] for e in spec.extents]
-        for st in strides:
-            args += list(st)
+        ints = {name: int(value) for name, value in sizes.items()}
+        ints.update(extents)
+        for buf, st in zip(bufs, strides):
+            ints.update((f"{buf.name}_s{k}", int(v)) for k, v in enumerate(st))
+        args = [ints[name] for name in (*spec.size_names, *spec.extents, *spec.strides)]
         empty = any(d == 0 for d in domain) if spec.kind != "reduction" else outer == 0
         return args, blocks, (None if empty else grid)
 

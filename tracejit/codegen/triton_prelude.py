@@ -410,6 +410,36 @@ def _tj_pow(a, b):
 
 _helper('''
 @triton.jit
+def _tj_logaddexp(a, b):
+    """np.logaddexp: log(exp(a) + exp(b)) = max + log1p(exp(-|a - b|)); equal arguments
+    (infinities of one sign included) give a + log(2); NaN propagates."""
+    x = _tj_up(a)
+    y = _tj_up(b)
+    x, y = tl.broadcast(x, y)
+    m = tl.maximum(x, y)
+    r = m + _tj_log1p(tl.exp(-tl.abs(x - y)))
+    r = tl.where(x == y, x + _tj_c(0.6931471805599453, x), r)
+    return tl.where((x != x) | (y != y), x + y, r)
+''')
+
+_helper('''
+@triton.jit
+def _tj_hypot(a, b):
+    """np.hypot: sqrt(a*a + b*b) without overflow (the larger magnitude factored out);
+    an infinite operand gives inf even next to NaN."""
+    x = tl.abs(_tj_up(a))
+    y = tl.abs(_tj_up(b))
+    x, y = tl.broadcast(x, y)
+    big = tl.maximum(x, y)
+    small = tl.minimum(x, y)
+    q = small / tl.where(big == 0, 1.0, big)
+    r = big * _tj_sqrt(1.0 + q * q)
+    r = tl.where((x != x) | (y != y), x + y, r)
+    return tl.where((x == float("inf")) | (y == float("inf")), _tj_c(float("inf"), x), r)
+''')
+
+_helper('''
+@triton.jit
 def _tj_maximum(a, b):
     """np.maximum: NaN wins."""
     if a.dtype == tl.int1:
@@ -456,37 +486,13 @@ def _tj_fmin(a, b):
     return r
 ''')
 
-# --- combine functions of reductions (tl.reduce) -----------------------------
+# --- combine functions of argmax/argmin (tl.reduce over (value, index) pairs) ---------
 
 _helper('''
 @triton.jit
-def _tj_add_combine(a, b):
-    return a + b
-''')
-
-_helper('''
-@triton.jit
-def _tj_mul_combine(a, b):
-    return a * b
-''')
-
-_helper('''
-@triton.jit
-def _tj_max_combine(a, b):
-    return _tj_maximum(a, b)
-''')
-
-_helper('''
-@triton.jit
-def _tj_min_combine(a, b):
-    return _tj_minimum(a, b)
-''')
-
-_helper('''
-@triton.jit
-def _tj_argmax_combine(v1, i1, v2, i2):
-    """(value, index) pairs: larger value wins, NaN wins, ties to the smaller index;
-    index -1 marks an empty lane."""
+def _tj_arg_gt_combine(v1, i1, v2, i2):
+    """argmax: the larger value wins, NaN wins, ties go to the smaller index; index -1
+    marks a lane that saw nothing."""
     nan1 = v1 != v1
     nan2 = v2 != v2
     same = (v1 == v2) | (nan1 & nan2)
@@ -496,8 +502,8 @@ def _tj_argmax_combine(v1, i1, v2, i2):
 
 _helper('''
 @triton.jit
-def _tj_argmin_combine(v1, i1, v2, i2):
-    """(value, index) pairs: smaller value wins, NaN wins, ties to the smaller index."""
+def _tj_arg_lt_combine(v1, i1, v2, i2):
+    """argmin: the smaller value wins, NaN wins, ties go to the smaller index."""
     nan1 = v1 != v1
     nan2 = v2 != v2
     same = (v1 == v2) | (nan1 & nan2)

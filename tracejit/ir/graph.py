@@ -65,14 +65,6 @@ class Graph:
         self.nodes = list(nodes)
         self.outputs = list(outputs)
 
-    def users(self) -> dict:
-        """Value -> list of nodes that read it (graph outputs are not nodes)."""
-        result: dict = {}
-        for node in self.nodes:
-            for value in node.inputs:
-                result.setdefault(value, []).append(node)
-        return result
-
     def __str__(self) -> str:
         from .printer import format_graph
         return format_graph(self)
@@ -122,16 +114,21 @@ def clone_node(node: Node, inputs, loc: str | None = None) -> Node:
                 node.loc if loc is None else loc)
 
 
-def rebuild(graph: Graph, transform) -> Graph:
-    """Copy `graph` node by node; `transform(node, new_inputs, builder)` returns the
-    values that replace the node's outputs (or None to copy the node unchanged)."""
+def rebuild(graph: Graph, transform=None, keep=None) -> Graph:
+    """Copy `graph` node by node: the one loop every rewriting pass shares.
+
+    `keep(node)` False drops the node (nothing kept may read it);
+    `transform(node, new_inputs, builder)` returns the values that replace the node's
+    outputs, or None to copy the node unchanged."""
     builder = GraphBuilder(graph.name)
     mapping = {}
     for value in graph.inputs:
         mapping[value] = builder.add_input(value.type)
     for node in graph.nodes:
+        if keep is not None and not keep(node):
+            continue
         new_inputs = [mapping[v] for v in node.inputs]
-        replaced = transform(node, new_inputs, builder)
+        replaced = transform(node, new_inputs, builder) if transform is not None else None
         if replaced is None:
             replaced = builder.append(clone_node(node, new_inputs)).outputs
         for old, new in zip(node.outputs, replaced):

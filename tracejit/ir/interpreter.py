@@ -1,13 +1,14 @@
 """The reference interpreter: runs any Graph with each op's NumPy reference.
 
 It is the oracle for every optimized path: graphs before and after each pass, and
-kernel regions, run here and must agree with NumPy eager.
+kernel regions, run here and must agree with NumPy eager. A ``kernel`` node runs its
+region graph (recursively), so fused graphs run too.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .ops import loop_dtypes
+from .ops import OpGroup, loop_dtypes
 
 
 class InterpreterError(Exception):
@@ -29,7 +30,10 @@ def run_graph(graph, arrays) -> list:
             # strong, so cast to the loop dtypes NEP 50 picks (what eager NumPy computes in)
             loops = loop_dtypes(node.op, [v.type for v in node.inputs])
             operands = [a.astype(d, copy=False) for a, d in zip(operands, loops)]
-        results = node.op.reference(operands, node.attrs, out_types)
+        if node.op.group is OpGroup.KERNEL:
+            results = run_graph(node.attrs["region"], operands)
+        else:
+            results = node.op.reference(operands, node.attrs, out_types)
         for value, result in zip(node.outputs, results):
             result = np.asarray(result)
             if result.shape != value.type.shape or result.dtype != value.type.dtype:

@@ -14,16 +14,22 @@ twice in all (one merged reduction pass, one epilogue pass):
   count, running mean and M2, alongside the plain sum the user's mean is computed from.
   The result differs from the two-pass form only by rounding.
 
-It is an opt-in rewrite that a backend applies where it pays: the Triton backend uses
-it for rows longer than one block (each extra loop would re-read the row from GPU
+It is an opt-in lowering step that a backend applies where it pays: the Triton backend
+uses it for rows longer than one block (each extra loop would re-read the row from GPU
 memory). The Numba backend does not: there a row is re-read from L1/L2 cache, and the
 separate loops vectorize while the online updates do not (measured 3-5x slower).
+
+The two kinds' accumulator statements (``RULES`` of ``accumulate.py``) are defined here
+too, in terms of ordinary elementwise ops, so every backend can render them.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
-from .loopnest import Compute, Constant, IndexValue, Load, Reduction
+import numpy as np
+
+from .accumulate import RULES, Builder
+from .nest import Compute, Constant, IndexValue, Load, Reduction
 
 
 def _statements(nest):
@@ -118,8 +124,8 @@ def merge_online_phases(nest):
         else:
             k += 1
             continue
-        merged = replace(first_phase, reductions=[Reduction(first.acc, kind, first.src, first.src_dtype, first.dtype,
-                                                            first.identity, None, second.acc)])
+        merged = replace(first_phase, reductions=[Reduction(first.acc, kind, first.src, first.src_dtype,
+                                                            first.dtype, partner=second.acc)])
         phases[k:k + 2] = [merged]
         # what ran between the two phases, and after the second, now runs after the merged one
         segments[k + 1:k + 3] = [segments[k + 1] + segments[k + 2]]
@@ -127,3 +133,73 @@ def merge_online_phases(nest):
     if not changed:
         return nest
     return replace(nest, phases=phases, segments=segments)
+
+
+def _max_sumexp(b: Builder, red, init, body, final):
+    """Per lane: running max m and sum s of exp(x - m). A larger x rescales s by
+    exp(m_old - m_new) (1 when the max is unchanged, also for equal infinities); lanes
+    past the row's end add nothing. After the loop the lanes' (m, s) pairs combine."""
+    a, p, t = red.acc, red.partner, np.dtype(red.dtype)
+    init += [b.init(f"{a}_v", -np.inf, t), b.init(f"{p}_v", 0.0, t), b.const(f"{a}_one", 1.0, t)]
+    b.dtypes[red.src] = np.dtype(red.src_dtype)
+    x = b.converted(body, red.src, t, f"{a}_x")
+    body += [b.fill(f"{a}_xm", x, -np.inf),
+             b.op(f"{a}_new", "maximum", (f"{a}_v", f"{a}_xm")),
+             b.op(f"{a}_same", "eq", (f"{a}_v", f"{a}_new")),
+             b.op(f"{a}_d", "sub", (f"{a}_v", f"{a}_new")),
+             b.op(f"{a}_e", "exp", (f"{a}_d",)),
+             b.op(f"{a}_scale", "where", (f"{a}_same", f"{a}_one", f"{a}_e"), t),
+             b.op(f"{a}_xd", "sub", (f"{a}_xm", f"{a}_new")),
+             b.op(f"{a}_xe", "exp", (f"{a}_xd",)),
+             b.fill(f"{a}_xz", f"{a}_xe", 0.0),
+             b.op(f"{p}_r", "mul", (f"{p}_v", f"{a}_scale")),
+             b.op(f"{p}_v", "add", (f"{p}_r", f"{a}_xz"), t, accumulate=True),
+             b.op(f"{a}_v", "maximum", (f"{a}_v", f"{a}_xm"), t, accumulate=True)]
+    final += [b.reduce_lanes((a,), (f"{a}_v",), "maximum"),
+              b.op(f"{a}_fe", "eq", (f"{a}_v", a)),
+              b.op(f"{a}_fd", "sub", (f"{a}_v", a)),
+              b.op(f"{a}_fx", "exp", (f"{a}_fd",)),
+              b.op(f"{p}_fs", "mul", (f"{p}_v", f"{a}_fx")),
+              b.op(f"{p}_fw", "where", (f"{a}_fe", f"{p}_v", f"{p}_fs"), t),
+              b.reduce_lanes((p,), (f"{p}_fw",), "add")]
+
+
+def _welford(b: Builder, red, init, body, final):
+    """Per lane: the plain sum (the user's mean is computed from it), and Welford's
+    count n, running mean and M2; the lanes' (n, mean, M2) combine by Chan et al."""
+    a, p, t = red.acc, red.partner, np.dtype(red.dtype)
+    init += [b.init(f"{a}_v", 0.0, t), b.init(f"{a}_n", 0.0, t), b.init(f"{a}_mean", 0.0, t),
+             b.init(f"{p}_v", 0.0, t), b.const(f"{a}_one", 1.0, t), b.const(f"{a}_zero", 0.0, t)]
+    b.dtypes[red.src] = np.dtype(red.src_dtype)
+    x = b.converted(body, red.src, t, f"{a}_x")
+    body += [b.fill(f"{a}_xm", x, 0.0),
+             b.op(f"{a}_v", "add", (f"{a}_v", f"{a}_xm"), t, accumulate=True),
+             b.fill(f"{a}_1", f"{a}_one", 0.0),
+             b.op(f"{a}_n", "add", (f"{a}_n", f"{a}_1"), t, accumulate=True),
+             b.op(f"{a}_d", "sub", (x, f"{a}_mean")),
+             b.op(f"{a}_nn", "maximum", (f"{a}_n", f"{a}_one")),
+             b.op(f"{a}_q", "div", (f"{a}_d", f"{a}_nn")),
+             b.fill(f"{a}_qm", f"{a}_q", 0.0),
+             b.op(f"{a}_mn", "add", (f"{a}_mean", f"{a}_qm")),
+             b.op(f"{a}_dx", "sub", (x, f"{a}_mn")),
+             b.op(f"{p}_r", "mul", (f"{a}_d", f"{a}_dx")),
+             b.fill(f"{p}_rm", f"{p}_r", 0.0),
+             b.op(f"{p}_v", "add", (f"{p}_v", f"{p}_rm"), t, accumulate=True),
+             b.op(f"{a}_mean", "add", (f"{a}_mean", f"{a}_qm"), t, accumulate=True)]
+    final += [b.reduce_lanes((a,), (f"{a}_v",), "add"),
+              b.reduce_lanes((f"{a}_ns",), (f"{a}_n",), "add"),
+              b.op(f"{a}_tot", "maximum", (f"{a}_ns", f"{a}_one")),
+              b.op(f"{a}_nm", "mul", (f"{a}_n", f"{a}_mean")),
+              b.reduce_lanes((f"{a}_nms",), (f"{a}_nm",), "add"),
+              b.op(f"{a}_all", "div", (f"{a}_nms", f"{a}_tot")),
+              b.op(f"{a}_dm", "sub", (f"{a}_mean", f"{a}_all")),
+              b.op(f"{a}_c1", "mul", (f"{a}_n", f"{a}_dm")),
+              b.op(f"{a}_c2", "mul", (f"{a}_c1", f"{a}_dm")),
+              b.op(f"{p}_w", "add", (f"{p}_v", f"{a}_c2")),
+              b.op(f"{a}_pos", "gt", (f"{a}_n", f"{a}_zero")),
+              b.op(f"{p}_ws", "where", (f"{a}_pos", f"{p}_w", f"{a}_zero"), t),
+              b.reduce_lanes((p,), (f"{p}_ws",), "add")]
+
+
+RULES["online_max_sumexp"] = _max_sumexp
+RULES["welford_sum_m2"] = _welford

@@ -1,15 +1,26 @@
 """The closed set of IR operations.
 
-Everything about one op sits in one ``OpSpec``: its group, arity, its shape/dtype
-rule, its NumPy reference implementation and, for elementwise ops, the expression
-templates of each backend. Adding an op is one local change here;
-``tests/ir/test_ops_complete.py`` checks that every op has all of its parts.
+Everything about one op sits in one ``OpSpec``: its group, arity, its shape/dtype rule
+(``infer``), its NumPy reference implementation (``reference``, run by the interpreter)
+and how each backend computes it:
 
-Emitter templates are Python format strings over the operand expressions ``{0}``,
-``{1}``, ``{2}`` (already cast to the op's loop dtype) and ``{t}``, the backend's name
-for the loop dtype (``np.float32`` for Numba, ``tl.float32`` for Triton). A template
-may be a dict keyed by the loop dtype's kind (``"b"``, ``"i"``, ``"u"``, ``"f"``) with a
-``"*"`` default. Names ``_tj_*`` refer to helpers each backend defines in its prelude.
+- elementwise ops carry expression templates keyed by backend name (``emit``, see
+  ``template``); ``"*"`` is the template of every backend that does not name its own;
+- reductions and scans carry a ``ReductionKind``: the data (combine op, identity) the
+  backend-neutral accumulator lowering (``ir/accumulate.py``) turns into statements, so
+  no code generator has a case per reduction;
+- movement ops and gathers are index maps, lowered once for every backend by the rules
+  of ``ir/loopnest.py``; ``matmul`` is a method of every code-generator dialect.
+
+``tests/ir/test_op_completeness.py`` checks that every op has all of its parts, so
+adding an op is one local change here (plus, at most, a helper in a backend's prelude).
+
+Templates are Python format strings over the operand expressions ``{0}``, ``{1}``,
+``{2}`` (already converted to the op's loop dtypes) and ``{t}``, the backend's name for
+the loop dtype (``np.float32`` for Numba, ``tl.float32`` for Triton). A template may be
+a dict keyed by the loop dtype's name (``"float32"``) or kind (``"b"``, ``"i"``, ``"u"``,
+``"f"``) with a ``"*"`` default. Names ``_tj_*`` are helpers each backend defines in the
+prelude of its generated files.
 """
 from __future__ import annotations
 
@@ -29,6 +40,7 @@ class OpGroup(enum.Enum):
     CAST = "cast"
     SOURCE = "source"        # constant, iota: no operands
     REDUCTION = "reduction"
+    SCAN = "scan"            # cumsum, cumprod: inclusive prefix combine along one axis
     MOVEMENT = "movement"    # reshape, transpose, broadcast_to, slice, concat, pad
     GATHER = "gather"        # take, take_along_axis
     MATMUL = "matmul"
@@ -38,22 +50,74 @@ class OpGroup(enum.Enum):
 ELEMENTWISE_GROUPS = (OpGroup.UNARY, OpGroup.BINARY, OpGroup.TERNARY, OpGroup.CAST)
 
 
+@dataclass(frozen=True)
+class ReductionKind:
+    """What a reduction (or scan) computes, as data.
+
+    combine: the elementwise op that merges two partial results (``add`` for sums);
+    for ``arg`` kinds, the comparison by which a candidate beats the current winner.
+    identity(dtype): the value accumulators start from (and masked lanes hold).
+    empty_ok: NumPy reduces an empty axis to the identity; False: it raises.
+    arg: argmax/argmin, carrying (value, index) pairs; the first NaN wins, ties go to
+    the first index."""
+
+    combine: str
+    identity: Callable
+    empty_ok: bool = True
+    arg: bool = False
+
+
+def _zero(dtype):
+    return False if np.dtype(dtype).kind == "b" else 0
+
+
+def _one(dtype):
+    return True if np.dtype(dtype).kind == "b" else 1
+
+
+def _lowest(dtype):
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return False
+    return -np.inf if dtype.kind == "f" else int(np.iinfo(dtype).min)
+
+
+def _highest(dtype):
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return True
+    return np.inf if dtype.kind == "f" else int(np.iinfo(dtype).max)
+
+
+def _nan_or(fallback):
+    """NaN for floats (fmax/fmin skip it, and an all-NaN row stays NaN), else `fallback`."""
+    return lambda dtype: np.nan if np.dtype(dtype).kind == "f" else fallback(dtype)
+
+
 @dataclass(frozen=True, eq=False)
 class OpSpec:
     name: str
     group: OpGroup
     arity: int                       # -1: variadic
     infer: Callable                  # (input types, attrs) -> list[TensorType]
-    reference: Callable              # (input arrays, attrs) -> list[np.ndarray]
+    reference: Callable | None       # (input arrays, attrs, out types) -> list[np.ndarray]
     ufunc: str | None = None         # NumPy ufunc whose dtype rules the op follows
-    numba: object = None             # emitter template(s), elementwise only
-    triton: object = None
+    emit: dict = field(default_factory=dict)   # backend name (or "*") -> template, elementwise ops
+    reduction: ReductionKind | None = None     # reductions and scans
     doc: str = ""
-    attrs: tuple = field(default=())  # attribute names, in printing order
+    attrs: tuple = ()                # attribute names, in printing order
 
     @property
     def is_elementwise(self) -> bool:
         return self.group in ELEMENTWISE_GROUPS
+
+    def template(self, backend: str, dtype) -> str | None:
+        """The template `backend` computes this op with when its loop dtype is `dtype`."""
+        chosen = self.emit.get(backend, self.emit.get("*"))
+        if isinstance(chosen, dict):
+            dtype = np.dtype(dtype)
+            chosen = chosen.get(dtype.name, chosen.get(dtype.kind, chosen.get("*")))
+        return chosen
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -68,15 +132,8 @@ def _register(spec: OpSpec) -> OpSpec:
     return spec
 
 
-def template_for(template, kind: str) -> str:
-    """Pick the template for a loop dtype kind from a str-or-dict template."""
-    if isinstance(template, dict):
-        return template.get(kind, template["*"])
-    return template
-
-
 # ---------------------------------------------------------------------------
-# elementwise: one line an op, (name, ufunc, numba template, triton template)
+# elementwise: one row an op: (name, ufunc, {backend: template})
 # ---------------------------------------------------------------------------
 
 def _elementwise_infer(ufunc_name):
@@ -88,88 +145,8 @@ def _elementwise_infer(ufunc_name):
     return infer
 
 
-def loop_dtypes(spec: OpSpec, types) -> tuple:
-    """The dtypes NumPy's inner loop computes an elementwise op in."""
-    ins, _ = resolve_ufunc(spec.ufunc, types)
-    return ins
-
-
-_UNARY = [
-    # name           ufunc          numba                                triton
-    ("neg",          "negative",    "(-{0})",                            "(-{0})"),
-    ("abs",          "absolute",    {"b": "{0}", "*": "abs({0})"},      {"b": "{0}", "*": "tl.abs({0})"}),
-    ("sign",         "sign",        "_tj_sign({0})",                     "_tj_sign({0})"),
-    ("sqrt",         "sqrt",        "np.sqrt({0})",                      "_tj_sqrt({0})"),
-    ("square",       "square",      "({0} * {0})",                       "({0} * {0})"),
-    ("reciprocal",   "reciprocal",  {"f": "({t}(1) / {0})", "*": "_tj_int_reciprocal({0})"},
-                                    {"f": "(1.0 / {0})", "*": "_tj_int_reciprocal({0})"}),
-    ("exp",          "exp",         "np.exp({0})",                       "_tj_exp({0})"),
-    ("exp2",         "exp2",        "np.exp2({0})",                      "_tj_exp2({0})"),
-    ("expm1",        "expm1",       "np.expm1({0})",                     "_tj_expm1({0})"),
-    ("log",          "log",         "np.log({0})",                       "_tj_log({0})"),
-    ("log2",         "log2",        "np.log2({0})",                      "_tj_log2({0})"),
-    ("log10",        "log10",       "np.log10({0})",                     "_tj_log10({0})"),
-    ("log1p",        "log1p",       "np.log1p({0})",                     "_tj_log1p({0})"),
-    ("sin",          "sin",         "np.sin({0})",                       "_tj_sin({0})"),
-    ("cos",          "cos",         "np.cos({0})",                       "_tj_cos({0})"),
-    ("tan",          "tan",         "np.tan({0})",                       "_tj_tan({0})"),
-    ("arcsin",       "arcsin",      "np.arcsin({0})",                    "_tj_arcsin({0})"),
-    ("arccos",       "arccos",      "np.arccos({0})",                    "_tj_arccos({0})"),
-    ("arctan",       "arctan",      "np.arctan({0})",                    "_tj_arctan({0})"),
-    ("sinh",         "sinh",        "np.sinh({0})",                      "_tj_sinh({0})"),
-    ("cosh",         "cosh",        "np.cosh({0})",                      "_tj_cosh({0})"),
-    ("tanh",         "tanh",        "np.tanh({0})",                      "_tj_tanh({0})"),
-    ("arcsinh",      "arcsinh",     "np.arcsinh({0})",                   "_tj_arcsinh({0})"),
-    ("arccosh",      "arccosh",     "np.arccosh({0})",                   "_tj_arccosh({0})"),
-    ("arctanh",      "arctanh",     "np.arctanh({0})",                   "_tj_arctanh({0})"),
-    ("floor",        "floor",       {"f": "np.floor({0})", "*": "{0}"},  {"f": "tl.floor({0})", "*": "{0}"}),
-    ("ceil",         "ceil",        {"f": "np.ceil({0})", "*": "{0}"},   {"f": "tl.ceil({0})", "*": "{0}"}),
-    ("trunc",        "trunc",       {"f": "np.trunc({0})", "*": "{0}"},  {"f": "_tj_trunc({0})", "*": "{0}"}),
-    ("rint",         "rint",        {"f": "np.rint({0})", "*": "{0}"},   {"f": "_tj_rint({0})", "*": "{0}"}),
-    ("isnan",        "isnan",       {"f": "np.isnan({0})", "*": "False"}, {"f": "({0} != {0})", "*": "({0} != {0})"}),
-    ("isinf",        "isinf",       {"f": "np.isinf({0})", "*": "False"}, {"f": "_tj_isinf({0})", "*": "({0} != {0})"}),
-    ("isfinite",     "isfinite",    {"f": "np.isfinite({0})", "*": "True"}, {"f": "_tj_isfinite({0})", "*": "({0} == {0})"}),
-    ("logical_not",  "logical_not", "({0} == 0)",                        "({0} == 0)"),
-    ("invert",       "invert",      {"b": "(not {0})", "*": "(~{0})"},   {"b": "({0} == 0)", "*": "(~{0})"}),
-]
-
-_BINARY = [
-    ("add",          "add",          {"b": "({0} or {1})", "*": "({0} + {1})"}, {"b": "({0} | {1})", "*": "({0} + {1})"}),
-    ("sub",          "subtract",     "({0} - {1})",                      "({0} - {1})"),
-    ("mul",          "multiply",     {"b": "({0} and {1})", "*": "({0} * {1})"}, {"b": "({0} & {1})", "*": "({0} * {1})"}),
-    ("div",          "true_divide",  "({0} / {1})",                      "_tj_div({0}, {1})"),
-    ("floordiv",     "floor_divide", "({0} // {1})",                     "_tj_floordiv({0}, {1})"),
-    ("mod",          "remainder",    "({0} % {1})",                      "_tj_mod({0}, {1})"),
-    ("pow",          "power",        {"f": "_tj_fpow({0}, {1})", "*": "_tj_ipow({0}, {1})"}, "_tj_pow({0}, {1})"),
-    ("arctan2",      "arctan2",      "np.arctan2({0}, {1})",             "_tj_arctan2({0}, {1})"),
-    ("maximum",      "maximum",      "_tj_maximum({0}, {1})",            "_tj_maximum({0}, {1})"),
-    ("minimum",      "minimum",      "_tj_minimum({0}, {1})",            "_tj_minimum({0}, {1})"),
-    ("fmax",         "fmax",         "_tj_fmax({0}, {1})",               "_tj_fmax({0}, {1})"),
-    ("fmin",         "fmin",         "_tj_fmin({0}, {1})",               "_tj_fmin({0}, {1})"),
-    ("eq",           "equal",        "({0} == {1})",                     "({0} == {1})"),
-    ("ne",           "not_equal",    "({0} != {1})",                     "({0} != {1})"),
-    ("lt",           "less",         "({0} < {1})",                      "({0} < {1})"),
-    ("le",           "less_equal",   "({0} <= {1})",                     "({0} <= {1})"),
-    ("gt",           "greater",      "({0} > {1})",                      "({0} > {1})"),
-    ("ge",           "greater_equal", "({0} >= {1})",                    "({0} >= {1})"),
-    ("logical_and",  "logical_and",  "(({0} != 0) and ({1} != 0))",      "(({0} != 0) & ({1} != 0))"),
-    ("logical_or",   "logical_or",   "(({0} != 0) or ({1} != 0))",       "(({0} != 0) | ({1} != 0))"),
-    ("logical_xor",  "logical_xor",  "(({0} != 0) != ({1} != 0))",       "(({0} != 0) != ({1} != 0))"),
-    ("bitwise_and",  "bitwise_and",  "({0} & {1})",                      "({0} & {1})"),
-    ("bitwise_or",   "bitwise_or",   "({0} | {1})",                      "({0} | {1})"),
-    ("bitwise_xor",  "bitwise_xor",  "({0} ^ {1})",                      "({0} ^ {1})"),
-]
-
-for _name, _ufunc, _nb, _tr in _UNARY:
-    _register(OpSpec(_name, OpGroup.UNARY, 1, _elementwise_infer(_ufunc), None, _ufunc, _nb, _tr,
-                     doc=f"elementwise np.{_ufunc}"))
-for _name, _ufunc, _nb, _tr in _BINARY:
-    _register(OpSpec(_name, OpGroup.BINARY, 2, _elementwise_infer(_ufunc), None, _ufunc, _nb, _tr,
-                     doc=f"elementwise np.{_ufunc}, NumPy broadcasting"))
-
-
-def _ufunc_reference(spec: OpSpec):
-    ufunc = getattr(np, spec.ufunc)
+def _ufunc_reference(ufunc_name):
+    ufunc = getattr(np, ufunc_name)
 
     def reference(arrays, attrs, out_types):
         with np.errstate(all="ignore"):
@@ -178,8 +155,98 @@ def _ufunc_reference(spec: OpSpec):
     return reference
 
 
-for _spec in list(OPS.values()):
-    object.__setattr__(_spec, "reference", _ufunc_reference(_spec))
+def loop_dtypes(spec: OpSpec, types) -> tuple:
+    """The dtypes NumPy's inner loop computes an elementwise op in."""
+    ins, _ = resolve_ufunc(spec.ufunc, types)
+    return ins
+
+
+def _math(name):
+    """A transcendental: Numba's branch-free vectorizable helper per float dtype
+    (``codegen/numba_math.py``), Triton's ``_tj_<name>`` (fp16 computed in fp32)."""
+    return {"numba": {"float32": f"_tj_v{name}_f32({{0}})", "float64": f"_tj_v{name}_f64({{0}})"},
+            "triton": f"_tj_{name}({{0}})"}
+
+
+def _call(numba, triton):
+    return {"numba": numba, "triton": triton}
+
+
+_UNARY = [
+    ("neg",          "negative",    {"*": "(-{0})"}),
+    ("abs",          "absolute",    _call({"b": "{0}", "*": "abs({0})"}, {"b": "{0}", "*": "tl.abs({0})"})),
+    ("sign",         "sign",        {"*": "_tj_sign({0})"}),
+    ("sqrt",         "sqrt",        _call("np.sqrt({0})", "_tj_sqrt({0})")),
+    ("square",       "square",      {"*": "({0} * {0})"}),
+    ("reciprocal",   "reciprocal",  _call({"f": "({t}(1) / {0})", "*": "_tj_int_reciprocal({0})"},
+                                         {"f": "(1.0 / {0})", "*": "_tj_int_reciprocal({0})"})),
+    ("exp",          "exp",         _math("exp")),
+    ("exp2",         "exp2",        _call("np.exp2({0})", "_tj_exp2({0})")),
+    ("expm1",        "expm1",       _math("expm1")),
+    ("log",          "log",         _math("log")),
+    ("log2",         "log2",        _call("np.log2({0})", "_tj_log2({0})")),
+    ("log10",        "log10",       _call("np.log10({0})", "_tj_log10({0})")),
+    ("log1p",        "log1p",       _call("np.log1p({0})", "_tj_log1p({0})")),
+    ("sin",          "sin",         _call("np.sin({0})", "_tj_sin({0})")),
+    ("cos",          "cos",         _call("np.cos({0})", "_tj_cos({0})")),
+    ("tan",          "tan",         _call("np.tan({0})", "_tj_tan({0})")),
+    ("arcsin",       "arcsin",      _call("np.arcsin({0})", "_tj_arcsin({0})")),
+    ("arccos",       "arccos",      _call("np.arccos({0})", "_tj_arccos({0})")),
+    ("arctan",       "arctan",      _call("np.arctan({0})", "_tj_arctan({0})")),
+    ("sinh",         "sinh",        _call("np.sinh({0})", "_tj_sinh({0})")),
+    ("cosh",         "cosh",        _call("np.cosh({0})", "_tj_cosh({0})")),
+    ("tanh",         "tanh",        _math("tanh")),
+    ("arcsinh",      "arcsinh",     _call("np.arcsinh({0})", "_tj_arcsinh({0})")),
+    ("arccosh",      "arccosh",     _call("np.arccosh({0})", "_tj_arccosh({0})")),
+    ("arctanh",      "arctanh",     _call("np.arctanh({0})", "_tj_arctanh({0})")),
+    ("floor",        "floor",       _call({"f": "np.floor({0})", "*": "{0}"}, {"f": "tl.floor({0})", "*": "{0}"})),
+    ("ceil",         "ceil",        _call({"f": "np.ceil({0})", "*": "{0}"}, {"f": "tl.ceil({0})", "*": "{0}"})),
+    ("trunc",        "trunc",       _call({"f": "np.trunc({0})", "*": "{0}"}, {"f": "_tj_trunc({0})", "*": "{0}"})),
+    ("rint",         "rint",        _call({"f": "np.rint({0})", "*": "{0}"}, {"f": "_tj_rint({0})", "*": "{0}"})),
+    ("isnan",        "isnan",       _call({"f": "np.isnan({0})", "*": "False"}, {"*": "({0} != {0})"})),
+    ("isinf",        "isinf",       _call({"f": "np.isinf({0})", "*": "False"},
+                                          {"f": "_tj_isinf({0})", "*": "({0} != {0})"})),
+    ("isfinite",     "isfinite",    _call({"f": "np.isfinite({0})", "*": "True"},
+                                          {"f": "_tj_isfinite({0})", "*": "({0} == {0})"})),
+    ("logical_not",  "logical_not", {"*": "({0} == 0)"}),
+    ("invert",       "invert",      _call({"b": "(not {0})", "*": "(~{0})"}, {"b": "({0} == 0)", "*": "(~{0})"})),
+]
+
+_BINARY = [
+    ("add",          "add",          _call({"b": "({0} or {1})", "*": "({0} + {1})"},
+                                           {"b": "({0} | {1})", "*": "({0} + {1})"})),
+    ("sub",          "subtract",     {"*": "({0} - {1})"}),
+    ("mul",          "multiply",     _call({"b": "({0} and {1})", "*": "({0} * {1})"},
+                                           {"b": "({0} & {1})", "*": "({0} * {1})"})),
+    ("div",          "true_divide",  _call("({0} / {1})", "_tj_div({0}, {1})")),
+    ("floordiv",     "floor_divide", _call("({0} // {1})", "_tj_floordiv({0}, {1})")),
+    ("mod",          "remainder",    _call("({0} % {1})", "_tj_mod({0}, {1})")),
+    ("pow",          "power",        _call({"f": "_tj_fpow({0}, {1})", "*": "_tj_ipow({0}, {1})"}, "_tj_pow({0}, {1})")),
+    ("arctan2",      "arctan2",      _call("np.arctan2({0}, {1})", "_tj_arctan2({0}, {1})")),
+    ("logaddexp",    "logaddexp",    _call("np.logaddexp({0}, {1})", "_tj_logaddexp({0}, {1})")),
+    ("hypot",        "hypot",        _call("np.hypot({0}, {1})", "_tj_hypot({0}, {1})")),
+    ("maximum",      "maximum",      {"*": "_tj_maximum({0}, {1})"}),
+    ("minimum",      "minimum",      {"*": "_tj_minimum({0}, {1})"}),
+    ("fmax",         "fmax",         {"*": "_tj_fmax({0}, {1})"}),
+    ("fmin",         "fmin",         {"*": "_tj_fmin({0}, {1})"}),
+    ("eq",           "equal",        {"*": "({0} == {1})"}),
+    ("ne",           "not_equal",    {"*": "({0} != {1})"}),
+    ("lt",           "less",         {"*": "({0} < {1})"}),
+    ("le",           "less_equal",   {"*": "({0} <= {1})"}),
+    ("gt",           "greater",      {"*": "({0} > {1})"}),
+    ("ge",           "greater_equal", {"*": "({0} >= {1})"}),
+    ("logical_and",  "logical_and",  _call("(({0} != 0) and ({1} != 0))", "(({0} != 0) & ({1} != 0))")),
+    ("logical_or",   "logical_or",   _call("(({0} != 0) or ({1} != 0))", "(({0} != 0) | ({1} != 0))")),
+    ("logical_xor",  "logical_xor",  {"*": "(({0} != 0) != ({1} != 0))"}),
+    ("bitwise_and",  "bitwise_and",  {"*": "({0} & {1})"}),
+    ("bitwise_or",   "bitwise_or",   {"*": "({0} | {1})"}),
+    ("bitwise_xor",  "bitwise_xor",  {"*": "({0} ^ {1})"}),
+]
+
+for _group, _rows, _arity, _doc in ((OpGroup.UNARY, _UNARY, 1, ""), (OpGroup.BINARY, _BINARY, 2, ", NumPy broadcasting")):
+    for _name, _ufunc, _emit in _rows:
+        _register(OpSpec(_name, _group, _arity, _elementwise_infer(_ufunc), _ufunc_reference(_ufunc), _ufunc,
+                         _emit, doc=f"elementwise np.{_ufunc}{_doc}"))
 
 
 # --- where and cast ---------------------------------------------------------
@@ -198,7 +265,7 @@ def _where_reference(arrays, attrs, out_types):
 
 
 _register(OpSpec("where", OpGroup.TERNARY, 3, _where_infer, _where_reference, None,
-                 "({1} if {0} else {2})", "tl.where({0}, {1}, {2})",
+                 _call("({1} if {0} else {2})", "tl.where({0}, {1}, {2})"),
                  doc="np.where(cond, a, b): a where cond is true, else b"))
 
 
@@ -212,8 +279,9 @@ def _cast_reference(arrays, attrs, out_types):
         return [np.asarray(arrays[0]).astype(attrs["dtype"])]
 
 
+# {t} is the *target* dtype here
 _register(OpSpec("cast", OpGroup.CAST, 1, _cast_infer, _cast_reference, None,
-                 "{t}({0})", "{0}.to({t})", doc="x.astype(dtype) (C-style conversion)",
+                 _call("{t}({0})", "{0}.to({t})"), doc="x.astype(dtype) (C-style conversion)",
                  attrs=("dtype",)))
 
 # ---------------------------------------------------------------------------
@@ -250,19 +318,26 @@ _register(OpSpec("iota", OpGroup.SOURCE, 0, _iota_infer, _iota_reference,
                  attrs=("shape", "axis", "dtype")))
 
 # ---------------------------------------------------------------------------
-# reductions: attrs axes (sorted non-negative tuple) and keepdims
+# reductions (attrs: axes, a sorted non-negative tuple, and keepdims) and scans (axis)
 # ---------------------------------------------------------------------------
 
 _REDUCTIONS = {
-    # name         NumPy function     identity (None: none)
-    "reduce_sum": (np.sum, 0),
-    "reduce_prod": (np.prod, 1),
-    "reduce_max": (np.max, None),
-    "reduce_min": (np.min, None),
-    "reduce_any": (np.any, False),
-    "reduce_all": (np.all, True),
-    "argmax": (np.argmax, None),
-    "argmin": (np.argmin, None),
+    # name             NumPy function  what it computes, as data
+    "reduce_sum":    (np.sum,    ReductionKind("add", _zero)),
+    "reduce_prod":   (np.prod,   ReductionKind("mul", _one)),
+    "reduce_max":    (np.max,    ReductionKind("maximum", _lowest, empty_ok=False)),
+    "reduce_min":    (np.min,    ReductionKind("minimum", _highest, empty_ok=False)),
+    "reduce_nanmax": (np.nanmax, ReductionKind("fmax", _nan_or(_lowest), empty_ok=False)),
+    "reduce_nanmin": (np.nanmin, ReductionKind("fmin", _nan_or(_highest), empty_ok=False)),
+    "reduce_any":    (np.any,    ReductionKind("logical_or", _zero)),
+    "reduce_all":    (np.all,    ReductionKind("logical_and", _one)),
+    "argmax":        (np.argmax, ReductionKind("gt", _lowest, empty_ok=False, arg=True)),
+    "argmin":        (np.argmin, ReductionKind("lt", _highest, empty_ok=False, arg=True)),
+}
+
+_SCANS = {
+    "cumsum": (np.cumsum, "reduce_sum"),
+    "cumprod": (np.cumprod, "reduce_prod"),
 }
 
 
@@ -272,47 +347,75 @@ def reduced_shape(shape, axes, keepdims) -> tuple:
     return tuple(n for d, n in enumerate(shape) if d not in axes)
 
 
+def _result_dtype(func, dtype, arg: bool) -> np.dtype:
+    """The dtype NumPy's `func` returns for `dtype` input (asked of NumPy itself)."""
+    if arg:
+        return np.dtype(np.intp)
+    with np.errstate(all="ignore"):
+        return np.asarray(func(np.zeros((1,), dtype))).dtype
+
+
 def _reduction_infer(name):
-    func, identity = _REDUCTIONS[name]
+    func, kind = _REDUCTIONS[name]
 
     def infer(types, attrs):
         (x,) = types
         axes, keepdims = attrs["axes"], attrs["keepdims"]
-        if identity is None and any(x.shape[a] == 0 for a in axes):
+        if not kind.empty_ok and any(x.shape[a] == 0 for a in axes):
             raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
-        sample = np.zeros((1,) * max(x.rank, 1), x.dtype)
-        if name.startswith("arg"):
-            dtype = np.dtype(np.intp)
-        else:
-            dtype = np.asarray(func(sample)).dtype
-        return [TensorType(reduced_shape(x.shape, axes, keepdims), dtype)]
+        return [TensorType(reduced_shape(x.shape, axes, keepdims), _result_dtype(func, x.dtype, kind.arg))]
     return infer
 
 
 def _reduction_reference(name):
-    func, _ = _REDUCTIONS[name]
+    func, kind = _REDUCTIONS[name]
 
     def reference(arrays, attrs, out_types):
         (x,) = arrays
         axes, keepdims = attrs["axes"], attrs["keepdims"]
         with np.errstate(all="ignore"):
-            if name.startswith("arg"):
+            if kind.arg:
                 result = func(x, axis=axes[0], keepdims=keepdims)
             else:
-                result = func(x, axis=axes, keepdims=keepdims)
+                import warnings
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)   # nanmax of an all-NaN row
+                    result = func(x, axis=axes, keepdims=keepdims)
         return [np.asarray(result).astype(out_types[0].dtype, copy=False)]
     return reference
 
 
-def reduction_identity(name):
-    return _REDUCTIONS[name][1]
-
-
-for _name in _REDUCTIONS:
+for _name, (_func, _kind) in _REDUCTIONS.items():
     _register(OpSpec(_name, OpGroup.REDUCTION, 1, _reduction_infer(_name), _reduction_reference(_name),
-                     doc=f"{_REDUCTIONS[_name][0].__name__} over `axes`"
-                         + (" (one axis)" if _name.startswith("arg") else ""),
+                     reduction=_kind, doc=f"np.{_func.__name__} over `axes`" + (" (one axis)" if _kind.arg else ""),
                      attrs=("axes", "keepdims")))
+
+
+def _scan_infer(name):
+    func, _ = _SCANS[name]
+
+    def infer(types, attrs):
+        (x,) = types
+        if not 0 <= attrs["axis"] < max(x.rank, 1):
+            raise ValueError(f"{name}: axis {attrs['axis']} out of range for rank {x.rank}")
+        return [TensorType(x.shape, _result_dtype(func, x.dtype, False))]
+    return infer
+
+
+def _scan_reference(name):
+    func, _ = _SCANS[name]
+
+    def reference(arrays, attrs, out_types):
+        with np.errstate(all="ignore"):
+            result = func(arrays[0], axis=attrs["axis"])
+        return [np.asarray(result).astype(out_types[0].dtype, copy=False)]
+    return reference
+
+
+for _name, (_func, _of) in _SCANS.items():
+    _register(OpSpec(_name, OpGroup.SCAN, 1, _scan_infer(_name), _scan_reference(_name),
+                     reduction=_REDUCTIONS[_of][1], doc=f"np.{_func.__name__} along `axis` (inclusive)",
+                     attrs=("axis",)))
 
 # ---------------------------------------------------------------------------
 # movement
@@ -427,13 +530,8 @@ def _take_infer(types, attrs):
     return _same_dtype(x, x.shape[:axis] + idx.shape + x.shape[axis + 1:])
 
 
-def _take_reference(arrays, attrs, out_types):
-    x, idx = arrays
-    axis = attrs["axis"]
-    return [np.take(x, idx, axis=axis)]
-
-
-_register(OpSpec("take", OpGroup.GATHER, 2, _take_infer, _take_reference,
+_register(OpSpec("take", OpGroup.GATHER, 2, _take_infer,
+                 lambda a, attrs, t: [np.take(a[0], a[1], axis=attrs["axis"])],
                  doc="np.take(x, idx, axis): x[..., idx, ...] (negative indices wrap; out of range raises)",
                  attrs=("axis",)))
 
@@ -477,17 +575,13 @@ _register(OpSpec("matmul", OpGroup.MATMUL, 2, _matmul_infer,
 
 
 def _kernel_infer(types, attrs):
-    region = attrs["region"]
-    return [v.type for v in region.outputs]
+    return [v.type for v in attrs["region"].outputs]
 
 
-def _kernel_reference(arrays, attrs, out_types):
-    from .interpreter import run_graph  # the region is itself a Graph
-    return run_graph(attrs["region"], list(arrays))
-
-
-_register(OpSpec("kernel", OpGroup.KERNEL, -1, _kernel_infer, _kernel_reference,
-                 doc="a fused region (a Graph) that becomes one generated kernel",
-                 attrs=("name",)))
+# a kernel's reference is its region: the interpreter runs the region graph itself
+_register(OpSpec("kernel", OpGroup.KERNEL, -1, _kernel_infer, None,
+              doc="a fused region (a Graph) that becomes one generated kernel",
+              attrs=("name",)))
 
 REDUCTION_NAMES = tuple(_REDUCTIONS)
+SCAN_NAMES = tuple(_SCANS)

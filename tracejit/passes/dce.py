@@ -5,7 +5,7 @@ clones (same op, attrs and source location) of the live nodes, in the same order
 """
 from __future__ import annotations
 
-from ..ir import Graph, GraphBuilder, clone_node
+from ..ir import Graph, rebuild
 
 
 def live_nodes(graph: Graph) -> set:
@@ -21,12 +21,4 @@ def live_nodes(graph: Graph) -> set:
 
 def dce(graph: Graph) -> Graph:
     """Remove nodes whose outputs are unused (graph outputs keep their producers)."""
-    live = live_nodes(graph)
-    builder = GraphBuilder(graph.name)
-    mapping = {v: builder.add_input(v.type) for v in graph.inputs}
-    for node in graph.nodes:
-        if node not in live:
-            continue
-        clone = builder.append(clone_node(node, [mapping[v] for v in node.inputs]))
-        mapping.update(zip(node.outputs, clone.outputs))
-    return builder.finish([mapping[v] for v in graph.outputs])
+    return rebuild(graph, keep=live_nodes(graph).__contains__)

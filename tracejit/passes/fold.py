@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import Graph, GraphBuilder, OpGroup, clone_node
+from ..ir import Graph, OpGroup, rebuild
 
 
 def _python_scalar(array: np.ndarray):
@@ -18,15 +18,7 @@ def _python_scalar(array: np.ndarray):
 
 def fold_constants(graph: Graph) -> Graph:
     """Replace all-constant scalar nodes by `constant` nodes."""
-    builder = GraphBuilder(graph.name)
-    mapping = {v: builder.add_input(v.type) for v in graph.inputs}
-    for node in graph.nodes:
-        inputs = [mapping[v] for v in node.inputs]
-        folded = _fold(node, inputs, builder)
-        if folded is None:
-            folded = builder.append(clone_node(node, inputs)).outputs
-        mapping.update(zip(node.outputs, folded))
-    return builder.finish([mapping[v] for v in graph.outputs])
+    return rebuild(graph, _fold)
 
 
 def _fold(node, inputs, builder):

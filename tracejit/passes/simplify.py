@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..ir import Graph, GraphBuilder, TensorType, clone_node, make_node
+from ..ir import Graph, TensorType, make_node, rebuild
 from ._values import constant_of
 
 
@@ -176,18 +176,12 @@ def _try_rules(node, args, builder, fired, depth=0):
 
 def simplify_with_log(graph: Graph) -> tuple:
     """`simplify`, also returning the names of the rules that fired, in order."""
-    builder = GraphBuilder(graph.name)
-    mapping = {v: builder.add_input(v.type) for v in graph.inputs}
     fired: list = []
-    for node in graph.nodes:
-        args = [mapping[v] for v in node.inputs]
+
+    def rewrite(node, args, builder):
         replaced = _try_rules(node, args, builder, fired)
-        if replaced is not None:
-            mapping[node.output] = replaced
-            continue
-        clone = builder.append(clone_node(node, args))
-        mapping.update(zip(node.outputs, clone.outputs))
-    return builder.finish([mapping[v] for v in graph.outputs]), fired
+        return None if replaced is None else [replaced]
+    return rebuild(graph, rewrite), fired
 
 
 def simplify(graph: Graph) -> Graph:

@@ -27,7 +27,7 @@ class NumbaBackend:
         nest = lower_region(region)
         kernel = numba_backend.compile_kernel(nest, cache_dir or default_cache_dir(),
                                               region_text=format_graph(region))
-        return kernel, nest.sizes
+        return kernel, nest
 
 
 class TritonBackend:
@@ -43,7 +43,7 @@ class TritonBackend:
         nest = lower_region(region)
         kernel = triton_backend.compile_kernel(nest, cache_dir or default_cache_dir(),
                                                region_text=format_graph(region), options=self.options or None)
-        return kernel, nest.sizes
+        return kernel, nest
 
 
 class InterpretBackend:

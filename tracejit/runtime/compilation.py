@@ -44,6 +44,12 @@ class Compilation:
             previous = text
         return result
 
+    def loop_nests(self) -> list:
+        """(kernel region name, loop nest text) of every kernel launch, in plan order."""
+        from ..ir.nest_text import format_nest
+        return [(step.region.name, format_nest(step.nest)) for step in self.plan.steps
+                if getattr(step, "nest", None) is not None]
+
     def kernel_sources(self) -> list:
         return [(k.name, k.backend, str(k.path), k.source) for k in self.plan.kernels]
 

@@ -15,13 +15,15 @@ def describe_kernels(compilation) -> str:
 
 def format_dump(compilation) -> str:
     """Everything the dump shows, in order: IR as traced, after each pass that changed
-    it, the fusion groups, then each generated kernel's source."""
+    it, the fusion groups, each kernel's loop nest, then each generated kernel's source."""
     parts = []
     for name, text in compilation.stages():
         title = "IR as traced" if name == "traced" else f"IR after {name}"
         parts.append(f"=== {title} ===\n{text}\n")
     if compilation.backend != "interpret":
         parts.append(f"=== fusion groups ===\n{describe_kernels(compilation)}\n")
+        for name, text in compilation.loop_nests():
+            parts.append(f"=== loop nest {name} ===\n{text}\n")
         for name, backend, path, source in compilation.kernel_sources():
             parts.append(f"=== kernel {name} ({backend}) written to {path} ===\n{source}\n")
     return "\n".join(parts)
@@ -35,6 +37,8 @@ def write_dump(compilation, directory, stem: str) -> Path:
         (out / f"{index:02d}_{_safe(name)}.ir").write_text(text + "\n")
     if compilation.backend != "interpret":
         (out / "fusion.txt").write_text(describe_kernels(compilation) + "\n")
+        for name, text in compilation.loop_nests():
+            (out / f"loopnest_{_safe(name)}.txt").write_text(text + "\n")
         for name, backend, path, source in compilation.kernel_sources():
             (out / f"kernel_{_safe(name)}.{backend}.py").write_text(source)
     (out / "dump.txt").write_text(format_dump(compilation))

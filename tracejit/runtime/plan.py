@@ -28,6 +28,7 @@ class KernelStep:
     outputs: tuple
     out_types: tuple
     region: object = None
+    nest: object = None           # the LoopNest the kernel renders (for dumps)
 
     buffers: list = None          # last call's output buffers, reused when nobody else holds them
 
@@ -141,17 +142,17 @@ def _finish(plan_steps, slot_of, graph, n_slots, kernels):
 
 
 def build_plan(graph, compile_region) -> Plan:
-    """Plan for a fused graph. `compile_region(region) -> (kernel, sizes)`."""
+    """Plan for a fused graph. `compile_region(region) -> (kernel, loop nest)`."""
     slot_of = {v: i for i, v in enumerate(graph.inputs)}
     steps, kernels = [], []
     for node in graph.nodes:
         if node.op.group is OpGroup.KERNEL:
-            kernel, sizes = compile_region(node.attrs["region"])
+            kernel, nest = compile_region(node.attrs["region"])
             for value in node.outputs:
                 slot_of[value] = len(slot_of)
-            steps.append(KernelStep(kernel, sizes, tuple(slot_of[v] for v in node.inputs),
+            steps.append(KernelStep(kernel, nest.sizes, tuple(slot_of[v] for v in node.inputs),
                                     tuple(slot_of[v] for v in node.outputs),
-                                    tuple(v.type for v in node.outputs), node.attrs["region"]))
+                                    tuple(v.type for v in node.outputs), node.attrs["region"], nest))
             if kernel not in kernels:
                 kernels.append(kernel)
         elif node.op.name in VIEW_OPS:

@@ -251,6 +251,8 @@ HANDLERS = {
     np.min: reductions.min, np.amin: reductions.min, np.any: reductions.any, np.all: reductions.all,
     np.mean: reductions.mean, np.var: reductions.var, np.std: reductions.std,
     np.argmax: reductions.argmax, np.argmin: reductions.argmin, np.ptp: reductions.ptp,
+    np.nanmax: reductions.nanmax, np.nanmin: reductions.nanmin,
+    np.cumsum: reductions.cumsum, np.cumprod: reductions.cumprod,
     np.average: reductions.average, np.linalg.norm: linalg.norm,
     np.reshape: shapes.reshape, np.ravel: shapes.ravel, np.transpose: shapes.transpose,
     np.permute_dims: shapes.transpose, np.matrix_transpose: shapes.matrix_transpose,

@@ -98,7 +98,8 @@ METHODS = {
     "all": lambda self, axis=None, out=None, keepdims=False, **kw: reductions.all(self, axis, out, keepdims, **kw),
     "argmax": lambda self, axis=None, out=None, keepdims=False: reductions.argmax(self, axis, out, keepdims=keepdims),
     "argmin": lambda self, axis=None, out=None, keepdims=False: reductions.argmin(self, axis, out, keepdims=keepdims),
-    "cumsum": _unsupported("x.cumsum()", "cumsum"),
+    "cumsum": lambda self, axis=None, dtype=None, out=None: reductions.cumsum(self, axis, dtype, out),
+    "cumprod": lambda self, axis=None, dtype=None, out=None: reductions.cumprod(self, axis, dtype, out),
     "sort": _unsupported("x.sort()", "sort"),
     "fill": _unsupported("x.fill() (in-place)", "fill"),
 }

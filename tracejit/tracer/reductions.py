@@ -53,7 +53,7 @@ def reduce(op: str, x, axis, keepdims: bool, numpy_name: str) -> TracedArray:
     x = as_traced(x)
     axes = normalize_axes(axis, x.ndim)
     keepdims = bool(keepdims)
-    if op in ("reduce_max", "reduce_min") and builtins.any(x.shape[a] == 0 for a in axes):
+    if not OPS[op].reduction.empty_ok and builtins.any(x.shape[a] == 0 for a in axes):
         raise ValueError(f"zero-size array to reduction operation {numpy_name} which has no identity")
     if not axes:
         (out,) = OPS[op].infer([TensorType(x.shape, x.dtype)], {"axes": (), "keepdims": keepdims})
@@ -92,6 +92,34 @@ def max(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE
 def min(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
     _reject("min", out=out, initial=initial, where=where)
     return reduce("reduce_min", a, axis, keepdims, "minimum")
+
+
+def nanmax(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
+    _reject("nanmax", out=out, initial=initial, where=where)
+    return reduce("reduce_nanmax", a, axis, keepdims, "fmax")
+
+
+def nanmin(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
+    _reject("nanmin", out=out, initial=initial, where=where)
+    return reduce("reduce_nanmin", a, axis, keepdims, "fmin")
+
+
+def _scan(op, name, a, axis=None, dtype=None, out=None):
+    """np.cumsum/np.cumprod: along `axis` (None: of the flattened array), in `dtype`."""
+    _reject(name, out=out)
+    x = _with_dtype(a, dtype)
+    if axis is None:
+        x, axis = ravel(x), 0
+    axis = normalize_axis_index(operator.index(axis), x.ndim)
+    return wrap(emit(op, [x], {"axis": axis}))
+
+
+def cumsum(a, axis=None, dtype=None, out=None):
+    return _scan("cumsum", "cumsum", a, axis, dtype, out)
+
+
+def cumprod(a, axis=None, dtype=None, out=None):
+    return _scan("cumprod", "cumprod", a, axis, dtype, out)
 
 
 def any(a, axis=None, out=None, keepdims=False, *, where=_NOVALUE):

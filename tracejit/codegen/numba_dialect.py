@@ -1,0 +1,289 @@
+"""The Numba dialect: Python/Numba source text for one LoopNest (no compiling here).
+
+The generated file reads like hand-written code: a comment with the IR it implements,
+``import numpy as np`` / ``import numba``, the ``_tj_*`` helpers the kernel uses, then
+one ``@numba.njit`` kernel over a ``[start, stop)`` range of its first outer axis::
+
+    def softmax_k0(start, stop, in0, out0, n1):
+        for i0 in range(start, stop):
+            # reduction phase 0
+            acc3 = np.float32(-np.inf)
+            for i1 in range(n1):
+                t2 = in0[i0, i1]
+                acc3 = _tj_rmaximum(acc3, t2)
+            ...
+
+Typing discipline (TOOLCHAIN.md): every constant is typed (``np.float32(0.5)``), every
+operand is converted to the op's NumPy loop dtype, and every result whose Numba type
+may differ from NumPy's (integer arithmetic widens to int64, helpers are generic) is
+wrapped in the result dtype's constructor. Nothing uses fastmath except the
+reassociable reduction combines of ``numba_math`` (radd, rmul).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..ir.accumulate import lower_accumulators, widen_float32_sums
+from .identity import normalize_region_text
+from .numba_math import VECTOR_MATH, source_version
+from .render import Dialect, Renderer, used_names
+
+SUPPORTED_KINDS = "biuf"
+
+# the lowering steps this backend applies to a nest before rendering it, in order
+LOWERING_STEPS = [
+    ("widen_float32_sums", widen_float32_sums),
+    ("accumulators", lambda nest: lower_accumulators(nest, lanes=False)),
+]
+
+
+# ---------------------------------------------------------------------------
+# prelude: one helper per `_tj_*` name the templates use
+# ---------------------------------------------------------------------------
+
+def _extremum(name: str, keep: str, nan_wins: bool) -> str:
+    """np.maximum/minimum (a NaN operand wins) and np.fmax/fmin (a NaN operand loses)."""
+    first, second = ("a", "b") if nan_wins else ("b", "a")
+    return f'''
+def {name}(a, b):
+    """np.{name[4:]}: a NaN operand {"propagates (the first NaN wins)" if nan_wins else "is ignored"}."""
+    if a != a:
+        return {first}
+    if b != b:
+        return {second}
+    return a if a {keep} b else b
+'''
+
+
+HELPERS = {
+    "_tj_maximum": _extremum("_tj_maximum", ">=", True),
+    "_tj_minimum": _extremum("_tj_minimum", "<=", True),
+    "_tj_fmax": _extremum("_tj_fmax", ">=", False),
+    "_tj_fmin": _extremum("_tj_fmin", "<=", False),
+    "_tj_sign": '''
+def _tj_sign(x):
+    """np.sign: -1, 0 or 1 in x's type; NaN stays NaN (the caller casts the result)."""
+    if x != x:
+        return x
+    return (x > 0) - (x < 0)
+''',
+    "_tj_int_reciprocal": '''
+def _tj_int_reciprocal(x):
+    """np.reciprocal of an integer: NumPy computes 1.0 / x and truncates (the caller
+    casts), so 1 -> 1, -1 -> -1, |x| > 1 -> 0."""
+    return 1.0 / x
+''',
+    "_tj_fpow": '''
+def _tj_fpow(a, b):
+    """np.power of floats (same dtype in, same dtype out)."""
+    return np.power(a, b)
+''',
+    "_tj_ipow": '''
+def _tj_ipow(a, b):
+    """np.power of integers: wrap-around by repeated squaring; negative exponents
+    raise like NumPy."""
+    if b < 0:
+        raise ValueError("Integers to negative integer powers are not allowed.")
+    result = a - a + 1
+    base = a
+    while b > 0:
+        if b & 1:
+            result = result * base
+        base = base * base
+        b = b >> 1
+    return result
+''',
+}
+
+# helpers defined in numba_math.py (vectorizable math, reduction combines): imported,
+# not pasted, so Numba compiles each once per process; `_tj_<name>` -> numba_math.<name>
+IMPORTED = {f"_tj_v{op}_{dt[0]}{dt[-2:]}": fn for (op, dt), fn in VECTOR_MATH.items()}
+IMPORTED.update({"_tj_radd": "radd", "_tj_rmul": "rmul",
+                 "_tj_rmaximum": "propagating_maximum", "_tj_rminimum": "propagating_minimum"})
+
+
+def helper_names() -> set:
+    """Every `_tj_*` name this backend's prelude can define."""
+    return set(HELPERS) | set(IMPORTED)
+
+
+def prelude(text: str) -> str:
+    """The helper definitions `text` uses (inlined by Numba at every call site)."""
+    used = set(re.findall(r"\b_tj_\w+", text))
+    parts = []
+    imported = sorted(name for name in used if name in IMPORTED)
+    if imported:
+        parts.append(f"# numba_math version {source_version()}\n" + "".join(
+            f"from tracejit.codegen.numba_math import {IMPORTED[n]} as {n}\n" for n in imported))
+    for name in sorted(used):
+        if name in HELPERS:
+            parts.append('@numba.njit(inline="always", cache=True)' + HELPERS[name].rstrip() + "\n")
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------------
+# the dialect
+# ---------------------------------------------------------------------------
+
+def ctor(dtype) -> str:
+    """The NumPy scalar constructor Numba uses for a dtype (`np.float32`)."""
+    dtype = np.dtype(dtype)
+    return "np.bool_" if dtype == np.bool_ else f"np.{dtype.name}"
+
+
+def literal(value, dtype) -> str:
+    """A constant of exactly `dtype` (untyped Python floats would widen float32 math)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return "True" if bool(value) else "False"
+    if dtype.kind in "iu":
+        return f"{ctor(dtype)}({int(value)})"
+    value = float(value)
+    if np.isnan(value):
+        text = "np.nan"
+    elif np.isinf(value):
+        text = "np.inf" if value > 0 else "-np.inf"
+    else:
+        text = repr(value)
+    return f"{ctor(dtype)}({text})"
+
+
+# results of these ops are Python/NumPy bools in Numba already: no wrapping needed
+_BOOL_NATIVE = {"eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
+                "logical_not", "isnan", "isinf", "isfinite"}
+# reduction combines that vectorize: float sums/products reassociable, float max/min
+# through LLVM's NaN-propagating intrinsics (numba_math)
+_COMBINES = {"add": "_tj_radd", "mul": "_tj_rmul", "maximum": "_tj_rmaximum", "minimum": "_tj_rminimum"}
+
+
+class NumbaDialect(Dialect):
+    name = "numba"
+    lanes = False
+
+    def literal(self, value, dtype) -> str:
+        return literal(value, dtype)
+
+    def dtype_name(self, dtype) -> str:
+        return ctor(dtype)
+
+    def convert(self, expr, src, dst) -> str:
+        return f"{ctor(dst)}({expr})"
+
+    def natural_dtype(self, stmt, template):
+        dtype = np.dtype(stmt.dtype)
+        if stmt.op.name in ("cast", "where"):
+            return dtype
+        if dtype.kind == "f" and all(np.dtype(t) == dtype for t in stmt.loop_dtypes) and "_tj_" not in template:
+            return dtype
+        if dtype.kind == "b" and stmt.op.name in _BOOL_NATIVE:
+            return dtype
+        return None
+
+    def special(self, r, stmt, args):
+        """Reduction combines that vectorize, and float x**n for a constant n in 2..4
+        as products (float32 in float64: exact for n <= 2, one rounding for 3, 4, which
+        is what powf gives, without a libm call; float64 x**2 is NumPy's own x*x)."""
+        from ..ir.nest import Accumulate
+        loop = np.dtype(stmt.loop_dtypes[0])
+        if isinstance(stmt, Accumulate) and stmt.reassociable and stmt.op.name in _COMBINES and loop.kind == "f" \
+                and np.dtype(stmt.dtype) == loop and loop.itemsize >= 4:
+            return f"{_COMBINES[stmt.op.name]}({args[0]}, {args[1]})"
+        if stmt.op.name == "pow" and loop.kind == "f":
+            n = r.constants.get(stmt.args[1])
+            if n is not None and np.isfinite(n) and float(n) == int(n):
+                x = args[0]
+                if loop == np.float32 and int(n) in (2, 3, 4):
+                    return f"{ctor(stmt.dtype)}(" + " * ".join([f"np.float64({x})"] * int(n)) + ")"
+                if loop == np.float64 and int(n) == 2 and np.dtype(stmt.dtype) == loop:
+                    return f"({x} * {x})"
+        return None
+
+    def load(self, r, stmt):
+        return f"{stmt.buffer}[{self._index_tuple(r, stmt.index)}]", False
+
+    def store(self, r, stmt) -> str:
+        return f"{stmt.buffer}[{self._index_tuple(r, stmt.index)}] = {r.ref(stmt.src)}"
+
+    def _index_tuple(self, r, index) -> str:
+        return ", ".join(self.index(r, e) for e in index) if index else "()"
+
+    def index_value(self, r, stmt) -> str:
+        return f"{ctor(stmt.dtype)}({self.index(r, stmt.index)})"
+
+    def bounds_check(self, r, stmt) -> list:
+        return [f"if not (0 <= {self.index(r, stmt.index)} < {self.index(r, stmt.size)}):",
+                f"    raise IndexError({stmt.what + ' out of bounds'!r})"]
+
+    # -- loops -------------------------------------------------------------------------
+    def enter_outer(self, r, nest):
+        outer = nest.outer_axes
+        self._outer_depth = max(1, len(outer))
+        if not outer:
+            r.open("for _ in range(start, stop):")
+            return
+        r.open(f"for i{outer[0]} in range(start, stop):")
+        for d in outer[1:]:
+            r.open(f"for i{d} in range({self.index(r, nest.domain_sizes[d])}):")
+
+    def leave_outer(self, r, nest):
+        for _ in range(self._outer_depth):
+            r.close()
+
+    def enter_inner(self, r, nest, what):
+        for d in nest.inner_axes:
+            r.open(f"for i{d} in range({self.index(r, nest.domain_sizes[d])}):")
+
+    def leave_inner(self, r, nest):
+        for _ in nest.inner_axes:
+            r.close()
+
+
+def kernel_name(nest) -> str:
+    name = re.sub(r"\W", "_", nest.name) or "kernel"
+    reserved = name[0].isdigit() or name.startswith("_tj_") or name in ("np", "numba", "start", "stop")
+    return f"k_{name}" if reserved else name
+
+
+def lower(nest):
+    for _, step in LOWERING_STEPS:
+        nest = step(nest)
+    return nest
+
+
+def kernel_text(nest) -> tuple:
+    """(source of the kernel function, the size parameters it takes, in order)."""
+    r = Renderer(NumbaDialect())
+    r.walk_outer(lower(nest))
+    body = r.text(base_depth=1)
+    sizes = used_names(body, list(nest.sizes))
+    params = ["start", "stop"] + [b.name for b in nest.inputs] + [b.name for b in nest.outputs] + sizes
+    head = []
+    if nest.matmul is not None:
+        mm = nest.matmul
+        head.append(f"# {mm.result} = np.matmul({mm.a}, {mm.b}) as {np.dtype(mm.dtype).name}: "
+                    "computed by the caller, passed in as a buffer")
+    head += ['@numba.njit(cache=True, nogil=True, error_model="numpy")',
+             f"def {kernel_name(nest)}({', '.join(params)}):"]
+    return "\n".join(head) + "\n" + body, sizes
+
+
+def generate_source(nest, region_text: str = "") -> tuple:
+    """(full module source, kernel part, size parameter names): the kernel part alone
+    decides identity."""
+    for buf in list(nest.inputs) + list(nest.outputs):
+        if np.dtype(buf.dtype).kind not in SUPPORTED_KINDS or np.dtype(buf.dtype).itemsize > 8:
+            raise NotImplementedError(f"the Numba backend has no {np.dtype(buf.dtype)} support "
+                                      f"(buffer {buf.name} of kernel {nest.name})")
+    body, sizes = kernel_text(nest)
+    header = [f"# Generated by tracejit (Numba CPU backend): kernel {nest.name}."]
+    if region_text:
+        header.append("# IR region implemented (dims shown as size parameters):")
+        header.extend(f"#   {line}" for line in normalize_region_text(region_text, nest.sizes).splitlines())
+    parts = ["\n".join(header), "import numpy as np\nimport numba\n"]
+    helpers = prelude(body)
+    if helpers:
+        parts.append(helpers)
+    parts.append(body)
+    return "\n\n".join(parts), body, sizes
