@@ -56,6 +56,10 @@ def test_dump_prints_every_stage(tmp_path):
     assert out.startswith(TRACED_GOLDEN)
     assert FUSED_GOLDEN in out
     assert "=== kernel scaled_softmax_k0 (numba) written to " in out
+    nest = out.split("=== loop nest scaled_softmax_k0 ===\n")[1].split("\n\n")[0]
+    assert nest.startswith("loopnest @scaled_softmax_k0 (in0: f32[n0,n1], in1: f64[]) -> (out0: f32[n0,n1])")
+    assert "phase 0 over i1:" in nest and "acc5 = reduce_max t4 : f32" in nest and "epilogue over i1:" in nest
+    assert out.index("=== fusion groups ===") < out.index("=== loop nest") < out.index("=== kernel")
     assert "def scaled_softmax_k0(" in out and "@numba.njit" in out
     written = sorted(os.listdir(tmp_path / "scaled_softmax"))
     assert written == ["00_traced.ir", "01_fuse.ir", "dump.txt", "fusion.txt", "kernel_scaled_softmax_k0.numba.py",

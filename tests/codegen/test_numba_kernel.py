@@ -129,3 +129,43 @@ def test_generated_file(builder, kernel_cache):
     assert numba_backend.compile_kernel(nest, kernel_cache) is kernel   # no header: same kernel
     renamed = softmax(builder, "softmax_renamed", (3, 10))
     assert numba_backend.compile_kernel(lower_region(renamed), kernel_cache) is kernel   # another name: same kernel
+
+
+def weak(b, value, dtype):
+    return b.emit("constant", [], {"value": value, "dtype": np.dtype(dtype), "weak_result": True})
+
+
+def test_weak_scalars_keep_float32_bit_for_bit(rng, builder, numba_run):
+    """x*0.1 + 0.7 on float32 stays float32 and is bit-equal to NumPy (typed constants)."""
+    b, (x,) = builder("weak_f32", ((1000,), np.float32))
+    y = b.emit("add", [b.emit("mul", [x, weak(b, 0.1, np.float64)]), weak(b, 0.7, np.float64)])
+    z = b.emit("maximum", [x, weak(b, 0.0, np.float64)])
+    w = b.emit("pow", [x, weak(b, 2, np.int64)])
+    region = b.finish([y, z, w])
+    assert [v.dtype for v in region.outputs] == [np.float32] * 3
+    data = rng.standard_normal(1000).astype(np.float32)
+    (got_y, got_z, got_w), kernel = numba_run(region, [data])
+    np.testing.assert_array_equal(got_y, data * 0.1 + 0.7)
+    np.testing.assert_array_equal(got_z, np.maximum(data, 0.0))
+    np.testing.assert_allclose(got_w, data ** 2, rtol=1e-6)
+    assert "np.float64(0.1)" in kernel.source and "np.float32(" in kernel.source
+
+
+def test_integer_pow_with_negative_exponent_raises(builder, numba_run):
+    b, (x, y) = builder("ipow", ((3,), np.int64), ((3,), np.int64))
+    region = b.finish([b.emit("pow", [x, y])])
+    with pytest.raises(ValueError, match="negative integer powers"):
+        numba_run(region, [np.array([2, 3, 4]), np.array([1, -1, 2])])
+    (got,), _ = numba_run(region, [np.array([2, 3, -4]), np.array([62, 41, 3])])
+    np.testing.assert_array_equal(got, np.array([2, 3, -4]) ** np.array([62, 41, 3]))
+
+
+def test_scans_are_sequential_like_numpy(rng, builder, check):
+    """A float32 cumsum adds in order, in float32: the same bits as NumPy (a reduction
+    may reassociate; a scan, whose every partial sum is an output, may not)."""
+    b, (x,) = builder("cumsum_f32", ((3, 1000), np.float32))
+    region = b.finish([b.emit("cumsum", [x], {"axis": 1})])
+    data = rng.standard_normal((3, 1000)).astype(np.float32)
+    (got,), kernel = check(region, [data])
+    np.testing.assert_array_equal(got, np.cumsum(data, axis=1))
+    assert "_tj_radd" not in kernel.source

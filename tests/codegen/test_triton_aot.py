@@ -13,10 +13,7 @@ import triton_support as ts  # noqa: E402  (sets TRITON_INTERPRET=1 first)
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-import test_triton_elementwise as ew  # noqa: E402
-import test_triton_launch as launch  # noqa: E402
-import test_triton_matmul as mmt  # noqa: E402
-import test_triton_reductions as red  # noqa: E402
+import graphs  # noqa: E402
 from tracejit.ir import GraphBuilder, TensorType  # noqa: E402
 
 
@@ -55,24 +52,28 @@ def test_generated_kernels_compile_for_hopper():
     jobs = []
     pw32 = {"IDX64": 0, "int_type": "i32"}
     for graph, blocks in [
-        (ew.unary_graph(ew.FLOAT_UNARY, np.float32, 8), {"BLOCK": 1024, "IDX64": 1, "CONTIG": 0}),
-        (ew.unary_graph(ew.FLOAT_UNARY, np.float32, 8), {"BLOCK": 2048, **pw32, "CONTIG": 0, "num_warps": 8}),
-        (ew.binary_graph(ew.FLOAT_BINARY, np.float64, 8), {"BLOCK": 256, "IDX64": 1, "CONTIG": 0}),
+        (graphs.unary_graph(graphs.FLOAT_UNARY, np.float32, 8), {"BLOCK": 1024, "IDX64": 1, "CONTIG": 0}),
+        (graphs.unary_graph(graphs.FLOAT_UNARY, np.float32, 8), {"BLOCK": 2048, **pw32, "CONTIG": 0, "num_warps": 8}),
+        (graphs.binary_graph(graphs.FLOAT_BINARY, np.float64, 8), {"BLOCK": 256, "IDX64": 1, "CONTIG": 0}),
         (_bias_graph(), {"BLOCK": 1024, **pw32, "CONTIG": 1}),
         (_bias_graph(), {"BLOCK": 1024, "IDX64": 1, "CONTIG": 0}),
-        (red.reductions_graph((6, 37), np.float32, (1,)), {"RBLOCK": 512, "SINGLE_PASS": 0}),
-        (red.reductions_graph((6, 37), np.float32, (1,)), {"RBLOCK": 64, "SINGLE_PASS": 1, "num_warps": 2}),
-        (red._softmax_layernorm((7, 300)), {"RBLOCK": 1024, "SINGLE_PASS": 0}),
-        (red._softmax_layernorm((7, 300)), {"RBLOCK": 4096, "SINGLE_PASS": 1, "num_warps": 16,
+        (graphs.reductions_graph((6, 37), np.float32, (1,)), {"RBLOCK": 512, "SINGLE_PASS": 0}),
+        (graphs.reductions_graph((6, 37), np.float32, (1,)), {"RBLOCK": 64, "SINGLE_PASS": 1, "num_warps": 2}),
+        (graphs.softmax_layernorm((7, 300)), {"RBLOCK": 1024, "SINGLE_PASS": 0}),
+        (graphs.softmax_layernorm((7, 300)), {"RBLOCK": 4096, "SINGLE_PASS": 1, "num_warps": 16,
                                             "int_type": "i32"}),
-        (mmt.linear_relu(33, 17, 40, np.float32), {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32}),
-        (mmt.linear_relu(33, 17, 40, np.float64), {"BLOCK_M": 32, "BLOCK_N": 32, "BLOCK_K": 8}),
-        (mmt.linear_relu(33, 17, 40, np.float32), {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32,
+        (graphs.linear_relu(33, 17, 40, np.float32), {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32}),
+        (graphs.linear_relu(33, 17, 40, np.float64), {"BLOCK_M": 32, "BLOCK_N": 32, "BLOCK_K": 8}),
+        (graphs.linear_relu(33, 17, 40, np.float32), {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32,
                                                    "options": {"input_precision": "fp16"}}),
         (_gather_graph(), {"BLOCK": 1024, **pw32, "CONTIG": 1}),
         # online (merged) reductions of long rows: softmax and layernorm patterns
-        (launch._rows_graph("softmax", (6, 77)), {"RBLOCK": 16, "SINGLE_PASS": 0}),
-        (launch._rows_graph("layernorm", (6, 77)), {"RBLOCK": 16, "SINGLE_PASS": 0}),
+        (graphs.rows_graph("softmax", (6, 77)), {"RBLOCK": 16, "SINGLE_PASS": 0}),
+        (graphs.rows_graph("layernorm", (6, 77)), {"RBLOCK": 16, "SINGLE_PASS": 0}),
+        # scans: one block (associative_scan) and carried from block to block
+        (graphs.scans((6, 37), np.float32, 1), {"RBLOCK": 64, "SINGLE_PASS": 1}),
+        (graphs.scans((6, 37), np.int32, 0), {"RBLOCK": 16, "SINGLE_PASS": 0}),
+        (graphs.reductions_graph((6, 37), np.bool_, (1,)), {"RBLOCK": 16, "SINGLE_PASS": 0}),
     ]:
         options = blocks.pop("options", None)
         _, kernel = ts.compile_region(graph, options) if options else ts.compile_region(graph)

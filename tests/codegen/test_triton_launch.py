@@ -12,7 +12,7 @@ import triton_support as ts  # noqa: E402  (sets TRITON_INTERPRET=1 first)
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-import test_triton_reductions as red  # noqa: E402
+import graphs  # noqa: E402
 from tracejit.ir import GraphBuilder, TensorType, run_graph  # noqa: E402
 from tracejit.ir.loopnest import lower_region  # noqa: E402
 
@@ -29,7 +29,7 @@ def test_softmax_layernorm_one_pass_and_looping_rows(shape, single):
     x = (rng.normal(size=shape) * 4).astype(np.float32)
     w = rng.normal(size=shape[-1:]).astype(np.float32)
     options = {"RBLOCK": 512, "SINGLE_PASS": single}
-    kernel = ts.check_region(red._softmax_layernorm(shape), [x, w], options, rtol=2e-5, atol=1e-6)
+    kernel = ts.check_region(graphs.softmax_layernorm(shape), [x, w], options, rtol=2e-5, atol=1e-6)
     assert "if SINGLE_PASS:" in kernel.source
     assert [b["SINGLE_PASS"] for b in _layouts(kernel)] == [single]
 
@@ -38,7 +38,7 @@ def test_one_pass_chosen_when_row_fits_and_loads_reused():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(6, 40)).astype(np.float32)
     w = rng.normal(size=(40,)).astype(np.float32)
-    kernel = ts.check_region(red._softmax_layernorm((6, 40)), [x, w], rtol=2e-5, atol=1e-6)
+    kernel = ts.check_region(graphs.softmax_layernorm((6, 40)), [x, w], rtol=2e-5, atol=1e-6)
     assert _layouts(kernel)[0]["SINGLE_PASS"] == 1
     one_pass = kernel.source.split("if SINGLE_PASS:")[1].split("    else:")[0]
     # x is read from memory once per row in the one-pass branch, however many phases use it
@@ -66,13 +66,6 @@ def test_loads_at_different_indices_of_one_buffer(single):
     ts.check_region(_transposed_reads(), [x, y], {"RBLOCK": 16, "SINGLE_PASS": single}, rtol=1e-5, atol=1e-6)
 
 
-def _bias_tanh(shape):
-    b = GraphBuilder("biastanh")
-    x = b.add_input(TensorType(shape, np.float32))
-    w = b.add_input(TensorType(shape[-1:], np.float32))
-    return b.finish([b.emit("tanh", [b.emit("add", [x, w])]), b.emit("mul", [x, x])])
-
-
 def _run(kernel, nest, graph, arrays, outputs=None):
     want = run_graph(graph, arrays)
     if outputs is None:
@@ -84,7 +77,7 @@ def _run(kernel, nest, graph, arrays, outputs=None):
 
 def test_flat_offsets_only_for_contiguous_buffers():
     rng = np.random.default_rng(3)
-    graph = _bias_tanh((6, 10))
+    graph = graphs.bias_tanh((6, 10))
     nest, kernel = ts.compile_region(graph)
     assert "if CONTIG:" in kernel.source
     w = rng.normal(size=10).astype(np.float32)
@@ -105,7 +98,7 @@ def test_pinned_index_width_and_flat_offsets(idx64, contig):
     rng = np.random.default_rng(4)
     x = rng.normal(size=(3, 5, 7)).astype(np.float32)
     w = rng.normal(size=(7,)).astype(np.float32)
-    ts.check_region(_bias_tanh((3, 5, 7)), [x, w], {"IDX64": idx64, "CONTIG": contig, "BLOCK": 32})
+    ts.check_region(graphs.bias_tanh((3, 5, 7)), [x, w], {"IDX64": idx64, "CONTIG": contig, "BLOCK": 32})
 
 
 def test_identity_index_into_a_larger_buffer_is_not_flat():
@@ -122,7 +115,7 @@ def test_identity_index_into_a_larger_buffer_is_not_flat():
 def test_layout_cache_keyed_by_sizes_and_strides():
     """One kernel serves two shapes of one structure; each gets its own layout."""
     rng = np.random.default_rng(6)
-    g1, g2 = _bias_tanh((6, 10)), _bias_tanh((3, 12))
+    g1, g2 = graphs.bias_tanh((6, 10)), graphs.bias_tanh((3, 12))
     from tracejit.codegen.triton_backend import compile_kernel
     n1, n2 = lower_region(g1), lower_region(g2)
     k1, k2 = compile_kernel(n1, ts.cache_dir()), compile_kernel(n2, ts.cache_dir())
@@ -145,15 +138,14 @@ def test_gpu_config_tables():
     block, warps = pointwise_config(64 * 1024 * 1024, False)
     assert 1024 <= block <= 4096 and 4 <= warps <= 8
     assert pointwise_config(10, True)[0] == 16
-    lower_region(_bias_tanh((2, 3)))                    # the helper graph lowers
+    lower_region(graphs.bias_tanh((2, 3)))                    # the helper graph lowers
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_small_constant_powers_are_products(dtype):
     """x ** 2, x ** 3, x ** 4 with a constant exponent (GELU's cube) use products:
     same values as NumPy (infinities, NaN, signed zero included), no exp2/log2."""
-    import test_triton_elementwise as ew
-    x = ew.special_floats(dtype)
+    x = graphs.special_floats(dtype)
     b = GraphBuilder("powers")
     xv = b.add_input(TensorType(x.shape, dtype))
     outs = []
@@ -181,26 +173,6 @@ def test_scalar_inputs_given_as_one_element_arrays():
     ts.assert_same(out, want, rtol=0)
 
 
-def _rows_graph(kind, shape, dtype=np.float32):
-    """softmax / log-sum-exp / layernorm rows, built as the tracer builds them."""
-    from tracejit.ir import GraphBuilder, TensorType
-    b = GraphBuilder(f"{kind}_rows")
-    x = b.add_input(TensorType(shape, dtype))
-    axes = dict(axes=(len(shape) - 1,), keepdims=True)
-    if kind in ("softmax", "logsumexp"):
-        m = b.emit("reduce_max", [x], axes)
-        e = b.emit("exp", [b.emit("sub", [x, m])])
-        s = b.emit("reduce_sum", [e], axes)
-        out = b.emit("div", [e, s]) if kind == "softmax" else b.emit("add", [m, b.emit("log", [s])])
-    else:
-        n = b.emit("constant", [], dict(value=float(shape[-1]), dtype=np.dtype(dtype)))
-        mean = b.emit("div", [b.emit("reduce_sum", [x], axes), n])
-        d = b.emit("sub", [x, mean])
-        var = b.emit("div", [b.emit("reduce_sum", [b.emit("mul", [d, d])], axes), n])
-        out = b.emit("div", [d, b.emit("sqrt", [var])])
-    return b.finish([out])
-
-
 @pytest.mark.parametrize("kind", ["softmax", "logsumexp", "layernorm"])
 def test_long_rows_merge_dependent_reductions_into_one_loop(kind):
     """Rows longer than a block: max+sum(exp) and mean+variance run as one online loop
@@ -211,7 +183,7 @@ def test_long_rows_merge_dependent_reductions_into_one_loop(kind):
     x[2, :] = -np.inf           # all -inf: NaN like the two-pass form
     x[3, 10] = np.inf           # one +inf
     x[4, 7:9] = np.inf          # two +inf
-    kernel = ts.check_region(_rows_graph(kind, x.shape), [x], {"RBLOCK": 16, "SINGLE_PASS": 0},
+    kernel = ts.check_region(graphs.rows_graph(kind, x.shape), [x], {"RBLOCK": 16, "SINGLE_PASS": 0},
                              rtol=2e-5, atol=2e-6)
     looped = kernel.source.split("if SINGLE_PASS:")[1].split("\n    else:")[1]
     assert looped.count("while r0 < R:") == (1 if kind == "logsumexp" else 2)

@@ -212,6 +212,11 @@ class Renderer:
                 self.alias(stmt.dst, found)
                 return
             rhs, vector = d.load(self, stmt)
+            if rhs.isidentifier():          # the value is already in a variable (a matmul tile)
+                self.alias(stmt.dst, rhs)
+                self.dtypes[rhs] = np.dtype(stmt.dtype)
+                (self.vectors.add if vector else self.vectors.discard)(rhs)
+                return
             self.assign(stmt.dst, rhs, stmt.dtype, vector)
             self._remember(key, stmt.dst)
         elif isinstance(stmt, Constant):

@@ -234,11 +234,18 @@ class TritonDialect(Dialect):
         offset, vector = self.offset(r, stmt.buffer, stmt.index)
         text = " ".join(self.index(r, e) for e in stmt.index)
         guards = [flag for key, flag in self.bounds.items() if key in text]
-        conds = ([self.mask] if vector and self.mask else []) + guards
-        vector = vector or any(r.is_vector(g) for g in guards)
+        lanes = ([self.mask] if vector and self.mask else []) + [g for g in guards if r.is_vector(g)]
+        scalars = [g for g in guards if not r.is_vector(g)]
+        vector = vector or len(lanes) > 0
         ptr = f"{stmt.buffer}_ptr + {offset}" if offset != "0" else f"{stmt.buffer}_ptr"
-        if conds:
-            return f"tl.load({ptr}, mask={' & '.join(conds)}, other=0)", vector
+        if lanes and scalars:
+            # a per-program flag joins the lane mask through tl.where: the interpreter
+            # rejects `lanes & flag` of a block and a 0-d value
+            mask = f"tl.where({' & '.join(scalars)}, {' & '.join(lanes)}, False)"
+        else:
+            mask = " & ".join(lanes + scalars)
+        if mask:
+            return f"tl.load({ptr}, mask={mask}, other=0)", vector
         return f"tl.load({ptr})", vector
 
     def store(self, r, stmt) -> str:
@@ -435,11 +442,13 @@ def _matmul(nest, r, d, spec):
     r.line(f"acc = tl.zeros([BLOCK_M, BLOCK_N], {tl_dtype(acc)})", effect=True)
     r.line("k0 = tl.full([], 0, tl.int64)", effect=True)
     r.open("while k0 < K:")
+    def conversion(buf):
+        return "" if tl_dtype(buf.dtype) == t_in else f".to({t_in})"
     for text in ("rk = k0 + tl.arange(0, BLOCK_K)",
                  f"a = tl.load(a_base + rm[:, None] * {a.name}_s{ra - 2} + rk[None, :] * {a.name}_s{ra - 1},",
-                 f"            mask=(rm[:, None] < M) & (rk[None, :] < K), other=0).to({t_in})",
+                 f"            mask=(rm[:, None] < M) & (rk[None, :] < K), other=0){conversion(a)}",
                  f"b = tl.load(b_base + rk[:, None] * {b.name}_s{rb - 2} + rn[None, :] * {b.name}_s{rb - 1},",
-                 f"            mask=(rk[:, None] < K) & (rn[None, :] < N), other=0).to({t_in})"):
+                 f"            mask=(rk[:, None] < K) & (rn[None, :] < N), other=0){conversion(b)}"):
         r.line(text, effect=True)
     precision = d.precision
     if use_dot and dtype == np.dtype(np.float32) and precision in LOW_PRECISION_INPUTS:

@@ -60,9 +60,14 @@ def _tj_sign(x):
 _helper('''
 @triton.jit
 def _tj_int_reciprocal(x):
+    """np.reciprocal of an integer: 1 -> 1, -1 -> -1, anything else -> 0."""
     one = tl.full([], 1, x.dtype)
     zero = tl.full([], 0, x.dtype)
-    return tl.where(x == 1, one, tl.where(x == -1, -one, zero))
+    if x.dtype.is_int_unsigned():
+        r = tl.where(x == 1, one, zero)
+    else:
+        r = tl.where(x == 1, one, tl.where(x == -1, -one, zero))
+    return r
 ''')
 
 _helper('''

@@ -1,0 +1,355 @@
+"""The backend-conformance suite: the same NumPy functions, compiled with ``fullgraph``
+on every backend (``numba``, ``triton`` in its interpreter, ``interpret``), give eager
+NumPy's results: dtype, shape, values within the stated tolerance, NaN/Inf alike.
+
+Each test puts many ops into one function (and so, after fusion, one kernel) to keep
+the number of compiles small. Backend-specific behaviour (launch variants, generated
+text, parallel launches) is tested in test_numba_*.py and test_triton_*.py.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tracejit
+from tests.helpers import assert_matches_numpy
+from tracejit.ir.types import SUPPORTED_DTYPES
+
+from tests.codegen.graphs import special_floats
+
+BACKENDS = ["numba", "triton", "interpret"]
+# accuracy of compiled math relative to NumPy: Numba's vectorized exp/log/tanh and
+# Triton's formulations of the functions libdevice would provide, per float dtype
+RTOL = {np.dtype(np.float32): 4e-6, np.dtype(np.float64): 1e-13}
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+def run(fn, backend, *args, **tol):
+    """fn compiled (no fallback allowed) against fn run eagerly; returns the result."""
+    got = tracejit.compile(fn, backend=backend, fullgraph=True)(*args)
+    with np.errstate(all="ignore"):
+        want = fn(*args)
+    assert_matches_numpy(got, want, **tol)
+    return got
+
+
+def _supported(ufunc, dtypes) -> bool:
+    """NumPy has a loop for `ufunc` on `dtypes` and every dtype involved is supported."""
+    try:
+        resolved = ufunc.resolve_dtypes(tuple(np.dtype(d) for d in dtypes) + (None,) * ufunc.nout)
+    except TypeError:
+        return False
+    return all(np.dtype(d) in SUPPORTED_DTYPES for d in resolved)
+
+
+def _ints(dtype, n, seed):
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(seed)
+    edges = np.array([0, 1, -1, 2, -2, 7, -7, 13, info.max, info.min + 1] if info.min < 0 else
+                     [0, 1, 2, 7, 13, info.max, info.max - 1, 3, 5, 9], np.int64)
+    return np.concatenate([edges, rng.integers(info.min // 2, info.max // 2, n - len(edges))]).astype(dtype)
+
+
+def sample(dtype, seed=0, n=64):
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return np.random.default_rng(seed).random(n) < 0.5
+    if dtype.kind in "iu":
+        return _ints(dtype, n, seed)
+    return special_floats(dtype, n=n, seed=seed)
+
+
+UNARY = [np.negative, np.absolute, np.sign, np.sqrt, np.square, np.reciprocal, np.exp, np.exp2, np.expm1,
+         np.log, np.log2, np.log10, np.log1p, np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan,
+         np.sinh, np.cosh, np.tanh, np.arcsinh, np.arccosh, np.arctanh, np.floor, np.ceil, np.trunc, np.rint,
+         np.isnan, np.isinf, np.isfinite, np.logical_not, np.invert, np.positive]
+BINARY = [np.add, np.subtract, np.multiply, np.true_divide, np.floor_divide, np.remainder, np.power,
+          np.arctan2, np.logaddexp, np.hypot, np.maximum, np.minimum, np.fmax, np.fmin, np.equal, np.not_equal,
+          np.less, np.less_equal, np.greater, np.greater_equal, np.logical_and, np.logical_or, np.logical_xor,
+          np.bitwise_and, np.bitwise_or, np.bitwise_xor]
+DTYPES = ["float32", "float64", "int8", "int32", "int64", "uint8", "bool"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_unary_ufuncs(backend, dtype):
+    ops = [u for u in UNARY if _supported(u, [dtype])]
+    x = sample(dtype)
+    if np.dtype(dtype).kind in "iu":
+        x[x == 0] = 3                   # 1 / 0 is undefined for integers
+
+    def unary(x):
+        return tuple(op(x) for op in ops)
+    run(unary, backend, x, rtol=RTOL.get(np.dtype(dtype), 1e-13), atol=1e-300)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_binary_ufuncs(backend, dtype):
+    ops = [u for u in BINARY if _supported(u, [dtype, dtype])]
+    x = sample(dtype, seed=1)
+    y = np.random.default_rng(2).permutation(sample(dtype, seed=3))
+    if np.dtype(dtype).kind in "iu":
+        y[:3] = 0                        # x // 0 and x % 0 are 0, as NumPy's
+        e = np.abs(y % 5).astype(dtype)  # non-negative exponents (negative ones raise)
+    else:
+        e = y
+
+    def binary(x, y, e):
+        return tuple(op(x, e if op is np.power else y) for op in ops)
+    got = run(binary, backend, x, y, e, rtol=RTOL.get(np.dtype(dtype), 1e-13), atol=1e-300)
+    assert len(got) >= 10
+
+
+def test_float_floordiv_and_mod_keep_signs(backend):
+    a = np.array([7, -7, 7, -7, 5.5, -5.5, 0.0, -0.0, 3, np.inf, 1, -1, 1e300], np.float64)
+    b = np.array([2, 2, -2, -2, 0.0, 0.0, 3, 3, np.inf, 2, -0.0, np.nan, 1e-300], np.float64)
+    q, r = run(lambda a, b: (a // b, a % b), backend, a, b, rtol=0)
+    with np.errstate(all="ignore"):
+        assert np.array_equal(np.signbit(q), np.signbit(a // b)) and np.array_equal(np.signbit(r), np.signbit(a % b))
+
+
+def test_integer_arithmetic_wraps(backend):
+    x = np.array([3, -5, 2 ** 31 - 1, -2 ** 31], np.int32)
+    run(lambda x: (x * np.int32(2 ** 30), x + np.int32(2 ** 30), -x, x - np.int32(1)), backend, x)
+
+
+@pytest.mark.parametrize("src", ["bool", "int8", "int32", "float32", "float64"])
+def test_casts(backend, src):
+    x = sample(src, n=40)
+    if np.dtype(src).kind == "f":        # float -> int of NaN/Inf/out of range is undefined in C and NumPy
+        x = np.where(np.isfinite(x) & (np.abs(x) < 100), x, 1.5).astype(src) * 1.25
+        x[:3] = [0.0, -0.0, -0.7]
+    targets = ["bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64"]
+    run(lambda x: tuple(x.astype(t) for t in targets), backend, x)
+
+
+def test_nan_and_inf_to_bool_and_narrower_floats(backend):
+    x = np.array([np.nan, np.inf, -np.inf, -0.0, 1e300, 1e-300])
+    run(lambda x: (x.astype(bool), x.astype(np.float32)), backend, x)
+
+
+def test_where_clip_and_weak_scalars(backend):
+    rng = np.random.default_rng(4)
+    c = rng.random((5, 7)) < 0.5
+    x = special_floats(np.float32, n=35)[:35].reshape(5, 7)
+    i = rng.integers(-5, 5, 7).astype(np.int32)
+
+    def f(c, x, i):
+        return (np.where(c, x, i), np.where(c, i, 0.5), np.clip(x, -1.0, 2), x * 0.1 + 0.7,
+                np.maximum(x, 0.0), x ** 2, i * 0.5, i // 2 + 1, (x > 0) & c)
+    got = run(f, backend, c, x, i, rtol=1e-6)
+    assert got[3].dtype == np.float32 and got[6].dtype == np.float64
+
+
+def test_mixed_dtypes_promote_like_numpy(backend):
+    rng = np.random.default_rng(17)
+    i = rng.integers(-9, 9, (5, 7)).astype(np.int32)
+    f = special_floats(np.float32, n=35)[:35].reshape(5, 7)
+    j = rng.integers(-9, 9, (5, 7))
+    got = run(lambda i, f, j: (i + f, i * j, i / i, np.maximum(f, j), i < f, f + np.float64(0.1), i * 2 ** 20),
+              backend, i, f, j, rtol=1e-6)
+    assert [g.dtype for g in got[:4]] == [np.float64, np.int64, np.float64, np.float64]
+
+
+def test_constants_nan_inf(backend):
+    x = np.array([1.0, -np.inf, np.nan], np.float32)
+    run(lambda x: (x + np.float32(np.nan), x + np.float32(np.inf), x - np.float32(np.inf), x + 1.5,
+                   np.full_like(x, 7, dtype=np.int64), np.ones_like(x, dtype=bool)), backend, x)
+
+
+# --- reductions ---------------------------------------------------------------------
+
+def _rows(dtype, shape=(6, 9), seed=5):
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        x = rng.random(shape) < 0.5
+        x[0], x[1] = True, False          # rows of all-True and all-False
+        return x
+    if dtype.kind in "iu":
+        x = rng.integers(-9, 9, shape).astype(dtype)
+        x[0] = x[0, 0]                    # ties: argmax gives the first
+        return x
+    x = (rng.random(shape) + 0.5).astype(dtype)
+    x[0, 3] = x[0, 5] = np.nan            # NaN wins for max/min/argmax (the first one)
+    x[1, 2] = np.inf
+    x[2, :] = -np.inf
+    x[3, 1:] = x[3, 0]                    # ties
+    x[4, :] = np.nan                      # all NaN: nanmax gives NaN
+    return x
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "bool"])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_every_reduction_kind(backend, dtype, keepdims):
+    def reductions(x):
+        k = keepdims
+        return (x.sum(1, keepdims=k), x.prod(1, keepdims=k), x.max(1, keepdims=k), x.min(1, keepdims=k),
+                np.nanmax(x, 1, keepdims=k), np.nanmin(x, 1, keepdims=k), x.any(1, keepdims=k),
+                x.all(1, keepdims=k), x.argmax(1, keepdims=k), x.argmin(1, keepdims=k), ~x if x.dtype == bool else -x)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)      # NumPy warns on the all-NaN row
+        run(reductions, backend, _rows(dtype), rtol=2e-6 if dtype == "float32" else 1e-12)
+
+
+def test_integer_sums_widen(backend):
+    got = run(lambda x: (x.sum(1), x.astype(bool).sum()), backend, np.full((2, 3), 2 ** 30, np.int32))
+    assert got[0].dtype == np.int64 and got[0][0] == 3 * 2 ** 30
+
+
+@pytest.mark.parametrize("axis,keepdims", [(0, False), (1, True), ((0, 2), False), (None, False), (None, True)])
+def test_reduction_axes(backend, axis, keepdims):
+    x = np.random.default_rng(6).standard_normal((4, 5, 6))
+    run(lambda x: (x.sum(axis, keepdims=keepdims), x.max(axis, keepdims=keepdims),
+                   x.mean(axis, keepdims=keepdims)), backend, x)
+
+
+def test_argmax_over_axis_0_with_nan(backend):
+    x = np.array([[1, 2, np.nan], [3, np.nan, 0], [3, 5, np.nan], [-1, 5, 0]], np.float32)
+    run(lambda x: (x.argmax(0), x.argmin(0, keepdims=True), np.nanmax(x, 0)), backend, x)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softmax_layernorm_and_log_sum_exp_rows(backend, dtype):
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((3, 11, 40)) * 5).astype(dtype)
+    x[0, 3, 7] = np.nan                 # that row becomes all NaN, like NumPy
+    g, b = rng.standard_normal(40).astype(dtype), rng.standard_normal(40).astype(dtype)
+
+    def rows(x, g, b):
+        e = np.exp(x - x.max(-1, keepdims=True))
+        mean = x.mean(-1, keepdims=True)
+        norm = (x - mean) / np.sqrt(x.var(-1, keepdims=True) + 1e-5) * g + b
+        lse = np.log(np.exp(x - x.max(-1, keepdims=True)).sum(-1)) + x.max(-1)
+        return e / e.sum(-1, keepdims=True), norm, lse
+    run(rows, backend, x, g, b, rtol=2e-5 if dtype == "float32" else 1e-11, atol=1e-6)
+
+
+# --- scans ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("axis", [0, 1, 2, -1, None])
+def test_cumsum_and_cumprod_along_any_axis(backend, axis):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 5, 7)).astype(np.float32)
+    i = rng.integers(-3, 4, (3, 5, 7)).astype(np.int32)
+    run(lambda x, i: (np.cumsum(x, axis), np.cumprod(x * 0.5, axis=axis), i.cumsum(axis), np.cumprod(i, axis)),
+        backend, x, i, rtol=2e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int64", "bool", "int8"])
+def test_scan_dtypes_and_fused_neighbours(backend, dtype):
+    x = _rows(dtype, shape=(6, 13))
+    if np.dtype(dtype).kind == "f":
+        x = np.where(np.isfinite(x), x, 0.5)
+
+    def f(x):
+        centred = x - x.max(axis=1, keepdims=True) if x.dtype != bool else x
+        return np.cumsum(centred, axis=1) * 2, np.cumsum(x, axis=1, dtype=np.float64), np.cumprod(x, axis=0)
+    run(f, backend, x, rtol=1e-12)
+
+
+def test_scans_of_empty_and_single_rows(backend):
+    run(lambda x, y: (np.cumsum(x, 1), np.cumprod(y, 0), np.cumsum(y)), backend,
+        np.zeros((3, 0), np.float32), np.arange(1, 6, dtype=np.int64).reshape(1, 5))
+
+
+# --- movement and gathers ---------------------------------------------------------------
+
+def test_transposes_broadcasts_slices_and_reshapes(backend):
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((4, 6)).astype(np.float32)
+    y = rng.standard_normal((6, 4)).astype(np.float32)
+    z = rng.standard_normal((3, 4, 5))
+
+    def f(x, y, z):
+        return (x.T + y, (x.T + y) * x[:1].T, np.exp(z.transpose(2, 0, 1)), z.reshape(12, 5) + 1,
+                z.reshape(6, 10) * 2, x[::-2, 1::3], x[-3:, ::3] + x[:3, ::-3], np.broadcast_to(x[:, :1], (4, 6)) - x)
+    run(f, backend, x, y, z)
+
+
+def test_concat_pad_flip_and_roll(backend):
+    rng = np.random.default_rng(10)
+    x = rng.integers(-5, 5, (3, 2)).astype(np.int32)
+    y = rng.standard_normal((3, 4)).astype(np.float32)
+
+    def f(x, y):
+        return (np.concatenate([x, y, y[:, :1]], axis=1), np.vstack([y, y]), np.pad(y, ((1, 2), (0, 3)), constant_values=0.5),
+                np.flip(y), np.roll(y, 2, axis=1), np.stack([y, y * 2], axis=-1))
+    run(f, backend, x, y)
+
+
+def test_gathers_with_negative_indices(backend):
+    rng = np.random.default_rng(11)
+    table = rng.standard_normal((7, 5)).astype(np.float32)
+    ids = np.array([[0, -1, 6], [-7, 3, 3]])
+    along = rng.integers(-5, 5, (7, 2))
+    run(lambda t, i, a: (t[i] * 2, t[:, [4, -5, 0]], np.take_along_axis(t, a, axis=1), t[i].sum(-1)),
+        backend, table, ids, along)
+
+
+def test_reductions_of_transposed_and_gathered_inputs(backend):
+    rng = np.random.default_rng(18)
+    x = rng.standard_normal((6, 4)).astype(np.float32)
+    ids = np.array([5, -1, 0], np.int32)
+    run(lambda x, ids: (x.T[:, ids].sum(1), x[ids].max(0), x.T.cumsum(1)), backend, x, ids, rtol=1e-5, atol=1e-6)
+
+
+def test_gathers_out_of_range_raise_index_error(backend):
+    f = tracejit.compile(lambda t, i: t[i] + 1, backend=backend, fullgraph=True)
+    table = np.arange(12.0).reshape(4, 3)
+    np.testing.assert_array_equal(f(table, np.array([0, -4, 3])), table[[0, -4, 3]] + 1)
+    with pytest.raises(IndexError):
+        f(table, np.array([0, 4]))
+    with pytest.raises(IndexError):
+        f(table, np.array([-5, 0]))
+
+
+def test_iota_based_masks(backend):
+    x = np.random.default_rng(12).standard_normal((5, 5)).astype(np.float32)
+    run(lambda x: (np.tril(x), np.triu(x, 1), np.where(np.tril(np.ones((5, 5), bool)), x, -np.inf)), backend, x)
+
+
+# --- matmul ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
+def test_matmul_with_bias_and_relu_on_odd_sizes(backend, dtype):
+    rng = np.random.default_rng(13)
+    m, n, k = 33, 17, 40
+    if dtype == "int32":
+        x, w, b = (rng.integers(-9, 9, s).astype(dtype) for s in ((m, k), (k, n), (n,)))
+    else:
+        x, w, b = (rng.standard_normal(s).astype(dtype) for s in ((m, k), (k, n), (n,)))
+    run(lambda x, w, b: (np.maximum(x @ w + b, 0), x @ w), backend, x, w, b, rtol=1e-5, atol=1e-5)
+
+
+def test_batched_matmul_with_broadcast_batch_and_transposed_operand(backend):
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((2, 3, 9, 20)).astype(np.float32)
+    w = np.ascontiguousarray(rng.standard_normal((3, 11, 20)).astype(np.float32)).transpose(0, 2, 1)
+    s = rng.standard_normal((2, 1, 1, 11)).astype(np.float32)
+    run(lambda x, w, s: np.tanh((x @ w) * s), backend, x, w, s, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("m,n,k", [(1, 5, 3), (4, 1, 1), (3, 4, 0), (0, 4, 3)])
+def test_matmul_degenerate_sizes(backend, m, n, k):
+    rng = np.random.default_rng(15)
+    run(lambda a, b: a @ b, backend, rng.standard_normal((m, k)).astype(np.float32),
+        rng.standard_normal((k, n)).astype(np.float32), rtol=1e-5, atol=1e-6)
+
+
+# --- odd shapes and strides -------------------------------------------------------------------
+
+def test_zero_size_size_one_and_zero_d(backend):
+    run(lambda a, b, c: (np.exp(a), a.sum(1), b * c, np.sqrt(c) + 1.0), backend,
+        np.zeros((0, 3), np.float32), np.arange(5, dtype=np.float32).reshape(1, 5, 1), np.float32(3.0))
+
+
+def test_non_contiguous_and_broadcast_arguments(backend):
+    rng = np.random.default_rng(16)
+    x = rng.standard_normal((7, 4)).T
+    y = np.broadcast_to(rng.standard_normal((1, 7)), (4, 7))
+    run(lambda x, y: (x - y, (x * y).sum(0), x[:, ::-1] + 1), backend, x, y)
