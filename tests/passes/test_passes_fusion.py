@@ -257,3 +257,49 @@ def random_graph(seed, n_ops=14):
 @pytest.mark.parametrize("seed", range(40))
 def test_random_graphs(seed):
     check_fused(random_graph(seed), seed)
+
+
+def _norm_tanh_chain(blocks):
+    """`blocks` times: layernorm-style rows, then tanh (each block's reductions read the
+    previous block's tanh in every pass over the row)."""
+    from tracejit.tracer import trace
+    from tracejit.ir import TensorType
+
+    def chain(x):
+        for _ in range(blocks):
+            mean = x.mean(-1, keepdims=True)
+            x = np.tanh((x - mean) / np.sqrt(x.var(-1, keepdims=True) + 1e-5))
+        return x
+    return trace(chain, (TensorType((6, 32), np.float32),), {}).graph
+
+
+def _evaluations(fused, op):
+    """How many statements computing `op` the kernels' loop nests hold, in all."""
+    from tracejit.ir.nest import Compute
+    total = 0
+    for kernel in kernels(fused):
+        nest = lower_region(kernel.attrs["region"])
+        total += sum(isinstance(s, Compute) and s.op.name == op for s in nest.statements())
+    return total
+
+
+def test_expensive_work_grows_linearly_with_the_number_of_blocks():
+    """Inlining every block into one kernel would evaluate block k's tanh in every later
+    pass over the row (n^2 tanh per element); fusion materializes it instead and the
+    kernel's reason says so."""
+    counts = {}
+    for n in (1, 2, 4, 8):
+        graph = _norm_tanh_chain(n)
+        fused = check_fused(graph)
+        counts[n] = _evaluations(fused, "tanh")
+        assert counts[n] <= 2 * n, counts
+    assert counts[8] - counts[4] <= 2 * (counts[4] - counts[2]) + 2      # no quadratic growth
+    text = describe_fusion(fuse(_norm_tanh_chain(3)))
+    assert "reason: starts a new kernel instead of joining its producer's: tanh at" in text
+    assert "would be computed in 3 passes over each row" in text
+
+
+def test_softmax_keeps_its_exp_in_two_passes():
+    """The sum's pass and the output's pass may both evaluate exp: one kernel."""
+    fused = check_fused(pg.softmax())
+    assert len(kernels(fused)) == 1 and _evaluations(fused, "exp") == 2

@@ -31,10 +31,19 @@ from .types import TensorType
 # shifted reads grow exponentially unless fusion materializes them in between
 STATEMENT_BUDGET_BASE = 64
 STATEMENT_BUDGET_PER_OP = 12
+# an expensive op (OpSpec.expensive) may be evaluated at one point in at most this many
+# passes over a row (softmax's exp: the sum's pass and the output's); past it the
+# region would recompute it per pass, growing as n^2 in a chain of row blocks
+MAX_PASSES_OF_EXPENSIVE = 2
 
 
 class LoweringError(Exception):
     """The region cannot be one kernel (the fusion pass then splits it)."""
+
+
+class RecomputationError(LoweringError):
+    """One kernel would recompute work that materializing a value avoids (the fusion
+    pass splits the region there and says so in the kernel's `reason`)."""
 
 
 class _Lowerer:
@@ -56,6 +65,7 @@ class _Lowerer:
         self.scan_values: set = set()   # results of scans (read per inner point)
         self.emitted = 0
         self.budget = STATEMENT_BUDGET_BASE + STATEMENT_BUDGET_PER_OP * len(region.nodes)
+        self.passes: dict = {}          # (expensive value, index) -> the row passes computing it
 
     # -- names ----------------------------------------------------------------
     def size(self, n: int) -> IndexExpr:
@@ -224,8 +234,8 @@ class _Lowerer:
         if self.emitted > self.budget:
             # values read at many different indices (stencils, shifted slices of shifted
             # slices) are recomputed per index when inlined: past this, split the kernel
-            raise LoweringError(f"inlining would emit over {self.budget} statements for "
-                                f"{len(self.region.nodes)} ops (recomputation)")
+            raise RecomputationError(f"inlining would emit over {self.budget} statements for "
+                                     f"{len(self.region.nodes)} ops (values read at many indices are recomputed)")
         self.vars[stmt.dst] = used
         self.seg[stmt.dst] = seg
         if used & self.inner_vars:
@@ -249,8 +259,18 @@ class _Lowerer:
         scope = self.scope if used & self.inner_vars else None
         key = (value, repr(index), scope)
         if key not in self.memo:
+            if scope is not None and value.producer is not None and value.producer.op.expensive:
+                self._count_pass(value, index, scope)
             self.memo[key] = self._compute(value, index)
         return self.memo[key]
+
+    def _count_pass(self, value, index, scope):
+        seen = self.passes.setdefault((value, repr(index)), set())
+        seen.add(scope)
+        if len(seen) > MAX_PASSES_OF_EXPENSIVE:
+            node = value.producer
+            raise RecomputationError(f"{node.op.name} at {node.loc or '?'} would be computed in {len(seen)} "
+                                     f"passes over each row; its result is stored and read back instead")
 
     def _compute(self, value, index):
         if value in self.input_names or value is self.matmul_value:

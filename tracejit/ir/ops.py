@@ -105,6 +105,7 @@ class OpSpec:
     emit: dict = field(default_factory=dict)   # backend name (or "*") -> template, elementwise ops
     reduction: ReductionKind | None = None     # reductions and scans
     doc: str = ""
+    expensive: bool = False          # costs more than a memory access: fusion never repeats it freely
     attrs: tuple = ()                # attribute names, in printing order
 
     @property
@@ -243,10 +244,16 @@ _BINARY = [
     ("bitwise_xor",  "bitwise_xor",  {"*": "({0} ^ {1})"}),
 ]
 
+# transcendental and other multi-instruction ops: a kernel that evaluates one of them
+# again in every pass over a row pays more than storing and reloading its result
+_EXPENSIVE = {"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "arcsin",
+              "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "pow",
+              "arctan2", "logaddexp", "hypot"}
+
 for _group, _rows, _arity, _doc in ((OpGroup.UNARY, _UNARY, 1, ""), (OpGroup.BINARY, _BINARY, 2, ", NumPy broadcasting")):
     for _name, _ufunc, _emit in _rows:
         _register(OpSpec(_name, _group, _arity, _elementwise_infer(_ufunc), _ufunc_reference(_ufunc), _ufunc,
-                         _emit, doc=f"elementwise np.{_ufunc}{_doc}"))
+                         _emit, doc=f"elementwise np.{_ufunc}{_doc}", expensive=_name in _EXPENSIVE))
 
 
 # --- where and cast ---------------------------------------------------------

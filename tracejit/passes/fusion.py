@@ -27,7 +27,7 @@ import os
 import warnings
 
 from ..ir import Graph, GraphBuilder, OpGroup, clone_node, make_node
-from ..ir.loopnest import LoweringError, lower_region
+from ..ir.loopnest import LoweringError, RecomputationError, lower_region
 from .dce import dce
 
 VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice")
@@ -41,18 +41,21 @@ def _is_view(node) -> bool:
     return node.op.name in VIEW_OPS
 
 
-def _legal(region) -> bool:
-    """The legality oracle. Any exception from the lowering counts as illegal, so a
-    lowering bug makes fusion fall back to smaller groups instead of failing."""
+def _legal(region) -> tuple:
+    """The legality oracle: (legal, why not). Any exception from the lowering counts as
+    illegal, so a lowering bug makes fusion fall back to smaller groups instead of
+    failing. `why` is kept for recomputation refusals, which the dump reports."""
     try:
         lower_region(region)
-        return True
+        return True, ""
+    except RecomputationError as exc:
+        return False, str(exc)
     except LoweringError:
-        return False
+        return False, ""
     except Exception as exc:  # noqa: BLE001 - a lowering bug: be conservative
         if os.environ.get("TRACEJIT_DEBUG") == "1":
             warnings.warn(f"lower_region({region.name}) raised {exc!r}; treated as illegal", stacklevel=2)
-        return False
+        return False, ""
 
 
 class _Analysis:
@@ -174,10 +177,14 @@ class _RegionBuilder:
         return region, pulled, outputs, original_inputs
 
     def legal(self, members) -> bool:
+        return self.verdict(members)[0]
+
+    def verdict(self, members) -> tuple:
+        """(legal, why not: a recomputation refusal's reason or "")."""
         key = frozenset(members)
         if key not in self.cache:
             built = self.build(members)
-            self.cache[key] = built is not None and _legal(built[0])
+            self.cache[key] = (False, "") if built is None else _legal(built[0])
         return self.cache[key]
 
 
@@ -191,6 +198,7 @@ class _Grouper:
         self.members: dict = {}        # group id -> set of nodes
         self.fixed = set()             # groups nothing may join (existing kernels)
         self.next_id = 0
+        self.refusals: dict = {}       # node -> why it was not fused with a producer's kernel
 
     def new_group(self, nodes) -> int:
         gid = self.next_id
@@ -246,9 +254,14 @@ class _Grouper:
             chosen, nodes = [], {node}
             for g in candidates:
                 trial = nodes | self.members[g]
-                if not self.creates_cycle(chosen + [g], [node]) and self.regions.legal(trial):
+                if self.creates_cycle(chosen + [g], [node]):
+                    continue
+                legal, why = self.regions.verdict(trial)
+                if legal:
                     chosen.append(g)
                     nodes = trial
+                elif why:
+                    self.refusals[node] = why
             self.merge(chosen, [node])
         self.merge_siblings()
         return self
@@ -379,6 +392,11 @@ def fuse(graph: Graph) -> Graph:
         else:
             built[gid] = grouper.regions.build(members)
     reasons = _reasons(built, a)
+    for gid, members in grouper.members.items():
+        refused = sorted({grouper.refusals[n] for n in members if n in grouper.refusals})
+        if refused:
+            note = "starts a new kernel instead of joining its producer's: " + "; ".join(refused)
+            reasons[gid] = f"{reasons[gid]}; {note}" if gid in reasons else note
 
     builder = GraphBuilder(graph.name)
     mapping = {v: builder.add_input(v.type) for v in graph.inputs}
