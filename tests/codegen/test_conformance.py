@@ -20,7 +20,7 @@ from tests.codegen.graphs import special_floats
 BACKENDS = ["numba", "triton", "interpret"]
 # accuracy of compiled math relative to NumPy: Numba's vectorized exp/log/tanh and
 # Triton's formulations of the functions libdevice would provide, per float dtype
-RTOL = {np.dtype(np.float32): 4e-6, np.dtype(np.float64): 1e-13}
+RTOL = {np.dtype(np.float16): 1e-3, np.dtype(np.float32): 4e-6, np.dtype(np.float64): 1e-13}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -50,8 +50,8 @@ def _ints(dtype, n, seed):
     info = np.iinfo(dtype)
     rng = np.random.default_rng(seed)
     edges = np.array([0, 1, -1, 2, -2, 7, -7, 13, info.max, info.min + 1] if info.min < 0 else
-                     [0, 1, 2, 7, 13, info.max, info.max - 1, 3, 5, 9], np.int64)
-    return np.concatenate([edges, rng.integers(info.min // 2, info.max // 2, n - len(edges))]).astype(dtype)
+                     [0, 1, 2, 7, 13, info.max, info.max - 1, 3, 5, 9], dtype)
+    return np.concatenate([edges, rng.integers(info.min // 2, info.max // 2, n - len(edges), dtype=dtype)])
 
 
 def sample(dtype, seed=0, n=64):
@@ -353,3 +353,62 @@ def test_non_contiguous_and_broadcast_arguments(backend):
     x = rng.standard_normal((7, 4)).T
     y = np.broadcast_to(rng.standard_normal((1, 7)), (4, 7))
     run(lambda x, y: (x - y, (x * y).sum(0), x[:, ::-1] + 1), backend, x, y)
+
+
+# --- float16, unsigned and complex dtypes ---------------------------------------------------
+
+def _bits(a):
+    a = np.asarray(a)
+    return a.view({2: np.uint16, 4: np.uint32, 8: np.uint64}[a.dtype.itemsize]) if a.dtype.kind == "f" else a
+
+
+def test_float16_arithmetic_bit_for_bit(backend):
+    """float16 ops compute in float32 and round the result to float16, as NumPy's loops."""
+    rng = np.random.default_rng(19)
+    x = (rng.standard_normal(500) * 3).astype(np.float16)
+    y = (rng.standard_normal(500) * 3).astype(np.float16)
+    x[:8] = [0, -0.0, np.inf, -np.inf, np.nan, 65504, 6e-8, -1e-5]
+    z = rng.standard_normal(500)
+
+    def f(x, y, z):
+        return (x + y, x - y, x * y, x / y, -x, abs(x), np.maximum(x, y), np.sqrt(x), x * 0.1 + 0.7, x // y,
+                x % y, np.floor(x), x ** 2, (x + z).astype(np.float16), z.astype(np.float16), x.astype(np.float32),
+                np.where(x > y, x, y), x.astype(np.int32), np.float16(1.5) * x)
+    got = tracejit.compile(f, backend=backend, fullgraph=True)(x, y, z)
+    with np.errstate(all="ignore"):
+        want = f(x, y, z)
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert g.dtype == w.dtype, k
+        same = (_bits(g) == _bits(w)) | (np.isnan(g) & np.isnan(w)) if w.dtype.kind == "f" else g == w
+        assert same.all(), f"output {k}: {np.flatnonzero(~same)[:5]}"
+
+
+def test_float16_math_reductions_and_scans(backend):
+    x = np.linspace(-4, 4, 96, dtype=np.float16).reshape(8, 12)
+    run(lambda x: (np.exp(x), np.tanh(x), np.log1p(np.abs(x)), x.sum(1), x.mean(0), x.max(), np.cumsum(x, 1),
+                   x.astype(np.float32).sum(1)), backend, x, rtol=2e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", ["uint16", "uint32", "uint64"])
+def test_unsigned_integers(backend, dtype):
+    x = sample(dtype, seed=20, n=40)
+    y = np.random.default_rng(21).permutation(sample(dtype, seed=22, n=40))
+    y[y == 0] = 3
+    run(lambda x, y: (x + y, x - y, x * y, x // y, x % y, x > y, np.maximum(x, y), x & y, x ^ y, -x, x.max(),
+                      x.astype(np.float64) / 3, x + 1, x * np.int8(2)), backend, x, y)
+
+
+def test_complex_arithmetic_abs_exp_conj_parts_and_matmul(backend):
+    """Compiled on the CPU (Numba's complex scalars); Triton has none: it runs eagerly."""
+    rng = np.random.default_rng(23)
+    z = (rng.standard_normal((4, 5)) + 1j * rng.standard_normal((4, 5))).astype(np.complex64)
+    w = rng.standard_normal((5, 3)) + 1j * rng.standard_normal((5, 3))
+
+    def f(z, w):
+        return z * z + z, z / (z + 1), abs(z), np.exp(z), np.conj(z), z @ w, np.sqrt(z), z.sum(1), z == z, -z
+    if backend == "triton":
+        with pytest.warns(tracejit.FallbackWarning):
+            got = tracejit.compile(f, backend=backend)(z, w)
+        assert_matches_numpy(got, f(z, w))
+        return
+    run(f, backend, z, w, rtol=1e-5, atol=1e-6)

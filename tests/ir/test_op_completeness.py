@@ -1,8 +1,10 @@
 """Every op of the op table has all of its parts (the promise of ``ir/ops.py``):
 
 - a doc string, a shape/dtype rule, and a NumPy reference (kernels: their region);
-- elementwise ops: a template for every backend, for every dtype kind NumPy has a
-  loop for, and every ``_tj_*`` helper a template calls exists in that backend's prelude;
+- elementwise ops: a template for every backend, for every real dtype NumPy has a loop
+  for (float16 computes in float32's), and every ``_tj_*`` helper a template calls exists
+  in that backend's prelude; complex loops only where an op opts in (the CPU backend's
+  complex table), the rest falls back to eager NumPy;
 - reductions and scans: a ReductionKind whose combine op is itself complete;
 - sources, movement ops and gathers: an index rule of the loop-nest lowering;
 - matmul: every backend's code generator handles it.
@@ -15,6 +17,7 @@ import pytest
 
 from tracejit.codegen import numba_dialect, triton_dialect, triton_prelude
 from tracejit.ir import OPS, OpGroup, TensorType
+from tracejit.ir import ops as op_table
 from tracejit.ir.loopnest import INDEX_RULES
 from tracejit.ir.types import SUPPORTED_DTYPES, resolve_ufunc
 
@@ -23,10 +26,10 @@ BACKENDS = {"numba": numba_dialect.helper_names(), "triton": set(triton_prelude.
 
 def _loop_dtypes(spec):
     """The loop dtypes NumPy computes `spec` in, over every supported input dtype."""
-    if spec.name == "cast":
+    if spec.name in ("cast", "where"):
         return list(SUPPORTED_DTYPES)
-    if spec.name == "where":
-        return list(SUPPORTED_DTYPES)
+    if spec.ufunc is None:                       # real, imag
+        return [d for d in SUPPORTED_DTYPES if d.kind == "c"]
     found = set()
     for dtype in SUPPORTED_DTYPES:
         try:
@@ -55,7 +58,13 @@ def test_elementwise_op_has_a_template_per_backend_and_dtype(name, backend):
     spec = OPS[name]
     dtypes = _loop_dtypes(spec)
     assert dtypes, f"{name}: NumPy has no loop for any supported dtype"
+    complex_ops = set(op_table._COMPLEX_NUMBA) | {"real", "imag"}
     for dtype in dtypes:
+        if dtype.kind == "c" and (backend != "numba" or name not in complex_ops):
+            assert spec.template(backend, dtype) is None, f"{name}: a real formula applied to {dtype}"
+            continue
+        if dtype == np.float16:
+            dtype = np.dtype(np.float32)         # both backends compute float16 ops in float32
         template = spec.template(backend, dtype)
         assert template, f"{name}: no {backend} template for {dtype}"
         for helper in re.findall(r"_tj_\w+", template):

@@ -135,7 +135,6 @@ def test_unsupported_function_falls_back_and_gives_the_right_answer():
 
 
 @pytest.mark.parametrize("value, words", [
-    (np.ones(3, dtype=np.complex128), "complex"),
     (np.array(["a", "b"]), "<U1"),
     (np.array([object()], dtype=object), "object"),
 ])

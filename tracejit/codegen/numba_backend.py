@@ -124,6 +124,8 @@ class NumbaKernel:
                 return
             args.append(mm)
         args.extend(outputs)
+        # Numba has no float16 arrays: the kernel reads and writes their bits (numba_half)
+        args = [a.view(np.uint16) if a.dtype == np.float16 else a for a in args]
         values = tuple(sizes.values())          # every extent: the split axis may be one the code never names
         launch = self._launch_shapes.get(values)
         if launch is None:

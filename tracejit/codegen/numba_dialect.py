@@ -30,7 +30,7 @@ from .identity import normalize_region_text
 from .numba_math import VECTOR_MATH, source_version
 from .render import Dialect, Renderer, used_names
 
-SUPPORTED_KINDS = "biuf"
+SUPPORTED_KINDS = "biufc"
 
 # the lowering steps this backend applies to a nest before rendering it, in order
 LOWERING_STEPS = [
@@ -97,11 +97,16 @@ def _tj_ipow(a, b):
 ''',
 }
 
-# helpers defined in numba_math.py (vectorizable math, reduction combines): imported,
-# not pasted, so Numba compiles each once per process; `_tj_<name>` -> numba_math.<name>
-IMPORTED = {f"_tj_v{op}_{dt[0]}{dt[-2:]}": fn for (op, dt), fn in VECTOR_MATH.items()}
-IMPORTED.update({"_tj_radd": "radd", "_tj_rmul": "rmul",
-                 "_tj_rmaximum": "propagating_maximum", "_tj_rminimum": "propagating_minimum"})
+# helpers defined in numba_math.py (vectorizable math, reduction combines) and
+# numba_half.py (float16 bits): imported, not pasted, so Numba compiles each once per
+# process; `_tj_<name>` -> (module, function)
+IMPORTED = {f"_tj_v{op}_{dt[0]}{dt[-2:]}": ("numba_math", fn) for (op, dt), fn in VECTOR_MATH.items()}
+IMPORTED.update({"_tj_radd": ("numba_math", "radd"), "_tj_rmul": ("numba_math", "rmul"),
+                 "_tj_rmaximum": ("numba_math", "propagating_maximum"),
+                 "_tj_rminimum": ("numba_math", "propagating_minimum"),
+                 "_tj_h2f": ("numba_half", "half_to_float"), "_tj_f2h": ("numba_half", "float_to_half"),
+                 "_tj_rf16": ("numba_half", "round_to_half"), "_tj_rd2h": ("numba_half", "round_double_to_half")})
+
 
 
 def helper_names() -> set:
@@ -115,8 +120,9 @@ def prelude(text: str) -> str:
     parts = []
     imported = sorted(name for name in used if name in IMPORTED)
     if imported:
-        parts.append(f"# numba_math version {source_version()}\n" + "".join(
-            f"from tracejit.codegen.numba_math import {IMPORTED[n]} as {n}\n" for n in imported))
+        modules = sorted({IMPORTED[n][0] for n in imported})
+        parts.append("".join(f"# {m} version {source_version(m)}\n" for m in modules) + "".join(
+            f"from tracejit.codegen.{IMPORTED[n][0]} import {IMPORTED[n][1]} as {n}\n" for n in imported))
     for name in sorted(used):
         if name in HELPERS:
             parts.append('@numba.njit(inline="always", cache=True)' + HELPERS[name].rstrip() + "\n")
@@ -133,9 +139,20 @@ def ctor(dtype) -> str:
     return "np.bool_" if dtype == np.bool_ else f"np.{dtype.name}"
 
 
+def holder(dtype) -> np.dtype:
+    """The dtype a kernel variable of `dtype` has: float16 values live in float32."""
+    dtype = np.dtype(dtype)
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
+
+
 def literal(value, dtype) -> str:
     """A constant of exactly `dtype` (untyped Python floats would widen float32 math)."""
     dtype = np.dtype(dtype)
+    if dtype == np.float16:
+        value, dtype = float(np.float16(value)), np.dtype(np.float32)
+    if dtype.kind == "c":
+        part = np.finfo(dtype).dtype
+        return f"{ctor(dtype)}(complex({literal(complex(value).real, part)}, {literal(complex(value).imag, part)}))"
     if dtype.kind == "b":
         return "True" if bool(value) else "False"
     if dtype.kind in "iu":
@@ -166,14 +183,30 @@ class NumbaDialect(Dialect):
         return literal(value, dtype)
 
     def dtype_name(self, dtype) -> str:
-        return ctor(dtype)
+        return ctor(holder(dtype))
+
+    def compute_dtype(self, dtype):
+        return holder(dtype)
 
     def convert(self, expr, src, dst) -> str:
-        return f"{ctor(dst)}({expr})"
+        """To float16: one rounding from float64, else through float32 (NumPy's rule for
+        float16 loops: compute in float32, round the result)."""
+        dst = np.dtype(dst)
+        if dst != np.float16:
+            return f"{ctor(dst)}({expr})"
+        if src is not None and np.dtype(src) == np.float16:
+            return expr
+        if src is not None and np.dtype(src) == np.float64:
+            return f"_tj_rd2h({expr})"
+        return f"_tj_rf16(np.float32({expr}))"
 
     def natural_dtype(self, stmt, template):
         dtype = np.dtype(stmt.dtype)
-        if stmt.op.name in ("cast", "where"):
+        if stmt.op.name == "where":
+            return dtype
+        if dtype == np.float16:
+            return None               # every float16 result is rounded
+        if stmt.op.name == "cast":
             return dtype
         if dtype.kind == "f" and all(np.dtype(t) == dtype for t in stmt.loop_dtypes) and "_tj_" not in template:
             return dtype
@@ -186,6 +219,8 @@ class NumbaDialect(Dialect):
         as products (float32 in float64: exact for n <= 2, one rounding for 3, 4, which
         is what powf gives, without a libm call; float64 x**2 is NumPy's own x*x)."""
         from ..ir.nest import Accumulate
+        if stmt.op.name == "cast" and np.float16 in (np.dtype(stmt.dtype), np.dtype(stmt.arg_dtypes[0])):
+            return self.convert(args[0], stmt.arg_dtypes[0], stmt.dtype)
         loop = np.dtype(stmt.loop_dtypes[0])
         if isinstance(stmt, Accumulate) and stmt.reassociable and stmt.op.name in _COMBINES and loop.kind == "f" \
                 and np.dtype(stmt.dtype) == loop and loop.itemsize >= 4:
@@ -201,16 +236,20 @@ class NumbaDialect(Dialect):
         return None
 
     def load(self, r, stmt):
-        return f"{stmt.buffer}[{self._index_tuple(r, stmt.index)}]", False
+        element = f"{stmt.buffer}[{self._index_tuple(r, stmt.index)}]"
+        return (f"_tj_h2f({element})" if np.dtype(stmt.dtype) == np.float16 else element), False
 
     def store(self, r, stmt) -> str:
-        return f"{stmt.buffer}[{self._index_tuple(r, stmt.index)}] = {r.ref(stmt.src)}"
+        value = r.ref(stmt.src)
+        if np.dtype(stmt.dtype) == np.float16:
+            value = f"_tj_f2h({value})"
+        return f"{stmt.buffer}[{self._index_tuple(r, stmt.index)}] = {value}"
 
     def _index_tuple(self, r, index) -> str:
         return ", ".join(self.index(r, e) for e in index) if index else "()"
 
     def index_value(self, r, stmt) -> str:
-        return f"{ctor(stmt.dtype)}({self.index(r, stmt.index)})"
+        return self.convert(self.index(r, stmt.index), np.int64, stmt.dtype)
 
     def bounds_check(self, r, stmt) -> list:
         return [f"if not (0 <= {self.index(r, stmt.index)} < {self.index(r, stmt.size)}):",
@@ -273,7 +312,7 @@ def generate_source(nest, region_text: str = "") -> tuple:
     """(full module source, kernel part, size parameter names): the kernel part alone
     decides identity."""
     for buf in list(nest.inputs) + list(nest.outputs):
-        if np.dtype(buf.dtype).kind not in SUPPORTED_KINDS or np.dtype(buf.dtype).itemsize > 8:
+        if np.dtype(buf.dtype).kind not in SUPPORTED_KINDS:
             raise NotImplementedError(f"the Numba backend has no {np.dtype(buf.dtype)} support "
                                       f"(buffer {buf.name} of kernel {nest.name})")
     body, sizes = kernel_text(nest)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import sys
 
 import numba
 import numpy as np
@@ -279,11 +278,12 @@ VECTOR_MATH = {
 }
 
 
-def source_version() -> str:
-    """A short hash of this module's source. Generated kernel files mention it so that
-    a change here changes their content hash (Numba's disk cache does not track the
-    functions a cached kernel calls)."""
-    text = inspect.getsource(sys.modules[__name__])
+def source_version(module: str = "numba_math") -> str:
+    """A short hash of a helper module's source (this one by default). Generated kernel
+    files mention it so that a change there changes their content hash (Numba's disk
+    cache does not track the functions a cached kernel calls)."""
+    import importlib
+    text = inspect.getsource(importlib.import_module(f"tracejit.codegen.{module}"))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

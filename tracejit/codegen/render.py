@@ -56,6 +56,14 @@ class Dialect:
         """The `{t}` of templates: the backend's name of a dtype."""
         raise NotImplementedError
 
+    def compute_dtype(self, dtype):
+        """The dtype the backend computes a loop dtype in (its template is that one's)."""
+        return np.dtype(dtype)
+
+    def operand(self, expr: str, have, loop) -> str:
+        """An operand of dtype `have` for an op whose NumPy loop dtype is `loop`."""
+        return expr if np.dtype(have) == np.dtype(loop) else self.convert(expr, have, loop)
+
     def convert(self, expr: str, src, dst) -> str:
         """`expr` of dtype `src` as a value of dtype `dst`."""
         raise NotImplementedError
@@ -285,13 +293,15 @@ class Renderer:
         converted to the statement's dtype unless it already has it."""
         d = self.d
         loops = tuple(np.dtype(t) for t in stmt.loop_dtypes)
-        args = [self.ref(a) if np.dtype(have) == loop else d.convert(self.ref(a), have, loop)
-                for a, have, loop in zip(stmt.args, stmt.arg_dtypes, loops)]
+        args = [d.operand(self.ref(a), have, loop) for a, have, loop in zip(stmt.args, stmt.arg_dtypes, loops)]
         special = d.special(self, stmt, args)
         if special is not None:
             return special
         op = stmt.op
-        key = np.dtype(stmt.dtype) if op.name == "cast" else loops[1] if op.name == "where" else loops[0]
+        if op.name == "cast":
+            key = np.dtype(stmt.dtype)          # a cast's {t} is its real target
+        else:
+            key = d.compute_dtype(loops[1] if op.name == "where" else loops[0])
         template = op.template(d.name, key)
         if template is None:
             raise NotImplementedError(f"{d.name} backend: no template for {op.name} on {key}")

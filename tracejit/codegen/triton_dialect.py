@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..ir.accumulate import bool_accumulators_as_int8, lower_accumulators
+from ..ir.accumulate import bool_accumulators_as_int8, lower_accumulators, widen_float16_sums
 from ..ir.nest import BoundsCheck, Load
 from ..ir.online import merge_online_phases
 from ..ir.ops import OPS
@@ -45,11 +45,13 @@ TL_DTYPES = {
 
 # lowering steps per row-kernel variant, in order
 SINGLE_PASS_STEPS = [
+    ("widen_float16_sums", widen_float16_sums),
     ("bool_accumulators_as_int8", bool_accumulators_as_int8),
     ("accumulators", lambda nest: lower_accumulators(nest, lanes=True, looped=False)),
 ]
 LOOPED_STEPS = [
     ("merge_online_phases", merge_online_phases),
+    ("widen_float16_sums", widen_float16_sums),
     ("bool_accumulators_as_int8", bool_accumulators_as_int8),
     ("accumulators", lambda nest: lower_accumulators(nest, lanes=True, looped=True)),
 ]
@@ -167,6 +169,19 @@ class TritonDialect(Dialect):
 
     def dtype_name(self, dtype) -> str:
         return tl_dtype(dtype)
+
+    def compute_dtype(self, dtype):
+        """float16 ops compute in float32 and round the result, as NumPy's float16 loops."""
+        dtype = np.dtype(dtype)
+        return np.dtype(np.float32) if dtype == np.float16 else dtype
+
+    def operand(self, expr, have, loop) -> str:
+        """Converted to the loop dtype (a weak 0.1 becomes the float16 nearest to it),
+        then to the dtype the op computes in."""
+        have, loop, target = np.dtype(have), np.dtype(loop), self.compute_dtype(loop)
+        if have != loop:
+            expr = self.convert(expr, have, loop)
+        return expr if loop == target else self.convert(expr, loop, target)
 
     def convert(self, expr, src, dst) -> str:
         return f"{expr if _is_name(expr) else f'({expr})'}.to({tl_dtype(dst)})"

@@ -211,10 +211,18 @@ def _with_acc_dtypes(nest, choose):
 
 
 def widen_float32_sums(nest):
-    """float32 sums accumulate in float64 and round once at the end: a long row summed
-    in one running float32 would lose the accuracy NumPy's pairwise summation keeps."""
+    """float32 (and float16) sums accumulate in float64 and round once at the end: a
+    long row summed in one running float32 would lose the accuracy NumPy's pairwise
+    summation keeps."""
     return _with_acc_dtypes(nest, lambda red: np.float64 if red.kind == "reduce_sum"
-                            and np.dtype(red.dtype) == np.float32 else None)
+                            and np.dtype(red.dtype) in (np.float16, np.float32) else None)
+
+
+def widen_float16_sums(nest):
+    """float16 sums accumulate in float32, as NumPy's half pairwise sum does (a
+    running float16 would round at every step)."""
+    return _with_acc_dtypes(nest, lambda red: np.float32 if red.kind == "reduce_sum"
+                            and np.dtype(red.dtype) == np.float16 else None)
 
 
 def bool_accumulators_as_int8(nest):

@@ -286,8 +286,8 @@ class _Lowerer:
         if node.op.is_elementwise:
             args = [self.at(v, broadcast_index(index, value.shape, v.shape)) for v in node.inputs]
             arg_dtypes = tuple(v.dtype for v in node.inputs)
-            if group is OpGroup.CAST:
-                loops = arg_dtypes
+            if group is OpGroup.CAST or node.op.ufunc is None and node.op.name != "where":
+                loops = arg_dtypes               # casts, real, imag: computed in their operand's dtype
             elif node.op.name == "where":
                 loops = (np.dtype(bool), value.dtype, value.dtype)
             else:

@@ -79,19 +79,19 @@ def _lowest(dtype):
     dtype = np.dtype(dtype)
     if dtype.kind == "b":
         return False
-    return -np.inf if dtype.kind == "f" else int(np.iinfo(dtype).min)
+    return -np.inf if dtype.kind in "fc" else int(np.iinfo(dtype).min)
 
 
 def _highest(dtype):
     dtype = np.dtype(dtype)
     if dtype.kind == "b":
         return True
-    return np.inf if dtype.kind == "f" else int(np.iinfo(dtype).max)
+    return np.inf if dtype.kind in "fc" else int(np.iinfo(dtype).max)
 
 
 def _nan_or(fallback):
     """NaN for floats (fmax/fmin skip it, and an all-NaN row stays NaN), else `fallback`."""
-    return lambda dtype: np.nan if np.dtype(dtype).kind == "f" else fallback(dtype)
+    return lambda dtype: np.nan if np.dtype(dtype).kind in "fc" else fallback(dtype)
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,11 +113,16 @@ class OpSpec:
         return self.group in ELEMENTWISE_GROUPS
 
     def template(self, backend: str, dtype) -> str | None:
-        """The template `backend` computes this op with when its loop dtype is `dtype`."""
+        """The template `backend` computes this op with when its loop dtype is `dtype`.
+        Complex loops take only templates written for them (``"c"`` or the dtype's
+        name): a real-number formula is never silently applied to complex values."""
         chosen = self.emit.get(backend, self.emit.get("*"))
+        dtype = np.dtype(dtype)
         if isinstance(chosen, dict):
-            dtype = np.dtype(dtype)
-            chosen = chosen.get(dtype.name, chosen.get(dtype.kind, chosen.get("*")))
+            default = None if dtype.kind == "c" else chosen.get("*")
+            chosen = chosen.get(dtype.name, chosen.get(dtype.kind, default))
+        elif dtype.kind == "c":
+            chosen = None
         return chosen
 
     def __repr__(self) -> str:
@@ -256,11 +261,48 @@ for _group, _rows, _arity, _doc in ((OpGroup.UNARY, _UNARY, 1, ""), (OpGroup.BIN
                          _emit, doc=f"elementwise np.{_ufunc}{_doc}", expensive=_name in _EXPENSIVE))
 
 
+# complex numbers on the CPU backend: the ops and their Numba templates (Numba has complex
+# scalars with NumPy's semantics); other backends fall back to eager NumPy for them
+_COMPLEX_NUMBA = {
+    "neg": "(-{0})", "add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div": "({0} / {1})",
+    "square": "({0} * {0})", "abs": "abs({0})", "exp": "np.exp({0})", "log": "np.log({0})",
+    "sqrt": "np.sqrt({0})", "eq": "({0} == {1})", "ne": "({0} != {1})", "isnan": "np.isnan({0})",
+    "isinf": "np.isinf({0})", "isfinite": "np.isfinite({0})", "conj": "np.conj({0})",
+}
+
+
+def _with_complex(name, template):
+    spec = OPS[name]
+    numba = spec.emit.get("numba", spec.emit.get("*"))
+    numba = dict(numba) if isinstance(numba, dict) else {"*": numba}
+    numba["c"] = template
+    spec.emit["numba"] = numba
+
+
+_register(OpSpec("conj", OpGroup.UNARY, 1, _elementwise_infer("conjugate"), _ufunc_reference("conjugate"),
+                 "conjugate", {"*": "{0}"}, doc="elementwise np.conjugate (of a real value: the value)"))
+for _name, _template in _COMPLEX_NUMBA.items():
+    _with_complex(_name, _template)
+
+
+def _part_infer(types, attrs):
+    (x,) = types
+    if x.dtype.kind != "c":
+        raise TypeError("real/imag ops take complex values (the tracer handles real ones)")
+    return [TensorType(x.shape, np.finfo(x.dtype).dtype, x.weak)]
+
+
+for _name in ("real", "imag"):
+    _register(OpSpec(_name, OpGroup.UNARY, 1, _part_infer,
+                     (lambda part: lambda a, attrs, t: [np.ascontiguousarray(getattr(a[0], part))])(_name),
+                     None, {"numba": {"c": f"({{0}}).{_name}"}},
+                     doc=f"the {_name} part of a complex value (np.{_name})"))
+
 # --- where and cast ---------------------------------------------------------
 
 def _where_infer(types, attrs):
     cond, a, b = types
-    weak_stand_in = {"b": False, "i": 0, "u": 0, "f": 0.0}
+    weak_stand_in = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
     operands = [weak_stand_in[t.dtype.kind] if t.weak else t.dtype for t in (a, b)]
     dtype = np.result_type(*operands)
     shape = broadcast_shapes(cond.shape, a.shape, b.shape)

@@ -14,18 +14,21 @@ from functools import lru_cache
 import numpy as np
 
 # dtypes the compiler handles end to end; anything else is rejected with a clear error
-SUPPORTED_DTYPES = tuple(np.dtype(d) for d in ("bool", "int8", "int16", "int32", "int64",
-                                               "uint8", "float32", "float64"))
+SUPPORTED_DTYPES = tuple(np.dtype(d) for d in ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
+                                               "uint32", "uint64", "float16", "float32", "float64",
+                                               "complex64", "complex128"))
 SHORT_NAMES = {
     np.dtype("bool"): "bool", np.dtype("int8"): "i8", np.dtype("int16"): "i16",
     np.dtype("int32"): "i32", np.dtype("int64"): "i64", np.dtype("uint8"): "u8",
+    np.dtype("uint16"): "u16", np.dtype("uint32"): "u32", np.dtype("uint64"): "u64",
     np.dtype("float16"): "f16", np.dtype("float32"): "f32", np.dtype("float64"): "f64",
+    np.dtype("complex64"): "c64", np.dtype("complex128"): "c128",
 }
 DTYPE_OF_SHORT = {v: k for k, v in SHORT_NAMES.items()}
 
 # the Python type that stands for a weak value of each kind in NumPy's promotion
 # (a weak bool promotes exactly like a bool array, and resolve_dtypes rejects Python bool)
-_WEAK_PYTYPE = {"b": np.dtype(bool), "i": int, "u": int, "f": float}
+_WEAK_PYTYPE = {"b": np.dtype(bool), "i": int, "u": int, "f": float, "c": complex}
 
 
 def short_name(dtype) -> str:

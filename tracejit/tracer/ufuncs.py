@@ -32,7 +32,7 @@ def _ufunc_ops() -> dict:
 UFUNC_OPS = _ufunc_ops()
 # ufuncs computed as another IR op on operands cast to NumPy's loop dtypes
 ALIASES = {"fabs": "abs", "float_power": "pow"}
-IDENTITIES = ("positive", "conjugate")  # real dtypes only
+IDENTITIES = ("positive", "conjugate")  # of real values: the value itself
 COMPARISONS = ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")
 
 
@@ -64,17 +64,17 @@ def apply(name: str, operands, python_op: bool = False) -> TracedArray:
     broadcast_shapes(*(t.shape for t in types))
     weak = python_op and all(t.weak for t in types)
     attrs = {"weak_result": True} if weak else {}
+    if name in IDENTITIES and out_dtype.kind != "c":
+        (value,) = values
+        if value.type.dtype != out_dtype or (value.type.weak and not weak):
+            value = state.emit("cast", (value,), {"dtype": out_dtype, **attrs})
+        return wrap(value, scalar=value.type.shape == ())
     if name in UFUNC_OPS:
         op = UFUNC_OPS[name]
     elif name in ALIASES:
         op = ALIASES[name]
         values = [v if v.type.dtype == d else state.emit("cast", (v,), {"dtype": d})
                   for v, d in zip(values, loop_dtypes)]
-    elif name in IDENTITIES:
-        (value,) = values
-        if value.type.dtype != out_dtype or (value.type.weak and not weak):
-            value = state.emit("cast", (value,), {"dtype": out_dtype, **attrs})
-        return wrap(value, scalar=value.type.shape == ())
     else:
         raise UnsupportedError(f"np.{name}", f"np.{name}", user_loc())
     result = state.emit(op, values, attrs)
