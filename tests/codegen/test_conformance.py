@@ -412,3 +412,11 @@ def test_complex_arithmetic_abs_exp_conj_parts_and_matmul(backend):
         assert_matches_numpy(got, f(z, w))
         return
     run(f, backend, z, w, rtol=1e-5, atol=1e-6)
+
+
+def test_integer_to_a_negative_power_raises_value_error(backend):
+    f = tracejit.compile(lambda x, y: x ** y + 1, backend=backend, fullgraph=True)
+    np.testing.assert_array_equal(f(np.array([2, 3, -4]), np.array([62, 0, 3])),
+                                  np.array([2, 3, -4]) ** np.array([62, 0, 3]) + 1)
+    with pytest.raises(ValueError, match="negative integer powers"):
+        f(np.array([2, 3, 4]), np.array([1, -1, 2]))

@@ -151,15 +151,6 @@ def test_weak_scalars_keep_float32_bit_for_bit(rng, builder, numba_run):
     assert "np.float64(0.1)" in kernel.source and "np.float32(" in kernel.source
 
 
-def test_integer_pow_with_negative_exponent_raises(builder, numba_run):
-    b, (x, y) = builder("ipow", ((3,), np.int64), ((3,), np.int64))
-    region = b.finish([b.emit("pow", [x, y])])
-    with pytest.raises(ValueError, match="negative integer powers"):
-        numba_run(region, [np.array([2, 3, 4]), np.array([1, -1, 2])])
-    (got,), _ = numba_run(region, [np.array([2, 3, -4]), np.array([62, 41, 3])])
-    np.testing.assert_array_equal(got, np.array([2, 3, -4]) ** np.array([62, 41, 3]))
-
-
 def test_scans_are_sequential_like_numpy(rng, builder, check):
     """A float32 cumsum adds in order, in float32: the same bits as NumPy (a reduction
     may reassociate; a scan, whose every partial sum is an output, may not)."""

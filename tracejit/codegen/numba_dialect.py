@@ -82,10 +82,8 @@ def _tj_fpow(a, b):
 ''',
     "_tj_ipow": '''
 def _tj_ipow(a, b):
-    """np.power of integers: wrap-around by repeated squaring; negative exponents
-    raise like NumPy."""
-    if b < 0:
-        raise ValueError("Integers to negative integer powers are not allowed.")
+    """np.power of integers: wrap-around by repeated squaring (the kernel checks that
+    signed exponents are not negative first, as NumPy raises for those)."""
     result = a - a + 1
     base = a
     while b > 0:
@@ -254,6 +252,9 @@ class NumbaDialect(Dialect):
     def bounds_check(self, r, stmt) -> list:
         return [f"if not (0 <= {self.index(r, stmt.index)} < {self.index(r, stmt.size)}):",
                 f"    raise IndexError({stmt.what + ' out of bounds'!r})"]
+
+    def value_check(self, r, stmt) -> list:
+        return [f"if not {r.ref(stmt.src)}:", f"    raise {stmt.error}({stmt.message!r})"]
 
     # -- loops -------------------------------------------------------------------------
     def enter_outer(self, r, nest):

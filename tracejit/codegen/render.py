@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir.nest import (AccInit, Accumulate, BoundsCheck, Compute, Constant, IndexValue, LaneReduce, LaneScan,
-                       Load, MaskFill, Store, index_names, index_vars, render_index)
+                       Load, MaskFill, Store, ValueCheck, index_names, index_vars, render_index)
 
 INDENT = "    "
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -91,6 +91,9 @@ class Dialect:
         raise NotImplementedError
 
     def bounds_check(self, r, stmt) -> list:
+        raise NotImplementedError
+
+    def value_check(self, r, stmt) -> list:
         raise NotImplementedError
 
     def acc_init(self, r, stmt) -> str:
@@ -243,6 +246,12 @@ class Renderer:
             if self._known(key) is None:
                 self._remember(key, "")
                 for text in d.bounds_check(self, stmt):
+                    self.line(text, effect=True)
+        elif isinstance(stmt, ValueCheck):
+            key = ("check", self.ref(stmt.src), stmt.error, stmt.message)
+            if self._known(key) is None:
+                self._remember(key, "")
+                for text in d.value_check(self, stmt):
                     self.line(text, effect=True)
         elif isinstance(stmt, AccInit):
             self.assign(stmt.dst, d.acc_init(self, stmt), stmt.dtype, stmt.lanes and d.lanes)

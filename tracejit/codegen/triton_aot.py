@@ -109,7 +109,7 @@ def _spec_json(spec) -> dict:
     return {"kind": spec.kind, "fn_name": spec.fn_name, "inputs": bufs(spec.inputs),
             "outputs": bufs(spec.outputs), "size_names": list(spec.size_names),
             "extents": list(spec.extents), "constexprs": list(spec.constexprs), "strides": list(spec.strides),
-            "checks_indices": spec.checks_indices}
+            "errors": [list(e) for e in spec.errors]}
 
 
 def compile_in_subprocess(kernels_and_blocks, timeout: float = 300) -> list:

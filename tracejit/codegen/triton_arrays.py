@@ -172,8 +172,8 @@ def error_flag_like(array):
     return torch.zeros(1, dtype=torch.int32, device=array.device)
 
 
-def flag_raised(flag) -> bool:
-    """Whether a kernel set `flag` (synchronizes with the device)."""
+def flag_raised(flag) -> int:
+    """The error code a kernel set in `flag`, 0 for none (synchronizes with the device)."""
     if isinstance(flag, np.ndarray):
-        return bool(flag[0])
-    return bool(int(flag[0].item()) if hasattr(flag[0], "item") else int(flag[0]))
+        return int(flag[0])
+    return int(flag[0].item()) if hasattr(flag[0], "item") else int(flag[0])

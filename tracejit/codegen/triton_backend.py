@@ -248,8 +248,11 @@ class TritonKernel:
                 self._launcher[grid](*args, **blocks)
         else:
             self._launcher[grid](*args, **blocks)
-        if flag is not None and flag_raised(flag):
-            raise IndexError(f"index out of bounds in a gather of kernel {self.name} (NumPy raises IndexError here)")
+        code = flag_raised(flag) if flag is not None else 0
+        if code:
+            error, message = self.spec.errors[code - 1]
+            raise {"IndexError": IndexError, "ValueError": ValueError}[error](
+                f"{message} (kernel {self.name}; NumPy raises {error} here)")
 
 
 def _options_key(options) -> tuple:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..ir.accumulate import bool_accumulators_as_int8, lower_accumulators, widen_float16_sums
-from ..ir.nest import BoundsCheck, Load
+from ..ir.nest import Load
 from ..ir.online import merge_online_phases
 from ..ir.ops import OPS
 from .identity import normalize_region_text
@@ -110,7 +110,14 @@ class KernelSpec:
     strides: list = field(default_factory=list)   # element strides the code uses
     matmul_dtype: object = None
     notes: dict = field(default_factory=dict)
-    checks_indices: bool = False  # gathers: an `err_ptr` flag is set when an index is out of range
+    # the errors the kernel can report through its `err_ptr` flag: the flag holds
+    # 1 + the index of the (exception name, message) it raised (the largest one wins)
+    errors: list = field(default_factory=list)
+
+    @property
+    def checks_indices(self) -> bool:
+        """The kernel takes an error flag (`err_ptr`)."""
+        return bool(self.errors)
 
     @property
     def arg_names(self) -> list:
@@ -157,6 +164,7 @@ class TritonDialect(Dialect):
         self.bounds: dict = {}      # rendered gather index -> name of its in-range flag
         self.combines: dict = {}    # helper name -> source of a generated combine function
         self.mm_value = None        # expression of the matmul tile (matmul kernels)
+        self.errors: list = []      # (exception name, message) per error code - 1
         self.rows_ready = False     # the single-pass row block is set up
         self.looped = False         # row phases loop over RBLOCK chunks (not one block)
 
@@ -287,11 +295,30 @@ class TritonDialect(Dialect):
         idx, size = self.index(r, stmt.index), self.index(r, stmt.size)
         self.bounds[idx] = flag
         check = f"{flag} = ({idx} >= 0) & ({idx} < {size})  # {stmt.what} in range"
-        if r.index_is_vector(stmt.index):
+        vector = r.index_is_vector(stmt.index)
+        if vector:
             r.vectors.add(flag)
-            live = f", mask={self.mask}" if self.mask else ""
-            return [check, f"tl.atomic_max(err_ptr + ({idx}) * 0, 1 - {flag}.to(tl.int32){live})"]
-        return [check, f"tl.atomic_max(err_ptr, 1 - {flag}.to(tl.int32))"]
+        code = self.error_code("IndexError", f"{stmt.what} out of bounds")
+        return [check, self._raise(flag, code, f"({idx}) * 0" if vector else None)]
+
+    def value_check(self, r, stmt) -> list:
+        flag = r.ref(stmt.src)
+        code = self.error_code(stmt.error, stmt.message)
+        return [self._raise(flag, code, f"{flag}.to(tl.int32) * 0" if r.is_vector(flag) else None)]
+
+    def error_code(self, error, message) -> int:
+        if (error, message) not in self.errors:
+            self.errors.append((error, message))
+        return self.errors.index((error, message)) + 1
+
+    def _raise(self, ok, code, lanes) -> str:
+        """Set the error flag to `code` where `ok` is false (`lanes`: a zero offset per
+        lane, for a block of flags)."""
+        value = f"{code} * (1 - {ok}.to(tl.int32))" if code != 1 else f"1 - {ok}.to(tl.int32)"
+        if lanes is None:
+            return f"tl.atomic_max(err_ptr, {value})"
+        live = f", mask={self.mask}" if self.mask else ""
+        return f"tl.atomic_max(err_ptr + {lanes}, {value}{live})"
 
     # -- accumulators over lanes ----------------------------------------------------------
     def acc_init(self, r, stmt) -> str:
@@ -507,12 +534,12 @@ def generate(nest, region_text: str = "", options=None) -> tuple:
     else:
         kind, extents, constexprs, build = "pointwise", ["numel"], ["BLOCK", "IDX64", "CONTIG"], _pointwise
     spec = KernelSpec(kind, fn_name, inputs, list(nest.outputs), [], extents, constexprs)
-    spec.checks_indices = any(isinstance(stmt, BoundsCheck) for stmt in nest.statements())
     if kind == "matmul":
         spec.matmul_dtype = np.dtype(nest.matmul.dtype)
     dialect = TritonDialect(nest, options.get("input_precision", "ieee"))
     r = Renderer(dialect)
     build(nest, r, dialect, spec)
+    spec.errors = list(dialect.errors)
     body = r.text(base_depth=1)
     spec.size_names = used_names(body, list(nest.sizes))
     spec.strides = used_names(body, [f"{b.name}_s{k}" for b in inputs + list(nest.outputs)

@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from .nest import (BoundsCheck, Buffer, Compute, Constant, IndexExpr, IndexValue, Load, LoopNest,
-                   Matmul, Phase, Reduction, Scan, Store, add, const, floordiv, index_vars_of, mod, mul,
-                   scalar_ref, size_ref, var)
+                   Matmul, Phase, Reduction, Scan, Store, ValueCheck, add, const, floordiv, index_vars_of,
+                   mod, mul, scalar_ref, size_ref, var)
 from .ops import OPS, OpGroup, loop_dtypes
 from .types import TensorType
 
@@ -293,6 +293,8 @@ class _Lowerer:
             else:
                 loops = tuple(loop_dtypes(node.op, [v.type for v in node.inputs]))
             stmt = Compute(self.fresh(), node.op, tuple(args), arg_dtypes, loops, value.dtype, dict(node.attrs))
+            if node.op.name == "pow" and loops[1].kind == "i":
+                self._check_non_negative(args[1], loops[1], arg_dtypes[1])
             return self.emit_on(stmt, args)
         rule = INDEX_RULES.get(node.op.name)
         if rule is None:
@@ -317,6 +319,23 @@ class _Lowerer:
             raise LoweringError("a scan result is read by a reduction or scan of the same kernel")
         return self.acc_of[value]
 
+    def _check_non_negative(self, exponent, loop, have):
+        """NumPy raises ValueError for an integer to a negative integer power."""
+        zero = self.emit(Constant(self.fresh(), 0, loop), set(), 0)
+        ok = self.emit_on(Compute(self.fresh(), OPS["ge"], (exponent, zero), (have, loop), (loop, loop),
+                                  np.dtype(bool)), [exponent, zero])
+        check = ValueCheck(ok, "ValueError", "Integers to negative integer powers are not allowed.")
+        self._place(check, ok)
+
+    def _place(self, check, name):
+        """A check goes where the scalar it tests is computed."""
+        if self.vars[name] & self.inner_vars:
+            self.block.append(check)
+        elif not self.vars[name] and self.seg[name] == 0:
+            self.preamble.append(check)
+        else:
+            self.segments[self.seg[name]].append(check)
+
     # -- helpers of the index rules --------------------------------------------------
     def extent(self, n):
         return const(0) if n == 0 else self.size(n)
@@ -328,8 +347,7 @@ class _Lowerer:
         """A gather index, negative values wrapped, with a bounds check before use."""
         j = self.cast_scalar(scalar, dtype, np.dtype(np.int64))
         wrapped = IndexExpr("wrap", (scalar_ref(j), self.size(n)))
-        check = BoundsCheck(wrapped, self.size(n), "index")
-        (self.block if self.vars[j] & self.inner_vars else self.segments[self.seg[j]]).append(check)
+        self._place(BoundsCheck(wrapped, self.size(n), "index"), j)
         return wrapped
 
     def index_scalar(self, expr, dtype):

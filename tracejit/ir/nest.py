@@ -198,6 +198,15 @@ class BoundsCheck:
 
 
 @dataclass
+class ValueCheck:
+    """Raise `error` (a builtin exception's name) with `message` where the bool scalar
+    `src` is false: an error NumPy raises for some element values (int ** negative)."""
+    src: str
+    error: str
+    message: str
+
+
+@dataclass
 class Store:
     buffer: str
     index: tuple

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .nest import (AccInit, Accumulate, BoundsCheck, Compute, Constant, IndexValue, LaneReduce, LaneScan, Load,
-                   MaskFill, Store)
+                   MaskFill, Store, ValueCheck)
 from .types import short_name
 
 _STEP = "  "
@@ -44,6 +44,8 @@ def format_statement(stmt) -> str:
         return f"{stmt.dst} = index {stmt.index} : {_t(stmt.dtype)}"
     if isinstance(stmt, BoundsCheck):
         return f"check 0 <= {stmt.index} < {stmt.size}  ({stmt.what})"
+    if isinstance(stmt, ValueCheck):
+        return f"check {stmt.src}  ({stmt.error}: {stmt.message})"
     if isinstance(stmt, Store):
         return f"store {stmt.buffer}{_index(stmt.index)} = {stmt.src}"
     if isinstance(stmt, AccInit):
