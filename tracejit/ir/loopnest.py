@@ -476,6 +476,32 @@ def _concat(lw, node, value, index):
     return result
 
 
+def _update_slice(lw, node, value, index):
+    """x outside the slice, v (at the slice position of this point) inside it."""
+    x, v = node.inputs
+    attrs = node.attrs
+    inside, src = None, []
+    for i, start, step, size in zip(index, attrs["starts"], attrs["steps"], attrs["shape"]):
+        # j = (i - start) / step for points of the slice; both operands kept non-negative
+        offset = add(i, const(-start)) if step > 0 else add(const(start), mul(const(-1), i))
+        stride = abs(step)
+        j = floordiv(offset, const(stride))
+        here = lw.index_scalar(offset, np.dtype(np.int64))
+        tests = [lw.compute_op("ge", [here, lw.index_scalar(const(0), np.dtype(np.int64))], np.dtype(bool)),
+                 lw.compute_op("lt", [here, lw.index_scalar(const(stride * (size - 1) + 1), np.dtype(np.int64))],
+                               np.dtype(bool))]
+        if stride != 1:
+            rem = lw.index_scalar(mod(offset, const(stride)), np.dtype(np.int64))
+            tests.append(lw.compute_op("ge", [lw.index_scalar(const(0), np.dtype(np.int64)), rem], np.dtype(bool)))
+        for test in tests:
+            inside = test if inside is None else lw.compute_op("logical_and", [inside, test], np.dtype(bool))
+        src.append(IndexExpr("clamp", (j, const(0), const(max(size - 1, 0)))))
+    if inside is None:                       # a 0-d array: the whole of it
+        return lw.at(v, broadcast_index(index, value.shape, v.shape))
+    new = lw.at(v, broadcast_index(tuple(src), tuple(attrs["shape"]), v.shape))
+    return lw.where(inside, new, lw.at(x, index), value.dtype)
+
+
 def _take(lw, node, value, index):
     x, idx = node.inputs
     axis = node.attrs["axis"]
@@ -497,7 +523,7 @@ def _take_along_axis(lw, node, value, index):
 INDEX_RULES = {
     "constant": _constant, "iota": _iota,
     "broadcast_to": _broadcast_to, "transpose": _transpose, "reshape": _reshape, "slice": _slice,
-    "pad": _pad, "concat": _concat,
+    "pad": _pad, "concat": _concat, "update_slice": _update_slice,
     "take": _take, "take_along_axis": _take_along_axis,
 }
 

@@ -566,6 +566,28 @@ _register(OpSpec("pad", OpGroup.MOVEMENT, 1, _pad_infer,
                  lambda a, attrs, t: [np.pad(a[0], attrs["widths"], constant_values=attrs["value"])],
                  doc="np.pad with a constant", attrs=("widths", "value")))
 
+
+def _update_slice_infer(types, attrs):
+    x, v = types
+    _slice_infer([x], attrs)
+    if v.dtype != x.dtype:
+        raise TypeError(f"update_slice: the value's dtype {v.dtype} is not the array's {x.dtype} (cast it first)")
+    if broadcast_shapes(v.shape, attrs["shape"]) != tuple(attrs["shape"]):
+        raise ValueError(f"could not broadcast input array from shape {v.shape} into shape {tuple(attrs['shape'])}")
+    return [TensorType(x.shape, x.dtype, x.weak)]
+
+
+def _update_slice_reference(arrays, attrs, out_types):
+    x, v = arrays
+    out = np.array(x, copy=True)
+    out[slice_index(attrs["starts"], attrs["steps"], attrs["shape"])] = v
+    return [out]
+
+
+_register(OpSpec("update_slice", OpGroup.MOVEMENT, 2, _update_slice_infer, _update_slice_reference,
+                 doc="x with x[starts + steps * i] = v (broadcast) per axis: a functional slice write",
+                 attrs=("starts", "steps", "shape")))
+
 # ---------------------------------------------------------------------------
 # gathers
 # ---------------------------------------------------------------------------
