@@ -99,3 +99,30 @@ def test_bad_cli_arguments_are_reported():
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0 and "q32" in result.stderr
     assert np.dtype(np.float32)  # numpy importable alongside the CLI
+
+
+def test_version_and_help_for_every_option():
+    import tracejit
+    result = subprocess.run([sys.executable, "-m", "tracejit", "--version"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == f"tracejit {tracejit.__version__}"
+    from tracejit.cli import build_parser
+    parser = build_parser()
+    subparsers = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"][0]
+    for name, sub in [("tracejit", parser)] + list(subparsers.choices.items()):
+        for action in sub._actions:
+            if action.__class__.__name__ == "_SubParsersAction":
+                continue
+            assert action.help, f"{name}: option {action.option_strings or action.dest} has no help text"
+
+
+def test_dump_takes_dict_and_tuple_arguments(tmp_path):
+    model = tmp_path / "step.py"
+    model.write_text("import numpy as np\n\ndef step(x, params, pair):\n"
+                     "    return np.tanh(x @ params['w'] + params['b']) * pair[0] + pair[1]\n")
+    out = run_cli(f"{model}:step", "--arg", "f32[4,8]", "--arg", "{'w': 'f32[8,8]', 'b': 'f32[8]'}",
+                  "--arg", "('f32[]', '~f64[]')")
+    assert "func @step(%0: f32[4,8], %1: f32[8,8], %2: f32[8], %3: f32[], %4: ~f64[]) -> (f32[4,8])" in out
+    result = subprocess.run([sys.executable, "-m", "tracejit", "dump", f"{model}:step", "--arg", "{'w': 3}"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "not a quoted type" in result.stderr

@@ -1,7 +1,10 @@
-"""``tracejit dump FILE.py:FUNC --arg f32[256,1000] ...``: show every stage.
+"""The ``tracejit`` command line.
 
-Prints the IR as traced, the IR after each pass that changed it, the fusion groups and
-every generated kernel's source; ``--out DIR`` writes the same as files.
+- ``tracejit dump FILE.py:FUNC --arg f32[256,1000] ...`` shows every stage of one
+  compilation: the IR as traced and after each pass that changed it, the fusion groups,
+  each kernel's loop nest and its generated source (``--out DIR`` writes them as files).
+- ``tracejit cache info`` / ``tracejit cache clear``: the kernel cache directory.
+- ``tracejit --version``.
 """
 from __future__ import annotations
 
@@ -9,12 +12,10 @@ import argparse
 import ast
 import importlib.util
 import sys
+import time
 from pathlib import Path
 
 from .ir.types import parse_type
-from .runtime.backends import InterpretBackend, NumbaBackend, TritonBackend
-from .runtime.compilation import compile_function
-from .runtime.dump import format_dump, write_dump
 
 
 def load_function(target: str):
@@ -37,6 +38,31 @@ def load_function(target: str):
     return getattr(fn, "fn", fn)  # a @tracejit.compile function dumps its Python function
 
 
+def parse_argument(text: str):
+    """One traced argument: a type (``f32[4,8]``, ``~f64[]`` for a Python float), or a
+    Python literal of tuples, lists and dicts whose strings are types
+    (``"{'w': 'f32[8,8]', 'b': 'f32[8]'}"``)."""
+    try:
+        return parse_type(text)
+    except (ValueError, TypeError):
+        pass
+    try:
+        tree = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise ValueError(f"bad argument {text!r}: expected a type such as f32[4,8], or a tuple/list/dict of "
+                         "quoted types") from None
+
+    def convert(item):
+        if isinstance(item, str):
+            return parse_type(item)
+        if isinstance(item, (tuple, list)):
+            return type(item)(convert(x) for x in item)
+        if isinstance(item, dict):
+            return {k: convert(v) for k, v in item.items()}
+        raise ValueError(f"bad argument {text!r}: {item!r} is not a quoted type")
+    return convert(tree)
+
+
 def parse_static(items) -> dict:
     result = {}
     for item in items:
@@ -50,27 +76,18 @@ def parse_static(items) -> dict:
     return result
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="tracejit", description="tracejit command line")
-    sub = parser.add_subparsers(dest="command", required=True)
-    dump = sub.add_parser("dump", help="show the IR after every stage and the generated kernels")
-    dump.add_argument("target", help="FILE.py:FUNC")
-    dump.add_argument("--arg", action="append", default=[], metavar="TYPE",
-                      help="a traced positional argument, e.g. f32[256,1000] (repeat in order; ~f64[] is a Python float)")
-    dump.add_argument("--static", action="append", default=[], metavar="NAME=VALUE",
-                      help="a static keyword argument (Python literal)")
-    dump.add_argument("--backend", choices=("numba", "triton", "interpret"), default="numba")
-    dump.add_argument("--out", metavar="DIR", help="also write every stage as files into DIR")
-    args = parser.parse_args(argv)
-
+def _dump(args) -> int:
+    from .runtime.backends import InterpretBackend, NumbaBackend, TritonBackend
+    from .runtime.compilation import compile_function
+    from .runtime.dump import format_dump, write_dump
     fn = load_function(args.target)
     try:
-        types = tuple(parse_type(text) for text in args.arg)
+        arguments = tuple(parse_argument(text) for text in args.arg)
     except ValueError as exc:
         raise SystemExit(f"tracejit dump: {exc}")
     backend = {"numba": NumbaBackend, "triton": TritonBackend, "interpret": InterpretBackend}[args.backend]()
     try:
-        compilation = compile_function(fn, types, parse_static(args.static), backend, name=fn.__name__)
+        compilation = compile_function(fn, arguments, parse_static(args.static), backend, name=fn.__name__)
     except Exception as exc:   # the user's code or arguments: one line, not a traceback
         raise SystemExit(f"tracejit dump: {fn.__name__} cannot be compiled as given: {type(exc).__name__}: {exc}")
     print(format_dump(compilation))
@@ -78,6 +95,62 @@ def main(argv=None) -> int:
         where = write_dump(compilation, args.out, fn.__name__)
         print(f"(written to {where})")
     return 0
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def _cache(args) -> int:
+    from .codegen import cache_dir
+    from .codegen.files import default_cache_dir
+    location = Path(args.dir) if args.dir else default_cache_dir()
+    if args.action == "clear":
+        count = cache_dir.clear(location)
+        print(f"removed {count} cached kernel(s) from {location}")
+        return 0
+    facts = cache_dir.info(location)
+    print(f"location: {facts['location']}")
+    print(f"entries:  {facts['entries']} kernel module(s)")
+    print(f"size:     {_size(facts['bytes'])} (limit {_size(facts['limit_bytes'])}, TRACEJIT_CACHE_LIMIT_MB)")
+    if facts["newest_use"]:
+        print(f"last use: {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(facts['newest_use']))}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    parser = argparse.ArgumentParser(prog="tracejit", description="tracejit: a tracing JIT compiler for NumPy code")
+    parser.add_argument("--version", action="version", version=f"tracejit {__version__}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", required=True)
+    dump = sub.add_parser("dump", help="show the IR after every stage, the loop nests and the generated kernels",
+                          description="Compile FUNC for the given argument types and print every stage.")
+    dump.add_argument("target", help="the function to compile, as FILE.py:FUNC")
+    dump.add_argument("--arg", action="append", default=[], metavar="TYPE",
+                      help="a traced positional argument, in order: a type such as f32[256,1000] (~f64[] is a "
+                           "Python float), or a tuple/list/dict of quoted types, e.g. \"{'w': 'f32[8,8]'}\"")
+    dump.add_argument("--static", action="append", default=[], metavar="NAME=VALUE",
+                      help="a static keyword argument, as a Python literal (repeat for several)")
+    dump.add_argument("--backend", choices=("numba", "triton", "interpret"), default="numba",
+                      help="the code generator to use (default: numba)")
+    dump.add_argument("--out", metavar="DIR", help="also write every stage as files into DIR")
+    cache = sub.add_parser("cache", help="show or clear the kernel cache directory",
+                           description="The kernel cache: generated sources and Numba's compiled code.")
+    cache.add_argument("action", choices=("info", "clear"),
+                       help="info: location, size and entries; clear: delete every cached kernel")
+    cache.add_argument("--dir", metavar="DIR",
+                       help="the cache directory (default: $TRACEJIT_CACHE_DIR or ~/.cache/tracejit)")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return {"dump": _dump, "cache": _cache}[args.command](args)
 
 
 if __name__ == "__main__":

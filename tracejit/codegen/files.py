@@ -14,6 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import cache_dir as cache_maintenance
+
 
 def default_cache_dir() -> Path:
     configured = os.environ.get("TRACEJIT_CACHE_DIR")
@@ -46,12 +48,14 @@ def write_module(cache_dir, stem: str, source: str) -> Path:
     with os.fdopen(fd, "w") as handle:
         handle.write(source)
     os.replace(tmp, path)
+    cache_maintenance.enforce_limit(cache_dir)
     return path
 
 
 def import_module(path: Path):
     """Import the generated file under its own name and register it in sys.modules."""
     name = Path(path).stem
+    cache_maintenance.touch(path)
     module = sys.modules.get(name)
     if module is not None and getattr(module, "__file__", None) == str(path):
         return module

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import files
+from . import cache_dir, files
 from .identity import kernel_identity
 from ..ir.nest import Load, Store
 from .numba_dialect import generate_source, kernel_name
@@ -115,6 +115,17 @@ class NumbaKernel:
             work *= _extent(expr, sizes)
         return _extent(self.domain_sizes[self.outer_axis], sizes), work, size_args
 
+    def _compile(self, args):
+        """Compile (or load from Numba's disk cache) by a call over an empty range; a
+        damaged cache file is deleted and the kernel compiled again."""
+        for _ in range(8):
+            try:
+                return self.function(0, 0, *args)
+            except Exception as exc:
+                if not cache_dir.repair(exc):
+                    raise
+        return self.function(0, 0, *args)
+
     def __call__(self, inputs, outputs, sizes):
         inputs = [x if isinstance(x, np.ndarray) else np.asarray(x) for x in inputs]
         args = list(inputs)
@@ -136,7 +147,7 @@ class NumbaKernel:
             with self._first_lock:
                 if self.compile_seconds is None:
                     began = time.perf_counter()
-                    self.function(0, 0, *args)      # empty range: compiles, runs nothing
+                    self._compile(args)
                     self.compile_seconds = time.perf_counter() - began
         threads = min(_CPUS, rows)
         if work < PARALLEL_MIN_WORK or threads < 2:

@@ -1,0 +1,107 @@
+"""The kernel cache directory heals and stays bounded: damaged Numba cache files are
+deleted and recompiled with one warning (each kind of damage, in a fresh process, where
+the kernel is loaded from disk), least recently used entries are evicted past the size
+limit, ``tracejit cache info/clear`` report and empty it, and two processes can fill one
+directory at once."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tracejit.codegen import cache_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAM = ("import warnings, numpy as np, tracejit; warnings.simplefilter('always'); "
+           "f = tracejit.compile(lambda x: np.exp(x) * 2 + 1); "
+           "print(repr(float(f(np.arange(4.0))[3])))")
+
+
+def _run(cache, code=PROGRAM):
+    env = dict(os.environ, TRACEJIT_CACHE_DIR=str(cache))
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def _damage(path: Path, kind: str):
+    if kind == "garbage":
+        path.write_bytes(b"not a pickle at all\n")
+    elif kind == "empty":
+        path.write_bytes(b"")
+    else:
+        path.write_bytes(path.read_bytes()[:24])
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    first = _run(cache)
+    assert first.returncode == 0, first.stderr
+    return cache, first.stdout
+
+
+@pytest.mark.parametrize("suffix,kind", [(".nbi", "garbage"), (".nbi", "empty"), (".nbi", "truncated"),
+                                         (".nbc", "garbage"), (".nbc", "truncated")])
+def test_a_damaged_cache_file_is_recompiled_with_one_warning(filled, suffix, kind):
+    cache, expected = filled
+    files = sorted((cache / "kernels" / "__pycache__").glob(f"*{suffix}"))
+    assert files, "the first run left no compiled cache"
+    for path in files:
+        _damage(path, kind)
+    run = _run(cache)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == expected
+    assert run.stderr.count("CacheRepairWarning") == 1, run.stderr
+    healthy = _run(cache)                      # repaired: the next process loads it quietly
+    assert healthy.returncode == 0 and "CacheRepairWarning" not in healthy.stderr, healthy.stderr
+
+
+def _fake_entry(kernels: Path, stem: str, size: int, used: float):
+    (kernels / "__pycache__").mkdir(parents=True, exist_ok=True)
+    source = kernels / f"{stem}.py"
+    source.write_text("# kernel\n")
+    (kernels / "__pycache__" / f"{stem}.k-1.py311.nbi").write_bytes(b"x" * size)
+    os.utime(source, (used, used))
+
+
+def test_least_recently_used_entries_go_past_the_limit(tmp_path):
+    kernels = tmp_path / "kernels"
+    now = time.time()
+    for k in range(10):
+        _fake_entry(kernels, f"tj_k{k}_0", 10_000, now - 1000 + k)   # k0 is the oldest
+    assert cache_dir.enforce_limit(tmp_path, limit=200_000) == 0    # under the limit: nothing goes
+    removed = cache_dir.enforce_limit(tmp_path, limit=60_000)
+    left = sorted(stem for stem, *_ in cache_dir.entries(tmp_path))
+    assert removed >= 50_000 and left == [f"tj_k{k}_0" for k in range(6, 10)] or len(left) <= 4
+    assert "tj_k9_0" in left and "tj_k0_0" not in left
+    assert cache_dir.info(tmp_path)["bytes"] <= 0.8 * 60_000 + 100
+
+
+def test_cache_info_and_clear_on_the_command_line(filled, tmp_path):
+    cache, _ = filled
+    env = dict(os.environ, TRACEJIT_CACHE_DIR=str(cache))
+    info = subprocess.run([sys.executable, "-m", "tracejit", "cache", "info"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert info.returncode == 0 and f"location: {cache}" in info.stdout and "entries:  1 kernel" in info.stdout
+    copy = tmp_path / "copy"
+    import shutil
+    shutil.copytree(cache, copy)
+    cleared = subprocess.run([sys.executable, "-m", "tracejit", "cache", "clear", "--dir", str(copy)], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120)
+    assert cleared.returncode == 0 and "removed 1 cached kernel" in cleared.stdout
+    assert cache_dir.entries(copy) == []
+
+
+def test_two_processes_fill_one_cache_at_once(tmp_path):
+    code = ("import numpy as np, tracejit; f = tracejit.compile(lambda x: np.tanh(x) - x / 3); "
+            "x = np.linspace(-2, 2, 9); assert np.allclose(f(x), np.tanh(x) - x / 3); print('ok')")
+    env = dict(os.environ, TRACEJIT_CACHE_DIR=str(tmp_path))
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 and out.strip() == "ok" for p, (out, _) in zip(procs, outs)), outs
+    assert len(cache_dir.entries(tmp_path)) == 1
