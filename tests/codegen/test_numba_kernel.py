@@ -96,17 +96,23 @@ def test_non_contiguous_and_broadcast_inputs(rng, builder, check):
 
 
 def test_parallel_launch_matches(rng, builder, check, monkeypatch):
-    """Large launches split the first outer axis over threads; same results, and an
-    error raised in a worker thread reaches the caller."""
-    monkeypatch.setattr(numba_backend, "PARALLEL_MIN_WORK", 64)
+    """Launches measured as long split the first outer axis over threads (the first
+    launch of a shape runs on one thread and is timed); same results, and an error
+    raised in a worker thread reaches the caller."""
+    monkeypatch.setattr(numba_backend, "PARALLEL_MIN_SECONDS", -1.0)
+    monkeypatch.setattr(numba_backend, "_CPUS", 3)
     monkeypatch.setattr(numba_backend.os, "cpu_count", lambda: 3)
-    check(softmax(builder, "softmax_par", (37, 11)), [f32(rng, 37, 11)])
+    region = softmax(builder, "softmax_par", (37, 11))
+    for _ in range(2):
+        _, kernel = check(region, [f32(rng, 37, 11)])
+    assert [shape[1] for shape in kernel._launch_shapes.values()][-1] is not None   # measured, then split
     b, (x, ids) = builder("take_par", ((7, 5), np.float32), ((40, 3), np.int64))
     region = b.finish([b.emit("take", [x, ids], {"axis": 0})])
     ids_ok = rng.integers(-7, 7, (40, 3))
-    check(region, [f32(rng, 7, 5), ids_ok])
+    for _ in range(2):
+        check(region, [f32(rng, 7, 5), ids_ok])
     ids_bad = ids_ok.copy()
-    ids_bad[39, 2] = 7
+    ids_bad[39, 2] = 7                      # in the last chunk: a worker thread's
     with pytest.raises(IndexError):
         check(region, [f32(rng, 7, 5), ids_bad])
 

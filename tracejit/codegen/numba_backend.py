@@ -11,7 +11,11 @@ Numba compiles lazily, on the first call for each argument-type signature;
 
 Parallelism without ``prange`` (which costs 2-3x compile time): the kernel takes a
 ``[start, stop)`` range of its first outer axis and is ``nogil``, so large launches are
-split into chunks that run on a shared thread pool, truly in parallel.
+split into chunks that run on a shared thread pool (and the calling thread), truly in
+parallel. Whether a launch is large is measured, not guessed: the first launch of each
+shape runs on one thread and is timed; later ones are split only when it took longer
+than ``PARALLEL_MIN_SECONDS`` (handing chunks to other threads costs tens of
+microseconds, more than a small kernel's whole run).
 """
 from __future__ import annotations
 
@@ -27,8 +31,8 @@ from .identity import kernel_identity
 from ..ir.nest import Load, Store
 from .numba_dialect import generate_source, kernel_name
 
-# launches with at least this many domain points (and >= 2 outer rows) go parallel
-PARALLEL_MIN_WORK = 2 ** 17
+# launches that ran longer than this on one thread (and have >= 2 outer rows) go parallel
+PARALLEL_MIN_SECONDS = 3e-4
 _CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 _KERNELS: dict = {}
@@ -76,7 +80,7 @@ class NumbaKernel:
         self.plain_matmul = is_plain_matmul(nest)
         self.mm_in_place = self.matmul is not None and _epilogue_is_in_place(nest)
         self.compile_seconds = None
-        self._launch_shapes: dict = {}    # size values -> (rows, work, size arguments)
+        self._launch_shapes: dict = {}    # size values -> (rows, serial seconds or None, size arguments)
         self._first_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -106,14 +110,11 @@ class NumbaKernel:
         return result
 
     def _launch_shape(self, sizes):
-        """(rows of the split axis, total work, size arguments) for these sizes."""
+        """[rows of the split axis, serial seconds (None: not measured yet), size
+        arguments] for these sizes."""
         size_args = tuple(int(sizes[name]) for name in self.size_names)
-        if self.outer_axis is None:
-            return 1, 1, size_args
-        work = 1
-        for expr in self.domain_sizes:
-            work *= _extent(expr, sizes)
-        return _extent(self.domain_sizes[self.outer_axis], sizes), work, size_args
+        rows = 1 if self.outer_axis is None else _extent(self.domain_sizes[self.outer_axis], sizes)
+        return [rows, None, size_args]
 
     def _compile(self, args):
         """Compile (or load from Numba's disk cache) by a call over an empty range; a
@@ -141,7 +142,7 @@ class NumbaKernel:
         launch = self._launch_shapes.get(values)
         if launch is None:
             launch = self._launch_shapes[values] = self._launch_shape(sizes)
-        rows, work, size_args = launch
+        rows, serial, size_args = launch
         args.extend(size_args)
         if self.compile_seconds is None:
             with self._first_lock:
@@ -150,14 +151,24 @@ class NumbaKernel:
                     self._compile(args)
                     self.compile_seconds = time.perf_counter() - began
         threads = min(_CPUS, rows)
-        if work < PARALLEL_MIN_WORK or threads < 2:
+        if serial is None:                       # the first launch of this shape: measure it
+            began = time.perf_counter()
+            self.function(0, rows, *args)
+            launch[1] = time.perf_counter() - began
+            return
+        if serial < PARALLEL_MIN_SECONDS or threads < 2:
             self.function(0, rows, *args)
             return
         bounds = [rows * k // threads for k in range(threads + 1)]
         futures = [_pool().submit(self.function, lo, hi, *args)
-                   for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
-        for future in futures:
-            future.result()
+                   for lo, hi in zip(bounds[1:-1], bounds[2:]) if hi > lo]
+        try:
+            self.function(bounds[0], bounds[1], *args)   # the first chunk on this thread
+        finally:
+            errors = [f.exception() for f in futures]    # every chunk finishes before we return
+        for error in errors:
+            if error is not None:
+                raise error
 
 
 def is_plain_matmul(nest) -> bool:
