@@ -420,3 +420,30 @@ def test_integer_to_a_negative_power_raises_value_error(backend):
                                   np.array([2, 3, -4]) ** np.array([62, 0, 3]) + 1)
     with pytest.raises(ValueError, match="negative integer powers"):
         f(np.array([2, 3, 4]), np.array([1, -1, 2]))
+
+
+def test_signs_of_zero_like_numpy(backend):
+    x = np.array([-0.0, 0.0, -0.0, -0.0, 0.0, -0.0])
+    got = run(lambda x: (np.cumsum(x), np.tanh(x), np.sign(x), np.clip(x, 0, 1), np.maximum(x, 0.0),
+                         np.minimum(0.0, x), x.sum()), backend, x)
+    with np.errstate(all="ignore"):
+        want = (np.cumsum(x), np.tanh(x), np.sign(x), np.clip(x, 0, 1), np.maximum(x, 0.0), np.minimum(0.0, x), x.sum())
+    for g, w in zip(got, want):
+        assert np.array_equal(np.signbit(g), np.signbit(w))
+
+
+def test_scans_over_size_one_axes(backend):
+    x = np.arange(4.0).reshape(4, 1)
+    run(lambda x, y: (np.cumsum(x, 1) * 2, np.cumprod(y, 0) + 1, np.cumsum(np.ones(1)) * 2), backend, x, x.T)
+
+
+def test_scans_with_a_narrower_dtype(backend):
+    x = np.array([[100, 100, 100], [1, 2, 3]], np.int32)
+    run(lambda x: (np.cumsum(x, axis=1, dtype=np.int8), x.cumprod(axis=1, dtype=np.int16),
+                   np.cumsum(x, axis=1, dtype=bool), np.cumsum(x, axis=0, dtype=np.uint8)), backend, x)
+
+
+def test_a_moved_read_of_a_matmul_result(backend):
+    rng = np.random.default_rng(24)
+    a, b = rng.standard_normal((6, 6)).astype(np.float32), rng.standard_normal((6, 6)).astype(np.float32)
+    run(lambda a, b: ((a @ b) + (a @ b).T, np.flip(a @ b, 1) + 1), backend, a, b, rtol=1e-5, atol=1e-5)

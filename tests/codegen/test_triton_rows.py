@@ -108,3 +108,28 @@ def test_matmul_tiles_smaller_than_the_matrix(dtype, rtol):
         arrays = [rng.integers(-9, 9, size=s).astype(dtype) for s in ((m, k), (k, n), (n,))]
     ts.check_region(graphs.linear_relu(m, n, k, dtype), arrays, {"BLOCK_M": 16, "BLOCK_N": 16, "BLOCK_K": 16},
                     rtol=rtol, atol=1e-5 if rtol else 0)
+
+
+def test_online_softmax_rows_with_minus_infinity():
+    """Masked (causal) softmax rows on the looped variant: a lane that starts with -inf
+    adds nothing; a row of -inf only is NaN, as the two-pass form gives."""
+    x = np.random.default_rng(7).normal(size=(5, 37)).astype(np.float32)
+    x[0, :20] = -np.inf            # a masked prefix
+    x[1, 36] = -np.inf             # a row ending in -inf
+    x[2, :] = -np.inf              # nothing but -inf
+    for kind in ("softmax", "logsumexp"):
+        ts.check_region(graphs.rows_graph(kind, x.shape), [x], {"RBLOCK": 8, **LOOPED}, rtol=2e-5, atol=1e-6)
+
+
+def test_variance_merge_needs_the_mean_itself():
+    """sum((x - c)**2) is merged into Welford's update only when c is the row's mean."""
+    b = GraphBuilder("centre")
+    x = b.add_input(TensorType((3, 37), np.float32))
+    ax = {"axes": (1,), "keepdims": True}
+    n = b.emit("constant", [], {"value": 37.0, "dtype": np.dtype(np.float32)})
+    two = b.emit("constant", [], {"value": 2.0, "dtype": np.dtype(np.float32)})
+    centre = b.emit("mul", [b.emit("div", [b.emit("reduce_sum", [x], ax), n]), two])
+    d = b.emit("sub", [x, centre])
+    g = b.finish([b.emit("reduce_sum", [b.emit("mul", [d, d])], ax)])
+    data = np.random.default_rng(8).normal(size=(3, 37)).astype(np.float32) + 5
+    ts.check_region(g, [data], {"RBLOCK": 8, **LOOPED}, rtol=1e-5)

@@ -44,7 +44,8 @@ LOWERING_STEPS = [
 # ---------------------------------------------------------------------------
 
 def _extremum(name: str, keep: str, nan_wins: bool) -> str:
-    """np.maximum/minimum (a NaN operand wins) and np.fmax/fmin (a NaN operand loses)."""
+    """np.maximum/minimum (a NaN operand wins) and np.fmax/fmin (a NaN operand loses);
+    between equal values (0.0 and -0.0) the second, as NumPy's loops."""
     first, second = ("a", "b") if nan_wins else ("b", "a")
     return f'''
 def {name}(a, b):
@@ -58,10 +59,10 @@ def {name}(a, b):
 
 
 HELPERS = {
-    "_tj_maximum": _extremum("_tj_maximum", ">=", True),
-    "_tj_minimum": _extremum("_tj_minimum", "<=", True),
-    "_tj_fmax": _extremum("_tj_fmax", ">=", False),
-    "_tj_fmin": _extremum("_tj_fmin", "<=", False),
+    "_tj_maximum": _extremum("_tj_maximum", ">", True),
+    "_tj_minimum": _extremum("_tj_minimum", "<", True),
+    "_tj_fmax": _extremum("_tj_fmax", ">", False),
+    "_tj_fmin": _extremum("_tj_fmin", "<", False),
     "_tj_sign": '''
 def _tj_sign(x):
     """np.sign: -1, 0 or 1 in x's type; NaN stays NaN (the caller casts the result)."""

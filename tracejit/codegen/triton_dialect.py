@@ -192,7 +192,13 @@ class TritonDialect(Dialect):
         return expr if loop == target else self.convert(expr, loop, target)
 
     def convert(self, expr, src, dst) -> str:
-        return f"{expr if _is_name(expr) else f'({expr})'}.to({tl_dtype(dst)})"
+        value = expr if _is_name(expr) else f"({expr})"
+        dst = np.dtype(dst)
+        if src is not None and np.dtype(src).kind == "f" and dst.kind == "u" and dst.itemsize < 8:
+            # through int64: a GPU's float -> unsigned conversion of a negative value is
+            # undefined, NumPy's (and C's through a signed integer) wraps around
+            return f"{value}.to(tl.int64).to({tl_dtype(dst)})"
+        return f"{value}.to({tl_dtype(dst)})"
 
     def natural_dtype(self, stmt, template):
         return natural_dtype(stmt.op.name, stmt.loop_dtypes, stmt.dtype)
@@ -206,7 +212,9 @@ class TritonDialect(Dialect):
         general exp2/log2 form (GELU's x ** 3 would cost more than its memory traffic).
         float32: the square is exact-rounded, higher powers add the square's rounding
         error back with an FMA (nearly always correctly rounded, like the float64 pow);
-        float64: plain products; float16: float32 products."""
+        float64: plain products; float16: float32 products. Casts go through `convert`."""
+        if stmt.op.name == "cast":
+            return self.convert(args[0], stmt.arg_dtypes[0], stmt.dtype)
         if stmt.op.name != "pow" or np.dtype(stmt.loop_dtypes[0]).kind != "f":
             return None
         n = r.constants.get(stmt.args[1])

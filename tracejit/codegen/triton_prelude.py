@@ -53,8 +53,10 @@ def _tj_signbit(x):
 _helper('''
 @triton.jit
 def _tj_sign(x):
+    """np.sign: -1, 0 or 1; NaN stays NaN; the zero is +0 (also for -0.0)."""
     one = tl.full([], 1, x.dtype)
-    return tl.where(x > 0, one, tl.where(x < 0, -one, x))
+    zero = tl.full([], 0, x.dtype)
+    return tl.where(x > 0, one, tl.where(x < 0, -one, tl.where(x == 0, zero, x)))
 ''')
 
 _helper('''
@@ -254,6 +256,7 @@ def _tj_tanh(x):
         big = 1.0 - 2.0 / (tl.exp(2.0 * a) + 1.0)
         big = tl.where(u < 0, -big, big)
         r = tl.where(a < 0.625, small, big)
+        r = tl.where(u == 0, u, r)          # keeps the sign of zero
     else:
         t = _tj_expm1(2.0 * a)
         r = t / (t + 2.0)
@@ -437,7 +440,7 @@ def _tj_hypot(a, b):
     x, y = tl.broadcast(x, y)
     big = tl.maximum(x, y)
     small = tl.minimum(x, y)
-    q = small / tl.where(big == 0, 1.0, big)
+    q = _tj_div(small, tl.where(big == 0, 1.0, big))
     r = big * _tj_sqrt(1.0 + q * q)
     r = tl.where((x != x) | (y != y), x + y, r)
     return tl.where((x == float("inf")) | (y == float("inf")), _tj_c(float("inf"), x), r)
@@ -446,11 +449,12 @@ def _tj_hypot(a, b):
 _helper('''
 @triton.jit
 def _tj_maximum(a, b):
-    """np.maximum: NaN wins."""
+    """np.maximum: NaN wins; between equal values (0.0 and -0.0) the second, as NumPy's
+    `a > b ? a : b` (the hardware max orders -0.0 below 0.0)."""
     if a.dtype == tl.int1:
         r = a | b
     elif a.dtype.is_floating():
-        r = tl.maximum(a, b, propagate_nan=tl.PropagateNan.ALL)
+        r = tl.where(a != a, a, tl.where(a > b, a, b))
     else:
         r = tl.maximum(a, b)
     return r
@@ -459,11 +463,11 @@ def _tj_maximum(a, b):
 _helper('''
 @triton.jit
 def _tj_minimum(a, b):
-    """np.minimum: NaN wins."""
+    """np.minimum: NaN wins; between equal values the second (see _tj_maximum)."""
     if a.dtype == tl.int1:
         r = a & b
     elif a.dtype.is_floating():
-        r = tl.minimum(a, b, propagate_nan=tl.PropagateNan.ALL)
+        r = tl.where(a != a, a, tl.where(a < b, a, b))
     else:
         r = tl.minimum(a, b)
     return r

@@ -90,7 +90,8 @@ class _Lowerer:
         domain, inner = self._domain(nodes)
         self.domain, self.inner = tuple(domain), tuple(inner)
         self.domain_sizes = tuple(self.size(n) for n in self.domain)
-        self.full_index = tuple(var(f"i{d}") for d in range(len(self.domain)))
+        # size-1 dims read at 0, as broadcast_index reads them: one index text per point
+        self.full_index = tuple(const(0) if n == 1 else var(f"i{d}") for d, n in enumerate(self.domain))
         self.inner_vars = {f"i{d}" for d in self.inner}
         self.phases: list = []
         self.segments: list = [[]]
@@ -144,17 +145,16 @@ class _Lowerer:
 
     def _store_output(self, i, value) -> Buffer:
         name = f"out{i}"
-        if self.inner and value.shape in (self._reduced(True), self._reduced(False)) \
-                and value not in self.scan_values:
+        if value.shape == self.domain:
+            index = self.full_index     # with every reduced dim of size 1, also a reduction's own index
+        elif self.inner and value.shape in (self._reduced(True), self._reduced(False)):
             index = self._result_index(value.shape)
-        elif value.shape == self.domain:
-            index = self.full_index
         else:
             raise LoweringError(f"output of shape {value.shape} does not fit domain {self.domain}")
         src = self.at(value, index)
         store = Store(name, index, src, value.dtype)
-        if index_vars_of(index) & self.inner_vars:
-            self.epilogue.append(store)
+        if (index_vars_of(index) | self.vars.get(src, set())) & self.inner_vars:
+            self.epilogue.append(store)      # per inner point (also a scan's value over a size-1 axis)
         else:
             self.segments[-1].append(store)
         return Buffer(name, value.dtype, value.shape)
@@ -273,6 +273,12 @@ class _Lowerer:
                                      f"passes over each row; its result is stored and read back instead")
 
     def _compute(self, value, index):
+        if value is self.matmul_value:
+            own = tuple(const(0) if n == 1 else e for n, e in zip(self.domain, self.full_index))
+            here = tuple(const(0) if n == 1 else e for n, e in zip(self.domain, index))
+            if repr(here) != repr(own):
+                # the matmul tile holds each point once: a moved read needs the result in memory
+                raise LoweringError("the matmul result is read at another point (transposed, flipped, shifted)")
         if value in self.input_names or value is self.matmul_value:
             buffer = "mm" if value is self.matmul_value else self.input_names[value]
             used, seg = self.expr_deps(index)

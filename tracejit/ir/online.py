@@ -83,9 +83,26 @@ def _match_softmax(shapes, first, second):
         shapes.key(sub.args[0]) == shapes.key(first.src) and sub.dtype == first.dtype
 
 
-def _match_variance(shapes, first, second, mean_segment):
+def _through_casts(defs, name):
+    stmt = defs.get(name)
+    while isinstance(stmt, Compute) and stmt.op.name == "cast":
+        name = stmt.args[0]
+        stmt = defs.get(name)
+    return name
+
+
+def _is_mean(defs, name, total, count) -> bool:
+    """`name` is total / count (casts allowed around either), count the row length."""
+    div = _compute(defs, _through_casts(defs, name), "div")
+    if not div or _through_casts(defs, div.args[0]) != total:
+        return False
+    divisor = defs.get(_through_casts(defs, div.args[1]))
+    return isinstance(divisor, Constant) and float(divisor.value) == float(count)
+
+
+def _match_variance(shapes, first, second, mean_segment, count):
     """second.src == D * D (or square(D)) with D = A' - mean, A' the same as first.src and
-    mean computed in the segment right after `first`'s phase."""
+    mean = first.acc / count computed in the segment right after `first`'s phase."""
     defs = shapes.defs
     if first.kind != "reduce_sum" or second.kind != "reduce_sum" or first.dtype.kind != "f":
         return False
@@ -102,12 +119,16 @@ def _match_variance(shapes, first, second, mean_segment):
     sub = _compute(defs, dev, "sub")
     if not sub or sub.dtype != first.dtype or shapes.key(sub.args[0]) != shapes.key(first.src):
         return False
-    return sub.args[1] in {stmt.dst for stmt in mean_segment if hasattr(stmt, "dst")}
+    return sub.args[1] in {stmt.dst for stmt in mean_segment if hasattr(stmt, "dst")} and \
+        _is_mean(defs, sub.args[1], first.acc, count)
 
 
 def merge_online_phases(nest):
     """A copy of `nest` with mergeable pairs of reduction phases merged (or `nest`)."""
     shapes = _Shapes(nest)
+    row_length = 1
+    for d in nest.inner_axes:
+        row_length *= nest.domain[d]
     k = 0
     phases, segments = list(nest.phases), list(nest.segments)
     changed = False
@@ -119,7 +140,7 @@ def merge_online_phases(nest):
         first, second = first_phase.reductions[0], second_phase.reductions[0]
         if _match_softmax(shapes, first, second):
             kind = "online_max_sumexp"
-        elif _match_variance(shapes, first, second, segments[k + 1]):
+        elif _match_variance(shapes, first, second, segments[k + 1], row_length):
             kind = "welford_sum_m2"
         else:
             k += 1
@@ -140,7 +161,8 @@ def _max_sumexp(b: Builder, red, init, body, final):
     exp(m_old - m_new) (1 when the max is unchanged, also for equal infinities); lanes
     past the row's end add nothing. After the loop the lanes' (m, s) pairs combine."""
     a, p, t = red.acc, red.partner, np.dtype(red.dtype)
-    init += [b.init(f"{a}_v", -np.inf, t), b.init(f"{p}_v", 0.0, t), b.const(f"{a}_one", 1.0, t)]
+    init += [b.init(f"{a}_v", -np.inf, t), b.init(f"{p}_v", 0.0, t), b.const(f"{a}_one", 1.0, t),
+             b.const(f"{a}_zero", 0.0, t), b.const(f"{a}_ninf", -np.inf, t)]
     b.dtypes[red.src] = np.dtype(red.src_dtype)
     x = b.converted(body, red.src, t, f"{a}_x")
     body += [b.fill(f"{a}_xm", x, -np.inf),
@@ -151,7 +173,10 @@ def _max_sumexp(b: Builder, red, init, body, final):
              b.op(f"{a}_scale", "where", (f"{a}_same", f"{a}_one", f"{a}_e"), t),
              b.op(f"{a}_xd", "sub", (f"{a}_xm", f"{a}_new")),
              b.op(f"{a}_xe", "exp", (f"{a}_xd",)),
-             b.fill(f"{a}_xz", f"{a}_xe", 0.0),
+             # a lane that has seen only -inf adds exp(x - max) = 0, not exp(-inf + inf)
+             b.op(f"{a}_none", "eq", (f"{a}_new", f"{a}_ninf")),
+             b.op(f"{a}_xs", "where", (f"{a}_none", f"{a}_zero", f"{a}_xe"), t),
+             b.fill(f"{a}_xz", f"{a}_xs", 0.0),
              b.op(f"{p}_r", "mul", (f"{p}_v", f"{a}_scale")),
              b.op(f"{p}_v", "add", (f"{p}_r", f"{a}_xz"), t, accumulate=True),
              b.op(f"{a}_v", "maximum", (f"{a}_v", f"{a}_xm"), t, accumulate=True)]
@@ -161,7 +186,11 @@ def _max_sumexp(b: Builder, red, init, body, final):
               b.op(f"{a}_fx", "exp", (f"{a}_fd",)),
               b.op(f"{p}_fs", "mul", (f"{p}_v", f"{a}_fx")),
               b.op(f"{p}_fw", "where", (f"{a}_fe", f"{p}_v", f"{p}_fs"), t),
-              b.reduce_lanes((p,), (f"{p}_fw",), "add")]
+              b.reduce_lanes((f"{p}_fr",), (f"{p}_fw",), "add"),
+              # a row of -inf only: exp(x - max) is NaN in the two-pass form, so is its sum
+              b.op(f"{a}_fall", "eq", (a, f"{a}_ninf")),
+              b.const(f"{a}_nan", np.nan, t),
+              b.op(p, "where", (f"{a}_fall", f"{a}_nan", f"{p}_fr"), t)]
 
 
 def _welford(b: Builder, red, init, body, final):

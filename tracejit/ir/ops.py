@@ -68,7 +68,9 @@ class ReductionKind:
 
 
 def _zero(dtype):
-    return False if np.dtype(dtype).kind == "b" else 0
+    """The additive identity: -0.0 for floats (-0.0 + x is x for every x, +0.0 + -0.0 is not)."""
+    kind = np.dtype(dtype).kind
+    return False if kind == "b" else -0.0 if kind in "fc" else 0
 
 
 def _one(dtype):

@@ -60,10 +60,12 @@ def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue, 
         info = np.iinfo(result.dtype)
         a_min, a_max = (builtins.min(builtins.max(b, int(info.min)), int(info.max))
                         if type(b) is int else b for b in (a_min, a_max))
+    # bound first: np.maximum keeps its second operand on ties, and clip keeps x
+    # (clip(-0.0, 0, 1) is -0.0)
     if a_min is not None:
-        result = ufuncs.apply("maximum", (result, a_min))
+        result = ufuncs.apply("maximum", (a_min, result))
     if a_max is not None:
-        result = ufuncs.apply("minimum", (result, a_max))
+        result = ufuncs.apply("minimum", (a_max, result))
     return result
 
 

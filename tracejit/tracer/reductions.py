@@ -111,7 +111,9 @@ def _scan(op, name, a, axis=None, dtype=None, out=None):
     if axis is None:
         x, axis = ravel(x), 0
     axis = normalize_axis_index(operator.index(axis), x.ndim)
-    return wrap(emit(op, [x], {"axis": axis}))
+    # dtype= narrower than the default accumulator: NumPy's modular (bool: logical) running
+    # total is the wide one converted at each point
+    return _finish_dtype(wrap(emit(op, [x], {"axis": axis})), dtype)
 
 
 def cumsum(a, axis=None, dtype=None, out=None):
