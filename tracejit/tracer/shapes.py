@@ -20,10 +20,13 @@ from .ufuncs import astype
 
 
 def view_of(source, value) -> TracedArray:
-    """A proxy for `value`, a NumPy view of `source`."""
+    """A proxy for `value`, a NumPy view of `source` (its ``_base`` is the proxy
+    owning the memory, as NumPy's ``.base``)."""
+    base = None
     if isinstance(source, TracedArray):
         source._viewed = True
-    return wrap(value, view=True)
+        base = source._base if source._base is not None else source
+    return wrap(value, view=True, base=base)
 
 
 def as_traced(x, weak: bool = False) -> TracedArray:
@@ -340,3 +343,26 @@ def pad(array, pad_width, mode="constant", **kwargs):
         raise ValueError("index can't contain negative values")
     fill = np.asarray(value).astype(x.dtype).item()
     return wrap(emit("pad", [x], {"widths": tuple(tuple(p) for p in widths), "value": fill}))
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """``np.diagonal``: a (read-only, in NumPy) view; axes moved last, flattened, and
+    every (m+1)-th element taken from the start of the diagonal."""
+    x = as_traced(a)
+    if x.ndim < 2:
+        raise ValueError("diag requires an array of at least two dimensions")
+    first, second = normalize_axis_index(axis1, x.ndim), normalize_axis_index(axis2, x.ndim)
+    if first == second:
+        raise ValueError("axis1 and axis2 cannot be the same")
+    offset = operator.index(offset)
+    rest = [d for d in range(x.ndim) if d not in (first, second)]
+    y = transpose(x, rest + [first, second])
+    n, m = y.shape[-2], y.shape[-1]
+    if offset >= 0:
+        start, count = offset, max(0, min(n, m - offset))
+    else:
+        start, count = -offset * m, max(0, min(n + offset, m))
+    flat = reshape(y, y.shape[:-2] + (n * m,))
+    stop = start + (count - 1) * (m + 1) + 1 if count else start
+    return view_of(x, slice_axis(flat, flat.ndim - 1, start, stop, m + 1)._value)
+
