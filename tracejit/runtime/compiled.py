@@ -60,6 +60,10 @@ class _StaticArg:
         return isinstance(other, _StaticArg) and other.name == self.name
 
 
+class _BadCall(TypeError):
+    """The arguments do not fit the signature: calling the function gives Python's error."""
+
+
 class _Failed:
     """Tracing or compiling raised something that is not a TracerError: eager NumPy decides."""
 
@@ -105,7 +109,10 @@ class CompiledFunction:
 
     # -- keys -------------------------------------------------------------------------
     def _flatten(self, args, kwargs):
-        bound, static = self.binder.bind(args, kwargs)
+        try:
+            bound, static = self.binder.bind(args, kwargs)
+        except TypeError as exc:
+            raise _BadCall(str(exc)) from exc
         if static:
             for name in static:
                 bound.arguments[name] = _StaticArg(name)
@@ -203,6 +210,8 @@ class CompiledFunction:
                             return self._run(spec, specs, matched, full, (full, {}), args, kwargs)
         try:
             key, bound, values, treedef, abstract, backend, libs, parts = self._key(args, kwargs)
+        except _BadCall:
+            return self.fn(*args, **kwargs)
         except UnsupportedArgument as exc:
             if self.fullgraph:
                 raise

@@ -104,8 +104,8 @@ def _is_user_function(value) -> bool:
 class Discovery:
     """The reachable state of `fn` plus the plain objects among its arguments
     (`arg_objects`: (leaf position, object, the argument's name)). ``roots``: (position or -1, fixed
-    object or None, Node); ``nodes``: every node in depth-first order; ``info``: the
-    names of all code followed."""
+    object or None, Node); ``nodes``: every node in depth-first order; ``functions``:
+    the user functions followed; ``info``: the names of all their code."""
 
     def __init__(self, fn, arg_objects=()):
         self.fn = fn
@@ -139,6 +139,7 @@ class Discovery:
         if id(target) in self._functions:
             return
         self._functions.add(id(target))
+        self.functions.append(target)
         pending_roots.append((-1, target.__globals__, "globals"))
         if target.__closure__:
             pending_roots.append((-1, (target.__closure__, code.co_freevars), "cells"))
@@ -149,6 +150,7 @@ class Discovery:
         self.by_id: dict = {}
         self.roots: list = []
         self._functions: set = set()     # ids of the functions whose roots are queued
+        self.functions: list = []        # those functions (their attributes are state too)
         pending: list = []
         self._pending = pending
         self._visit_function(self.fn, pending)

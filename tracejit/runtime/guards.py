@@ -23,8 +23,8 @@ import weakref
 
 import numpy as np
 
-from .discover import (ARRAY, CELLS, CLASS, CONTENT, DICT, GLOBALS, LIST, MODULE, NODE, OBJECT,
-                       SCALAR, SHARED, TUPLE)
+from .discover import (ARRAY, CELLS, CLASS, CONTENT, DICT, GLOBALS, IDENT, LIST, MODULE, NODE, OBJECT,
+                       SHARED, TUPLE)
 
 _is = operator.is_
 _call = operator.call
@@ -84,8 +84,8 @@ class GuardNode:
                 arrays.append((key, value))
             elif kind == NODE:
                 kids.append((key, value))
-            elif kind == SHARED and _weakable(value):
-                weak.append((key, weakref.ref(value)))
+            elif kind in (SHARED, IDENT) and _weakable(value):
+                weak.append((key, weakref.ref(value)))    # (functions and methods may hold instances)
             elif kind == CONTENT:
                 leaves.append((key, _Content(value)))
             else:
@@ -239,12 +239,12 @@ class GuardTree:
     """Guards of one specialization; see the module doc. ``roots``: (leaf position or
     -1, the fixed object or None, GuardNode)."""
 
-    def __init__(self, world, state_inputs):
+    def __init__(self, world, state_inputs, extra_targets=()):
         used = {(world.value_slots[i].node.index, world.value_slots[i].key) for i in state_inputs}
         targets = {}
-        for write in world.writes:
-            if write.node is not None and write.node.index not in targets:
-                targets[write.node.index] = len(targets)
+        for index in [w.node.index for w in world.writes if w.node is not None] + list(extra_targets):
+            targets.setdefault(index, len(targets))
+        self.targets = targets            # node index -> position in the found objects
         self.n_targets = len(targets)
         self.roots = [(pos, fixed, GuardNode(node, used, targets)) for pos, fixed, node in world.discovery.roots]
         self._by_index = {}

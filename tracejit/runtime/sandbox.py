@@ -26,7 +26,7 @@ import numpy as np
 from ..tracer import TracedArray, flatten
 from ..tracer.errors import StateError
 from .codeinfo import definition_line
-from .discover import (ARRAY, CELLS, CLASS, CONTENT, DICT, GLOBALS, LIST, MISSING, MODULE, NODE,
+from .discover import (ARRAY, CELLS, CLASS, CONTENT, DICT, GLOBALS, IDENT, LIST, MISSING, MODULE, NODE,
                        OBJECT, TUPLE, Discovery)
 
 _IMMUTABLE = (int, float, bool, str, bytes, complex, type(None), np.generic)
@@ -130,6 +130,10 @@ def _settable(node, key) -> bool:
     return key in node.slots or key in getattr(node.obj, "__dict__", {})
 
 
+def _rebuildable(value) -> bool:
+    return type(value) is tuple or hasattr(type(value), "_make")
+
+
 def _traced_tree(value, state) -> bool:
     """A traced value, or a tuple/list/dict of traced values and immutable Python or
     NumPy scalars holding at least one traced value (an implicit output)."""
@@ -184,6 +188,7 @@ class World:
         self._snapshot: dict = {}
         self._installed: dict = {}
         self._contents: list = []         # (node, key, set object, frozen copy)
+        self._functions: list = []        # (user function, copy of its __dict__)
         self._arguments: list = []        # (path, container, copy)
         self._entered = False
 
@@ -194,29 +199,47 @@ class World:
             for key, (kind, value) in node.entries.items():
                 if kind == CONTENT and isinstance(value, set):
                     self._contents.append((node, key, value, frozenset(value)))
+        self._functions = [(f, dict(vars(f))) for f in self.discovery.functions]   # f.calls += 1
         self._entered = True
         replaced = {}                     # TUPLE node index -> tuple of proxies
         for node in self.nodes:
             arrays = 0
-            for key, (kind, value) in node.entries.items():
+            for key, (kind, value) in list(node.entries.items()):
                 if kind != ARRAY:
+                    continue
+                if not _settable(node, key) and node.kind != TUPLE or \
+                        node.kind == TUPLE and not _rebuildable(node.obj):
+                    # read through a class or a tuple we cannot rebuild: traced by identity
+                    node.entries[key] = (IDENT, value)
                     continue
                 proxy = state.input_proxy(value, node.child_desc(key))
                 slot = Slot(node, key, value, proxy, (node.index, arrays))
                 arrays += 1
                 self.value_slots[len(state.state_values) - 1] = slot
                 self.slots.append(slot)
-                if _settable(node, key):
+                if node.kind != TUPLE:
                     raw_set(node, key, proxy)
         for node in reversed(self.nodes):        # children before their parents
             if node.kind == TUPLE:
                 new = self._rebuilt_tuple(node, replaced)
                 if new is not None:
                     replaced[node.index] = new
-        for node in self.nodes:
+        installed = set()
+        for node in self.nodes:           # parents before children
             for key, kid in node.kids.items():
-                if kid.index in replaced and _settable(node, key):
+                if kid.index not in replaced:
+                    continue
+                if node.kind == TUPLE:
+                    if node.index in installed:
+                        installed.add(kid.index)
+                elif _settable(node, key):
                     raw_set(node, key, replaced[kid.index])
+                    installed.add(kid.index)
+        for node in self.nodes:
+            if node.kind == TUPLE and node.index not in installed:
+                for key, (kind, value) in list(node.entries.items()):
+                    if kind == ARRAY:         # its proxies never reached the code: read by identity
+                        node.entries[key] = (IDENT, value)
         for node in self.nodes:
             self._installed[node.index] = contents(node)
         self._note_arguments((call_args, call_kwargs), ())
@@ -275,6 +298,13 @@ class World:
             if frozenset(live) != frozen:
                 raise StateError(f"the set {node.child_desc(key)} was changed", node.child_desc(key),
                                  definition_line(self.fn))
+        for function, saved in self._functions:
+            changed = [k for k in set(saved) | set(vars(function)) if saved.get(k, MISSING) is not
+                       vars(function).get(k, MISSING)]
+            if changed:
+                desc = f"{function.__name__}.{sorted(changed)[0]}"
+                raise StateError(f"the function attribute {desc} was changed", desc,
+                                 self._store_loc(sorted(changed)[0]))
         for path, container, copy in self._arguments:
             desc = "argument " + "".join(f"[{k!r}]" for k in path[1:])
             if isinstance(container, list) and len(container) != len(copy):
@@ -366,6 +396,11 @@ class World:
             if frozenset(live) != frozen:
                 live.clear()
                 live.update(frozen)
+        for function, saved in self._functions:
+            space = vars(function)
+            if space != saved or any(space[k] is not v for k, v in saved.items()):
+                space.clear()
+                space.update(saved)
         self._entered = False
 
     def input_order(self, used: list) -> list:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import builtins
 import operator
+import types
 
 import numpy as np
 
 from ..tracer import unflatten
+from ..tracer.errors import UnsupportedError
 from ..tracer.trace import rebuild_leaf
 from .arrays import NUMPY
-from .discover import CELLS, CLASS, DICT, GLOBALS, LIST, MODULE, OBJECT, is_plain_object
+from .discover import CELLS, CLASS, DICT, GLOBALS, LIST, MODULE, OBJECT
 from .guards import GuardTree
 from .plan import output_roots
 
@@ -70,23 +72,23 @@ class Specialization:
         self.trace = trace
         self.xp = xp
         self.lifted = list(trace.lifted)
-        self.guard = GuardTree(world, trace.state_inputs) if world is not None else None
+        self.statics = self._static_objects(world)    # output leaf -> ("arg", position) / ("node", index)
+        extra = [where for kind, where in self.statics.values() if kind == "node"]
+        self.guard = GuardTree(world, trace.state_inputs, extra) if world is not None else None
         self.pick_traced = _picker(traced_positions)
         self._device_scalars: dict = {}
         self.writes = self._plan_writes(world)
         self.copies = self._copies()          # graph outputs copied on every call (None: decide per call)
-        self.statics = self._static_objects(world)
 
     # -- set up ----------------------------------------------------------------------
     def _plan_writes(self, world):
         plans, extra = [], 0
-        targets = {}
         for write in (world.writes if world is not None else ()):
             plan = _WritePlan()
             plan.key, plan.const, plan.same, plan.arg_path = write.key, write.const, write.same, write.arg_path
             plan.node_index = write.node.index if write.node is not None else -1
             if write.node is not None:
-                plan.target = targets.setdefault(write.node.index, len(targets))
+                plan.target = self.guard.targets[write.node.index]
                 plan.setter = _setter(write.node.kind)
             else:
                 plan.target, plan.setter = -1, operator.setitem
@@ -118,15 +120,23 @@ class Specialization:
         return frozenset(copies)
 
     def _static_objects(self, world):
-        """Static output leaves that are state objects: returned as this call's
-        objects (``return self``), not the ones seen while tracing."""
-        if world is None:
-            return {}
+        """Static output leaves that are objects: returned as this call's objects
+        (``return self``, ``return self.config``), not the ones seen while tracing.
+        An object made while tracing cannot be returned again (eager NumPy would make
+        a new one on every call): UnsupportedError, the function runs eagerly."""
         found = {}
-        arg_roots = {id(node.obj): pos for pos, _, node in world.discovery.roots if pos >= 0}
+        arg_roots = {id(node.obj): pos for pos, _, node in world.discovery.roots if pos >= 0} if world else {}
+        nodes = world.discovery.by_id if world else {}
         for i, leaf in enumerate(self.trace.outputs):
-            if leaf.kind == "static" and is_plain_object(leaf.value) and id(leaf.value) in arg_roots:
-                found[i] = arg_roots[id(leaf.value)]
+            if leaf.kind != "static" or _returnable(leaf.value):
+                continue
+            if id(leaf.value) in arg_roots:
+                found[i] = ("arg", arg_roots[id(leaf.value)])
+            elif id(leaf.value) in nodes and nodes[id(leaf.value)].obj is leaf.value:
+                found[i] = ("node", nodes[id(leaf.value)].index)
+            else:
+                raise UnsupportedError(f"returning a {type(leaf.value).__name__} object created while tracing "
+                                       "(eager NumPy code would create a new one on every call)", "return")
         return found
 
     # -- calls -------------------------------------------------------------------------
@@ -166,10 +176,9 @@ class Specialization:
             raise PlanFailed(exc) from exc
         results = self._fresh(results, arrays)
         trace = self.trace
-        values = [originals[leaf.alias] if leaf.alias >= 0 else rebuild_leaf(leaf, results, xp)
-                  for leaf in trace.outputs]
-        for i, pos in self.statics.items():
-            values[i] = leaves[pos]
+        values = [self._value(leaf, results, originals) for leaf in trace.outputs]
+        for i, (kind, where) in self.statics.items():
+            values[i] = leaves[where] if kind == "arg" else targets[self.guard.targets[where]]
         out = unflatten(trace.out_treedef, values)
         for step in trace.host_steps:
             args = unflatten(step.tree, [originals[leaf.alias] if leaf.alias >= 0 else
@@ -178,6 +187,17 @@ class Specialization:
         if self.writes:
             self._write_back(results, originals, targets, call)
         return out
+
+    def _value(self, leaf, results, originals):
+        """One output leaf: the input itself where NumPy returns it, read-only where
+        NumPy's result is a read-only view."""
+        if leaf.alias >= 0:
+            return originals[leaf.alias]
+        value = rebuild_leaf(leaf, results, self.xp)
+        if leaf.readonly and isinstance(value, np.ndarray) and value.flags.writeable:
+            value = value.view()
+            value.flags.writeable = False
+        return value
 
     def _fresh(self, results, arrays):
         """Copies of outputs that would share memory NumPy does not share."""
@@ -216,8 +236,7 @@ class Specialization:
                 value = plan.const if plan.same else plan.const.copy()
             else:
                 tree = trees[plan.extra]
-                value = unflatten(tree.treedef, [originals[leaf.alias] if leaf.alias >= 0 else
-                                                 rebuild_leaf(leaf, results, self.xp) for leaf in tree.leaves])
+                value = unflatten(tree.treedef, [self._value(leaf, results, originals) for leaf in tree.leaves])
             if plan.target >= 0:
                 plan.setter(targets[plan.target], plan.key, value)
                 if self.guard is not None:
@@ -227,6 +246,17 @@ class Specialization:
                 for key in plan.arg_path:
                     container = container[key]
                 container[plan.key] = value
+
+
+_RETURNABLE = (int, float, bool, complex, str, bytes, type(None), np.generic, np.dtype, np.ndarray, type,
+               types.FunctionType, types.BuiltinFunctionType, types.ModuleType, range, slice, frozenset,
+               type(Ellipsis), np.ufunc)
+
+
+def _returnable(value) -> bool:
+    """Values a cached plan may return again: immutable ones (arrays are copied)."""
+    return isinstance(value, _RETURNABLE) and not (isinstance(value, frozenset) and
+                                                  not all(_returnable(v) for v in value))
 
 
 def _owner(array):

@@ -24,7 +24,9 @@ def _real(self):
 
 def _imag(self):
     _real(self)
-    return functions.zeros_like(self)
+    zeros = functions.zeros_like(self)
+    zeros._readonly = True          # as NumPy's imag of a real array
+    return zeros
 
 
 PROPERTIES = {

@@ -31,13 +31,14 @@ class TracedArray:
     full-reduction result) rather than a 0-d array; ``_weak``-typed values stand for
     Python scalars. ``_input``/``_view``/``_viewed`` guard in-place operators.
     ``_base``: for a view, the proxy whose memory it views (NumPy's ``.base``), so
-    the runtime knows which results may share memory with an input."""
+    the runtime knows which results may share memory with an input. ``_readonly``:
+    eager NumPy's result is read-only (``np.broadcast_to``, ``diagonal`` and their views)."""
 
-    __slots__ = ("_value", "_state", "_scalar", "_input", "_view", "_viewed", "_base")
+    __slots__ = ("_value", "_state", "_scalar", "_input", "_view", "_viewed", "_base", "_readonly")
     __array_priority__ = 1000.0
 
     def __init__(self, value, state, scalar: bool = False, is_input: bool = False, view: bool = False,
-                 base=None):
+                 base=None, readonly: bool = False):
         self._value = value
         self._state = state
         self._scalar = scalar
@@ -45,6 +46,7 @@ class TracedArray:
         self._view = view
         self._viewed = False
         self._base = base
+        self._readonly = readonly
 
     @property
     def __class__(self):

@@ -105,7 +105,7 @@ class TraceState:
         value = Value(TensorType(array.shape, array.dtype))
         self.state_values.append(value)
         self.names[value] = name
-        return TracedArray(value, self, is_input=True)
+        return TracedArray(value, self, scalar=isinstance(array, np.generic), is_input=True)
 
 
 def python_scalar_value(state: TraceState, x, weak: bool = True) -> Value:
@@ -179,9 +179,9 @@ def _contains_traced(seq) -> bool:
     return False
 
 
-def wrap(value, scalar: bool = False, view: bool = False, base=None) -> TracedArray:
+def wrap(value, scalar: bool = False, view: bool = False, base=None, readonly: bool = False) -> TracedArray:
     """A new proxy for `value` in the active trace (a view of `base` when given)."""
-    return TracedArray(value, current(), scalar=scalar, view=view, base=base)
+    return TracedArray(value, current(), scalar=scalar, view=view, base=base, readonly=readonly)
 
 
 def is_operand(x) -> bool:

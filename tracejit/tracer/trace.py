@@ -43,7 +43,7 @@ class OutputLeaf:
     `alias`: the graph input this leaf *is* (eager NumPy returns that very object),
     else -1. `root`: ``("in", i)`` when eager NumPy's result is (a view of) graph
     input i's memory, ``("new", n)`` when it is new memory (leaves with the same n
-    share it).
+    share it). `readonly`: eager NumPy's result is a read-only view.
     kind "static": `value` as returned while tracing (NumPy arrays are copied on rebuild).
     """
 
@@ -55,6 +55,7 @@ class OutputLeaf:
     value: object = None
     alias: int = -1
     root: tuple = ()
+    readonly: bool = False
 
 
 @dataclass
@@ -150,7 +151,8 @@ class _Outputs:
             root = ("new", id(base))
         alias = self.input_index.get(leaf._value, -1) if leaf._input else -1
         return OutputLeaf("traced", index, value_type, pytype,
-                          scalar=leaf._scalar and value_type.shape == (), alias=alias, root=root)
+                          scalar=leaf._scalar and value_type.shape == (), alias=alias, root=root,
+                          readonly=leaf._readonly and alias < 0)
 
 
 def _used_values(state, outputs) -> set:
