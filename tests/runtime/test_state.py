@@ -302,3 +302,23 @@ def test_fullgraph_raises_for_state_it_cannot_compile():
     with pytest.raises(tracejit.TracerError, match="self.t"):
         f(np.ones(3))
     assert module.opt.t == 0                             # the trace's change was undone
+
+
+IO = """
+import numpy as np, io, logging
+BUF = io.StringIO()
+log = logging.getLogger("tracejit-test-io")
+def writes(x):
+    BUF.write(f"{x.shape}\\n")
+    return x * 2
+def logs(x):
+    log.debug("shape %s", x.shape)
+    return x * 2
+"""
+
+
+def test_io_other_than_print_runs_eagerly():
+    f, module = check_like_eager(IO, "writes", calls(3), warns=1, names_line=False)
+    assert module.BUF.getvalue() == "(3,)\n" * 3 and "writing to global BUF" in str(f.fallbacks[0])
+    f, _ = check_like_eager(IO, "logs", calls(2), warns=1, names_line=False)
+    assert "logging" in str(f.fallbacks[0])

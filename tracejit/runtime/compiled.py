@@ -31,6 +31,7 @@ from .backends import choose_backend
 from .codeinfo import definition_line
 from .compilation import compile_function
 from .discover import is_plain_type
+from .effects import io_source
 from .failures import argument_note, describe_failure, user_line
 from .randomness import random_source
 from .records import CompileEvent, CompilerError, Fallback, warn_fallback
@@ -265,6 +266,12 @@ class CompiledFunction:
                     raise UnsupportedError(f"drawing random numbers inside a compiled function ({rng})",
                                            "np.random", definition_line(self.fn),
                                            "they would be frozen at trace time; pass random arrays as arguments")
+                effect = io_source(world.discovery)
+                if effect:
+                    raise UnsupportedError(f"I/O inside a compiled function ({effect})", effect,
+                                           definition_line(self.fn),
+                                           "it would happen once, while tracing, instead of on every call; "
+                                           "print() is compiled")
                 compilation = compile_function(self.fn, abstract_args, abstract_kwargs, backend, name=self.name,
                                                world=world)
                 xp = next(iter(libs)) if libs else NUMPY
@@ -291,8 +298,9 @@ class CompiledFunction:
         if loc is None:
             loc = getattr(exc, "loc", "") or definition_line(self.fn)
         fallback = Fallback(self.name, op or getattr(exc, "op", "?") or "?", loc, message or str(exc))
+        if not any(f.op == fallback.op and f.loc == fallback.loc for f in self.fallbacks):
+            warn_fallback(fallback)       # once per construct, however many argument types hit it
         self.fallbacks.append(fallback)
-        warn_fallback(fallback)
         spec = EagerSpecialization(self.fn, fallback)
         specs[:] = [spec]
         return spec

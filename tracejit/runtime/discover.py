@@ -279,7 +279,7 @@ class Discovery:
             class_needed = True
             self._visit_function(obj, self._pending)
         if class_needed and not is_library(getattr(kind, "__module__", "")):
-            self._add_entry(node, "__class__", kind, f"type of {node.desc}", depth)
+            self._add_entry(node, "__class__", kind, kind.__name__, depth)
 
     def _expand_class(self, node, depth):
         cls = node.obj

@@ -7,18 +7,16 @@ user with a note saying which call tracejit was running.
 """
 from __future__ import annotations
 
-import os
-
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_NUMPY = f"{os.sep}numpy{os.sep}"
+from ..tracer.location import not_user_code
 
 
 def user_line(tb) -> str:
-    """The innermost traceback frame outside tracejit and NumPy, as path:line."""
+    """The innermost traceback frame outside tracejit, NumPy and the standard library,
+    as path:line."""
     found = ""
     while tb is not None:
         path = tb.tb_frame.f_code.co_filename
-        if not path.startswith(_PACKAGE) and _NUMPY not in path:
+        if not not_user_code(path):
             found = f"{path}:{tb.tb_lineno}"
         tb = tb.tb_next
     return found

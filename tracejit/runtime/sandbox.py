@@ -306,7 +306,7 @@ class World:
                 raise StateError(f"the function attribute {desc} was changed", desc,
                                  self._store_loc(sorted(changed)[0]))
         for path, container, copy in self._arguments:
-            desc = "argument " + "".join(f"[{k!r}]" for k in path[1:])
+            desc = ("args" if path[0] == 0 else "kwargs") + "".join(f"[{k!r}]" for k in path[1:])
             if isinstance(container, list) and len(container) != len(copy):
                 raise StateError(f"the list {desc} changed length (append, extend, insert, pop, ...)",
                                  desc, self._loc_of(container))
