@@ -198,14 +198,16 @@ class Layer:
 
 def test_compiled_methods_do_not_keep_instances_alive():
     x = np.ones(3)
-    refs = []
+    refs, weights = [], []
     for i in range(5):
         layer = Layer(float(i))
         np.testing.assert_allclose(layer.forward(x), float(i))
         refs.append(weakref.ref(layer))
+        weights.append(weakref.ref(layer.w))
         del layer
     gc.collect()
     assert [r() for r in refs] == [None] * 5
+    assert [w() for w in weights] == [None] * 5            # nor their arrays
     assert len(Layer.forward.compiles) == 1                # same structure: one specialization
 
 

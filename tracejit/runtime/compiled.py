@@ -261,17 +261,7 @@ class CompiledFunction:
             start = time.perf_counter()
             try:
                 world = World(self.fn, arg_objects)
-                rng = random_source(world.discovery, statics)
-                if rng:
-                    raise UnsupportedError(f"drawing random numbers inside a compiled function ({rng})",
-                                           "np.random", definition_line(self.fn),
-                                           "they would be frozen at trace time; pass random arrays as arguments")
-                effect = io_source(world.discovery)
-                if effect:
-                    raise UnsupportedError(f"I/O inside a compiled function ({effect})", effect,
-                                           definition_line(self.fn),
-                                           "it would happen once, while tracing, instead of on every call; "
-                                           "print() is compiled")
+                refuse_unreplayable(self.fn, world, statics)
                 compilation = compile_function(self.fn, abstract_args, abstract_kwargs, backend, name=self.name,
                                                world=world)
                 xp = next(iter(libs)) if libs else NUMPY
@@ -354,6 +344,21 @@ class CompiledFunction:
         return f"<tracejit compiled {self.name} backend={self.backend} specializations={len(self.specializations())}>"
 
 
+def refuse_unreplayable(fn, world, statics) -> None:
+    """UnsupportedError when `fn` draws random numbers or does I/O: traced once, those
+    would happen (or be frozen) at trace time instead of on every call."""
+    rng = random_source(world.discovery, statics)
+    if rng:
+        raise UnsupportedError(f"drawing random numbers inside a compiled function ({rng})", "np.random",
+                               definition_line(fn), "they would be frozen at trace time; pass random arrays "
+                                                    "as arguments")
+    effect = io_source(world.discovery)
+    if effect:
+        raise UnsupportedError(f"I/O inside a compiled function ({effect})", effect, definition_line(fn),
+                               "it would happen once, while tracing, instead of on every call; print() is "
+                               "compiled")
+
+
 def _ufunc_function(ufunc):
     """A plain function of the ufunc's operands (NumPy ufuncs have no inspectable signature)."""
     names = [f"x{i}" for i in range(ufunc.nin)]
@@ -362,4 +367,4 @@ def _ufunc_function(ufunc):
     return namespace[ufunc.__name__]
 
 
-__all__ = ["CompiledFunction", "user_line"]
+__all__ = ["CompiledFunction", "refuse_unreplayable", "user_line"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from ..ir.printer import format_graph
 from ..tracer import TracerError, unflatten
-from .compiled import CompiledFunction
+from .compiled import CompiledFunction, refuse_unreplayable
 from .compilation import compile_function
 from .dump import describe_kernels
 from .failures import describe_failure
@@ -68,8 +68,10 @@ def explain(fn, *args, **kwargs) -> Explanation:
     abstract_args, abstract_kwargs = unflatten(treedef, abstract)
     arg_objects = [(i, v, compiled._leaf_path(bound, i)) for i, (v, part) in enumerate(zip(values, parts))
                    if part[0] == "object"]
+    statics = [v for v, part in zip(values, parts) if part[0] in ("static", "object")]
     try:
         world = World(compiled.fn, arg_objects)
+        refuse_unreplayable(compiled.fn, world, statics)
         compilation = compile_function(compiled.fn, abstract_args, abstract_kwargs, backend, name=compiled.name,
                                        world=world)
     except (TracerError, CompilerError) as exc:

@@ -68,7 +68,7 @@ def _absent_space(kind):
 class GuardNode:
     __slots__ = ("type", "desc", "kind", "length", "absent", "absent_in", "slot_absent",
                  "leaf_get", "leaf_exp", "leaf_keys", "weak_get", "weak_refs", "weak_keys",
-                 "arr_get", "arr_exp", "arr_keys", "pick", "kid_get", "kids", "target", "array_index")
+                 "arr_get", "arr_exp", "arr_sig", "arr_keys", "pick", "kid_get", "kids", "target", "array_index")
 
     def __init__(self, node, used, targets):
         self.type = type(node.obj)
@@ -97,7 +97,8 @@ class GuardNode:
         self.weak_refs = [r for _, r in weak]
         self.weak_get = _getter(node.kind, self.weak_keys)
         self.arr_keys = [k for k, _ in arrays]
-        self.arr_exp = [v for _, v in arrays]
+        self.arr_exp = [v for _, v in arrays]        # the arrays last seen (the fast path)
+        self.arr_sig = [(type(v), v.shape, v.dtype) for _, v in arrays]
         self.arr_get = _getter(node.kind, self.arr_keys)
         self.array_index = {k: i for i, k in enumerate(self.arr_keys)}
         chosen = [i for i, k in enumerate(self.arr_keys) if (node.index, k) in used]
@@ -157,13 +158,19 @@ class GuardNode:
 
     def _arrays_again(self, values) -> bool:
         expected = self.arr_exp
-        for i, (value, old) in enumerate(zip(values, expected)):
+        for i, (value, old, (kind, shape, dtype)) in enumerate(zip(values, expected, self.arr_sig)):
             if value is old:
                 continue
-            if type(value) is not type(old) or value.shape != old.shape or value.dtype != old.dtype:
+            if type(value) is not kind or value.shape != shape or value.dtype != dtype:
                 return False
             expected[i] = value           # the new array is read from now on
         return True
+
+    def release(self) -> None:
+        """Forget the arrays last seen (their owner is gone); the next call re-checks them."""
+        self.arr_exp[:] = [None] * len(self.arr_exp)
+        for kid in self.kids:
+            kid.release()
 
     def why(self, obj) -> str | None:
         """Words for the first failing part of this node's check (slow; for records)."""
@@ -184,8 +191,8 @@ class GuardNode:
                 if self.weak_get(obj)[self.weak_keys.index(key)] is not ref():
                     return f"{_child(self, key)} was rebound"
             if self.arr_get is not None:
-                for key, value, old in zip(self.arr_keys, self.arr_get(obj), self.arr_exp):
-                    if type(value) is not type(old) or value.shape != old.shape or value.dtype != old.dtype:
+                for key, value, (kind, shape, dtype) in zip(self.arr_keys, self.arr_get(obj), self.arr_sig):
+                    if type(value) is not kind or value.shape != shape or value.dtype != dtype:
                         return f"array {_child(self, key)} was rebound to {_brief(value)}"
             if self.kids:
                 for kid, value in zip(self.kids, self.kid_get(obj)):
@@ -246,6 +253,7 @@ class GuardTree:
             targets.setdefault(index, len(targets))
         self.targets = targets            # node index -> position in the found objects
         self.n_targets = len(targets)
+        self._watched: set = set()        # ids of argument objects with a finalizer (see _watch)
         self.roots = [(pos, fixed, GuardNode(node, used, targets)) for pos, fixed, node in world.discovery.roots]
         self._by_index = {}
         self._index_nodes(world.discovery.roots, world)
@@ -270,7 +278,23 @@ class GuardTree:
             obj = fixed if pos < 0 else leaves[pos]
             if type(obj) is not guard.type or not guard.check(obj, inputs, found):
                 return None
+            if pos >= 0 and id(obj) not in self._watched:
+                self._watch(obj)
         return inputs, found
+
+    def _watch(self, obj) -> None:
+        """When an argument object whose arrays the guards remember dies, forget them
+        too: a dropped model's weights are not kept alive by the cache."""
+        try:
+            weakref.finalize(obj, self._forget, id(obj))
+        except TypeError:
+            return
+        self._watched.add(id(obj))
+
+    def _forget(self, key) -> None:
+        self._watched.discard(key)
+        for _, _, guard in self.roots:
+            guard.release()
 
     def why(self, leaves) -> str:
         for pos, fixed, guard in self.roots:
@@ -284,5 +308,5 @@ class GuardTree:
         guard = self._by_index.get(node_index)
         if guard is not None:
             i = guard.array_index.get(key)
-            if i is not None and type(value) is type(guard.arr_exp[i]):
+            if i is not None and type(value) is guard.arr_sig[i][0]:
                 guard.arr_exp[i] = value
