@@ -288,3 +288,38 @@ def test_guard_cost_stays_small_for_100_weight_attributes():
     _same(f(big, x), module.forward(big, x))
     assert len(f.compiles) == 1
     assert "hundred" in sys.modules[module.__name__].__name__ and isinstance(module, types.ModuleType)
+
+
+class Dense:
+    def __init__(self, d, seed):
+        r = np.random.default_rng(seed)
+        self.w, self.b = r.standard_normal((d, d)) * 0.3, r.standard_normal(d)
+
+    def __call__(self, x):
+        return np.tanh(x @ self.w + self.b)
+
+
+class Stack:
+    def __init__(self, n, d):
+        self.layers = [Dense(d, i) for i in range(n)]
+        self.gain = [1.0 + i for i in range(n)]
+
+    @tracejit.compile(backend="numba")
+    def forward(self, x):
+        for layer, gain in zip(self.layers, self.gain):
+            x = layer(x) * gain
+        return x
+
+
+def test_lists_of_same_shaped_objects_feed_the_plan_in_order():
+    s, x = Stack(6, 5), rng.standard_normal((3, 5))
+    _same(s.forward(x), Stack.forward.fn(s, x))
+    s.layers[3].w = rng.standard_normal((5, 5))           # rebound: read live
+    s.layers[1].b[:] = 7.0                                # in place
+    _same(s.forward(x), Stack.forward.fn(s, x))
+    assert len(Stack.forward.compiles) == 1
+    s.gain[2] = -1.0
+    _same(s.forward(x), Stack.forward.fn(s, x))
+    s.layers.append(Dense(5, 9))
+    s.gain.append(0.5)
+    _same(s.forward(x), Stack.forward.fn(s, x))

@@ -39,6 +39,7 @@ class CodeInfo:
     iterated: set = field(default_factory=set)    # names loaded right before GET_ITER
     stores: dict = field(default_factory=dict)    # stored attr/global/cell name -> "path:line"
     dynamic: bool = False
+    catches: bool = False                         # has try/except or with: a failed read may be caught
 
     def merge(self, other: "CodeInfo") -> None:
         self.globals |= other.globals
@@ -48,6 +49,7 @@ class CodeInfo:
         for name, loc in other.stores.items():
             self.stores.setdefault(name, loc)
         self.dynamic = self.dynamic or other.dynamic
+        self.catches = self.catches or other.catches
 
 
 _LOADS_BEFORE_ITER = ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_ATTR", "LOAD_METHOD", "LOAD_DEREF", "LOAD_FAST")
@@ -81,6 +83,7 @@ def _code_info(code: types.CodeType, filename: str, first_line: int) -> CodeInfo
         if isinstance(const, types.CodeType):
             info.merge(code_info(const))
     info.dynamic = info.dynamic or bool((info.globals | info.attrs) & DYNAMIC_NAMES)
+    info.catches = info.catches or bool(getattr(code, "co_exceptiontable", b"x"))
     return info
 
 

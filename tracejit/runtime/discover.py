@@ -23,7 +23,6 @@ Each entry of a node is classified once:
 """
 from __future__ import annotations
 
-import inspect
 import types
 import weakref
 
@@ -253,7 +252,7 @@ class Discovery:
             if name in instance:
                 self._add_entry(node, name, instance[name], node.child_desc(name), depth)
                 continue
-            static = inspect.getattr_static(obj, name, MISSING)
+            static = _on_class(kind, name)
             if isinstance(static, types.MemberDescriptorType):        # __slots__
                 node.slots[name] = static
                 value = read(node, name)
@@ -262,7 +261,11 @@ class Discovery:
                 else:
                     self._add_entry(node, name, value, node.child_desc(name), depth)
             elif static is MISSING:
-                if name in self.info.attrs and not dynamic_getattr:
+                # an absent attribute the code read would have raised; it matters only where
+                # the code asks (hasattr/getattr with a default: a string constant), stores
+                # it (lazy initialization) or may catch the AttributeError
+                if not dynamic_getattr and (name in self.info.strings or name in self.info.stores
+                                            or (self.info.catches and name in self.info.attrs)):
                     node.absent.append(name)
             elif isinstance(static, (types.FunctionType, staticmethod, classmethod, property)) or \
                     type(static).__name__ == "CompiledFunction":
@@ -279,14 +282,17 @@ class Discovery:
             class_needed = True
             self._visit_function(obj, self._pending)
         if class_needed and not is_library(getattr(kind, "__module__", "")):
-            self._add_entry(node, "__class__", kind, kind.__name__, depth)
+            # the instance's class by identity; the class itself is a root (checked once,
+            # not once per instance)
+            node.entries["__class__"] = (IDENT, kind)
+            self._pending.append((-1, kind, kind.__name__))
 
     def _expand_class(self, node, depth):
         cls = node.obj
         if is_library(getattr(cls, "__module__", "")):
             return
         for name in self._names_for(cls):
-            static = inspect.getattr_static(cls, name, MISSING)
+            static = _on_class(cls, name) if name not in vars(cls) else vars(cls)[name]
             if static is MISSING or isinstance(static, (property, types.MemberDescriptorType)):
                 continue
             value = getattr(cls, name, MISSING)
@@ -316,6 +322,19 @@ class Discovery:
 
 
 ITERATING_NAMES = frozenset({"items", "values", "keys", "popitem"})   # methods reading every key
+
+
+def _on_class(kind, name):
+    """What `name` is on class `kind` (its MRO's dicts, without running descriptors)."""
+    try:
+        mro = type.__getattribute__(kind, "__mro__")
+    except AttributeError:
+        return MISSING
+    for klass in mro:
+        space = type.__getattribute__(klass, "__dict__")
+        if name in space:
+            return space[name]
+    return MISSING
 
 
 def _functions_of(static):

@@ -18,7 +18,9 @@ objects reached by two paths are compared through weak references where possible
 """
 from __future__ import annotations
 
+import itertools
 import operator
+import types
 import weakref
 
 import numpy as np
@@ -57,81 +59,128 @@ def _getter(kind, keys):
     return get
 
 
-def _absent_space(kind):
-    if kind in (DICT, GLOBALS):
-        return lambda obj: obj
-    if kind in (OBJECT, MODULE):
-        return lambda obj: getattr(obj, "__dict__", {})
-    return None
+class _Flat:
+    """A node as the guards see it. Attribute chains of plain objects are merged into
+    their parent (``fc1.w``), and a list of objects of one shape (transformer blocks)
+    into one row-wise getter, so a few C-level calls read a whole model."""
+
+    __slots__ = ("type", "desc", "kind", "index", "length", "absent", "absent_dict", "slot_absent",
+                 "entries", "kids", "target", "rows")
+
+
+def _flat(node, targets) -> _Flat:
+    flat = _Flat()
+    flat.type, flat.desc, flat.kind, flat.index = type(node.obj), node.desc, node.kind, node.index
+    flat.length = len(node.obj) if node.full and node.kind in (DICT, LIST, TUPLE) else -1
+    spaced = node.kind in (DICT, GLOBALS) or (node.kind in (OBJECT, MODULE) and
+                                              isinstance(getattr(node.obj, "__dict__", None), dict))
+    flat.absent = frozenset(k for k in node.absent if k not in node.slots) if spaced else frozenset()
+    flat.absent_dict = node.kind in (OBJECT, MODULE)
+    flat.slot_absent = tuple(k for k in node.absent if k in node.slots)
+    flat.target = targets.get(node.index, -1)
+    flat.rows = None
+    flat.entries = [(key, kind, value, (node.index, key)) for key, (kind, value) in node.entries.items()
+                    if kind != NODE]
+    kids = [(key, _flat(kid, targets)) for key, (kind, kid) in node.entries.items() if kind == NODE]
+    if kids and node.kind in (OBJECT, MODULE, CLASS) and all(_mergeable(kid) for _, kid in kids):
+        for key, kid in kids:
+            flat.entries.append((f"{key}.__class__", IDENT, kid.type, None))
+            flat.entries.extend((f"{key}.{k}", kind, value, origin) for k, kind, value, origin in kid.entries)
+        kids = []
+    elif kids and node.kind in (LIST, TUPLE) and not flat.entries and _same_rows([kid for _, kid in kids]):
+        typed = any(k == "__class__" for k, _, _, _ in kids[0][1].entries)   # else check the type here
+        flat.rows = ([] if typed else ["__class__"]) + [k for k, _, _, _ in kids[0][1].entries]
+        for i, kid in kids:
+            if not typed:
+                flat.entries.append(((i, "__class__"), IDENT, kid.type, None))
+            flat.entries.extend(((i, k), kind, value, origin) for k, kind, value, origin in kid.entries)
+        kids = []
+    flat.kids = kids                      # (key, _Flat) pairs
+    return flat
+
+
+def _mergeable(kid) -> bool:
+    return (kid.kind in (OBJECT, MODULE, CLASS) and not kid.kids and not kid.absent and not kid.slot_absent
+            and kid.target < 0 and kid.length < 0 and kid.rows is None)
+
+
+def _same_rows(kids) -> bool:
+    first = kids[0]
+    shape = [(key, kind) for key, kind, _, _ in first.entries]
+    return all(_mergeable(kid) and kid.kind == OBJECT and kid.type is first.type
+               and [(key, kind) for key, kind, _, _ in kid.entries] == shape
+               and not any(_weak(kind, value) for _, kind, value, _ in kid.entries) for kid in kids)
+
+
+def _weak(kind, value) -> bool:
+    """Compared through a weak reference: objects, functions and methods (they may hold
+    instances); classes and modules live long and are compared directly."""
+    return kind in (SHARED, IDENT) and not isinstance(value, (type, types.ModuleType)) and _weakable(value)
+
+
+def _rows_getter(keys):
+    row = operator.attrgetter(*keys)
+    if len(keys) == 1:
+        return lambda seq: tuple(map(row, seq))
+    return lambda seq: tuple(itertools.chain.from_iterable(map(row, seq)))
 
 
 class GuardNode:
-    __slots__ = ("type", "desc", "kind", "length", "absent", "absent_in", "slot_absent",
-                 "leaf_get", "leaf_exp", "leaf_keys", "weak_get", "weak_refs", "weak_keys",
-                 "arr_get", "arr_exp", "arr_sig", "arr_keys", "pick", "kid_get", "kids", "target", "array_index")
+    """The guards of one node: `get` fetches its scalars, identities and arrays with one
+    C-level call (in entry order), `weak_get` the objects compared through weak
+    references, `kid_get` its child nodes."""
 
-    def __init__(self, node, used, targets):
-        self.type = type(node.obj)
-        self.desc = node.desc
-        self.kind = node.kind
-        self.length = len(node.obj) if node.full and node.kind in (DICT, LIST, TUPLE) else -1
-        self.absent = tuple(k for k in node.absent if k not in node.slots) if _absent_space(node.kind) else ()
-        self.absent_in = _absent_space(node.kind)
-        self.slot_absent = tuple(k for k in node.absent if k in node.slots)
-        leaves, weak, arrays, kids = [], [], [], []
-        for key, (kind, value) in node.entries.items():
-            if kind == ARRAY:
-                arrays.append((key, value))
-            elif kind == NODE:
-                kids.append((key, value))
-            elif kind in (SHARED, IDENT) and _weakable(value):
-                weak.append((key, weakref.ref(value)))    # (functions and methods may hold instances)
-            elif kind == CONTENT:
-                leaves.append((key, _Content(value)))
+    __slots__ = ("type", "desc", "kind", "index", "length", "absent", "absent_dict", "slot_absent",
+                 "get", "exp", "keys", "sigs", "weak_get", "weak_refs", "weak_keys",
+                 "pick", "kid_get", "kids", "target", "array_index")
+
+    def __init__(self, flat, used):
+        self.type, self.desc, self.kind, self.index = flat.type, flat.desc, flat.kind, flat.index
+        self.length, self.absent, self.absent_dict = flat.length, flat.absent, flat.absent_dict
+        self.slot_absent, self.target = flat.slot_absent, flat.target
+        plain, weak = [], []
+        for key, kind, value, origin in flat.entries:
+            if _weak(kind, value):
+                weak.append((key, weakref.ref(value)))
             else:
-                leaves.append((key, value))
-        self.leaf_keys = [k for k, _ in leaves]
-        self.leaf_exp = [v for _, v in leaves]
-        self.leaf_get = _getter(node.kind, self.leaf_keys)
+                plain.append((key, kind, value, origin))
+        self.keys = [key for key, _, _, _ in plain]
+        # the value expected (arrays: the one last seen); sigs: (type, shape, dtype) of arrays
+        self.exp = [_Content(value) if kind == CONTENT else value for _, kind, value, _ in plain]
+        self.sigs = [(type(value), value.shape, value.dtype) if kind == ARRAY else None
+                     for _, kind, value, _ in plain]
+        self.get = _rows_getter(flat.rows) if flat.rows is not None else _getter(flat.kind, self.keys)
+        if not self.keys:
+            self.get = None
         self.weak_keys = [k for k, _ in weak]
         self.weak_refs = [r for _, r in weak]
-        self.weak_get = _getter(node.kind, self.weak_keys)
-        self.arr_keys = [k for k, _ in arrays]
-        self.arr_exp = [v for _, v in arrays]        # the arrays last seen (the fast path)
-        self.arr_sig = [(type(v), v.shape, v.dtype) for _, v in arrays]
-        self.arr_get = _getter(node.kind, self.arr_keys)
-        self.array_index = {k: i for i, k in enumerate(self.arr_keys)}
-        chosen = [i for i, k in enumerate(self.arr_keys) if (node.index, k) in used]
+        self.weak_get = _getter(flat.kind, self.weak_keys)
+        self.array_index = {origin[1]: i for i, (_, kind, _, origin) in enumerate(plain)
+                            if kind == ARRAY and origin[0] == flat.index}
+        chosen = [i for i, (_, kind, _, origin) in enumerate(plain) if kind == ARRAY and origin in used]
         self.pick = None if not chosen else (
-            (lambda values: values) if len(chosen) == len(self.arr_keys) else
             (lambda values, g=operator.itemgetter(*chosen): (g(values),)) if len(chosen) == 1 else
             operator.itemgetter(*chosen))
-        self.kid_get = _getter(node.kind, [k for k, _ in kids])
-        self.kids = [GuardNode(kid, used, targets) for _, kid in kids]
-        self.target = targets.get(node.index, -1)
+        self.kids = [GuardNode(kid, used) for _, kid in flat.kids]
+        self.kid_get = _getter(flat.kind, [key for key, _ in flat.kids])
 
     def check(self, obj, inputs, found) -> bool:
         try:
             if self.length >= 0 and len(obj) != self.length:
                 return False
-            if self.absent and any(map(self.absent_in(obj).__contains__, self.absent)):
+            if self.absent and not self.absent.isdisjoint(obj.__dict__ if self.absent_dict else obj):
                 return False
             if self.slot_absent and any(hasattr(obj, k) for k in self.slot_absent):
                 return False
-            if self.leaf_get is not None:
-                values = self.leaf_get(obj)
-                if not all(map(_is, values, self.leaf_exp)) and not self._leaves_again(values):
-                    return False
-            if self.weak_get is not None:
-                values = self.weak_get(obj)
-                if not all(map(_is, values, map(_call, self.weak_refs))):
-                    return False
-            if self.arr_get is not None:
-                values = self.arr_get(obj)
-                if not all(map(_is, values, self.arr_exp)) and not self._arrays_again(values):
+            if self.get is not None:
+                values = self.get(obj)
+                if not all(map(_is, values, self.exp)) and not self._again(values):
                     return False
                 if self.pick is not None:
                     inputs.extend(self.pick(values))
+            if self.weak_get is not None:
+                if not all(map(_is, self.weak_get(obj), map(_call, self.weak_refs))):
+                    return False
             if self.kids:
                 for kid, value in zip(self.kids, self.kid_get(obj)):
                     if type(value) is not kid.type or not kid.check(value, inputs, found):
@@ -142,12 +191,20 @@ class GuardNode:
             found[self.target] = obj
         return True
 
-    def _leaves_again(self, values) -> bool:
-        expected = self.leaf_exp
-        for i, (value, old) in enumerate(zip(values, expected)):
+    def _again(self, values) -> bool:
+        """The slow path: equal scalars, and arrays of the same type, shape and dtype
+        (which are expected from now on, so the next call is fast again)."""
+        if len(values) != len(self.exp):
+            return False
+        expected = self.exp
+        for i, (value, old, sig) in enumerate(zip(values, expected, self.sigs)):
             if value is old:
                 continue
-            if isinstance(old, _Content):
+            if sig is not None:
+                if type(value) is not sig[0] or value.shape != sig[1] or value.dtype != sig[2]:
+                    return False
+                expected[i] = value
+            elif isinstance(old, _Content):
                 if not old.same(value):
                     return False
             elif not _is_scalar(old) or not same_scalar(value, old):
@@ -156,19 +213,11 @@ class GuardNode:
                 expected[i] = value
         return True
 
-    def _arrays_again(self, values) -> bool:
-        expected = self.arr_exp
-        for i, (value, old, (kind, shape, dtype)) in enumerate(zip(values, expected, self.arr_sig)):
-            if value is old:
-                continue
-            if type(value) is not kind or value.shape != shape or value.dtype != dtype:
-                return False
-            expected[i] = value           # the new array is read from now on
-        return True
-
     def release(self) -> None:
         """Forget the arrays last seen (their owner is gone); the next call re-checks them."""
-        self.arr_exp[:] = [None] * len(self.arr_exp)
+        for i, sig in enumerate(self.sigs):
+            if sig is not None:
+                self.exp[i] = None
         for kid in self.kids:
             kid.release()
 
@@ -179,21 +228,22 @@ class GuardNode:
         try:
             if self.length >= 0 and len(obj) != self.length:
                 return f"{self.desc} changed length to {len(obj)} (was {self.length})"
+            space = getattr(obj, "__dict__", {}) if self.absent_dict else obj
             for key in self.absent:
-                if key in self.absent_in(obj):
+                if key in space:
                     return f"{self.desc} now has {key!r}"
-            for key, old in zip(self.leaf_keys, self.leaf_exp):
-                value = self.leaf_get(obj)[self.leaf_keys.index(key)]
-                if value is not old and not (isinstance(old, _Content) and old.same(value)) and \
+            values = self.get(obj) if self.get is not None else ()
+            for key, value, old, sig in zip(self.keys, values, self.exp, self.sigs):
+                if sig is not None:
+                    if type(value) is not sig[0] or value.shape != sig[1] or value.dtype != sig[2]:
+                        return f"array {_child(self, key)} was rebound to {_brief(value)}"
+                elif value is not old and not (isinstance(old, _Content) and old.same(value)) and \
                         not (_is_scalar(old) and same_scalar(value, old)):
                     return f"{_child(self, key)} changed to {_brief(value)} (was {_brief(old)})"
-            for key, ref in zip(self.weak_keys, self.weak_refs):
-                if self.weak_get(obj)[self.weak_keys.index(key)] is not ref():
-                    return f"{_child(self, key)} was rebound"
-            if self.arr_get is not None:
-                for key, value, (kind, shape, dtype) in zip(self.arr_keys, self.arr_get(obj), self.arr_sig):
-                    if type(value) is not kind or value.shape != shape or value.dtype != dtype:
-                        return f"array {_child(self, key)} was rebound to {_brief(value)}"
+            if self.weak_get is not None:
+                for key, value, ref in zip(self.weak_keys, self.weak_get(obj), self.weak_refs):
+                    if value is not ref():
+                        return f"{_child(self, key)} was rebound"
             if self.kids:
                 for kid, value in zip(self.kids, self.kid_get(obj)):
                     reason = kid.why(value)
@@ -228,6 +278,8 @@ def _weakable(value) -> bool:
 
 
 def _child(node, key) -> str:
+    if isinstance(key, tuple):                    # a row of a list of objects
+        return f"{node.desc}[{key[0]}].{key[1]}"
     if node.kind in (OBJECT, MODULE, CLASS):
         return f"{node.desc}.{key}"
     if node.kind == GLOBALS:
@@ -254,22 +306,16 @@ class GuardTree:
         self.targets = targets            # node index -> position in the found objects
         self.n_targets = len(targets)
         self._watched: set = set()        # ids of argument objects with a finalizer (see _watch)
-        self.roots = [(pos, fixed, GuardNode(node, used, targets)) for pos, fixed, node in world.discovery.roots]
-        self._by_index = {}
-        self._index_nodes(world.discovery.roots, world)
+        self.roots = [(pos, fixed, GuardNode(_flat(node, targets), used))
+                      for pos, fixed, node in world.discovery.roots]
+        self._by_index = {}              # node index -> GuardNode (write-backs refresh expectations)
 
-    def _index_nodes(self, roots, world):
-        """Node index -> GuardNode, for write-backs that refresh array expectations."""
-        nodes = {node.index: node for node in world.nodes}
-
-        def walk(guard, node):
-            self._by_index[node.index] = guard
-            kid_nodes = [kid for key, (kind, kid) in node.entries.items() if kind == NODE]
-            for kid_guard, kid in zip(guard.kids, kid_nodes):
-                walk(kid_guard, kid)
-        for (pos, fixed, guard), (_, _, node) in zip(self.roots, roots):
-            walk(guard, node)
-        del nodes
+        def walk(guard):
+            self._by_index[guard.index] = guard
+            for kid in guard.kids:
+                walk(kid)
+        for _, _, guard in self.roots:
+            walk(guard)
 
     def check(self, leaves):
         """(state inputs, write targets) if every guard holds, else None."""
@@ -308,5 +354,5 @@ class GuardTree:
         guard = self._by_index.get(node_index)
         if guard is not None:
             i = guard.array_index.get(key)
-            if i is not None and type(value) is guard.arr_sig[i][0]:
-                guard.arr_exp[i] = value
+            if i is not None and type(value) is guard.sigs[i][0]:
+                guard.exp[i] = value
