@@ -76,9 +76,9 @@ def test_containers_at_any_depth():
     x = np.linspace(-1, 1, 3)
     saved = CFG["model"]["layers"][0].copy()
     try:
-        for change in (lambda l: l["w"].__setitem__(0, 5.0), lambda l: l.__setitem__("w", np.full(3, -2.0)),
-                       lambda l: l.__setitem__("gain", 0.5), lambda l: l.__setitem__("act", "tanh"),
-                       lambda l: CFG["model"].__setitem__("layers", [{"w": np.ones(3), "act": "relu",
+        for change in (lambda d: d["w"].__setitem__(0, 5.0), lambda d: d.__setitem__("w", np.full(3, -2.0)),
+                       lambda d: d.__setitem__("gain", 0.5), lambda d: d.__setitem__("act", "tanh"),
+                       lambda d: CFG["model"].__setitem__("layers", [{"w": np.ones(3), "act": "relu",
                                                                       "gain": 7.0}])):
             change(CFG["model"]["layers"][0])
             _same(f(x), nested_config(x))
@@ -323,3 +323,15 @@ def test_lists_of_same_shaped_objects_feed_the_plan_in_order():
     s.layers.append(Dense(5, 9))
     s.gain.append(0.5)
     _same(s.forward(x), Stack.forward.fn(s, x))
+
+
+def test_object_arguments_that_were_one_object_stay_one_object():
+    def mix(a, b, x):
+        a.w = a.w * 2
+        return x * b.w
+    f = tracejit.compile(mix, backend="interpret")
+    shared = Layer(1.0)
+    np.testing.assert_allclose(f(shared, shared, np.ones(3)), 2.0)      # b.w is the new a.w
+    one, two = Layer(1.0), Layer(5.0)
+    np.testing.assert_allclose(f(one, two, np.ones(3)), 5.0)
+    np.testing.assert_allclose(one.w, 2.0)

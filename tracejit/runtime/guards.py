@@ -294,6 +294,12 @@ def _brief(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _pattern(objects) -> tuple:
+    """Which of `objects` are the same object: the index of each one's first occurrence."""
+    first: dict = {}
+    return tuple(first.setdefault(id(obj), i) for i, obj in enumerate(objects))
+
+
 class GuardTree:
     """Guards of one specialization; see the module doc. ``roots``: (leaf position or
     -1, the fixed object or None, GuardNode)."""
@@ -306,6 +312,10 @@ class GuardTree:
         self.targets = targets            # node index -> position in the found objects
         self.n_targets = len(targets)
         self._watched: set = set()        # ids of argument objects with a finalizer (see _watch)
+        # which object arguments were one object while tracing: the same again on every call
+        positions = [pos for pos, _, _ in world.discovery.arg_objects]
+        self.arg_positions = positions if len(positions) > 1 else []
+        self.arg_pattern = _pattern([obj for _, obj, _ in world.discovery.arg_objects])
         self.roots = [(pos, fixed, GuardNode(_flat(node, targets), used))
                       for pos, fixed, node in world.discovery.roots]
         self._by_index = {}              # node index -> GuardNode (write-backs refresh expectations)
@@ -319,6 +329,8 @@ class GuardTree:
 
     def check(self, leaves):
         """(state inputs, write targets) if every guard holds, else None."""
+        if self.arg_positions and _pattern([leaves[p] for p in self.arg_positions]) != self.arg_pattern:
+            return None
         inputs, found = [], [None] * self.n_targets
         for pos, fixed, guard in self.roots:
             obj = fixed if pos < 0 else leaves[pos]
@@ -343,6 +355,8 @@ class GuardTree:
             guard.release()
 
     def why(self, leaves) -> str:
+        if self.arg_positions and _pattern([leaves[p] for p in self.arg_positions]) != self.arg_pattern:
+            return "object arguments that were one object are now different ones (or the other way round)"
         for pos, fixed, guard in self.roots:
             reason = guard.why(fixed if pos < 0 else leaves[pos])
             if reason:

@@ -26,8 +26,8 @@ import numpy as np
 from ..tracer import TracedArray, flatten
 from ..tracer.errors import StateError
 from .codeinfo import definition_line
-from .discover import (ARRAY, CELLS, CLASS, CONTENT, DICT, GLOBALS, IDENT, LIST, MISSING, MODULE, NODE,
-                       OBJECT, TUPLE, Discovery)
+from .discover import (ARRAY, CELLS, CLASS, CONTENT, DICT, GLOBALS, IDENT, LIST, MISSING, MODULE, TUPLE,
+                       Discovery)
 
 _IMMUTABLE = (int, float, bool, str, bytes, complex, type(None), np.generic)
 

@@ -10,8 +10,9 @@ asks for its *values* (``bool``, ``int``, ``float``, ``item``, ``tolist``,
 ``np.ndarray`` for arrays, the NumPy scalar type (``np.float32``, ...) for NumPy
 scalars and ``float``/``int``/``bool`` for values standing for Python scalars, so
 code that branches on ``isinstance(x, np.ndarray)`` takes the eager branch.
-``type(x)`` is still ``TracedArray`` (NumPy's C code and the tracer dispatch on it). Operators, ndarray methods and NumPy's
-protocols (``__array_ufunc__``, ``__array_function__``) are installed onto the class
+``type(x)`` is still ``TracedArray`` (NumPy's C code and the tracer dispatch on it).
+
+Operators, ndarray methods and NumPy's protocols (``__array_ufunc__``, ``__array_function__``) are installed onto the class
 from one table by ``methods.py``, which the package imports last (as JAX registers
 its array methods), so no module of the tracer imports another in a circle.
 """
