@@ -79,6 +79,8 @@ class Specialization:
         self._device_scalars: dict = {}
         self.writes = self._plan_writes(world)
         self.copies = self._copies()          # graph outputs copied on every call (None: decide per call)
+        self.scalar_states = world is not None and any(
+            slot.array is not None and isinstance(slot.array, np.generic) for slot in world.slots)
 
     # -- set up ----------------------------------------------------------------------
     def _plan_writes(self, world):
@@ -166,8 +168,12 @@ class Specialization:
         (static ones included); `call`: (args, kwargs) as bound, for argument writes."""
         xp = self.xp
         state_inputs, targets = matched
-        originals = list(self.pick_traced(leaves)) + list(state_inputs) + self.lifted
-        arrays = [np.asarray(a) if isinstance(a, (float, np.generic)) else a for a in originals]
+        picked = self.pick_traced(leaves)
+        traced = [np.asarray(a) if isinstance(a, (float, np.generic)) else a for a in picked]
+        originals = [*picked, *state_inputs, *self.lifted]
+        if self.scalar_states:        # NumPy scalars read from state
+            state_inputs = [np.asarray(a) if isinstance(a, np.generic) else a for a in state_inputs]
+        arrays = [*traced, *state_inputs, *self.lifted]
         if xp is not NUMPY:
             arrays = [a if not isinstance(a, (np.ndarray, np.generic)) else self._to_device(a) for a in arrays]
         try:
