@@ -203,8 +203,10 @@ def test_escaped_tracer_and_inplace_rules():
         return v
     with pytest.raises(UnsupportedError, match="in-place"):
         trace(mutate_view, (F32,), {})
-    with pytest.raises(UnsupportedError, match="assignment"):
+    with pytest.raises(UnsupportedError, match=r"writing into argument args\[0\]"):
         trace(lambda x: x.__setitem__(0, 1.0), (F32,), {})
+    with pytest.raises(UnsupportedError, match="assignment into a traced array"):
+        trace(lambda x: (x * 2).__setitem__(0, 1.0), (F32,), {})
     w = np.zeros(4)
 
     def mutate_lifted(x):
@@ -219,12 +221,41 @@ def test_argument_error_names_path():
     assert isinstance(err, TypeError) and "params['w1']" in str(err)
 
 
-def test_traced_array_repr_and_attrs():
+def test_traced_array_attrs_and_no_text_while_tracing():
+    seen = []
+
     def f(x):
-        assert isinstance(x, TracedArray) and repr(x) == "TracedArray(f32[4])"
+        assert isinstance(x, TracedArray) and isinstance(x, np.ndarray)
         assert x.dtype == np.float32 and x.itemsize == 4 and x.nbytes == 16 and x.T.shape == (4,)
+        seen.append(x)
         return x
     trace(f, (F32,), {})
+    assert repr(seen[0]) == "TracedArray(f32[4])"          # after the trace: a debugging repr
+    for to_text in (repr, str, lambda x: f"{x}", lambda x: f"{x:.4f}", lambda x: format(x, "")):
+        with pytest.raises(UnsupportedError, match="traced value"):
+            trace(lambda x: to_text(x), (F32,), {})
+
+
+def test_isinstance_sees_what_eager_numpy_returns():
+    def f(x, lr):
+        s = x.sum()
+        return (isinstance(x, np.ndarray), isinstance(s, np.ndarray), isinstance(s, np.floating),
+                isinstance(lr, float), isinstance(lr * 2.0, float), isinstance(x[0], np.float32),
+                type(x) is TracedArray)
+    _, tr = run_traced(f, data((4,), "float32"), 0.5)
+    assert [leaf.value for leaf in tr.outputs] == [True, False, True, True, True, True, True]
+
+
+def test_a_caught_tracer_error_still_fails_the_trace():
+    def f(x):
+        try:
+            if x.sum() > 0:
+                return x
+        except Exception:
+            pass
+        return -x
+    with pytest.raises(DataDependentError):
+        trace(f, (F32,), {})
 
 
 def test_interpreter_weak_constant_bits():

@@ -40,6 +40,10 @@ class ArrayLib:
     def to_numpy(self, x):
         return np.asarray(x)
 
+    def copy(self, x):
+        """New, writeable memory holding `x` (where NumPy returns new memory)."""
+        return np.array(x, copy=True)
+
     def from_numpy(self, x):
         return x
 
@@ -87,6 +91,9 @@ class TorchLib(ArrayLib):
     def to_numpy(self, x):
         return x.detach().cpu().numpy()
 
+    def copy(self, x):
+        return x.clone()
+
     def from_numpy(self, x):
         return self.torch.as_tensor(np.asarray(x, order="C"), device=self.device)
 
@@ -116,6 +123,9 @@ class CupyLib(ArrayLib):
 
     def to_numpy(self, x):
         return self.cp.asnumpy(x)
+
+    def copy(self, x):
+        return x.copy()
 
     def from_numpy(self, x):
         return self.cp.asarray(x)

@@ -54,16 +54,16 @@ class Compilation:
         return [(k.name, k.backend, str(k.path), k.source) for k in self.plan.kernels]
 
 
-def compile_function(fn, args, kwargs, backend, name=None) -> Compilation:
+def compile_function(fn, args, kwargs, backend, name=None, world=None) -> Compilation:
     """Trace `fn` on abstract arguments (TensorType leaves) and build its plan.
 
-    Errors in the user's code while tracing propagate as they are (TracerError for
-    what tracing cannot handle); failures of the passes or code generators become
-    CompilerError.
+    `world` (a ``sandbox.World``) gives the trace the state `fn` can reach. Errors in
+    the user's code while tracing propagate as they are (TracerError for what tracing
+    cannot handle); failures of the passes or code generators become CompilerError.
     """
     seconds = {}
     start = time.perf_counter()
-    traced = trace(fn, args, kwargs, name=name)
+    traced = trace(fn, args, kwargs, name=name, world=world)
     seconds["trace"] = time.perf_counter() - start
     if isinstance(backend, InterpretBackend):
         history = [("traced", traced.graph)]

@@ -1,10 +1,18 @@
-"""The compiled function: specialization cache, guards, dispatch and fallback.
+"""The compiled function: specialization cache, dispatch, fallback and the safety net.
 
 Per call: bind the arguments, flatten them, build the key (argument structure, each
-array's library/shape/dtype, static values, backend) and run the cached plan. A miss
-traces and compiles a new specialization and records why. Unsupported code runs
-eagerly with one warning (or raises under ``fullgraph=True``); either way the event
-is recorded for ``explain``.
+array's library/shape/dtype, static values, the types of plain objects, backend)
+and find a cached specialization whose guards hold (``guards.py``: the state it
+was traced with is still there); run it (``specialization.py``). A miss traces and
+compiles a new specialization and records why.
+
+Code tracejit cannot compile runs eagerly with one warning naming the construct and
+the user's line (or raises under ``fullgraph=True``). The safety net: any other
+exception while tracing, optimizing, generating code or running the plan is
+answered by running the function eagerly. If eager NumPy raises too, the user sees
+NumPy's own exception; if it does not, the exception was tracejit's, and the
+function falls back with a warning. Tracing never leaves side effects on the state
+tracejit can see (``sandbox.py``), so a fallback's effects happen once.
 """
 from __future__ import annotations
 
@@ -20,15 +28,23 @@ from ..tracer.errors import UnsupportedError
 from ..tracer.state import _ACTIVE as _ACTIVE_TRACE
 from .arrays import NUMPY
 from .backends import choose_backend
+from .codeinfo import definition_line
 from .compilation import compile_function
-from .guards import find_locators, find_scalar_guards, random_source
+from .discover import is_plain_type
+from .effects import io_source
+from .failures import argument_note, describe_failure, user_line
+from .randomness import random_source
 from .records import CompileEvent, CompilerError, Fallback, warn_fallback
-from .signature import Binder, UnsupportedArgument, classify_leaf, describe_key_change, leaf_paths
-
+from .sandbox import World
+from .signature import (Binder, UnsupportedArgument, classify_leaf, classify_static, describe_key_change,
+                        leaf_paths)
+from .specialization import EagerSpecialization, PlanFailed, Specialization
 
 _FAST_STATIC = (int, bool, str, type(None))
 _TRACED = object()                  # marks traced entries of a fast key
+_OBJECT = object()                  # marks plain objects (keyed by type) in a fast key
 _TRACED_FLOAT = (_TRACED, float)
+MAX_SPECIALIZATIONS = 8             # per key; beyond it the guards keep failing: run eagerly
 
 
 class _StaticArg:
@@ -45,64 +61,15 @@ class _StaticArg:
         return isinstance(other, _StaticArg) and other.name == self.name
 
 
-class Specialization:
-    """A compiled plan for one key, plus the guards on lifted closure arrays."""
-
-    def __init__(self, compilation, xp, locators, scalar_guards=()):
-        self.compilation = compilation
-        self.plan = compilation.plan
-        self.xp = xp
-        self.lifted = list(compilation.trace.lifted)
-        self.locators = locators            # per lifted array: a Locator, or None
-        self.scalar_guards = list(scalar_guards)
-        self.rebuild = compilation.trace.rebuild_outputs
-        self._device_scalars: dict = {}      # host scalar -> its copy on the device
-
-    def _to_device(self, array):
-        """Host scalars (learning rates, ...) are copied once per value, not per call."""
-        if array.ndim:
-            return self.xp.from_numpy(array)
-        key = (array.dtype.str, array.item())
-        copy = self._device_scalars.get(key)
-        if copy is None:
-            if len(self._device_scalars) > 256:
-                self._device_scalars.clear()
-            copy = self._device_scalars[key] = self.xp.from_numpy(array)
-        return copy
-
-    def guards_hold(self) -> str | None:
-        """None when every lifted array is still the same object, else why not."""
-        for array, locate in zip(self.lifted, self.locators):
-            if locate is not None and locate.current() is not array:
-                return f"array {locate.description} was rebound"
-        for guard in self.scalar_guards:
-            failure = guard.failure()
-            if failure:
-                return failure
-        return None
-
-    def __call__(self, leaves):
-        xp = self.xp
-        arrays = [np.asarray(leaf) if isinstance(leaf, (float, np.generic)) else leaf for leaf in leaves]
-        if xp is not NUMPY:
-            arrays = [a if not isinstance(a, (np.ndarray, np.generic)) else self._to_device(a) for a in arrays]
-            # host arrays the function closes over may change in place: copied every call
-            lifted = [xp.from_numpy(a) for a in self.lifted]
-        else:
-            lifted = self.lifted
-        results = self.plan.run(xp, arrays + lifted)
-        return self.rebuild(results, xp)
+class _BadCall(TypeError):
+    """The arguments do not fit the signature: calling the function gives Python's error."""
 
 
-class EagerSpecialization:
-    """Runs the original function: the fallback for unsupported code."""
+class _Failed:
+    """Tracing or compiling raised something that is not a TracerError: eager NumPy decides."""
 
-    def __init__(self, fn, fallback):
-        self.fn = fn
-        self.fallback = fallback
-
-    def guards_hold(self):
-        return None
+    def __init__(self, exc):
+        self.exc = exc
 
 
 class CompiledFunction:
@@ -117,8 +84,9 @@ class CompiledFunction:
         self.fullgraph = fullgraph
         self.matmul_precision = matmul_precision
         self.binder = Binder(fn, self.static_argnames)
-        self._cache: dict = {}
-        self._fast: dict = {}             # _fast_key -> specialization (same objects as _cache)
+        self._cache: dict = {}            # key -> list of specializations, newest first
+        self._fast: dict = {}             # _fast_key -> the same lists
+        self._plain_types: dict = {}      # type -> whether its instances are plain objects
         params = list(self.binder.signature.parameters.values())
         simple = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
         self._fast_arity = len(params) if simple else -1   # the fast path: positional calls only
@@ -140,42 +108,44 @@ class CompiledFunction:
     def name(self) -> str:
         return getattr(self.fn, "__name__", "fn")
 
-    # -- dispatch ---------------------------------------------------------------
+    # -- keys -------------------------------------------------------------------------
     def _flatten(self, args, kwargs):
-        bound, static = self.binder.bind(args, kwargs)
+        try:
+            bound, static = self.binder.bind(args, kwargs)
+        except TypeError as exc:
+            raise _BadCall(str(exc)) from exc
         if static:
             for name in static:
                 bound.arguments[name] = _StaticArg(name)
         leaves, treedef = flatten((bound.args, bound.kwargs))
         for name, value in static.items():
             bound.arguments[name] = value
-        try:
-            static_key = tuple(static.items())
-            hash(static_key)
-        except TypeError:
-            bad = [n for n, v in static.items() if not _hashable(v)]
-            raise TypeError(f"tracejit: static argument {bad[0]!r} must be hashable") from None
-        return bound, static, leaves, treedef, static_key
+        return bound, static, leaves, treedef
 
     def _key(self, args, kwargs):
-        bound, static, leaves, treedef, static_key = self._flatten(args, kwargs)
-        parts, abstract, libs = [], [], set()
+        """(key, bound, leaves with static values in place, treedef, abstract leaves,
+        backend, libraries, key parts)."""
+        bound, static, leaves, treedef = self._flatten(args, kwargs)
+        parts, abstract, values, libs = [], [], [], set()
         for i, leaf in enumerate(leaves):
             if isinstance(leaf, _StaticArg):
-                parts.append(("static-arg", leaf.name))
-                abstract.append(static[leaf.name])
+                value = static[leaf.name]
+                parts.append(classify_static(value, leaf.name))
+                abstract.append(value)
+                values.append(value)
                 continue
             try:
                 part, abstract_leaf, lib = classify_leaf(leaf, f"#{i}")
-            except TypeError as exc:
+            except (TypeError, UnsupportedArgument) as exc:
                 raise type(exc)(str(exc).replace(f"#{i}", self._leaf_path(bound, i))) from None
             parts.append(part)
             abstract.append(abstract_leaf)
+            values.append(leaf)
             if lib is not None:
                 libs.add(lib)
         backend = choose_backend(self.backend, libs or {NUMPY}, self.matmul_precision)
-        key = (treedef, static_key, tuple(parts), backend.name)
-        return key, bound, leaves, treedef, abstract, backend, libs
+        key = (treedef, tuple(parts), backend.name)
+        return key, bound, values, treedef, abstract, backend, libs, parts
 
     def _leaf_path(self, bound, index):
         paths = []
@@ -186,9 +156,15 @@ class CompiledFunction:
                 paths.extend(leaf_paths(name, value))
         return paths[index] if index < len(paths) else f"#{index}"
 
+    def _is_plain(self, kind) -> bool:
+        plain = self._plain_types.get(kind)
+        if plain is None:
+            plain = self._plain_types[kind] = is_plain_type(kind)
+        return plain
+
     def _fast_key(self, args):
-        """A cheap key for the common call: positional NumPy arrays, floats and simple
-        static scalars. None when the call needs the general path."""
+        """A cheap key for the common call: positional NumPy arrays, floats, simple
+        static scalars and plain objects. None when the call needs the general path."""
         parts = []
         static = self._static_positions
         for i, a in enumerate(args):
@@ -203,17 +179,20 @@ class CompiledFunction:
                 parts.append(_TRACED_FLOAT)
             elif kind in _FAST_STATIC:
                 parts.append((kind, a))
+            elif self._is_plain(kind):
+                parts.append((_OBJECT, kind))
             else:
                 return None
         return tuple(parts)
 
     def __get__(self, instance, owner=None):
         """`@tracejit.compile` on a method: the instance becomes the first argument
-        (static, by identity; its array attributes are guarded like `self.w`)."""
+        (a plain object: keyed by its type, its attributes guarded like `self.w`)."""
         if instance is None:
             return self
         return functools.partial(self, instance)
 
+    # -- calls ------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if _ACTIVE_TRACE.get() is not None:   # called while tracing another compiled function
             return self.fn(*args, **kwargs)   # its ops become part of that trace
@@ -221,61 +200,82 @@ class CompiledFunction:
         if not kwargs and self._fewest <= len(args) <= self._fast_arity:
             full = args + self._defaults[len(args):]       # what binding would give
             fast = self._fast_key(full)
-        if fast is not None:
-            spec = self._fast.get(fast)
-            if spec is not None and spec.guards_hold() is None:
-                if isinstance(spec, EagerSpecialization):
-                    return self.fn(*args)
-                return self._run(spec, None, [a for a, part in zip(full, fast) if part[0] is _TRACED], args, kwargs)
+            if fast is not None:
+                specs = self._fast.get(fast)
+                if specs:
+                    for spec in specs:
+                        matched = spec.match(full)
+                        if matched is not None:
+                            if spec.eager:
+                                return self.fn(*args)
+                            return self._run(spec, specs, matched, full, (full, {}), args, kwargs)
         try:
-            key, bound, leaves, treedef, abstract, backend, libs = self._key(args, kwargs)
+            key, bound, values, treedef, abstract, backend, libs, parts = self._key(args, kwargs)
+        except _BadCall:
+            return self.fn(*args, **kwargs)
         except UnsupportedArgument as exc:
             if self.fullgraph:
                 raise
             if not any(f.message == str(exc) for f in self.fallbacks):
-                fallback = Fallback(self.name, exc.op, exc.loc, str(exc))
+                fallback = Fallback(self.name, exc.op, exc.loc or definition_line(self.fn), str(exc))
                 self.fallbacks.append(fallback)
                 warn_fallback(fallback)
             return self.fn(*args, **kwargs)
-        spec = self._cache.get(key)
-        if spec is None or spec.guards_hold() is not None:
-            spec = self._specialize(key, bound, treedef, abstract, backend, libs, spec)
+        specs = self._cache.get(key)
+        if specs is None:
+            specs = self._cache[key] = []
         if fast is not None:
-            self._fast[fast] = spec
-        if isinstance(spec, EagerSpecialization):
+            self._fast[fast] = specs
+        call = (bound.args, bound.kwargs)
+        for spec in specs:
+            matched = spec.match(values)
+            if matched is not None:
+                if spec.eager:
+                    return self.fn(*args, **kwargs)
+                return self._run(spec, specs, matched, values, call, args, kwargs)
+        spec = self._specialize(key, specs, bound, values, treedef, abstract, backend, libs, parts)
+        if isinstance(spec, _Failed):
+            return self._eager_after_failure(spec.exc, specs, bound, args, kwargs)
+        if spec.eager:
             return self.fn(*args, **kwargs)
-        traced_leaves = [leaf for leaf, part in zip(leaves, key[2]) if part[0] in ("array", "weak")]
-        return self._run(spec, key, traced_leaves, args, kwargs)
+        matched = spec.match(values)
+        if matched is None:          # the state changed while tracing (another thread): no compiled run
+            return self.fn(*args, **kwargs)
+        return self._run(spec, specs, matched, values, call, args, kwargs)
 
-    # -- compiling ----------------------------------------------------------------
-    def _specialize(self, key, bound, treedef, abstract, backend, libs, stale):
+    # -- compiling ----------------------------------------------------------------------
+    def _specialize(self, key, specs, bound, values, treedef, abstract, backend, libs, parts):
         with self._lock:
-            if stale is not None:
-                reason = stale.guards_hold()
+            if specs:
+                if len(specs) >= MAX_SPECIALIZATIONS:
+                    return self._too_many(specs, values)
+                reason = specs[0].why(values) if not specs[0].eager else "guards changed"
             else:
                 paths = [self._leaf_path(bound, i) for i in range(len(abstract))]
                 reason = describe_key_change(self._last_key, key, paths)
             abstract_args, abstract_kwargs = unflatten(treedef, abstract)
-            statics = [value for value in abstract if not hasattr(value, "dtype")]
+            arg_objects = [(i, v, self._leaf_path(bound, i)) for i, (v, part) in enumerate(zip(values, parts))
+                           if part[0] == "object"]
+            statics = [v for v, part in zip(values, parts) if part[0] in ("static", "object")]
+            traced_positions = [i for i, part in enumerate(parts) if part[0] in ("array", "weak")]
             start = time.perf_counter()
             try:
-                rng = random_source(self.fn, statics)
-                if rng:
-                    raise UnsupportedError(f"drawing random numbers inside a compiled function ({rng})",
-                                           "np.random", _definition_line(self.fn),
-                                           "they would be frozen at trace time; pass random arrays as arguments")
-                compilation = compile_function(self.fn, abstract_args, abstract_kwargs, backend, name=self.name)
+                world = World(self.fn, arg_objects)
+                refuse_unreplayable(self.fn, world, statics)
+                compilation = compile_function(self.fn, abstract_args, abstract_kwargs, backend, name=self.name,
+                                               world=world)
+                xp = next(iter(libs)) if libs else NUMPY
+                spec = Specialization(compilation, xp, world, traced_positions)
             except (TracerError, CompilerError) as exc:
                 if self.fullgraph:
                     raise
-                return self._fall_back(key, exc)
-            except (ValueError, TypeError, IndexError) as exc:
-                raise _with_argument_context(exc, self.name, bound) from exc
-            xp = next(iter(libs)) if libs else NUMPY
-            spec = Specialization(compilation, xp, find_locators(self.fn, compilation.trace.lifted, statics),
-                                  find_scalar_guards(self.fn, statics))
+                return self._fall_back(specs, exc)
+            except Exception as exc:     # noqa: BLE001  (the safety net: eager NumPy decides)
+                if self.fullgraph:
+                    raise
+                return _Failed(exc)
             self.compiles.append(CompileEvent(self.name, reason, time.perf_counter() - start))
-            self._cache[key] = spec
+            specs.insert(0, spec)
             self._last_key = key
             dump_dir = os.environ.get("TRACEJIT_DUMP")
             if dump_dir:
@@ -283,38 +283,80 @@ class CompiledFunction:
                 write_dump(compilation, dump_dir, f"{self.name}_{len(self.compiles)}")
             return spec
 
-    def _fall_back(self, key, exc):
+    def _fall_back(self, specs, exc, op=None, loc=None, message=None):
         """Record and warn once; this key runs eagerly from now on."""
-        fallback = Fallback(self.name, getattr(exc, "op", "?") or "?", getattr(exc, "loc", ""), str(exc))
+        if loc is None:
+            loc = getattr(exc, "loc", "") or definition_line(self.fn)
+        fallback = Fallback(self.name, op or getattr(exc, "op", "?") or "?", loc, message or str(exc))
+        if not any(f.op == fallback.op and f.loc == fallback.loc for f in self.fallbacks):
+            warn_fallback(fallback)       # once per construct, however many argument types hit it
         self.fallbacks.append(fallback)
-        warn_fallback(fallback)
         spec = EagerSpecialization(self.fn, fallback)
-        self._cache[key] = spec
+        specs[:] = [spec]
         return spec
 
-    def _run(self, spec, key, leaves, args, kwargs):
+    def _too_many(self, specs, values):
+        reason = specs[0].why(values) if not specs[0].eager else "guards changed"
+        return self._fall_back(specs, None, op="recompilation limit", loc=definition_line(self.fn),
+                               message=f"traced {MAX_SPECIALIZATIONS} times for the same argument types "
+                                       f"because what it reads keeps changing (last: {reason}); pass "
+                                       "values that change on every call as arguments")
+
+    def _eager_after_failure(self, exc, specs, bound, args, kwargs):
+        """Tracing or compiling raised `exc`: run eagerly. NumPy raising too means the
+        error is the user's (they see NumPy's exception); else it was tracejit's."""
         try:
-            return spec(leaves)
-        except CompilerError as exc:
+            result = self.fn(*args, **kwargs)
+        except Exception as eager_exc:
+            note = argument_note(self.name, bound, eager_exc)
+            if note and hasattr(eager_exc, "add_note"):
+                eager_exc.add_note(note)
+            raise
+        op, loc, message = describe_failure(exc, "tracing or compiling")
+        with self._lock:
+            self._fall_back(specs, exc, op, loc, message)
+        return result
+
+    def _run(self, spec, specs, matched, values, call, args, kwargs):
+        try:
+            return spec.run(values, matched, call)
+        except PlanFailed as failure:
+            exc = failure.cause
+            if isinstance(exc, CompilerError):
+                if self.fullgraph:
+                    raise exc from None
+                with self._lock:
+                    self._fall_back(specs, exc)
+                return self.fn(*args, **kwargs)
+            result = self.fn(*args, **kwargs)     # NumPy's own exception, if NumPy raises
             if self.fullgraph:
-                raise
-            self._fast = {k: v for k, v in self._fast.items() if v is not spec}
-            if key is None:   # reached through the fast path
-                key = next(k for k, v in self._cache.items() if v is spec)
-            self._fall_back(key, exc)
-            return self.fn(*args, **kwargs)
+                raise exc from None
+            op, loc, message = describe_failure(exc, "running the compiled code")
+            with self._lock:
+                self._fall_back(specs, exc, op, loc, message)
+            return result
 
     # -- introspection --------------------------------------------------------------
     def specializations(self) -> list:
-        return [s for s in self._cache.values() if isinstance(s, Specialization)]
+        return [s for specs in self._cache.values() for s in specs if isinstance(s, Specialization)]
 
     def __repr__(self) -> str:
-        return f"<tracejit compiled {self.name} backend={self.backend} specializations={len(self._cache)}>"
+        return f"<tracejit compiled {self.name} backend={self.backend} specializations={len(self.specializations())}>"
 
 
-def _definition_line(fn) -> str:
-    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
-    return f"{code.co_filename}:{code.co_firstlineno}" if code else ""
+def refuse_unreplayable(fn, world, statics) -> None:
+    """UnsupportedError when `fn` draws random numbers or does I/O: traced once, those
+    would happen (or be frozen) at trace time instead of on every call."""
+    rng = random_source(world.discovery, statics)
+    if rng:
+        raise UnsupportedError(f"drawing random numbers inside a compiled function ({rng})", "np.random",
+                               definition_line(fn), "they would be frozen at trace time; pass random arrays "
+                                                    "as arguments")
+    effect = io_source(world.discovery)
+    if effect:
+        raise UnsupportedError(f"I/O inside a compiled function ({effect})", effect, definition_line(fn),
+                               "it would happen once, while tracing, instead of on every call; print() is "
+                               "compiled")
 
 
 def _ufunc_function(ufunc):
@@ -325,37 +367,4 @@ def _ufunc_function(ufunc):
     return namespace[ufunc.__name__]
 
 
-def _with_argument_context(exc, name, bound):
-    """The same exception, its message followed by the traced call's argument types
-    and the user's source line where it happened."""
-    described = []
-    for arg, value in bound.arguments.items():
-        if hasattr(value, "shape") and hasattr(value, "dtype"):
-            described.append(f"{arg}: {value.dtype}{list(value.shape)}")
-    where = _user_line(exc.__traceback__)
-    message = f"{exc}\n  (tracejit: while tracing {name}({', '.join(described)}){' at ' + where if where else ''})"
-    try:
-        return type(exc)(message)
-    except Exception:
-        return exc
-
-
-def _user_line(tb) -> str:
-    """The innermost traceback frame outside tracejit and NumPy, as path:line."""
-    import os
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    found = ""
-    while tb is not None:
-        path = tb.tb_frame.f_code.co_filename
-        if not path.startswith(package) and f"{os.sep}numpy{os.sep}" not in path:
-            found = f"{path}:{tb.tb_lineno}"
-        tb = tb.tb_next
-    return found
-
-
-def _hashable(value) -> bool:
-    try:
-        hash(value)
-        return True
-    except TypeError:
-        return False
+__all__ = ["CompiledFunction", "refuse_unreplayable", "user_line"]

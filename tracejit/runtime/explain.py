@@ -1,7 +1,8 @@
 """``tracejit.explain``: what compiling a function on given arguments does.
 
-It compiles a private specialization (the function's own cache is not touched) and
-reports fallbacks, kernels, the optimized IR and the function's compile history.
+It compiles a private specialization (the function's own cache is not touched; the
+state the function reads is restored after tracing, as for a real call) and reports
+fallbacks, kernels, the optimized IR and the function's compile history.
 """
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from dataclasses import dataclass, field
 
 from ..ir.printer import format_graph
 from ..tracer import TracerError, unflatten
-from .compiled import CompiledFunction
+from .compiled import CompiledFunction, refuse_unreplayable
 from .compilation import compile_function
 from .dump import describe_kernels
+from .failures import describe_failure
 from .records import CompilerError, Fallback
+from .sandbox import World
+from .signature import UnsupportedArgument
 
 
 @dataclass
@@ -54,13 +58,27 @@ class Explanation:
 
 def explain(fn, *args, **kwargs) -> Explanation:
     compiled = fn if isinstance(fn, CompiledFunction) else CompiledFunction(fn)
-    key, bound, leaves, treedef, abstract, backend, libs = compiled._key(args, kwargs)
+    try:
+        key, bound, values, treedef, abstract, backend, libs, parts = compiled._key(args, kwargs)
+    except UnsupportedArgument as exc:
+        result = Explanation(compiled.name, compiled.backend, compiles=list(compiled.compiles))
+        result.fallbacks.append(Fallback(compiled.name, exc.op, exc.loc, str(exc)))
+        return result
     result = Explanation(compiled.name, backend.name, compiles=list(compiled.compiles))
     abstract_args, abstract_kwargs = unflatten(treedef, abstract)
+    arg_objects = [(i, v, compiled._leaf_path(bound, i)) for i, (v, part) in enumerate(zip(values, parts))
+                   if part[0] == "object"]
+    statics = [v for v, part in zip(values, parts) if part[0] in ("static", "object")]
     try:
-        compilation = compile_function(compiled.fn, abstract_args, abstract_kwargs, backend, name=compiled.name)
+        world = World(compiled.fn, arg_objects)
+        refuse_unreplayable(compiled.fn, world, statics)
+        compilation = compile_function(compiled.fn, abstract_args, abstract_kwargs, backend, name=compiled.name,
+                                       world=world)
     except (TracerError, CompilerError) as exc:
         result.fallbacks.append(Fallback(compiled.name, getattr(exc, "op", "?"), getattr(exc, "loc", ""), str(exc)))
+        return result
+    except Exception as exc:      # noqa: BLE001  (what the safety net would answer by running eagerly)
+        result.fallbacks.append(Fallback(compiled.name, *describe_failure(exc, "tracing or compiling")))
         return result
     result.graph = format_graph(compilation.graph)
     result.traced = format_graph(compilation.history[0][1])

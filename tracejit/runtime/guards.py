@@ -1,260 +1,372 @@
-"""Guards on what a traced function read besides its arguments.
+"""Guards: on every call, is the state a specialization was traced with still there?
 
-- Arrays read from globals, closure cells, attributes of the bound object, or one or
-  two levels inside a global/closure container (``CFG["w"]``, ``LAYERS[0]``,
-  ``cfg.w``) become implicit inputs. The plan reads the live object (in-place updates
-  are seen); if the path now leads to another object, the guard fails and the function
-  is traced again.
-- Python scalars (int, float, bool, str) read from globals, closure cells or the bound
-  object's attributes are baked into the trace, so their values are guarded: a changed
-  value retraces. Helper functions of the same module are followed two calls deep.
-Arrays created inside the function (``np.ones``, ``np.tril(...)``) have no path; they
-are trace-time constants, like closure constants under ``jax.jit``.
+A ``GuardTree`` mirrors the nodes ``discover.py`` found (globals, closure cells,
+the bound object, plain objects passed as arguments, and everything below them
+that the code names). Per node it checks, with one C-level getter per group:
+
+- scalars, functions, library objects: the same object (fast), or an equal scalar;
+- arrays: the same object (fast), or any ndarray of the same shape and dtype: state
+  arrays are read live on every call, so rebinding ``self.w`` to a new array of the
+  same shape costs nothing, and in-place updates are seen;
+- absent keys still absent, lists and fully read dicts still as long;
+- child nodes: the same type, then recursively.
+
+A check that passes also yields the plan's state inputs (in the order the trace
+numbered them) and the objects implicit outputs are written back to. Objects are
+not kept alive by a guard: roots that are arguments come with each call, and
+objects reached by two paths are compared through weak references where possible.
 """
 from __future__ import annotations
 
-import functools
+import itertools
+import operator
 import types
+import weakref
 
 import numpy as np
 
-SCALAR_TYPES = (int, float, bool, str)
-_MISSING = object()
+from .discover import (ARRAY, CELLS, CLASS, CONTENT, DICT, GLOBALS, IDENT, LIST, MODULE, NODE, OBJECT,
+                       SHARED, TUPLE)
+
+_is = operator.is_
+_call = operator.call
 
 
-def _is_scalar(value) -> bool:
-    return type(value) in SCALAR_TYPES or isinstance(value, np.generic)
-
-
-def _same_scalar(a, b) -> bool:
+def same_scalar(a, b) -> bool:
     if type(a) is not type(b):
         return False
-    if a == b:
-        return True
+    try:
+        if a == b:
+            return True
+    except Exception:    # noqa: BLE001  (a scalar type with odd comparisons)
+        return False
     return a != a and b != b            # NaN stays NaN
 
 
-class Locator:
-    """How to find an object again: `current()` returns what the path leads to now."""
-
-    def __init__(self, description, current):
-        self.description = description
-        self.current = current
-
-
-class ScalarGuard:
-    def __init__(self, locator, value):
-        self.locator = locator
-        self.value = value
-
-    def failure(self) -> str | None:
-        now = self.locator.current()
-        if _same_scalar(now, self.value):
-            return None
-        return f"{self.locator.description} changed to {now!r} (was {self.value!r})"
-
-
-def _referenced_names(code) -> set:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _referenced_names(const)
-    return names
-
-
-def _referenced_keys(code) -> set:
-    """Names and string constants of the code: the attributes and dict keys it may read."""
-    keys = set(code.co_names) | {c for c in code.co_consts if isinstance(c, str)}
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            keys |= _referenced_keys(const)
-    return keys
-
-
-def _plain_object(value) -> bool:
-    return hasattr(value, "__dict__") and not isinstance(
-        value, (types.ModuleType, type, types.FunctionType, types.MethodType, functools.partial))
-
-
-def _callable_target(fn):
-    """The Python function behind `fn` and the object it is bound to (or None)."""
-    if isinstance(fn, functools.partial):
-        return _callable_target(fn.func)
-    if isinstance(fn, types.MethodType):
-        return fn.__func__, fn.__self__
-    if isinstance(fn, types.FunctionType):
-        return fn, None
-    call = getattr(type(fn), "__call__", None)       # a callable object: its __call__, bound
-    if isinstance(call, types.FunctionType):
-        return call, fn
-    return None, None
-
-
-def _roots(fn, statics=()):
-    """(description, getter) of every global, closure cell, attribute of the bound
-    object and static argument object that `fn` may read."""
-    for obj in statics:
-        if _plain_object(obj):
-            yield f"argument {type(obj).__name__}", (lambda o=obj: o)
-    target, owner = _callable_target(fn)
-    code = getattr(target, "__code__", None)
-    if code is None:
-        return
-    globals_ = getattr(target, "__globals__", {})
-    for name in sorted(_referenced_names(code)):
-        if name in globals_:
-            yield f"global {name!r}", (lambda g=globals_, n=name: g.get(n, _MISSING))
-    for name, cell in zip(code.co_freevars, target.__closure__ or ()):
-        yield f"closure variable {name!r}", (lambda c=cell: _cell(c))
-    if owner is not None and hasattr(owner, "__dict__"):
-        for name in sorted(_referenced_names(code)):
-            # instance or class attributes (a class default later set on the instance)
-            if name in vars(owner) or not callable(getattr(type(owner), name, None)) and hasattr(owner, name):
-                yield f"self.{name}", (lambda o=owner, n=name: getattr(o, n, _MISSING))
-
-
-def _children(value, allowed=None):
-    """(suffix, getter-from-parent) of a container's items and a plain object's attributes
-    (only string keys and attribute names in `allowed`, when given)."""
-    if isinstance(value, dict):
-        for key in list(value)[:256]:
-            if allowed is not None and isinstance(key, str) and key not in allowed:
-                continue
-            yield f"[{key!r}]", (lambda parent, k=key: parent.get(k, _MISSING) if isinstance(parent, dict) else _MISSING)
-    elif isinstance(value, (list, tuple)):
-        for index in range(min(len(value), 256)):
-            yield f"[{index}]", (lambda parent, i=index: parent[i] if isinstance(parent, (list, tuple))
-                                 and i < len(parent) else _MISSING)
-    elif hasattr(value, "__dict__") and not isinstance(value, (types.ModuleType, type, types.FunctionType)):
-        for name in list(vars(value))[:256]:
-            if allowed is not None and name not in allowed:
-                continue
-            yield f".{name}", (lambda parent, n=name: getattr(parent, n, _MISSING))
-
-
-def find_locators(fn, lifted, statics=()) -> list:
-    """One Locator (or None when no path to it is found) per lifted array."""
-    wanted = {id(a): i for i, a in enumerate(lifted)}
-    found = [None] * len(lifted)
-    for description, getter in _roots(fn, statics):
-        _search(getter(), description, getter, wanted, found, depth=2)
-    return found
-
-
-def _search(value, description, getter, wanted, found, depth):
-    index = wanted.get(id(value))
-    if index is not None and found[index] is None:
-        found[index] = Locator(description, getter)
-        return
-    if depth == 0 or value is _MISSING:
-        return
-    for suffix, child in _children(value):
-        def path(getter=getter, child=child):
-            parent = getter()
-            return _MISSING if parent is _MISSING else child(parent)
-        _search(path(), description + suffix, path, wanted, found, depth - 1)
-
-
-def find_scalar_guards(fn, statics=(), depth: int = 2) -> list:
-    """Guards on the scalars (Python and NumPy) that `fn`, the same-module helper
-    functions it names and the methods of its object may read: in globals, closure
-    cells, attributes, and one or two levels inside containers and objects."""
-    guards, seen = [], set()
-
-    def collect(value, description, getter, level, allowed):
-        if _is_scalar(value):
-            guards.append(ScalarGuard(Locator(description, getter), value))
-            return
-        if isinstance(value, np.ndarray) and value.ndim == 0:
-            # a 0-d array (a step counter) may feed eager NumPy math at trace time
-            # (`0.9 ** (self.t + 1)` is computed before tracing sees it): guard its value
-            guards.append(ScalarGuard(Locator(description, lambda g=getter: _item(g())), value.item()))
-            return
-        if level == 0 or value is _MISSING or isinstance(value, np.ndarray):
-            return
-        # only what the code names: a counter elsewhere on the object must not retrace
-        for suffix, child in _children(value, allowed):
-            def path(getter=getter, child=child):
-                parent = getter()
-                return _MISSING if parent is _MISSING else child(parent)
-            collect(path(), description + suffix, path, level - 1, allowed)
-
-    def visit(function, level, with_statics=()):
-        target, owner = _callable_target(function)
-        if target is None or id(target) in seen:
-            return
-        seen.add(id(target))
-        allowed = _referenced_keys(target.__code__)
-        for description, getter in _roots(function, with_statics):
-            value = getter()
-            if isinstance(value, types.FunctionType) and level > 0 and \
-                    value.__module__ == getattr(target, "__module__", None):
-                visit(value, level - 1)
-            else:
-                collect(value, description, getter, 2, allowed)
-        objects = [owner] if owner is not None else []
-        objects += [obj for obj in with_statics if _plain_object(obj)]
-        for obj in objects if level > 0 else ():        # self.helper(...) reads self too
-            for name in _referenced_names(target.__code__):
-                method = getattr(type(obj), name, None)
-                if isinstance(method, types.FunctionType):
-                    visit(types.MethodType(method, obj), level - 1)
-    visit(fn, depth, statics)
-    return guards
-
-
-def _item(value):
-    return value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else _MISSING
-
-
-def _cell(cell):
-    try:
-        return cell.cell_contents
-    except ValueError:
-        return _MISSING
-
-
-_RANDOM_TYPES = (np.random.Generator, np.random.RandomState, np.random.BitGenerator)
-
-
-def random_source(fn, statics=()) -> str | None:
-    """Where `fn` (or a same-module helper or method it calls) draws random numbers
-    with NumPy, or None. Traced once, such draws would be frozen into constants, so
-    the runtime runs these functions eagerly instead."""
-    seen = set()
-
-    def is_random(value):
-        return (isinstance(value, _RANDOM_TYPES) or value is np.random
-                or isinstance(getattr(value, "__self__", None), _RANDOM_TYPES))
-
-    def visit(function, level, with_statics=()):
-        target, owner = _callable_target(function)
-        if target is None or id(target) in seen:
-            return None
-        seen.add(id(target))
-        names = _referenced_names(target.__code__)
-        for description, getter in _roots(function, with_statics):
-            value = getter()
-            if is_random(value) or (value is np and "random" in names):
-                return description
-            if isinstance(value, types.FunctionType) and level > 0 and \
-                    value.__module__ == getattr(target, "__module__", None):
-                found = visit(value, level - 1)
-                if found:
-                    return found
-        objects = ([owner] if owner is not None else []) + [o for o in with_statics if _plain_object(o)]
-        for obj in objects:
-            for name in names:
-                attribute = getattr(obj, name, None) if name in getattr(obj, "__dict__", {}) else None
-                if is_random(attribute):
-                    return f"{type(obj).__name__}.{name}"
-                method = getattr(type(obj), name, None)
-                if isinstance(method, types.FunctionType) and level > 0:
-                    found = visit(types.MethodType(method, obj), level - 1)
-                    if found:
-                        return found
+def _getter(kind, keys):
+    """A function obj -> tuple of the entries `keys` (C-level where possible)."""
+    if not keys:
         return None
-    for value in statics:
-        if is_random(value):
-            return "a random generator argument"
-    return visit(fn, 2, statics)
+    if kind == CELLS:
+        keys = tuple(keys)
+        return lambda cells: tuple(cells[i].cell_contents for i in keys)
+    if kind in (OBJECT, MODULE, CLASS):
+        get = operator.attrgetter(*keys)
+    else:
+        get = operator.itemgetter(*keys)
+    if len(keys) == 1:
+        return lambda obj: (get(obj),)
+    return get
+
+
+class _Flat:
+    """A node as the guards see it. Attribute chains of plain objects are merged into
+    their parent (``fc1.w``), and a list of objects of one shape (transformer blocks)
+    into one row-wise getter, so a few C-level calls read a whole model."""
+
+    __slots__ = ("type", "desc", "kind", "index", "length", "absent", "absent_dict", "slot_absent",
+                 "entries", "kids", "target", "rows")
+
+
+def _flat(node, targets) -> _Flat:
+    flat = _Flat()
+    flat.type, flat.desc, flat.kind, flat.index = type(node.obj), node.desc, node.kind, node.index
+    flat.length = len(node.obj) if node.full and node.kind in (DICT, LIST, TUPLE) else -1
+    spaced = node.kind in (DICT, GLOBALS) or (node.kind in (OBJECT, MODULE) and
+                                              isinstance(getattr(node.obj, "__dict__", None), dict))
+    flat.absent = frozenset(k for k in node.absent if k not in node.slots) if spaced else frozenset()
+    flat.absent_dict = node.kind in (OBJECT, MODULE)
+    flat.slot_absent = tuple(k for k in node.absent if k in node.slots)
+    flat.target = targets.get(node.index, -1)
+    flat.rows = None
+    flat.entries = [(key, kind, value, (node.index, key)) for key, (kind, value) in node.entries.items()
+                    if kind != NODE]
+    kids = [(key, _flat(kid, targets)) for key, (kind, kid) in node.entries.items() if kind == NODE]
+    if kids and node.kind in (OBJECT, MODULE, CLASS) and all(_mergeable(kid) for _, kid in kids):
+        for key, kid in kids:
+            flat.entries.append((f"{key}.__class__", IDENT, kid.type, None))
+            flat.entries.extend((f"{key}.{k}", kind, value, origin) for k, kind, value, origin in kid.entries)
+        kids = []
+    elif kids and node.kind in (LIST, TUPLE) and not flat.entries and _same_rows([kid for _, kid in kids]):
+        typed = any(k == "__class__" for k, _, _, _ in kids[0][1].entries)   # else check the type here
+        flat.rows = ([] if typed else ["__class__"]) + [k for k, _, _, _ in kids[0][1].entries]
+        for i, kid in kids:
+            if not typed:
+                flat.entries.append(((i, "__class__"), IDENT, kid.type, None))
+            flat.entries.extend(((i, k), kind, value, origin) for k, kind, value, origin in kid.entries)
+        kids = []
+    flat.kids = kids                      # (key, _Flat) pairs
+    return flat
+
+
+def _mergeable(kid) -> bool:
+    return (kid.kind in (OBJECT, MODULE, CLASS) and not kid.kids and not kid.absent and not kid.slot_absent
+            and kid.target < 0 and kid.length < 0 and kid.rows is None)
+
+
+def _same_rows(kids) -> bool:
+    first = kids[0]
+    shape = [(key, kind) for key, kind, _, _ in first.entries]
+    return all(_mergeable(kid) and kid.kind == OBJECT and kid.type is first.type
+               and [(key, kind) for key, kind, _, _ in kid.entries] == shape
+               and not any(_weak(kind, value) for _, kind, value, _ in kid.entries) for kid in kids)
+
+
+def _weak(kind, value) -> bool:
+    """Compared through a weak reference: objects, functions and methods (they may hold
+    instances); classes and modules live long and are compared directly."""
+    return kind in (SHARED, IDENT) and not isinstance(value, (type, types.ModuleType)) and _weakable(value)
+
+
+def _rows_getter(keys):
+    row = operator.attrgetter(*keys)
+    if len(keys) == 1:
+        return lambda seq: tuple(map(row, seq))
+    return lambda seq: tuple(itertools.chain.from_iterable(map(row, seq)))
+
+
+class GuardNode:
+    """The guards of one node: `get` fetches its scalars, identities and arrays with one
+    C-level call (in entry order), `weak_get` the objects compared through weak
+    references, `kid_get` its child nodes."""
+
+    __slots__ = ("type", "desc", "kind", "index", "length", "absent", "absent_dict", "slot_absent",
+                 "get", "exp", "keys", "sigs", "weak_get", "weak_refs", "weak_keys",
+                 "pick", "kid_get", "kids", "target", "array_index")
+
+    def __init__(self, flat, used):
+        self.type, self.desc, self.kind, self.index = flat.type, flat.desc, flat.kind, flat.index
+        self.length, self.absent, self.absent_dict = flat.length, flat.absent, flat.absent_dict
+        self.slot_absent, self.target = flat.slot_absent, flat.target
+        plain, weak = [], []
+        for key, kind, value, origin in flat.entries:
+            if _weak(kind, value):
+                weak.append((key, weakref.ref(value)))
+            else:
+                plain.append((key, kind, value, origin))
+        self.keys = [key for key, _, _, _ in plain]
+        # the value expected (arrays: the one last seen); sigs: (type, shape, dtype) of arrays
+        self.exp = [_Content(value) if kind == CONTENT else value for _, kind, value, _ in plain]
+        self.sigs = [(type(value), value.shape, value.dtype) if kind == ARRAY else None
+                     for _, kind, value, _ in plain]
+        self.get = _rows_getter(flat.rows) if flat.rows is not None else _getter(flat.kind, self.keys)
+        if not self.keys:
+            self.get = None
+        self.weak_keys = [k for k, _ in weak]
+        self.weak_refs = [r for _, r in weak]
+        self.weak_get = _getter(flat.kind, self.weak_keys)
+        self.array_index = {origin[1]: i for i, (_, kind, _, origin) in enumerate(plain)
+                            if kind == ARRAY and origin[0] == flat.index}
+        chosen = [i for i, (_, kind, _, origin) in enumerate(plain) if kind == ARRAY and origin in used]
+        self.pick = None if not chosen else (
+            (lambda values, g=operator.itemgetter(*chosen): (g(values),)) if len(chosen) == 1 else
+            operator.itemgetter(*chosen))
+        self.kids = [GuardNode(kid, used) for _, kid in flat.kids]
+        self.kid_get = _getter(flat.kind, [key for key, _ in flat.kids])
+
+    def check(self, obj, inputs, found) -> bool:
+        try:
+            if self.length >= 0 and len(obj) != self.length:
+                return False
+            if self.absent and not self.absent.isdisjoint(obj.__dict__ if self.absent_dict else obj):
+                return False
+            if self.slot_absent and any(hasattr(obj, k) for k in self.slot_absent):
+                return False
+            if self.get is not None:
+                values = self.get(obj)
+                if not all(map(_is, values, self.exp)) and not self._again(values):
+                    return False
+                if self.pick is not None:
+                    inputs.extend(self.pick(values))
+            if self.weak_get is not None:
+                if not all(map(_is, self.weak_get(obj), map(_call, self.weak_refs))):
+                    return False
+            if self.kids:
+                for kid, value in zip(self.kids, self.kid_get(obj)):
+                    if type(value) is not kid.type or not kid.check(value, inputs, found):
+                        return False
+        except Exception:    # noqa: BLE001  (a key or attribute is gone, a cell emptied, ...)
+            return False
+        if self.target >= 0:
+            found[self.target] = obj
+        return True
+
+    def _again(self, values) -> bool:
+        """The slow path: equal scalars, and arrays of the same type, shape and dtype
+        (which are expected from now on, so the next call is fast again)."""
+        if len(values) != len(self.exp):
+            return False
+        expected = self.exp
+        for i, (value, old, sig) in enumerate(zip(values, expected, self.sigs)):
+            if value is old:
+                continue
+            if sig is not None:
+                if type(value) is not sig[0] or value.shape != sig[1] or value.dtype != sig[2]:
+                    return False
+                expected[i] = value
+            elif isinstance(old, _Content):
+                if not old.same(value):
+                    return False
+            elif not _is_scalar(old) or not same_scalar(value, old):
+                return False
+            else:
+                expected[i] = value
+        return True
+
+    def release(self) -> None:
+        """Forget the arrays last seen (their owner is gone); the next call re-checks them."""
+        for i, sig in enumerate(self.sigs):
+            if sig is not None:
+                self.exp[i] = None
+        for kid in self.kids:
+            kid.release()
+
+    def why(self, obj) -> str | None:
+        """Words for the first failing part of this node's check (slow; for records)."""
+        if type(obj) is not self.type:
+            return f"{self.desc} is now a {type(obj).__name__} (was {self.type.__name__})"
+        try:
+            if self.length >= 0 and len(obj) != self.length:
+                return f"{self.desc} changed length to {len(obj)} (was {self.length})"
+            space = getattr(obj, "__dict__", {}) if self.absent_dict else obj
+            for key in self.absent:
+                if key in space:
+                    return f"{self.desc} now has {key!r}"
+            values = self.get(obj) if self.get is not None else ()
+            for key, value, old, sig in zip(self.keys, values, self.exp, self.sigs):
+                if sig is not None:
+                    if type(value) is not sig[0] or value.shape != sig[1] or value.dtype != sig[2]:
+                        return f"array {_child(self, key)} was rebound to {_brief(value)}"
+                elif value is not old and not (isinstance(old, _Content) and old.same(value)) and \
+                        not (_is_scalar(old) and same_scalar(value, old)):
+                    return f"{_child(self, key)} changed to {_brief(value)} (was {_brief(old)})"
+            if self.weak_get is not None:
+                for key, value, ref in zip(self.weak_keys, self.weak_get(obj), self.weak_refs):
+                    if value is not ref():
+                        return f"{_child(self, key)} was rebound"
+            if self.kids:
+                for kid, value in zip(self.kids, self.kid_get(obj)):
+                    reason = kid.why(value)
+                    if reason:
+                        return reason
+        except Exception as exc:   # noqa: BLE001
+            return f"{self.desc} changed ({type(exc).__name__}: {exc})"
+        return None
+
+
+class _Content:
+    """A set's contents at trace time."""
+    __slots__ = ("frozen",)
+
+    def __init__(self, value):
+        self.frozen = frozenset(value)
+
+    def same(self, value) -> bool:
+        return isinstance(value, (set, frozenset)) and frozenset(value) == self.frozen
+
+
+def _is_scalar(value) -> bool:
+    return isinstance(value, (int, float, bool, str, bytes, complex, type(None), np.generic))
+
+
+def _weakable(value) -> bool:
+    try:
+        weakref.ref(value)
+        return True
+    except TypeError:
+        return False
+
+
+def _child(node, key) -> str:
+    if isinstance(key, tuple):                    # a row of a list of objects
+        return f"{node.desc}[{key[0]}].{key[1]}"
+    if node.kind in (OBJECT, MODULE, CLASS):
+        return f"{node.desc}.{key}"
+    if node.kind == GLOBALS:
+        return f"global {key!r}"
+    return f"{node.desc}[{key!r}]"
+
+
+def _brief(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array {value.dtype}{list(value.shape)}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _pattern(objects) -> tuple:
+    """Which of `objects` are the same object: the index of each one's first occurrence."""
+    first: dict = {}
+    return tuple(first.setdefault(id(obj), i) for i, obj in enumerate(objects))
+
+
+class GuardTree:
+    """Guards of one specialization; see the module doc. ``roots``: (leaf position or
+    -1, the fixed object or None, GuardNode)."""
+
+    def __init__(self, world, state_inputs, extra_targets=()):
+        used = {(world.value_slots[i].node.index, world.value_slots[i].key) for i in state_inputs}
+        targets = {}
+        for index in [w.node.index for w in world.writes if w.node is not None] + list(extra_targets):
+            targets.setdefault(index, len(targets))
+        self.targets = targets            # node index -> position in the found objects
+        self.n_targets = len(targets)
+        self._watched: set = set()        # ids of argument objects with a finalizer (see _watch)
+        # which object arguments were one object while tracing: the same again on every call
+        positions = [pos for pos, _, _ in world.discovery.arg_objects]
+        self.arg_positions = positions if len(positions) > 1 else []
+        self.arg_pattern = _pattern([obj for _, obj, _ in world.discovery.arg_objects])
+        self.roots = [(pos, fixed, GuardNode(_flat(node, targets), used))
+                      for pos, fixed, node in world.discovery.roots]
+        self._by_index = {}              # node index -> GuardNode (write-backs refresh expectations)
+
+        def walk(guard):
+            self._by_index[guard.index] = guard
+            for kid in guard.kids:
+                walk(kid)
+        for _, _, guard in self.roots:
+            walk(guard)
+
+    def check(self, leaves):
+        """(state inputs, write targets) if every guard holds, else None."""
+        if self.arg_positions and _pattern([leaves[p] for p in self.arg_positions]) != self.arg_pattern:
+            return None
+        inputs, found = [], [None] * self.n_targets
+        for pos, fixed, guard in self.roots:
+            obj = fixed if pos < 0 else leaves[pos]
+            if type(obj) is not guard.type or not guard.check(obj, inputs, found):
+                return None
+            if pos >= 0 and id(obj) not in self._watched:
+                self._watch(obj)
+        return inputs, found
+
+    def _watch(self, obj) -> None:
+        """When an argument object whose arrays the guards remember dies, forget them
+        too: a dropped model's weights are not kept alive by the cache."""
+        try:
+            weakref.finalize(obj, self._forget, id(obj))
+        except TypeError:
+            return
+        self._watched.add(id(obj))
+
+    def _forget(self, key) -> None:
+        self._watched.discard(key)
+        for _, _, guard in self.roots:
+            guard.release()
+
+    def why(self, leaves) -> str:
+        if self.arg_positions and _pattern([leaves[p] for p in self.arg_positions]) != self.arg_pattern:
+            return "object arguments that were one object are now different ones (or the other way round)"
+        for pos, fixed, guard in self.roots:
+            reason = guard.why(fixed if pos < 0 else leaves[pos])
+            if reason:
+                return reason
+        return "a guard failed"
+
+    def refresh(self, node_index, key, value) -> None:
+        """After a write-back of an array: expect the new array (the fast path)."""
+        guard = self._by_index.get(node_index)
+        if guard is not None:
+            i = guard.array_index.get(key)
+            if i is not None and type(value) is guard.sigs[i][0]:
+                guard.exp[i] = value

@@ -168,3 +168,21 @@ def interpret_plan(graph) -> Plan:
     outputs = tuple(range(n, n + len(graph.outputs)))
     step = InterpretStep(graph, tuple(range(n)), outputs)
     return Plan(n + len(graph.outputs), n, [step], outputs, [[]], [])
+
+
+def output_roots(plan: Plan):
+    """Per plan output, the memory it lives in: ``("in", i)`` for (a view of) input i,
+    ``("buf", slot)`` for a buffer the plan allocated. None for interpreted plans,
+    whose outputs are only known when they exist."""
+    if any(isinstance(step, InterpretStep) for step in plan.steps):
+        return None
+    source = {}
+    for step in plan.steps:
+        if isinstance(step, ViewStep):
+            source[step.output] = source.get(step.input, step.input)
+    roots = []
+    for slot in plan.outputs:
+        root = source.get(slot, slot)
+        roots.append(("in", root) if root < plan.n_inputs else ("buf", root))
+    return roots
+

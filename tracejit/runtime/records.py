@@ -1,6 +1,8 @@
 """What happened to a compiled function: compilations (with reasons) and fallbacks."""
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -30,9 +32,16 @@ class CompileEvent:
         return f"{self.function}: compiled ({self.reason}) in {self.seconds * 1e3:.1f} ms"
 
 
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def warn_fallback(fallback: Fallback) -> None:
+    """One FallbackWarning, attributed to the user's call (the first frame outside tracejit)."""
+    level, frame = 1, sys._getframe(0)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
     warnings.warn(f"tracejit: running {fallback.function} eagerly (not compiled): {fallback.op} at "
-                  f"{fallback.loc or '?'}: {fallback.message}", FallbackWarning, stacklevel=4)
+                  f"{fallback.loc or '?'}: {fallback.message}", FallbackWarning, stacklevel=level)
 
 
 class CompilerError(Exception):

@@ -2,8 +2,12 @@
 
 Arrays and NumPy scalars are traced (their shape and dtype are in the key); Python
 floats are traced as weak scalars (a new learning rate does not recompile); Python
-ints, bools, strings, None and other hashables are static and part of the key;
-``static_argnames`` makes any argument static.
+ints, bools, strings, None, dtypes, types, functions and other hashables are static
+and part of the key, compared by value and type (``static_token``); plain objects
+(models, configs) are keyed by type and guarded by what the code reads;
+``static_argnames`` makes any argument static. Arguments tracejit does not compile
+(other dtypes, array types it does not know, unhashable values) raise
+``UnsupportedArgument``: the call runs eagerly, with a warning.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import numpy as np
 
 from ..ir.types import SUPPORTED_DTYPES, TensorType, short_name
 from .arrays import library_of
+from .discover import is_plain_object
 
 
 class ArgumentError(TypeError):
@@ -59,10 +64,64 @@ class Binder:
         return bound, static
 
 
+def static_token(value):
+    """A hashable stand-in for a static value, equal exactly when eager NumPy could not
+    tell the values apart: the type is part of it (``1``, ``True`` and ``1.0`` differ),
+    floats compare by their bits (``-0.0`` is not ``0.0``; NaN equals NaN), containers
+    and small arrays by their contents. TypeError for an unhashable value."""
+    kind = type(value)
+    if kind in (int, bool, str, bytes, type(None)):
+        return (kind, value)
+    if kind is float:
+        return (float, value.hex())
+    if kind is complex:
+        return (complex, value.real.hex(), value.imag.hex())
+    if isinstance(value, np.generic):
+        return (kind, value.tobytes())
+    if kind in (tuple, list):
+        return (kind, tuple(static_token(v) for v in value))
+    if kind is dict:
+        return (dict, tuple((static_token(k), static_token(v)) for k, v in value.items()))
+    if kind in (set, frozenset):
+        return (kind, frozenset(static_token(v) for v in value))
+    if kind is np.ndarray and value.size <= 4096:
+        return (np.ndarray, value.shape, value.dtype.str, value.tobytes())
+    hash(value)
+    return (kind, value)
+
+
+def token_text(token) -> str:
+    """A static token in words (for recompilation reasons)."""
+    if isinstance(token, tuple) and len(token) >= 2:
+        if token[0] is float:
+            return repr(float.fromhex(token[1]))
+        if token[0] in (int, bool, str, bytes, type(None)):
+            return repr(token[1])
+        if token[0] == "object":
+            return f"a {token[1].__name__} object"
+    return repr(token)
+
+
+def classify_static(value, path):
+    """Key part of an argument made static by ``static_argnames``."""
+    if is_plain_object(value):
+        return ("object", type(value))
+    try:
+        return ("static", type(value), static_token(value))
+    except TypeError:
+        raise UnsupportedArgument(f"static argument {path} of type {type(value).__name__} is not "
+                                  "hashable") from None
+
+
 def classify_leaf(leaf, path):
-    """(key part, abstract leaf, array library or None) for one flattened leaf."""
+    """(key part, abstract leaf, array library or None) for one flattened leaf.
+
+    Plain objects (a model, a config: ``is_plain_object``) are keyed by their type
+    only; the guards then check the attributes the code reads, so instances with the
+    same structure share a specialization and none is kept alive by the cache."""
     if isinstance(leaf, bool) or leaf is None or isinstance(leaf, (int, str, bytes)):
-        return ("static", type(leaf), leaf), leaf, None
+        return ("static", type(leaf), static_token(leaf) if type(leaf) in (int, bool, str, bytes) else leaf), \
+            leaf, None
     if type(leaf) is float:   # exactly float: np.float64 subclasses float but is a strong NumPy scalar
         return ("weak",), TensorType((), np.float64, weak=True), None
     if isinstance(leaf, np.ndarray) and type(leaf) is not np.ndarray:
@@ -72,50 +131,52 @@ def classify_leaf(leaf, path):
     if lib is not None:
         shape, dtype = lib.shape_dtype(leaf)
         if dtype not in SUPPORTED_DTYPES:
-            raise ArgumentError(
-                f"tracejit: argument {path} has dtype {dtype}, which tracejit does not support "
+            raise UnsupportedArgument(
+                f"argument {path} has dtype {dtype}, which tracejit does not compile "
                 f"(supported: {', '.join(short_name(d) for d in SUPPORTED_DTYPES)})")
         device_lib = None if isinstance(leaf, np.generic) else lib   # NumPy scalars go with any device
         return ("array", lib.name, shape, dtype.str), TensorType(shape, dtype), device_lib
     if isinstance(leaf, complex):
-        raise ArgumentError(f"tracejit: argument {path} is a complex number; complex values are not supported")
+        raise UnsupportedArgument(f"argument {path} is a complex number; complex values are not compiled")
+    if is_plain_object(leaf):
+        return ("object", type(leaf)), leaf, None
+    if not isinstance(leaf, type) and (hasattr(leaf, "__array__") or hasattr(leaf, "__cuda_array_interface__")):
+        raise UnsupportedArgument(f"argument {path} of type {type(leaf).__name__} is an array type tracejit "
+                                  "does not compile; pass NumPy arrays, CuPy arrays or torch CUDA tensors")
     try:
-        hash(leaf)
+        token = static_token(leaf)
     except TypeError:
-        raise ArgumentError(
-            f"tracejit: argument {path} of type {type(leaf).__name__} is neither an array, a number, nor "
-            "hashable (static); pass arrays, numbers, or tuples/lists/dicts of them") from None
-    if hasattr(leaf, "__array__") or hasattr(leaf, "__cuda_array_interface__"):
-        raise ArgumentError(f"tracejit: argument {path} of type {type(leaf).__name__} is an array type tracejit "
-                            "does not handle; pass NumPy arrays, CuPy arrays or torch CUDA tensors")
-    return ("static", type(leaf), leaf), leaf, None
+        raise UnsupportedArgument(
+            f"argument {path} of type {type(leaf).__name__} is neither an array, a number, nor "
+            "hashable (static)") from None
+    return ("static", type(leaf), token), leaf, None
 
 
 def describe_key_change(old_key, new_key, paths) -> str:
     """Human words for why a new specialization was needed."""
     if old_key is None:
         return "first call"
-    (old_tree, old_static, old_leaves), (new_tree, new_static, new_leaves) = old_key[:3], new_key[:3]
-    if old_static != new_static:
-        changes = [f"{name}={new!r} (was {old!r})" for (name, old), (_, new) in zip(old_static, new_static) if old != new]
-        return "new static value " + ", ".join(changes)
+    (old_tree, old_leaves), (new_tree, new_leaves) = old_key[:2], new_key[:2]
     if old_tree != new_tree or len(old_leaves) != len(new_leaves):
         return "new argument structure"
     changes = []
     for path, old, new in zip(paths, old_leaves, new_leaves):
         if old != new and old[0] == new[0] == "static":
-            changes.append(f"{path}={new[2]!r} (was {old[2]!r})")
+            changes.append(f"{path}={token_text(new[2])} (was {token_text(old[2])})")
         elif old != new:
             changes.append(f"{path}: {_leaf_text(new)} (was {_leaf_text(old)})")
-    return "; ".join(changes) or "new backend or guard"
+    return "; ".join(changes) or "new backend"
 
 
 def _leaf_text(part) -> str:
     if part[0] == "array":
         return f"{part[1]} {TensorType(part[2], np.dtype(part[3]))}"
     if part[0] == "static":
-        return f"static {part[2]!r}"
+        return f"static {token_text(part[2])}"
+    if part[0] == "object":
+        return f"a {part[1].__name__} object"
     return "python float"
 
 
-__all__ = ["Binder", "classify_leaf", "describe_key_change", "leaf_paths", "ArgumentError", "UnsupportedArgument"]
+__all__ = ["Binder", "classify_leaf", "classify_static", "describe_key_change", "leaf_paths", "static_token",
+           "ArgumentError", "UnsupportedArgument"]

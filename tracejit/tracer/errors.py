@@ -6,6 +6,13 @@ an eager fallback with one warning (or re-raises them with ``fullgraph=True``).
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
+
+# While a trace runs, every TracerError created is also noted here, so that a trace
+# whose function caught one (``try: ... except Exception: ...``) still fails: the
+# function's Python code took a path eager NumPy would not have taken.
+RAISED: ContextVar = ContextVar("tracejit_raised_errors", default=None)
+
 
 class TracerError(Exception):
     """Base of the errors that stop a trace; ``op`` and ``loc`` say what and where."""
@@ -15,6 +22,9 @@ class TracerError(Exception):
         self.loc = loc
         self.detail = message
         super().__init__(f"{message} [at {loc}]" if loc else message)
+        noted = RAISED.get()
+        if noted is not None:
+            noted.append(self)
 
 
 class DataDependentError(TracerError):
@@ -42,6 +52,18 @@ class UnsupportedError(TracerError):
         else:
             message += "; the function runs eagerly with NumPy instead (fullgraph=True makes this an error)"
         super().__init__(message, op or what, loc)
+
+
+class StateError(TracerError):
+    """The function changed Python state that tracejit cannot replay on later calls
+    (a Python scalar attribute, a list append, a traced value stored where it cannot
+    be written back). ``op`` names the state (``self.t``, ``global LOG``)."""
+
+    def __init__(self, what: str, op: str, loc: str = "", hint: str = ""):
+        message = f"{what}; tracejit cannot replay this on later calls, so the function runs eagerly"
+        if hint:
+            message += f" ({hint})"
+        super().__init__(message, op, loc)
 
 
 class ArgumentError(TypeError):

@@ -248,6 +248,12 @@ def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
     return x
 
 
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    """``np.trace``: the sum of a diagonal."""
+    no_out("trace", out)
+    return reductions.sum(shapes.diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
+
+
 HANDLERS = {
     np.sum: reductions.sum, np.prod: reductions.prod, np.max: reductions.max, np.amax: reductions.max,
     np.min: reductions.min, np.amin: reductions.min, np.any: reductions.any, np.all: reductions.all,
@@ -273,7 +279,7 @@ HANDLERS = {
     np.zeros_like: zeros_like, np.ones_like: ones_like, np.empty_like: empty_like,
     np.full_like: full_like, np.tril: tril, np.triu: triu,
     np.shape: shape, np.ndim: ndim, np.size: size, np.result_type: result_type,
-    np.isclose: isclose, np.diff: diff,
+    np.isclose: isclose, np.diff: diff, np.diagonal: shapes.diagonal, np.trace: trace,
 }
 if hasattr(np, "linalg") and hasattr(np.linalg, "matmul"):
     HANDLERS[np.linalg.matmul] = linalg.matmul

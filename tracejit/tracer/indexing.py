@@ -27,7 +27,7 @@ def _classify(item):
         return "ellipsis"
     if isinstance(item, slice):
         return "slice"
-    if isinstance(item, (bool, np.bool_)):
+    if isinstance(item, (bool, np.bool_)) and not isinstance(item, TracedArray):
         raise UnsupportedError("indexing with a boolean scalar", "getitem", user_loc())
     if isinstance(item, TracedArray):
         if item.dtype.kind == "b":
@@ -39,7 +39,7 @@ def _classify(item):
         return "array"
     if isinstance(item, (int, np.integer)):
         return "int"
-    if isinstance(item, (np.ndarray, list, tuple)):
+    if isinstance(item, (np.ndarray, list, tuple, range)):
         return "array"
     if hasattr(item, "__index__"):
         return "int"
@@ -131,7 +131,7 @@ def getitem(x: TracedArray, key):
         return view_of(x, value)
 
     index = _as_index_array(key[arrays[0]])
-    if isinstance(index, np.ndarray):
+    if not isinstance(index, TracedArray):
         n = x.shape[array_dim]
         if index.size and (index.max() >= n or index.min() < -n):
             bad = index.max() if index.max() >= n else index.min()

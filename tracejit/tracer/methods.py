@@ -22,10 +22,18 @@ def _real(self):
     return self
 
 
+def _imag(self):
+    _real(self)
+    zeros = functions.zeros_like(self)
+    zeros._readonly = True          # as NumPy's imag of a real array
+    return zeros
+
+
 PROPERTIES = {
     "T": shapes.transpose,
     "mT": shapes.matrix_transpose,
     "real": _real,
+    "imag": _imag,
 }
 
 
@@ -47,10 +55,37 @@ def _pow(self, other, mod=None):
     return ufuncs.power_operator(self, other)
 
 
+def _astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    if not copy and np.dtype(dtype) == self.dtype and not self._value.type.weak:
+        return self                  # NumPy returns the array itself
+    return ufuncs.astype(self, dtype, casting=casting)
+
+
 def _unsupported(what, op):
     def method(self, *args, **kwargs):
         raise UnsupportedError(what, op, user_loc())
     return method
+
+
+def _unsupported_property(name):
+    def getter(self):
+        raise UnsupportedError(f"x.{name}", name, user_loc())
+    return property(getter)
+
+
+def unsupported_surface() -> dict:
+    """Every other public ndarray method and attribute: calling or reading it raises
+    UnsupportedError (an eager fallback naming it), never AttributeError."""
+    surface = {}
+    for name in dir(np.ndarray):
+        if name.startswith("_") or hasattr(TracedArray, name) or name in METHODS or name in PROPERTIES:
+            continue
+        if callable(getattr(np.ndarray, name)):
+            surface[name] = _unsupported(f"x.{name}()", name)
+        else:
+            surface[name] = _unsupported_property(name)
+    surface["__delitem__"] = _unsupported("del x[...]", "__delitem__")
+    return surface
 
 
 # ndarray methods: name -> function(self, *args, **kwargs) with NumPy's signature
@@ -68,14 +103,20 @@ METHODS = {
     "__pos__": lambda self: ufuncs.apply("positive", (self,), python_op=True),
     "__abs__": lambda self: ufuncs.apply("absolute", (self,), python_op=True),
     "__invert__": lambda self: ufuncs.apply("invert", (self,), python_op=True),
-    "astype": lambda self, dtype, order="K", casting="unsafe", subok=True, copy=True:
-        ufuncs.astype(self, dtype, casting=casting),
+    "astype": _astype,
     "copy": lambda self, order="C": functions.copy(self),
+    "__copy__": lambda self: functions.copy(self),
+    "__deepcopy__": lambda self, memo=None: functions.copy(self),
+    "conj": lambda self: _real(self),              # real arrays: the array itself, as NumPy
+    "conjugate": lambda self: _real(self),
+    "diagonal": lambda self, offset=0, axis1=0, axis2=1: shapes.diagonal(self, offset, axis1, axis2),
+    "trace": lambda self, offset=0, axis1=0, axis2=1, dtype=None, out=None:
+        functions.trace(self, offset, axis1, axis2, dtype, out),
     "reshape": _reshape,
     "transpose": _transpose,
     "swapaxes": shapes.swapaxes,
     "squeeze": lambda self, axis=None: shapes.squeeze(self, axis),
-    "flatten": lambda self, order="C": shapes.ravel(self, order),
+    "flatten": lambda self, order="C": functions.copy(shapes.ravel(self, order)),   # always new memory
     "ravel": lambda self, order="C": shapes.ravel(self, order),
     "clip": lambda self, min=None, max=None, **kwargs: functions.clip(self, min, max, **kwargs),
     "round": lambda self, decimals=0, out=None: functions.round_(self, decimals, out),
@@ -123,7 +164,9 @@ def inplace(self, result):
     if result is NotImplemented:
         return result
     if self._input or self._view or self._viewed:
-        what = "an argument" if self._input else "a view" if self._view else "an array with views"
+        name = self._name()
+        what = (name if name and self._input else f"a view of {name}" if name else "an argument"
+                if self._input else "a view" if self._view else "an array with views")
         raise UnsupportedError(f"an in-place operator on {what} (it would modify memory shared "
                                "with other arrays)", "in-place operator", user_loc(),
                                hint="write `x = x + y` instead of `x += y`")
@@ -163,6 +206,8 @@ def install() -> None:
     TracedArray.__ipow__ = _inplace_of("__pow__")
     TracedArray.__imatmul__ = _inplace_of("__matmul__")
     TracedArray.__hash__ = None       # __eq__ is elementwise: not hashable, as ndarray
+    for name, member in unsupported_surface().items():
+        setattr(TracedArray, name, member)
 
 
 install()

@@ -3,8 +3,16 @@
 This module defines the class with what needs no other part of the tracer: its IR
 value and static attributes (shape, dtype, ...), and the errors raised when Python
 asks for its *values* (``bool``, ``int``, ``float``, ``item``, ``tolist``,
-``np.asarray``: ``DataDependentError``). Operators, ndarray methods and NumPy's
-protocols (``__array_ufunc__``, ``__array_function__``) are installed onto the class
+``np.asarray``: ``DataDependentError``; ``str``/``repr``/``format``, f-strings:
+``UnsupportedError``, so no ``TracedArray`` text ever reaches the user's output).
+
+``isinstance`` sees the type eager NumPy would give: ``__class__`` is
+``np.ndarray`` for arrays, the NumPy scalar type (``np.float32``, ...) for NumPy
+scalars and ``float``/``int``/``bool`` for values standing for Python scalars, so
+code that branches on ``isinstance(x, np.ndarray)`` takes the eager branch.
+``type(x)`` is still ``TracedArray`` (NumPy's C code and the tracer dispatch on it).
+
+Operators, ndarray methods and NumPy's protocols (``__array_ufunc__``, ``__array_function__``) are installed onto the class
 from one table by ``methods.py``, which the package imports last (as JAX registers
 its array methods), so no module of the tracer imports another in a circle.
 """
@@ -16,21 +24,40 @@ from .errors import DataDependentError, UnsupportedError
 from .location import user_loc
 
 
+_PYTHON_TYPES = {"b": bool, "i": int, "u": int, "f": float}
+
+
 class TracedArray:
     """An array being traced. ``_scalar``: it stands for a NumPy scalar (a ufunc or
     full-reduction result) rather than a 0-d array; ``_weak``-typed values stand for
-    Python scalars. ``_input``/``_view``/``_viewed`` guard in-place operators."""
+    Python scalars. ``_input``/``_view``/``_viewed`` guard in-place operators.
+    ``_base``: for a view, the proxy whose memory it views (NumPy's ``.base``), so
+    the runtime knows which results may share memory with an input. ``_readonly``:
+    eager NumPy's result is read-only (``np.broadcast_to``, ``diagonal`` and their views)."""
 
-    __slots__ = ("_value", "_state", "_scalar", "_input", "_view", "_viewed")
+    __slots__ = ("_value", "_state", "_scalar", "_input", "_view", "_viewed", "_base", "_readonly")
     __array_priority__ = 1000.0
 
-    def __init__(self, value, state, scalar: bool = False, is_input: bool = False, view: bool = False):
+    def __init__(self, value, state, scalar: bool = False, is_input: bool = False, view: bool = False,
+                 base=None, readonly: bool = False):
         self._value = value
         self._state = state
         self._scalar = scalar
         self._input = is_input
         self._view = view
         self._viewed = False
+        self._base = base
+        self._readonly = readonly
+
+    @property
+    def __class__(self):
+        """What eager NumPy would have here, for ``isinstance`` (see the module doc)."""
+        t = self._value.type
+        if t.weak:
+            return _PYTHON_TYPES.get(t.dtype.kind, float)
+        if self._scalar and not t.shape:
+            return t.dtype.type
+        return np.ndarray
 
     # --- static attributes -------------------------------------------------
     @property
@@ -73,10 +100,24 @@ class TracedArray:
         for i in range(self.shape[0]):
             yield self[i]
 
-    def __repr__(self) -> str:
+    # --- text needs values --------------------------------------------------
+    def _as_text(self, how: str) -> str:
+        if getattr(self._state, "live", False):
+            raise UnsupportedError(f"{how} of a traced value (print, str, repr, format or an "
+                                   "f-string needs its values)", how, user_loc(),
+                                   hint="print(...) of arrays is compiled, but text made from a "
+                                        "traced value is not; the function runs eagerly")
         return f"TracedArray({self._value.type})"
 
-    __str__ = __repr__
+    def __repr__(self) -> str:
+        return self._as_text("repr()")
+
+    def __str__(self) -> str:
+        return self._as_text("str()")
+
+    def __format__(self, spec) -> str:
+        return self._as_text("format()")
+
     __hash__ = None
 
     # --- values are not known ----------------------------------------------
@@ -113,7 +154,15 @@ class TracedArray:
             hint="use x.astype(np.float32) to change dtype, and build results from traced "
                  "operations (np.where, np.concatenate, np.stack) instead of writing into arrays")
 
+    def _name(self) -> str:
+        """The argument or state this proxy's memory belongs to ("global G"), or ""."""
+        root = self._base if self._base is not None else self
+        return getattr(self._state, "names", {}).get(root._value, "")
+
     def __setitem__(self, key, value):
-        raise UnsupportedError("assignment into a traced array (x[...] = v)", "__setitem__", user_loc(),
-                               hint="build the result functionally, e.g. with np.where or "
-                                    "np.concatenate")
+        name = self._name()
+        what = f"writing into {name} (x[...] = v)" if name else "assignment into a traced array (x[...] = v)"
+        raise UnsupportedError(what, "__setitem__", user_loc(),
+                               hint="writes into arrays are not compiled yet: build the result "
+                                    "functionally (np.where, np.concatenate) or assign a new array "
+                                    "(self.m = ..., which is compiled)")

@@ -19,11 +19,15 @@ from .state import as_value, current, wrap
 from .ufuncs import astype
 
 
-def view_of(source, value) -> TracedArray:
-    """A proxy for `value`, a NumPy view of `source`."""
+def view_of(source, value, readonly: bool = False) -> TracedArray:
+    """A proxy for `value`, a NumPy view of `source` (its ``_base`` is the proxy
+    owning the memory, as NumPy's ``.base``; views of read-only views are read-only)."""
+    base = None
     if isinstance(source, TracedArray):
         source._viewed = True
-    return wrap(value, view=True)
+        base = source._base if source._base is not None else source
+        readonly = readonly or source._readonly
+    return wrap(value, view=True, base=base, readonly=readonly)
 
 
 def as_traced(x, weak: bool = False) -> TracedArray:
@@ -155,17 +159,20 @@ def broadcast_to(array, shape, subok=False):
         raise ValueError(f"operands could not be broadcast together with remapped shapes "
                          f"[original->remapped]: {x.shape} and requested shape {shape}")
     if shape == x.shape:
-        return view_of(x, x._value)
+        return view_of(x, x._value, readonly=True)
     value = x._value
     if x.ndim < len(shape):
         value = emit("reshape", [value], {"shape": (1,) * (len(shape) - x.ndim) + x.shape})
-    return view_of(x, emit("broadcast_to", [value], {"shape": shape}))
+    return view_of(x, emit("broadcast_to", [value], {"shape": shape}), readonly=True)
 
 
 def broadcast_arrays(*args, subok=False):
     shape = tuple(np.broadcast_shapes(*(np.shape(a) if not isinstance(a, TracedArray) else a.shape
                                         for a in args)))
-    return tuple(broadcast_to(a, shape) for a in args)
+    results = tuple(broadcast_to(a, shape) for a in args)
+    for result in results:          # NumPy's broadcast_arrays results are still writeable (for now)
+        result._readonly = False
+    return results
 
 
 def atleast_nd(n, arys):
@@ -340,3 +347,26 @@ def pad(array, pad_width, mode="constant", **kwargs):
         raise ValueError("index can't contain negative values")
     fill = np.asarray(value).astype(x.dtype).item()
     return wrap(emit("pad", [x], {"widths": tuple(tuple(p) for p in widths), "value": fill}))
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """``np.diagonal``: a (read-only, in NumPy) view; axes moved last, flattened, and
+    every (m+1)-th element taken from the start of the diagonal."""
+    x = as_traced(a)
+    if x.ndim < 2:
+        raise ValueError("diag requires an array of at least two dimensions")
+    first, second = normalize_axis_index(axis1, x.ndim), normalize_axis_index(axis2, x.ndim)
+    if first == second:
+        raise ValueError("axis1 and axis2 cannot be the same")
+    offset = operator.index(offset)
+    rest = [d for d in range(x.ndim) if d not in (first, second)]
+    y = transpose(x, rest + [first, second])
+    n, m = y.shape[-2], y.shape[-1]
+    if offset >= 0:
+        start, count = offset, max(0, min(n, m - offset))
+    else:
+        start, count = -offset * m, max(0, min(n + offset, m))
+    flat = reshape(y, y.shape[:-2] + (n * m,))
+    stop = start + (count - 1) * (m + 1) + 1 if count else start
+    return view_of(x, slice_axis(flat, flat.ndim - 1, start, stop, m + 1)._value, readonly=True)
+

@@ -10,6 +10,12 @@ operand into an IR ``Value`` goes through ``as_value``:
 * a NumPy scalar or 0-d array -> a strong scalar ``constant``;
 * any other ``np.ndarray`` (closure, global, attribute, created inside the function)
   -> lifted to an implicit graph input, once per array object.
+
+The runtime also puts *state proxies* (``input_proxy``) in place of the arrays a
+function can reach through its globals, closures and objects before it runs, so
+that eager NumPy code on them (``self.w.T``, ``W.sum()``) is traced too, rather than
+computed once at trace time. Their graph inputs are added when the trace ends, and
+only if something used them.
 """
 from __future__ import annotations
 
@@ -54,6 +60,11 @@ class TraceState:
         self.builder = GraphBuilder(name)
         self.lifted: list = []       # concrete arrays, in input order
         self._lifted_values: dict = {}  # id(array) -> Value (the array is kept alive in `lifted`)
+        self.lifted_inputs: list = []   # their input Values (added to the graph at the end)
+        self.state_values: list = []    # input Values of state proxies (``input_proxy``)
+        self.host_steps: list = []      # host.HostStep per ``print`` while tracing
+        self.names: dict = {}           # input Value -> "argument x", "self.w", ... (for messages)
+        self.live = False               # True while the function runs
 
     # --- emitting ---------------------------------------------------------
     def emit(self, op: str, inputs, attrs=None) -> Value:
@@ -82,10 +93,19 @@ class TraceState:
         value = self._lifted_values.get(id(array))
         if value is None:
             check_dtype(array.dtype, "array read by the traced function")
-            value = self.builder.add_input(TensorType(array.shape, array.dtype))
+            value = Value(TensorType(array.shape, array.dtype))
+            self.lifted_inputs.append(value)
             self.lifted.append(array)
             self._lifted_values[id(array)] = value
         return value
+
+    def input_proxy(self, array: np.ndarray, name: str = "") -> TracedArray:
+        """A proxy standing for a state array (an attribute, global, closure or container
+        entry, `name`) while the function runs; its graph input is added only if used."""
+        value = Value(TensorType(array.shape, array.dtype))
+        self.state_values.append(value)
+        self.names[value] = name
+        return TracedArray(value, self, scalar=isinstance(array, np.generic), is_input=True)
 
 
 def python_scalar_value(state: TraceState, x, weak: bool = True) -> Value:
@@ -105,7 +125,8 @@ def python_scalar_value(state: TraceState, x, weak: bool = True) -> Value:
 
 
 def is_python_scalar(x) -> bool:
-    return isinstance(x, (bool, int, float)) and not isinstance(x, np.generic)
+    """A Python bool/int/float (not a NumPy scalar, not a proxy standing for one)."""
+    return isinstance(x, (bool, int, float)) and not isinstance(x, (np.generic, TracedArray))
 
 
 def as_value(x, weak: bool = True) -> Value:
@@ -158,9 +179,9 @@ def _contains_traced(seq) -> bool:
     return False
 
 
-def wrap(value, scalar: bool = False, view: bool = False) -> TracedArray:
-    """A new proxy for `value` in the active trace."""
-    return TracedArray(value, current(), scalar=scalar, view=view)
+def wrap(value, scalar: bool = False, view: bool = False, base=None, readonly: bool = False) -> TracedArray:
+    """A new proxy for `value` in the active trace (a view of `base` when given)."""
+    return TracedArray(value, current(), scalar=scalar, view=view, base=base, readonly=readonly)
 
 
 def is_operand(x) -> bool:

@@ -6,6 +6,15 @@ The runtime binds the call and replaces each leaf it wants traced by a
 ``Trace`` says how to rebuild `fn`'s result from the graph's outputs: traced leaves
 (weak ones become Python scalars again, scalar ones NumPy scalars) and static leaves
 (Python values returned as they are; NumPy arrays that never met a traced value).
+
+The runtime may pass a ``world`` (``runtime/sandbox.py``): before `fn` runs it puts
+proxies in place of the arrays `fn` can reach through globals, closures and objects;
+after `fn` returns it names the state `fn` rebound (``self.m = ...``), whose values
+become extra graph outputs (``Trace.extras``); and it always restores what it
+changed. ``print`` calls are recorded as host steps (``host.py``). Every output leaf
+says whether eager NumPy would return an input itself (``alias``) or memory that
+may be a view of one (``root``), so the runtime never returns an input's memory
+where NumPy returns new memory.
 """
 from __future__ import annotations
 
@@ -15,7 +24,8 @@ import numpy as np
 
 from ..ir.graph import Graph
 from ..ir.types import TensorType
-from .errors import ArgumentError, TracerError, UnsupportedError
+from .errors import RAISED, ArgumentError, TracerError, UnsupportedError
+from .host import recording_prints
 from .proxy import TracedArray
 from .pytree import TreeDef, flatten, leaf_paths, unflatten
 from .state import _ACTIVE, SUPPORTED_DTYPES, TraceState
@@ -25,11 +35,15 @@ _PYTYPE = {"b": bool, "i": int, "u": int, "f": float}
 
 @dataclass(frozen=True)
 class OutputLeaf:
-    """One leaf of the function's result.
+    """One leaf of the function's result (or of an implicit output or a print).
 
     kind "traced": graph output number `index`; `pytype` (float/int/bool) when it is a
     weak value that NumPy eager would give back as a Python scalar; `scalar` when
     eager NumPy gives back a NumPy scalar (``arr[()]``) instead of a 0-d array.
+    `alias`: the graph input this leaf *is* (eager NumPy returns that very object),
+    else -1. `root`: ``("in", i)`` when eager NumPy's result is (a view of) graph
+    input i's memory, ``("new", n)`` when it is new memory (leaves with the same n
+    share it). `readonly`: eager NumPy's result is a read-only view.
     kind "static": `value` as returned while tracing (NumPy arrays are copied on rebuild).
     """
 
@@ -39,6 +53,17 @@ class OutputLeaf:
     pytype: type | None = None
     scalar: bool = False
     value: object = None
+    alias: int = -1
+    root: tuple = ()
+    readonly: bool = False
+
+
+@dataclass
+class OutputTree:
+    """A pytree of output leaves (an implicit output, a print's arguments)."""
+
+    treedef: TreeDef
+    leaves: list
 
 
 @dataclass
@@ -49,7 +74,10 @@ class Trace:
     traced_paths: list           # path of each traced leaf = graph input order
     out_treedef: TreeDef
     outputs: list                # OutputLeaf per output leaf
-    lifted: list = field(default_factory=list)  # concrete arrays, graph inputs after the traced leaves
+    lifted: list = field(default_factory=list)  # concrete arrays, the last graph inputs
+    state_inputs: list = field(default_factory=list)  # world slot per graph input after the traced leaves
+    extras: list = field(default_factory=list)        # OutputTree per implicit output of the world
+    host_steps: list = field(default_factory=list)    # host.HostStep (with .outputs) per print
 
     @property
     def out_weak(self) -> list:
@@ -61,30 +89,27 @@ class Trace:
         `xp` is the runtime's array library (``runtime.arrays.ArrayLib``); for GPU
         libraries 0-d results go through its ``scalar_result``, other arrays stay as they are.
         """
-        on_gpu = xp is not None and getattr(xp, "on_gpu", False)
-        leaves = []
-        for leaf in self.outputs:
-            if leaf.kind == "static":
-                value = leaf.value
-                leaves.append(value.copy() if isinstance(value, np.ndarray) else value)
-                continue
-            array = arrays[leaf.index]
-            if on_gpu:
-                if leaf.pytype is not None:
-                    leaves.append(leaf.pytype(xp.scalar_result(array, True)))
-                elif leaf.scalar:
-                    leaves.append(xp.scalar_result(array, False))
-                else:
-                    leaves.append(array)
-                continue
-            array = np.asarray(array)
-            if leaf.pytype is not None:
-                leaves.append(leaf.pytype(array.item()))
-            elif leaf.scalar:
-                leaves.append(array[()])
-            else:
-                leaves.append(array)
-        return unflatten(self.out_treedef, leaves)
+        return unflatten(self.out_treedef, [rebuild_leaf(leaf, arrays, xp) for leaf in self.outputs])
+
+
+def rebuild_leaf(leaf: OutputLeaf, arrays, xp=None):
+    """One output leaf's value from the graph's output arrays."""
+    if leaf.kind == "static":
+        value = leaf.value
+        return value.copy() if isinstance(value, np.ndarray) else value
+    array = arrays[leaf.index]
+    if xp is not None and getattr(xp, "on_gpu", False):
+        if leaf.pytype is not None:
+            return leaf.pytype(xp.scalar_result(array, True))
+        if leaf.scalar:
+            return xp.scalar_result(array, False)
+        return array
+    array = np.asarray(array)
+    if leaf.pytype is not None:
+        return leaf.pytype(array.item())
+    if leaf.scalar:
+        return array[()]
+    return array
 
 
 def _input_paths(treedef: TreeDef, num_args: int) -> list:
@@ -92,8 +117,56 @@ def _input_paths(treedef: TreeDef, num_args: int) -> list:
     return leaf_paths(args_def, "args") + leaf_paths(kwargs_def, "kwargs")
 
 
-def trace(fn, args: tuple, kwargs: dict, name: str | None = None) -> Trace:
-    """Trace ``fn(*args, **kwargs)`` where TensorType leaves become traced inputs."""
+class _Outputs:
+    """Collects graph outputs: one per distinct proxy, in order of appearance."""
+
+    def __init__(self, state, input_index):
+        self.state = state
+        self.input_index = input_index
+        self.values: list = []
+        self._index: dict = {}       # id(proxy) -> graph output index
+        self._keep: list = []        # the proxies (their ids stay unique)
+
+    def tree(self, obj) -> OutputTree:
+        leaves, treedef = flatten(obj)
+        return OutputTree(treedef, [self.leaf(leaf) for leaf in leaves])
+
+    def leaf(self, leaf) -> OutputLeaf:
+        if not isinstance(leaf, TracedArray):
+            return OutputLeaf("static", value=leaf)
+        if leaf._state is not self.state:
+            raise TracerError("the function returned a traced array of another trace", "return")
+        index = self._index.get(id(leaf))
+        if index is None:
+            index = self._index[id(leaf)] = len(self.values)
+            self.values.append(leaf._value)
+            self._keep.append(leaf)
+        value_type = leaf._value.type
+        pytype = _PYTYPE[value_type.dtype.kind] if value_type.weak else None
+        base = leaf._base if leaf._base is not None else leaf
+        self._keep.append(base)
+        if base._input and base._value in self.input_index:
+            root = ("in", self.input_index[base._value])
+        else:
+            root = ("new", id(base))
+        alias = self.input_index.get(leaf._value, -1) if leaf._input else -1
+        return OutputLeaf("traced", index, value_type, pytype,
+                          scalar=leaf._scalar and value_type.shape == (), alias=alias, root=root,
+                          readonly=leaf._readonly and alias < 0)
+
+
+def _used_values(state, outputs) -> set:
+    used = {value for node in state.builder.nodes for value in node.inputs}
+    used.update(outputs)
+    return used
+
+
+def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None) -> Trace:
+    """Trace ``fn(*args, **kwargs)`` where TensorType leaves become traced inputs.
+
+    `world` (optional): the runtime's view of the state `fn` can reach; see the
+    module doc. A TracerError that `fn` caught still fails the trace.
+    """
     graph_name = name or getattr(fn, "__name__", "fn")
     if not graph_name.isidentifier():
         graph_name = "fn"
@@ -108,6 +181,7 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None) -> Trace:
                                        hint="supported dtypes are bool, int8, int16, int32, int64, "
                                             "uint8, float32 and float64")
             value = state.builder.add_input(leaf)
+            state.names[value] = f"argument {path}"
             proxies.append(TracedArray(value, state, scalar=False, is_input=True))
             traced_paths.append(path)
         elif isinstance(leaf, TracedArray):
@@ -115,25 +189,50 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None) -> Trace:
         else:
             proxies.append(leaf)
     call_args, call_kwargs = unflatten(in_treedef, proxies)
-    token = _ACTIVE.set(state)
+    raised: list = []
+    token, raised_token = _ACTIVE.set(state), RAISED.set(raised)
+    extras = []
     try:
-        result = fn(*call_args, **call_kwargs)
+        with recording_prints():
+            state.live = True
+            if world is not None:
+                world.enter(state, call_args, call_kwargs)
+            try:
+                result = fn(*call_args, **call_kwargs)
+                state.live = False
+                if world is not None:
+                    extras = world.collect(state)
+            finally:
+                state.live = False
+                if world is not None:
+                    world.restore()
     finally:
         _ACTIVE.reset(token)
+        RAISED.reset(raised_token)
+    if raised:       # the function caught a TracerError: its Python path is not eager's
+        raise raised[0]
 
-    out_leaves, out_treedef = flatten(result)
-    outputs, graph_outputs = [], []
-    for leaf in out_leaves:
-        if isinstance(leaf, TracedArray):
-            if leaf._state is not state:
-                raise TracerError("the function returned a traced array of another trace",
-                                  "return")
-            value_type = leaf._value.type
-            pytype = _PYTYPE[value_type.dtype.kind] if value_type.weak else None
-            outputs.append(OutputLeaf("traced", len(graph_outputs), value_type, pytype,
-                                      scalar=leaf._scalar and value_type.shape == ()))
-            graph_outputs.append(leaf._value)
-        else:
-            outputs.append(OutputLeaf("static", value=leaf))
-    graph = state.builder.finish(graph_outputs)
-    return Trace(graph, in_treedef, paths, traced_paths, out_treedef, outputs, list(state.lifted))
+    arg_inputs = list(state.builder.inputs)
+    # graph inputs: traced arguments, then the state arrays used (in the world's order),
+    # then arrays lifted by identity
+    provisional = {v: i for i, v in enumerate(arg_inputs)}
+    collector = _Outputs(state, provisional)
+    # the used state inputs must be known before output roots are: a first pass finds them
+    candidate_outputs = [leaf._value for obj in [result] + extras + [s.leaves for s in state.host_steps]
+                         for leaf in flatten(obj)[0] if isinstance(leaf, TracedArray)]
+    used = _used_values(state, candidate_outputs)
+    used_states = [i for i, v in enumerate(state.state_values) if v in used]
+    if world is not None:
+        used_states = world.input_order(used_states)
+    inputs = arg_inputs + [state.state_values[i] for i in used_states] + list(state.lifted_inputs)
+    collector.input_index.update({v: i for i, v in enumerate(inputs)})
+
+    out_tree = collector.tree(result)
+    extra_trees = [collector.tree(extra) for extra in extras]
+    for step in state.host_steps:
+        step.outputs = [collector.leaf(leaf) for leaf in step.leaves]
+        step.leaves = None
+    state.builder.inputs = inputs
+    graph = state.builder.finish(collector.values)
+    return Trace(graph, in_treedef, paths, traced_paths, out_tree.treedef, out_tree.leaves,
+                 list(state.lifted), used_states, extra_trees, state.host_steps)

@@ -1,0 +1,99 @@
+"""Outputs never alias inputs where NumPy returns new memory (issue 7, section 3)."""
+import numpy as np
+import pytest
+
+import tracejit
+
+NEW_MEMORY = {
+    "x.copy()": lambda x: x.copy(),
+    "np.copy": lambda x: np.copy(x),
+    "astype(same)": lambda x: x.astype(x.dtype),
+    "x * 1": lambda x: x * 1,
+    "x + 0": lambda x: x + 0,
+    "flatten": lambda x: x.flatten(),
+    "x.T.copy()": lambda x: x.T.copy(),
+    "+x": lambda x: +x,
+    "np.concatenate([x])": lambda x: np.concatenate([x]),
+    "x.reshape(-1).copy()": lambda x: x.reshape(-1).copy(),
+    "clip(-inf, inf)": lambda x: x.clip(-np.inf, np.inf),
+}
+SAME_OR_VIEW = {
+    "x": lambda x: x,
+    "x.T": lambda x: x.T,
+    "x[1:]": lambda x: x[1:],
+    "x.reshape(-1)": lambda x: x.reshape(-1),
+    "astype(copy=False)": lambda x: x.astype(x.dtype, copy=False),
+    "x.real": lambda x: x.real,
+}
+BACKENDS = ["interpret", "numba"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", list(NEW_MEMORY))
+def test_new_memory_where_numpy_returns_new_memory(name, backend):
+    fn = NEW_MEMORY[name]
+    f = tracejit.compile(fn, backend=backend)
+    x = np.arange(6.0).reshape(2, 3)
+    for _ in range(2):                              # the first call and the cached plan
+        out = f(x)
+        assert out is not x and not np.shares_memory(out, x)
+        out[...] = -1.0                             # writing into the result leaves x alone
+        np.testing.assert_array_equal(x, np.arange(6.0).reshape(2, 3))
+    read_only = np.arange(6.0).reshape(2, 3)
+    read_only.flags.writeable = False
+    out = f(read_only)
+    assert out.flags.writeable and not np.shares_memory(out, read_only)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", list(SAME_OR_VIEW))
+def test_the_input_itself_where_numpy_returns_it(name, backend):
+    fn = SAME_OR_VIEW[name]
+    f = tracejit.compile(fn, backend=backend)
+    x = np.arange(6.0).reshape(2, 3)
+    out, expected = f(x), fn(x)
+    assert (out is x) == (expected is x)
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_outputs_do_not_share_memory_with_each_other_unless_numpy_does(backend):
+    def two(x):
+        a = x * 2.0
+        return a, a, a.T, x * 2.0, x.copy(), x.copy()
+    f = tracejit.compile(two, backend=backend)
+    x = np.arange(4.0).reshape(2, 2)
+    a, same, view, other, c1, c2 = f(x)
+    assert same is a and np.shares_memory(view, a)        # NumPy: one array, and a view of it
+    assert not np.shares_memory(other, a)                 # NumPy: a new array (CSE must not merge them)
+    assert not np.shares_memory(c1, c2) and not np.shares_memory(c1, x)
+
+
+def test_state_written_back_does_not_alias_the_result_unless_numpy_does():
+    class State:
+        def __init__(self):
+            self.m = np.zeros(2)
+            self.prev = np.zeros(2)
+
+        def step(self, g):
+            self.prev = self.m.copy()
+            self.m = self.m + g
+            return self.m, self.m * 1
+    s = State()
+    f = tracejit.compile(s.step, backend="numba")
+    for _ in range(3):
+        out, scaled = f(np.ones(2))
+        assert out is s.m and not np.shares_memory(scaled, s.m)
+        assert not np.shares_memory(s.prev, s.m)
+    np.testing.assert_array_equal(s.m, 3.0)
+    np.testing.assert_array_equal(s.prev, 2.0)
+
+
+def test_lifted_arrays_are_not_returned_as_new_memory():
+    w = np.ones(3)
+
+    def f(x):
+        return w.copy() + 0 * x, w
+    g = tracejit.compile(f, backend="numba")
+    copy, same = g(np.zeros(3))
+    assert same is w and not np.shares_memory(copy, w)

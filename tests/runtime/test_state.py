@@ -1,0 +1,324 @@
+"""Python state changed inside a compiled function (issue 7, section 1).
+
+Every test runs the program eagerly and compiled side by side (``eager_check``):
+results, printed text, attributes, globals, lists and arguments must match eager
+NumPy after every call, with exactly the warnings stated.
+"""
+import numpy as np
+import pytest
+
+import tracejit
+from tests.runtime.eager_check import check_like_eager
+
+G3 = lambda m: (np.full(3, 1.0),)          # noqa: E731  (one argument: g = [1, 1, 1])
+
+
+def calls(n=3, make=G3):
+    return [make] * n
+
+
+ADAM_T = """
+import numpy as np
+class Adam:
+    def __init__(self):
+        self.t = 0
+    def step(self, g):
+        self.t += 1                                   # <-
+        return g / (1 - 0.9 ** self.t)
+opt = Adam()
+"""
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_python_scalar_counter_runs_eagerly_naming_the_attribute(backend):
+    f, module = check_like_eager(ADAM_T, "opt.step", calls(), backend=backend, warns=1)
+    assert module.opt.t == 3
+    message = str(f.fallbacks[0])
+    assert "self.t" in message and "0-d array" in message      # names the attribute, says what to do
+
+
+EMA = """
+import numpy as np
+class EMA:
+    def __init__(self):
+        self.m = np.zeros(3)
+    def update(self, g):
+        self.m = 0.9 * self.m + 0.1 * g
+        return self.m
+ema = EMA()
+"""
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_array_attribute_rebound_is_an_implicit_output(backend):
+    f, module = check_like_eager(EMA, "ema.update", calls(4), backend=backend)
+    assert len(f.compiles) == 1 and f.fallbacks == []
+    assert type(module.ema.m) is np.ndarray
+    np.testing.assert_allclose(module.ema.m + 1, 1 + (1 - 0.9 ** 4))
+
+
+COUNTER_0D = """
+import numpy as np
+class Adam:
+    def __init__(self):
+        self.t = np.zeros((), np.int64)
+    def step(self, g):
+        self.t = self.t + 1
+        return g / (1 - 0.9 ** self.t)
+opt = Adam()
+"""
+
+
+def test_zero_d_array_counter_is_compiled_as_state():
+    f, module = check_like_eager(COUNTER_0D, "opt.step", calls(), backend="numba")
+    # the first call turns the 0-d array into a NumPy scalar (as eager NumPy does): one retrace
+    assert f.fallbacks == [] and len(f.compiles) == 2 and int(module.opt.t) == 3
+    assert type(module.opt.t) is np.int64
+
+
+GLOBAL_WRITE = """
+import numpy as np
+G = np.zeros(3)
+def bump(x):
+    G[0] += 1                                          # <-
+    return x + G
+"""
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_writes_into_a_global_array_run_eagerly(backend):
+    f, module = check_like_eager(GLOBAL_WRITE, "bump", calls(3, lambda m: (np.zeros(3),)), backend=backend,
+                                 warns=1)
+    np.testing.assert_array_equal(module.G, [3, 0, 0])
+    assert "global G" in str(f.fallbacks[0])
+
+
+GLOBAL_REBIND = """
+import numpy as np
+G = np.zeros(3)
+CFG = {"scale": np.ones(3)}
+def step(x):
+    global G
+    G = 0.5 * G + x
+    CFG["scale"] = CFG["scale"] * 2.0
+    return G * CFG["scale"]
+"""
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_rebound_globals_and_dict_entries_are_implicit_outputs(backend):
+    f, _ = check_like_eager(GLOBAL_REBIND, "step", calls(3, lambda m: (np.arange(3.0),)), backend=backend)
+    assert f.fallbacks == [] and len(f.compiles) == 1
+
+
+ATTRIBUTE_STATE = """
+import numpy as np
+class Adam:
+    def __init__(self):
+        self.state = {"m": np.zeros(2), "v": np.zeros(2)}
+        self.history = (np.zeros(2), np.zeros(2))
+    def step(self, p, g):
+        s = self.state
+        s["m"] = 0.9 * s["m"] + 0.1 * g
+        s["v"] = 0.99 * s["v"] + 0.01 * g * g
+        self.history = (s["m"], s["v"])
+        self.last = p                      # the argument itself: the same object, as in NumPy
+        return p - 0.1 * s["m"] / (np.sqrt(s["v"]) + 1e-8)
+opt = Adam()
+"""
+
+
+def test_state_in_attribute_dicts_tuples_and_new_attributes():
+    p = np.ones(2)
+    f, module = check_like_eager(ATTRIBUTE_STATE, "opt.step", calls(3, lambda m: (p, np.full(2, 0.5))))
+    assert module.opt.last is p
+    assert module.opt.history[0] is module.opt.state["m"]           # one array, two references
+    assert f.fallbacks == []
+
+
+ARGUMENT_DICT = """
+import numpy as np
+def sgd(params, grads, lr):
+    for name in params:
+        params[name] = params[name] - lr * grads[name]
+    return len(params)
+"""
+
+
+def test_entries_of_argument_dicts_are_written_back_to_the_callers_dict():
+    shared = {"w": np.ones(3), "b": np.zeros(3)}
+    grads = {"w": np.full(3, 0.5), "b": np.ones(3)}
+    f, _ = check_like_eager(ARGUMENT_DICT, "sgd", calls(1, lambda m: (shared, grads, 0.1)))
+    assert f.fallbacks == []
+    params = {"w": np.ones(3), "b": np.zeros(3)}
+    for _ in range(3):
+        f(params, grads, 0.1)
+    np.testing.assert_allclose(params["w"], 1 - 3 * 0.05)
+    np.testing.assert_allclose(params["b"], -0.3)
+
+
+CLOSURE = """
+import numpy as np
+def make():
+    total = np.zeros(2)
+    def add(x):
+        nonlocal total
+        total = total + x
+        return total * 1.0
+    return add
+add = make()
+"""
+
+
+def test_closure_variables_rebound_with_nonlocal():
+    check_like_eager(CLOSURE, "add", calls(3, lambda m: (np.ones(2),)), backend="numba")
+
+
+LOG = """
+import numpy as np
+LOG = []
+def step(x):
+    LOG.append((x * x).mean())                         # <-
+    return x * 2
+"""
+
+
+def test_appending_a_traced_value_to_a_list_runs_eagerly():
+    f, module = check_like_eager(LOG, "step", calls(3, lambda m: (np.arange(3.0),)), warns=1)
+    assert len(module.LOG) == 3 and all(type(v) is np.float64 for v in module.LOG)
+    assert "global LOG" in str(f.fallbacks[0])
+
+
+PRINTS = """
+import numpy as np
+def step(x, lr):
+    loss = (x * x).sum()
+    print("loss", loss, "lr", lr, [loss, x.max()], sep=" | ")
+    print("mean", x.mean(axis=0), end="!\\n")
+    return x - lr * 2 * x
+"""
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_print_shows_the_values_of_every_call(backend):
+    f, _ = check_like_eager(PRINTS, "step", [lambda m, i=i: (np.full((2, 3), float(i), np.float32), 0.1 * i)
+                                             for i in range(3)], backend=backend)
+    assert f.fallbacks == [] and len(f.compiles) == 1
+
+
+@pytest.mark.parametrize("text", ['f"{loss}"', 'f"{loss:.4f}"', 'format(loss, ".3e")', "str(loss)", "repr(loss)",
+                                  '"%s" % loss', '"{}".format(loss)'])
+def test_text_made_from_traced_values_runs_eagerly(text):
+    source = f"""
+import numpy as np
+def step(x):
+    loss = (x * x).sum()
+    message = {text}                                   # <-
+    print("loss", message)
+    return loss
+"""
+    f, _ = check_like_eager(source, "step", [lambda m, i=i: (np.full(3, float(i)),) for i in range(3)], warns=1)
+    assert "traced value" in str(f.fallbacks[0])
+
+
+SIDE_EFFECTS = """
+import numpy as np
+SEEN = []
+class Counter:
+    def __init__(self):
+        self.calls = 0
+        self.names = {"a": 1}
+counter = Counter()
+def step(x):
+    SEEN.append(len(SEEN))
+    counter.calls += 1
+    counter.names["b"] = 2
+    counter.extra = "set"
+    if x.sum() > 0:                                    # <-
+        return x
+    return -x
+"""
+
+
+def test_a_fallback_runs_the_side_effects_once():
+    f, module = check_like_eager(SIDE_EFFECTS, "step", [lambda m, i=i: (np.full(2, i - 1.0),) for i in range(3)],
+                                 warns=1)
+    assert module.SEEN == [0, 1, 2] and module.counter.calls == 3
+
+
+CACHE_WRITE = """
+import numpy as np
+class KV:
+    def __init__(self):
+        self.cache = np.zeros((2, 3))
+    def put(self, x):
+        self.cache[...] = x                            # <-
+        return self.cache.sum()
+kv = KV()
+"""
+
+
+def test_writes_into_an_attribute_array_run_eagerly():
+    check_like_eager(CACHE_WRITE, "kv.put", [lambda m, i=i: (np.full((2, 3), float(i)),) for i in range(3)], warns=1)
+
+
+INPLACE = """
+import numpy as np
+class Acc:
+    def __init__(self):
+        self.total = np.zeros(3)
+    def add(self, x):
+        self.total += x                                # <-
+        return self.total
+acc = Acc()
+def add_out(x, y):
+    np.add(x, 1.0, out=y)                              # <-
+    return y
+"""
+
+
+def test_in_place_operators_and_out_on_state_and_arguments_run_eagerly():
+    check_like_eager(INPLACE, "acc.add", calls(3, lambda m: (np.ones(3),)), warns=1)
+    check_like_eager(INPLACE.replace("self.total += x                                # <-",
+                                     "self.total += x"),
+                     "add_out", calls(2, lambda m: (np.ones(3), np.zeros(3))), warns=1)
+
+
+def test_state_is_restored_when_the_trace_fails_for_any_reason(monkeypatch):
+    """The safety net: an internal error after the function changed state."""
+    from tracejit.runtime import compilation
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug in a pass")
+    monkeypatch.setattr(compilation, "optimize", broken)
+    f, _ = check_like_eager(EMA.replace("def update(self, g):", "def update(self, g):  # <-"), "ema.update", calls(3),
+                            backend="numba", warns=1)
+    assert "KeyError" in str(f.fallbacks[0])
+
+
+def test_fullgraph_raises_for_state_it_cannot_compile():
+    module = __import__("tests.runtime.eager_check", fromlist=["make_module"]).make_module(ADAM_T, "fullgraph")
+    f = tracejit.compile(module.opt.step, fullgraph=True, backend="interpret")
+    with pytest.raises(tracejit.TracerError, match="self.t"):
+        f(np.ones(3))
+    assert module.opt.t == 0                             # the trace's change was undone
+
+
+IO = """
+import numpy as np, io, logging
+BUF = io.StringIO()
+log = logging.getLogger("tracejit-test-io")
+def writes(x):
+    BUF.write(f"{x.shape}\\n")
+    return x * 2
+def logs(x):
+    log.debug("shape %s", x.shape)
+    return x * 2
+"""
+
+
+def test_io_other_than_print_runs_eagerly():
+    f, module = check_like_eager(IO, "writes", calls(3), warns=1, names_line=False)
+    assert module.BUF.getvalue() == "(3,)\n" * 3 and "writing to global BUF" in str(f.fallbacks[0])
+    f, _ = check_like_eager(IO, "logs", calls(2), warns=1, names_line=False)
+    assert "logging" in str(f.fallbacks[0])

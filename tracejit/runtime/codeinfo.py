@@ -1,0 +1,121 @@
+"""What a function's bytecode names: the globals, attributes and keys it may read.
+
+Guards and the state sandbox only look at what the code can reach by name, so that
+a counter elsewhere on an object does not retrace. ``code_info`` reads the bytecode
+of a code object (and the code objects nested in it: comprehensions, lambdas,
+inner functions) once and caches the result.
+"""
+from __future__ import annotations
+
+import dis
+import functools
+import sys
+import types
+from dataclasses import dataclass, field
+
+# Packages whose functions and objects are not user state: their code is not
+# followed and their modules and classes are guarded by identity only.
+LIBRARY_PACKAGES = frozenset({
+    "numpy", "tracejit", "numba", "triton", "scipy", "torch", "cupy", "jax", "jaxlib",
+    "pandas", "llvmlite", "pytest", "_pytest", "hypothesis", "pluggy", "IPython",
+}) | frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins"}
+
+# Names that read or write attributes/keys chosen at run time: with them in the code,
+# every attribute of a reached object counts as named.
+DYNAMIC_NAMES = frozenset({"getattr", "setattr", "delattr", "vars", "globals", "locals", "eval",
+                           "exec", "__dict__", "__getattribute__"})
+
+
+def is_library(module_name) -> bool:
+    top = (module_name or "").split(".")[0]
+    return top in LIBRARY_PACKAGES
+
+
+@dataclass
+class CodeInfo:
+    globals: set = field(default_factory=set)     # LOAD_GLOBAL/STORE_GLOBAL names
+    attrs: set = field(default_factory=set)       # LOAD_ATTR/STORE_ATTR/LOAD_METHOD names
+    strings: set = field(default_factory=set)     # identifier-like string constants (keys)
+    iterated: set = field(default_factory=set)    # names loaded right before GET_ITER
+    stores: dict = field(default_factory=dict)    # stored attr/global/cell name -> "path:line"
+    dynamic: bool = False
+    catches: bool = False                         # has try/except or with: a failed read may be caught
+
+    def merge(self, other: "CodeInfo") -> None:
+        self.globals |= other.globals
+        self.attrs |= other.attrs
+        self.strings |= other.strings
+        self.iterated |= other.iterated
+        for name, loc in other.stores.items():
+            self.stores.setdefault(name, loc)
+        self.dynamic = self.dynamic or other.dynamic
+        self.catches = self.catches or other.catches
+
+
+_LOADS_BEFORE_ITER = ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_ATTR", "LOAD_METHOD", "LOAD_DEREF", "LOAD_FAST")
+
+
+def code_info(code: types.CodeType) -> CodeInfo:
+    """The names `code` uses (cached; the file is part of the key, as equal code
+    objects of two files are equal)."""
+    return _code_info(code, code.co_filename, code.co_firstlineno)
+
+
+@functools.lru_cache(maxsize=4096)
+def _code_info(code: types.CodeType, filename: str, first_line: int) -> CodeInfo:
+    info = CodeInfo()
+    previous = None
+    for ins in dis.get_instructions(code):
+        op = ins.opname
+        if op in ("LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME", "STORE_NAME"):
+            info.globals.add(ins.argval)
+        elif op in ("LOAD_ATTR", "STORE_ATTR", "DELETE_ATTR", "LOAD_METHOD", "LOAD_SUPER_ATTR"):
+            info.attrs.add(ins.argval)
+        elif op == "LOAD_CONST" and isinstance(ins.argval, str) and ins.argval.isidentifier():
+            info.strings.add(ins.argval)
+        elif op == "GET_ITER" and previous is not None and previous.opname in _LOADS_BEFORE_ITER:
+            info.iterated.add(previous.argval)
+        if op in ("STORE_ATTR", "STORE_GLOBAL", "STORE_DEREF", "DELETE_ATTR", "DELETE_GLOBAL"):
+            line = ins.positions.lineno if ins.positions is not None else None
+            info.stores.setdefault(ins.argval, f"{code.co_filename}:{line or code.co_firstlineno}")
+        previous = ins
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            info.merge(code_info(const))
+    info.dynamic = info.dynamic or bool((info.globals | info.attrs) & DYNAMIC_NAMES)
+    info.catches = info.catches or bool(getattr(code, "co_exceptiontable", b"x"))
+    return info
+
+
+def definition_line(fn) -> str:
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    return f"{code.co_filename}:{code.co_firstlineno}" if code else ""
+
+
+def callable_target(fn):
+    """(Python function behind `fn`, the object it is bound to or None); (None, None)
+    for builtins, ufuncs and library code. Compiled functions are seen through."""
+    seen = 0
+    while seen < 8:
+        seen += 1
+        inner = getattr(fn, "fn", None)
+        if inner is not None and type(fn).__name__ == "CompiledFunction":
+            fn = inner
+            continue
+        if isinstance(fn, functools.partial):
+            fn = fn.func
+            continue
+        wrapped = getattr(fn, "__wrapped__", None)
+        if isinstance(fn, types.FunctionType) and isinstance(wrapped, types.FunctionType):
+            fn = wrapped
+            continue
+        break
+    if isinstance(fn, types.MethodType):
+        target, owner = fn.__func__, fn.__self__
+        return (target, owner) if isinstance(target, types.FunctionType) else (None, None)
+    if isinstance(fn, types.FunctionType):
+        return fn, None
+    call = getattr(type(fn), "__call__", None)       # a callable object: its __call__, bound
+    if isinstance(call, types.FunctionType) and not is_library(getattr(call, "__module__", "")):
+        return call, fn
+    return None, None

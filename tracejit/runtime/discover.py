@@ -1,0 +1,368 @@
+"""The state a function can reach: the objects, containers and values it may read.
+
+Before each trace the runtime walks, from the function's roots (its globals dict
+and closure cells, the object it is bound to, and the plain objects passed as
+arguments), everything the code can reach *by name*: attributes and dict keys
+its bytecode names (``codeinfo.py``), every item of lists and tuples, helper
+functions and methods it calls (their code adds names, their globals and cells
+add roots). The result is a tree of ``Node``s, one per object, in depth-first
+order. The sandbox (``sandbox.py``) swaps the arrays in it for proxies and
+restores everything after the trace; the guards (``guards.py``) re-check it on
+every call.
+
+Each entry of a node is classified once:
+
+- ARRAY: a NumPy array or NumPy scalar of a supported dtype (swapped for a proxy
+  while tracing; guarded by type, shape and dtype; read live on every call);
+- SCALAR: Python and NumPy scalars, strings, None (guarded by value);
+- CONTENT: sets (guarded by their contents);
+- NODE: containers, plain objects, user modules and classes (a child node);
+- SHARED: an object already reached by another path (guarded by identity, weakly
+  where possible);
+- IDENT: functions, library modules and classes, everything else (identity).
+"""
+from __future__ import annotations
+
+import types
+import weakref
+
+import numpy as np
+
+from ..ir.types import SUPPORTED_DTYPES
+from .codeinfo import CodeInfo, callable_target, code_info, is_library
+
+MISSING = object()
+ARRAY, SCALAR, CONTENT, NODE, SHARED, IDENT = "array", "scalar", "content", "node", "shared", "ident"
+DICT, LIST, TUPLE, OBJECT, MODULE, CLASS, CELLS, GLOBALS = (
+    "dict", "list", "tuple", "object", "module", "class", "cells", "globals")
+SCALAR_TYPES = (int, float, bool, str, bytes, complex, type(None))
+MAX_NODES = 2000
+MAX_ENTRIES = 4096
+MAX_DEPTH = 24
+_NOT_PLAIN = (types.ModuleType, type, types.FunctionType, types.MethodType, types.BuiltinFunctionType,
+              np.ufunc, np.dtype, weakref.ref)
+
+
+class Node:
+    """One object the function may read: its entries (key -> (kind, value)), child
+    nodes, keys read while absent, and whether every key is guarded (a length guard)."""
+
+    __slots__ = ("kind", "obj", "desc", "entries", "kids", "absent", "full", "index", "slots", "labels")
+
+    def __init__(self, kind, obj, desc, index):
+        self.kind, self.obj, self.desc, self.index = kind, obj, desc, index
+        self.entries: dict = {}
+        self.kids: dict = {}
+        self.absent: list = []
+        self.full = False
+        self.slots: dict = {}          # OBJECT: slot name -> member descriptor
+        self.labels: dict = {}         # CELLS: index -> the closure variable's name
+
+    def child_desc(self, key) -> str:
+        if self.kind in (OBJECT, MODULE, CLASS):
+            return f"{self.desc}.{key}"
+        if self.kind == GLOBALS:
+            return f"global {key}"
+        if self.kind == CELLS:
+            return f"closure variable {self.labels.get(key, key)}"
+        return f"{self.desc}[{key!r}]"
+
+
+def read(node, key, default=MISSING):
+    """The current value of `node`'s entry `key` (what the code would read)."""
+    obj = node.obj
+    try:
+        if node.kind in (DICT, GLOBALS, LIST, TUPLE):
+            return obj[key]
+        if node.kind == CELLS:
+            return obj[key].cell_contents
+        return getattr(obj, key)
+    except (KeyError, IndexError, AttributeError, ValueError):
+        return default
+
+
+def is_plain_type(kind) -> bool:
+    """Whether instances of `kind` are user objects whose attributes are state (not
+    modules, classes, functions, containers, NumPy scalars or library objects)."""
+    if issubclass(kind, _NOT_PLAIN) or issubclass(kind, (dict, list, tuple, set, frozenset, np.generic,
+                                                          np.ndarray)):
+        return False
+    if is_library(getattr(kind, "__module__", "")):
+        return False
+    return getattr(kind, "__dictoffset__", 0) != 0 or bool(getattr(kind, "__slots__", ()))
+
+
+def is_plain_object(value) -> bool:
+    return is_plain_type(type(value))
+
+
+def _is_user_function(value) -> bool:
+    return isinstance(value, types.FunctionType) and not is_library(getattr(value, "__module__", ""))
+
+
+class Discovery:
+    """The reachable state of `fn` plus the plain objects among its arguments
+    (`arg_objects`: (leaf position, object, the argument's name)). ``roots``: (position or -1, fixed
+    object or None, Node); ``nodes``: every node in depth-first order; ``functions``:
+    the user functions followed; ``info``: the names of all their code."""
+
+    def __init__(self, fn, arg_objects=()):
+        self.fn = fn
+        self.arg_objects = list(arg_objects)
+        self.info = CodeInfo()
+        self.codes: set = set()
+
+    def run(self) -> "Discovery":
+        for _ in range(4):            # names found in helpers and methods widen the walk
+            before = self._size()
+            self._build()
+            if self._size() == before:
+                break
+        return self
+
+    def _size(self):
+        i = self.info
+        return (len(self.codes), len(i.globals), len(i.attrs), len(i.strings), len(i.iterated), i.dynamic)
+
+    # -- code -------------------------------------------------------------------------
+    def _visit_function(self, function, pending_roots):
+        target, owner = callable_target(function)
+        if target is None or is_library(getattr(target, "__module__", "")):
+            return
+        if owner is not None and is_plain_object(owner):
+            pending_roots.append((-1, owner, "self"))
+        code = target.__code__
+        if code not in self.codes:
+            self.codes.add(code)
+            self.info.merge(code_info(code))
+        if id(target) in self._functions:
+            return
+        self._functions.add(id(target))
+        self.functions.append(target)
+        pending_roots.append((-1, target.__globals__, "globals"))
+        if target.__closure__:
+            pending_roots.append((-1, (target.__closure__, code.co_freevars), "cells"))
+
+    # -- the walk -------------------------------------------------------------------
+    def _build(self):
+        self.nodes: list = []
+        self.by_id: dict = {}
+        self.roots: list = []
+        self._functions: set = set()     # ids of the functions whose roots are queued
+        self.functions: list = []        # those functions (their attributes are state too)
+        pending: list = []
+        self._pending = pending
+        self._visit_function(self.fn, pending)
+        queue = [(pos, obj, name) for pos, obj, name in self.arg_objects] + pending
+        pending.clear()
+        while queue:
+            pos, obj, desc = queue.pop(0)
+            if desc == "cells":
+                cells, names = obj
+                key = id(cells)
+                if key in self.by_id:
+                    continue
+                node = self._new(CELLS, cells, "closure")
+                for i in range(len(cells)):
+                    node.labels[i] = names[i] if i < len(names) else str(i)
+                    self._add_entry(node, i, read(node, i), node.child_desc(i), 0)
+                self.roots.append((-1, cells, node))
+            elif desc == "globals":
+                if id(obj) in self.by_id:
+                    continue
+                node = self._new(GLOBALS, obj, "globals")
+                for name in sorted(self.info.globals):
+                    value = obj.get(name, MISSING)
+                    if value is MISSING:
+                        node.absent.append(name)
+                    else:
+                        self._add_entry(node, name, value, f"global {name}", 0)
+                self.roots.append((-1, obj, node))
+            else:
+                if id(obj) in self.by_id:
+                    continue
+                node = self._node_for(obj, desc, 0)
+                if node is not None:
+                    self.roots.append((pos, obj if pos < 0 else None, node))
+            queue.extend(pending)
+            pending.clear()
+
+    def _new(self, kind, obj, desc):
+        node = Node(kind, obj, desc, len(self.nodes))
+        self.nodes.append(node)
+        self.by_id[id(obj)] = node
+        return node
+
+    def _node_for(self, obj, desc, depth):
+        if len(self.nodes) >= MAX_NODES or depth > MAX_DEPTH:
+            return None
+        if isinstance(obj, dict):
+            node = self._new(DICT, obj, desc)
+            self._expand_dict(node, depth)
+        elif isinstance(obj, (list, tuple)):
+            node = self._new(LIST if isinstance(obj, list) else TUPLE, obj, desc)
+            if len(obj) <= MAX_ENTRIES:
+                node.full = True
+                for i, item in enumerate(obj):
+                    self._add_entry(node, i, item, node.child_desc(i), depth)
+        elif isinstance(obj, types.ModuleType):
+            node = self._new(MODULE, obj, desc)
+            for name in sorted(self.info.attrs | self.info.strings):
+                value = vars(obj).get(name, MISSING)
+                if value is not MISSING:
+                    self._add_entry(node, name, value, node.child_desc(name), depth)
+        elif isinstance(obj, type):
+            node = self._new(CLASS, obj, desc)
+            self._expand_class(node, depth)
+        else:
+            node = self._new(OBJECT, obj, desc)
+            self._expand_object(node, depth)
+        return node
+
+    def _expand_dict(self, node, depth):
+        d = node.obj
+        info = self.info
+        full = (info.dynamic or bool(info.attrs & ITERATING_NAMES) or node.desc.split(".")[-1] in info.iterated
+                or node.desc.replace("global ", "") in info.iterated
+                or any(not isinstance(k, str) for k in d))
+        if full and len(d) <= MAX_ENTRIES:
+            node.full = True
+            keys = list(d)
+        else:
+            keys = [k for k in info.strings if k in d]
+            node.absent = sorted(k for k in info.strings if k not in d)
+        for key in keys:
+            self._add_entry(node, key, d[key], node.child_desc(key), depth)
+
+    def _names_for(self, obj) -> list:
+        info = self.info
+        names = set(info.attrs) | info.strings
+        if info.dynamic:
+            names |= set(getattr(obj, "__dict__", {}))
+        return sorted(n for n in names if isinstance(n, str) and not (n.startswith("__") and n.endswith("__")))
+
+    def _expand_object(self, node, depth):
+        obj = node.obj
+        kind = type(obj)
+        instance = getattr(obj, "__dict__", None)
+        instance = instance if isinstance(instance, dict) else {}
+        dynamic_getattr = hasattr(kind, "__getattr__")
+        class_needed = False
+        for name in self._names_for(obj):
+            if name in instance:
+                self._add_entry(node, name, instance[name], node.child_desc(name), depth)
+                continue
+            static = _on_class(kind, name)
+            if isinstance(static, types.MemberDescriptorType):        # __slots__
+                node.slots[name] = static
+                value = read(node, name)
+                if value is MISSING:
+                    node.absent.append(name)
+                else:
+                    self._add_entry(node, name, value, node.child_desc(name), depth)
+            elif static is MISSING:
+                # an absent attribute the code read would have raised; it matters only where
+                # the code asks (hasattr/getattr with a default: a string constant), stores
+                # it (lazy initialization) or may catch the AttributeError
+                if not dynamic_getattr and (name in self.info.strings or name in self.info.stores
+                                            or (self.info.catches and name in self.info.attrs)):
+                    node.absent.append(name)
+            elif isinstance(static, (types.FunctionType, staticmethod, classmethod, property)) or \
+                    type(static).__name__ == "CompiledFunction":
+                class_needed = True
+                for part in _functions_of(static):
+                    self._visit_function(types.MethodType(part, obj) if isinstance(static, types.FunctionType)
+                                         else part, self._pending)
+            elif not hasattr(type(static), "__get__"):                # class-level data
+                class_needed = True
+                value = read(node, name)
+                if value is not MISSING:
+                    self._add_entry(node, name, value, node.child_desc(name), depth)
+        if callable(obj) and isinstance(getattr(kind, "__call__", None), types.FunctionType):
+            class_needed = True
+            self._visit_function(obj, self._pending)
+        if class_needed and not is_library(getattr(kind, "__module__", "")):
+            # the instance's class by identity; the class itself is a root (checked once,
+            # not once per instance)
+            node.entries["__class__"] = (IDENT, kind)
+            self._pending.append((-1, kind, kind.__name__))
+
+    def _expand_class(self, node, depth):
+        cls = node.obj
+        if is_library(getattr(cls, "__module__", "")):
+            return
+        for name in self._names_for(cls):
+            static = _on_class(cls, name) if name not in vars(cls) else vars(cls)[name]
+            if static is MISSING or isinstance(static, (property, types.MemberDescriptorType)):
+                continue
+            value = getattr(cls, name, MISSING)
+            if value is not MISSING:
+                self._add_entry(node, name, value, f"{cls.__name__}.{name}", depth)
+
+    def _add_entry(self, node, key, value, desc, depth):
+        if value is MISSING:
+            node.absent.append(key)
+            return
+        kind = classify(value)
+        if kind == NODE:
+            known = self.by_id.get(id(value))
+            if known is not None:
+                node.entries[key] = (SHARED, value)
+                return
+            kid = self._node_for(value, desc, depth + 1)
+            if kid is None:
+                node.entries[key] = (SHARED, value)
+                return
+            node.entries[key] = (NODE, kid)
+            node.kids[key] = kid
+            return
+        if kind == IDENT and not isinstance(value, type):
+            self._visit_function(value, self._pending)
+        node.entries[key] = (kind, value)
+
+
+ITERATING_NAMES = frozenset({"items", "values", "keys", "popitem"})   # methods reading every key
+
+
+def _on_class(kind, name):
+    """What `name` is on class `kind` (its MRO's dicts, without running descriptors)."""
+    try:
+        mro = type.__getattribute__(kind, "__mro__")
+    except AttributeError:
+        return MISSING
+    for klass in mro:
+        space = type.__getattribute__(klass, "__dict__")
+        if name in space:
+            return space[name]
+    return MISSING
+
+
+def _functions_of(static):
+    if isinstance(static, property):
+        return [f for f in (static.fget, static.fset, static.fdel) if f is not None]
+    if isinstance(static, (staticmethod, classmethod)):
+        return [static.__func__]
+    if type(static).__name__ == "CompiledFunction":
+        return [static.fn]
+    return [static]
+
+
+def classify(value) -> str:
+    kind = type(value)
+    if kind is np.ndarray or isinstance(value, np.generic):
+        # NumPy scalars are state like 0-d arrays (`self.t = self.t + 1` on a 0-d array
+        # leaves a NumPy scalar): traced and read live, not baked in
+        return ARRAY if value.dtype in SUPPORTED_DTYPES else SCALAR
+    if kind in SCALAR_TYPES:
+        return SCALAR
+    if isinstance(value, (set, frozenset)):
+        return CONTENT
+    if isinstance(value, (dict, list, tuple)):
+        return NODE
+    if isinstance(value, types.ModuleType):
+        return IDENT if is_library(value.__name__) else NODE
+    if isinstance(value, type):
+        return IDENT if is_library(getattr(value, "__module__", "")) else NODE
+    if is_plain_object(value):
+        return NODE
+    return IDENT

@@ -1,0 +1,281 @@
+"""One compiled specialization: guards, plan, and what a call leaves behind.
+
+``Specialization.run`` does what eager NumPy would have done with the caller's
+world: it runs the plan on the traced arguments and the state arrays the guards
+just read, returns new memory wherever NumPy does (an output that would share an
+input's buffer, or another output's, is copied; an output that *is* an input in
+NumPy is that very object), writes the implicit outputs back (``self.m = ...``,
+globals, dict entries, argument dicts), and replays ``print`` calls with this
+call's values. ``EagerSpecialization`` runs the original function instead.
+"""
+from __future__ import annotations
+
+import builtins
+import operator
+import types
+
+import numpy as np
+
+from ..tracer import unflatten
+from ..tracer.errors import UnsupportedError
+from ..tracer.trace import rebuild_leaf
+from .arrays import NUMPY
+from .discover import CELLS, CLASS, DICT, GLOBALS, LIST, MODULE, OBJECT
+from .guards import GuardTree
+from .plan import output_roots
+
+
+class PlanFailed(Exception):
+    """The plan raised (a kernel failed to compile or a run-time error): ``cause``."""
+
+    def __init__(self, cause):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class EagerSpecialization:
+    """Runs the original function: the fallback for code tracejit cannot compile."""
+
+    eager = True
+
+    def __init__(self, fn, fallback):
+        self.fn = fn
+        self.fallback = fallback
+
+    def match(self, leaves):
+        return ()
+
+
+class _WritePlan:
+    __slots__ = ("target", "key", "setter", "extra", "const", "same", "arg_path", "node_index")
+
+
+def _setter(kind):
+    if kind in (DICT, GLOBALS, LIST):
+        return operator.setitem
+    if kind == CELLS:
+        return lambda cells, i, value: setattr(cells[i], "cell_contents", value)
+    if kind in (OBJECT, MODULE, CLASS):
+        return setattr
+    raise TypeError(f"cannot write into a {kind}")
+
+
+class Specialization:
+    """A compiled plan for one key and one state (see the module doc)."""
+
+    eager = False
+
+    def __init__(self, compilation, xp, world, traced_positions):
+        trace = compilation.trace
+        self.compilation = compilation
+        self.plan = compilation.plan
+        self.trace = trace
+        self.xp = xp
+        self.lifted = list(trace.lifted)
+        self.statics = self._static_objects(world)    # output leaf -> ("arg", position) / ("node", index)
+        extra = [where for kind, where in self.statics.values() if kind == "node"]
+        self.guard = GuardTree(world, trace.state_inputs, extra) if world is not None else None
+        self.pick_traced = _picker(traced_positions)
+        self._device_scalars: dict = {}
+        self.writes = self._plan_writes(world)
+        self.copies = self._copies()          # graph outputs copied on every call (None: decide per call)
+        self.scalar_states = world is not None and any(
+            slot.array is not None and isinstance(slot.array, np.generic) for slot in world.slots)
+
+    # -- set up ----------------------------------------------------------------------
+    def _plan_writes(self, world):
+        plans, extra = [], 0
+        for write in (world.writes if world is not None else ()):
+            plan = _WritePlan()
+            plan.key, plan.const, plan.same, plan.arg_path = write.key, write.const, write.same, write.arg_path
+            plan.node_index = write.node.index if write.node is not None else -1
+            if write.node is not None:
+                plan.target = self.guard.targets[write.node.index]
+                plan.setter = _setter(write.node.kind)
+            else:
+                plan.target, plan.setter = -1, operator.setitem
+            plan.extra = -1
+            if write.const is None:
+                plan.extra, extra = extra, extra + 1
+            plans.append(plan)
+        return plans
+
+    def _leaves(self):
+        yield from self.trace.outputs
+        for tree in self.trace.extras:
+            yield from tree.leaves
+
+    def _copies(self):
+        roots = output_roots(self.plan)
+        if roots is None:
+            return None
+        copies, owners = set(), {}
+        for leaf in self._leaves():
+            if leaf.kind != "traced" or leaf.alias >= 0:
+                continue
+            where = roots[leaf.index]
+            if where[0] == "in":
+                if leaf.root != where:
+                    copies.add(leaf.index)
+            elif owners.setdefault(where[1], leaf.root) != leaf.root:
+                copies.add(leaf.index)
+        return frozenset(copies)
+
+    def _static_objects(self, world):
+        """Static output leaves that are objects: returned as this call's objects
+        (``return self``, ``return self.config``), not the ones seen while tracing.
+        An object made while tracing cannot be returned again (eager NumPy would make
+        a new one on every call): UnsupportedError, the function runs eagerly."""
+        found = {}
+        arg_roots = {id(node.obj): pos for pos, _, node in world.discovery.roots if pos >= 0} if world else {}
+        nodes = world.discovery.by_id if world else {}
+        for i, leaf in enumerate(self.trace.outputs):
+            if leaf.kind != "static" or _returnable(leaf.value):
+                continue
+            if id(leaf.value) in arg_roots:
+                found[i] = ("arg", arg_roots[id(leaf.value)])
+            elif id(leaf.value) in nodes and nodes[id(leaf.value)].obj is leaf.value:
+                found[i] = ("node", nodes[id(leaf.value)].index)
+            else:
+                raise UnsupportedError(f"returning a {type(leaf.value).__name__} object created while tracing "
+                                       "(eager NumPy code would create a new one on every call)", "return")
+        return found
+
+    # -- calls -------------------------------------------------------------------------
+    def match(self, leaves):
+        """(state inputs, write targets) when this specialization's guards hold."""
+        if self.guard is None:
+            return (), ()
+        return self.guard.check(leaves)
+
+    def why(self, leaves) -> str:
+        return self.guard.why(leaves) if self.guard is not None else "a guard failed"
+
+    def _to_device(self, array):
+        """Host scalars (learning rates, ...) are copied once per value, not per call."""
+        if array.ndim:
+            return self.xp.from_numpy(array)
+        key = (array.dtype.str, array.item())
+        copy = self._device_scalars.get(key)
+        if copy is None:
+            if len(self._device_scalars) > 256:
+                self._device_scalars.clear()
+            copy = self._device_scalars[key] = self.xp.from_numpy(array)
+        return copy
+
+    def run(self, leaves, matched, call):
+        """Run on a call whose guards matched. `leaves`: the call's flattened leaves
+        (static ones included); `call`: (args, kwargs) as bound, for argument writes."""
+        xp = self.xp
+        state_inputs, targets = matched
+        picked = self.pick_traced(leaves)
+        traced = [np.asarray(a) if isinstance(a, (float, np.generic)) else a for a in picked]
+        originals = [*picked, *state_inputs, *self.lifted]
+        if self.scalar_states:        # NumPy scalars read from state
+            state_inputs = [np.asarray(a) if isinstance(a, np.generic) else a for a in state_inputs]
+        arrays = [*traced, *state_inputs, *self.lifted]
+        if xp is not NUMPY:
+            arrays = [a if not isinstance(a, (np.ndarray, np.generic)) else self._to_device(a) for a in arrays]
+        try:
+            results = self.plan.run(xp, arrays)
+        except Exception as exc:    # noqa: BLE001  (the caller decides: fallback or NumPy's error)
+            raise PlanFailed(exc) from exc
+        results = self._fresh(results, arrays)
+        trace = self.trace
+        values = [self._value(leaf, results, originals) for leaf in trace.outputs]
+        for i, (kind, where) in self.statics.items():
+            values[i] = leaves[where] if kind == "arg" else targets[self.guard.targets[where]]
+        out = unflatten(trace.out_treedef, values)
+        for step in trace.host_steps:
+            args = unflatten(step.tree, [originals[leaf.alias] if leaf.alias >= 0 else
+                                         rebuild_leaf(leaf, results, xp) for leaf in step.outputs])
+            builtins.print(*args, **step.options)
+        if self.writes:
+            self._write_back(results, originals, targets, call)
+        return out
+
+    def _value(self, leaf, results, originals):
+        """One output leaf: the input itself where NumPy returns it, read-only where
+        NumPy's result is a read-only view."""
+        if leaf.alias >= 0:
+            return originals[leaf.alias]
+        value = rebuild_leaf(leaf, results, self.xp)
+        if leaf.readonly and isinstance(value, np.ndarray) and value.flags.writeable:
+            value = value.view()
+            value.flags.writeable = False
+        return value
+
+    def _fresh(self, results, arrays):
+        """Copies of outputs that would share memory NumPy does not share."""
+        copies = self.copies
+        if copies is None:
+            copies = self._copies_now(results, arrays)
+        if not copies:
+            return results
+        results = list(results)
+        for index in copies:
+            results[index] = self.xp.copy(results[index])
+        return results
+
+    def _copies_now(self, results, arrays):
+        """``_copies`` for interpreted plans, from the arrays' actual memory."""
+        inputs = {id(_owner(a)): i for i, a in enumerate(arrays) if isinstance(a, np.ndarray)}
+        copies, owners = set(), {}
+        for leaf in self._leaves():
+            if leaf.kind != "traced" or leaf.alias >= 0:
+                continue
+            result = results[leaf.index]
+            if not isinstance(result, np.ndarray):
+                continue
+            owner = id(_owner(result))
+            if owner in inputs:
+                if leaf.root != ("in", inputs[owner]):
+                    copies.add(leaf.index)
+            elif owners.setdefault(owner, leaf.root) != leaf.root:
+                copies.add(leaf.index)
+        return copies
+
+    def _write_back(self, results, originals, targets, call):
+        trees = self.trace.extras
+        for plan in self.writes:
+            if plan.const is not None:
+                value = plan.const if plan.same else plan.const.copy()
+            else:
+                tree = trees[plan.extra]
+                value = unflatten(tree.treedef, [self._value(leaf, results, originals) for leaf in tree.leaves])
+            if plan.target >= 0:
+                plan.setter(targets[plan.target], plan.key, value)
+                if self.guard is not None:
+                    self.guard.refresh(plan.node_index, plan.key, value)
+            else:
+                container = call
+                for key in plan.arg_path:
+                    container = container[key]
+                container[plan.key] = value
+
+
+_RETURNABLE = (int, float, bool, complex, str, bytes, type(None), np.generic, np.dtype, np.ndarray, type,
+               types.FunctionType, types.BuiltinFunctionType, types.ModuleType, range, slice, frozenset,
+               type(Ellipsis), np.ufunc)
+
+
+def _returnable(value) -> bool:
+    """Values a cached plan may return again: immutable ones (arrays are copied)."""
+    return isinstance(value, _RETURNABLE) and not (isinstance(value, frozenset) and
+                                                  not all(_returnable(v) for v in value))
+
+
+def _owner(array):
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _picker(positions):
+    positions = tuple(positions)
+    if not positions:
+        return lambda leaves: ()
+    if len(positions) == 1:
+        index = positions[0]
+        return lambda leaves: (leaves[index],)
+    return operator.itemgetter(*positions)
