@@ -460,3 +460,19 @@ def test_random_draws_inside_compiled_functions_run_eagerly():
     g = tracejit.compile(lambda x, rng: x + rng.random(x.shape))
     with pytest.warns(tracejit.FallbackWarning, match="random"):
         g(np.zeros(3), np.random.default_rng(1))
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_numpy_scalar_arguments_promote_as_numpy_scalars(backend):
+    """np.bool_(True) ** 2 is int64 (a scalar's power), np.array(True) ** 2 is bool's square (int8)."""
+    f = tracejit.compile(lambda b: b ** 2, backend=backend)
+    scalar, array = f(np.bool_(True)), f(np.array(True))
+    assert isinstance(scalar, np.int64) and scalar == np.bool_(True) ** 2
+    assert np.asarray(array).dtype == (np.array(True) ** 2).dtype
+    g = tracejit.compile(lambda x, s: x * s + s ** 2, backend=backend)
+    x = np.arange(3, dtype=np.float32)
+    for s in (np.float64(1.5), np.int8(3), np.float32(2.0)):
+        want = x * s + s ** 2
+        got = g(x, s)
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-6)

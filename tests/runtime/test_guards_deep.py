@@ -335,3 +335,22 @@ def test_object_arguments_that_were_one_object_stay_one_object():
     one, two = Layer(1.0), Layer(5.0)
     np.testing.assert_allclose(f(one, two, np.ones(3)), 5.0)
     np.testing.assert_allclose(one.w, 2.0)
+
+
+def test_standard_library_namespaces_are_state():
+    """types.SimpleNamespace and argparse.Namespace hold user data: what the code reads
+    from them is guarded like a plain object's attributes."""
+    import argparse
+    import types
+    model = types.SimpleNamespace(blocks=[types.SimpleNamespace(attn=types.SimpleNamespace(w=np.ones(2)))])
+    opts = argparse.Namespace(scale=2.0)
+
+    def use(x):
+        return x * model.blocks[0].attn.w * opts.scale
+    f = tracejit.compile(use, backend="interpret")
+    np.testing.assert_array_equal(f(np.ones(2)), [2.0, 2.0])
+    model.blocks[0].attn.w = np.full(2, 3.0)
+    np.testing.assert_array_equal(f(np.ones(2)), [6.0, 6.0])
+    model.blocks = [types.SimpleNamespace(attn=types.SimpleNamespace(w=np.full(2, 5.0)))]
+    opts.scale = 0.5
+    np.testing.assert_array_equal(f(np.ones(2)), use(np.ones(2)))

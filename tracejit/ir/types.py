@@ -31,6 +31,11 @@ DTYPE_OF_SHORT = {v: k for k, v in SHORT_NAMES.items()}
 _WEAK_PYTYPE = {"b": np.dtype(bool), "i": int, "u": int, "f": float, "c": complex}
 
 
+def supported_text() -> str:
+    """"bool, int8, ..., complex128": the supported dtypes, for messages."""
+    return ", ".join(d.name for d in SUPPORTED_DTYPES)
+
+
 def short_name(dtype) -> str:
     dtype = np.dtype(dtype)
     return SHORT_NAMES.get(dtype, dtype.name)
@@ -115,3 +120,9 @@ def broadcast_shapes(*shapes) -> tuple:
 def result_weak(types) -> bool:
     """Results of Python operators on only-weak operands stay weak (``lr * 2.0``)."""
     return bool(types) and all(t.weak for t in types)
+
+
+class ScalarArgType(TensorType):
+    """The type of a NumPy scalar argument (``np.float32(2)``): traced like a 0-d array,
+    but it behaves as a NumPy scalar does (``np.bool_(True) ** 2`` is int64, where a 0-d
+    bool array squares to bool)."""

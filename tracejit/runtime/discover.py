@@ -23,6 +23,7 @@ Each entry of a node is classified once:
 """
 from __future__ import annotations
 
+import argparse
 import types
 import weakref
 
@@ -81,12 +82,18 @@ def read(node, key, default=MISSING):
         return default
 
 
+# standard-library types whose instances are nothing but user data (configs, models)
+_PLAIN_LIBRARY_TYPES = (types.SimpleNamespace, argparse.Namespace)
+
+
 def is_plain_type(kind) -> bool:
     """Whether instances of `kind` are user objects whose attributes are state (not
     modules, classes, functions, containers, NumPy scalars or library objects)."""
     if issubclass(kind, _NOT_PLAIN) or issubclass(kind, (dict, list, tuple, set, frozenset, np.generic,
                                                           np.ndarray)):
         return False
+    if issubclass(kind, _PLAIN_LIBRARY_TYPES):
+        return True
     if is_library(getattr(kind, "__module__", "")):
         return False
     return getattr(kind, "__dictoffset__", 0) != 0 or bool(getattr(kind, "__slots__", ()))

@@ -15,7 +15,7 @@ import inspect
 
 import numpy as np
 
-from ..ir.types import SUPPORTED_DTYPES, TensorType, short_name
+from ..ir.types import SUPPORTED_DTYPES, ScalarArgType, TensorType, short_name
 from .arrays import library_of
 from .discover import is_plain_object
 
@@ -134,8 +134,9 @@ def classify_leaf(leaf, path):
             raise UnsupportedArgument(
                 f"argument {path} has dtype {dtype}, which tracejit does not compile "
                 f"(supported: {', '.join(short_name(d) for d in SUPPORTED_DTYPES)})")
-        device_lib = None if isinstance(leaf, np.generic) else lib   # NumPy scalars go with any device
-        return ("array", lib.name, shape, dtype.str), TensorType(shape, dtype), device_lib
+        if isinstance(leaf, np.generic):          # NumPy scalars go with any device
+            return ("array", lib.name, shape, dtype.str, "scalar"), ScalarArgType(shape, dtype), None
+        return ("array", lib.name, shape, dtype.str), TensorType(shape, dtype), lib
     if isinstance(leaf, complex):
         raise UnsupportedArgument(f"argument {path} is a complex number; complex values are not compiled")
     if is_plain_object(leaf):

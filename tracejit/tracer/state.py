@@ -24,7 +24,7 @@ from contextvars import ContextVar
 import numpy as np
 
 from ..ir.graph import GraphBuilder, Value
-from ..ir.types import SUPPORTED_DTYPES, TensorType
+from ..ir.types import SUPPORTED_DTYPES, TensorType, supported_text
 from .errors import TracerError, UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -45,8 +45,7 @@ def check_dtype(dtype, what: str = "") -> np.dtype:
     dtype = np.dtype(dtype)
     if dtype not in SUPPORTED_DTYPES:
         raise UnsupportedError(f"dtype {dtype}" + (f" ({what})" if what else ""), f"dtype {dtype}",
-                               user_loc(), hint="supported dtypes are bool, int8, int16, int32, "
-                               "int64, uint8, float32 and float64")
+                               user_loc(), hint=f"supported dtypes are {supported_text()}")
     return dtype
 
 

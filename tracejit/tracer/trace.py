@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..ir.graph import Graph
-from ..ir.types import TensorType
+from ..ir.types import ScalarArgType, TensorType, supported_text
 from .errors import RAISED, ArgumentError, TracerError, UnsupportedError
 from .host import recording_prints
 from .proxy import TracedArray
@@ -178,11 +178,10 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None) ->
         if isinstance(leaf, TensorType):
             if leaf.dtype not in SUPPORTED_DTYPES:
                 raise UnsupportedError(f"dtype {leaf.dtype} of argument {path}", f"dtype {leaf.dtype}",
-                                       hint="supported dtypes are bool, int8, int16, int32, int64, "
-                                            "uint8, float32 and float64")
-            value = state.builder.add_input(leaf)
+                                       hint=f"supported dtypes are {supported_text()}")
+            value = state.builder.add_input(TensorType(leaf.shape, leaf.dtype, leaf.weak))
             state.names[value] = f"argument {path}"
-            proxies.append(TracedArray(value, state, scalar=False, is_input=True))
+            proxies.append(TracedArray(value, state, scalar=isinstance(leaf, ScalarArgType), is_input=True))
             traced_paths.append(path)
         elif isinstance(leaf, TracedArray):
             raise ArgumentError("a traced array from another trace was passed as an argument", path)
