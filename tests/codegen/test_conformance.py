@@ -405,7 +405,8 @@ def test_complex_arithmetic_abs_exp_conj_parts_and_matmul(backend):
     w = rng.standard_normal((5, 3)) + 1j * rng.standard_normal((5, 3))
 
     def f(z, w):
-        return z * z + z, z / (z + 1), abs(z), np.exp(z), np.conj(z), z @ w, np.sqrt(z), z.sum(1), z == z, -z
+        return (z * z + z, z / (z + 1), abs(z), np.exp(z), np.conj(z), z @ w, np.sqrt(z), z.sum(1), z == z, -z,
+                z * 1j + 2, z.real, z.imag, np.real(z) - np.imag(z), z.conj(), (z * z.conj()).real, z.mean())
     if backend == "triton":
         with pytest.warns(tracejit.FallbackWarning):
             got = tracejit.compile(f, backend=backend)(z, w)

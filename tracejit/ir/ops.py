@@ -270,6 +270,7 @@ _COMPLEX_NUMBA = {
     "square": "({0} * {0})", "abs": "abs({0})", "exp": "np.exp({0})", "log": "np.log({0})",
     "sqrt": "np.sqrt({0})", "eq": "({0} == {1})", "ne": "({0} != {1})", "isnan": "np.isnan({0})",
     "isinf": "np.isinf({0})", "isfinite": "np.isfinite({0})", "conj": "np.conj({0})",
+    "cast": "{t}({0})", "where": "({1} if {0} else {2})",
 }
 
 
@@ -283,8 +284,6 @@ def _with_complex(name, template):
 
 _register(OpSpec("conj", OpGroup.UNARY, 1, _elementwise_infer("conjugate"), _ufunc_reference("conjugate"),
                  "conjugate", {"*": "{0}"}, doc="elementwise np.conjugate (of a real value: the value)"))
-for _name, _template in _COMPLEX_NUMBA.items():
-    _with_complex(_name, _template)
 
 
 def _part_infer(types, attrs):
@@ -334,6 +333,10 @@ def _cast_reference(arrays, attrs, out_types):
 _register(OpSpec("cast", OpGroup.CAST, 1, _cast_infer, _cast_reference, None,
                  _call("{t}({0})", "{0}.to({t})"), doc="x.astype(dtype) (C-style conversion)",
                  attrs=("dtype",)))
+
+for _name, _template in _COMPLEX_NUMBA.items():
+    _with_complex(_name, _template)
+
 
 # ---------------------------------------------------------------------------
 # sources

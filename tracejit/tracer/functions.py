@@ -279,7 +279,8 @@ HANDLERS = {
     np.zeros_like: zeros_like, np.ones_like: ones_like, np.empty_like: empty_like,
     np.full_like: full_like, np.tril: tril, np.triu: triu,
     np.shape: shape, np.ndim: ndim, np.size: size, np.result_type: result_type,
-    np.isclose: isclose, np.diff: diff, np.diagonal: shapes.diagonal, np.trace: trace,
+    np.isclose: isclose, np.diff: diff,
+    np.real: lambda val: as_traced(val).real, np.imag: lambda val: as_traced(val).imag, np.diagonal: shapes.diagonal, np.trace: trace,
 }
 if hasattr(np, "linalg") and hasattr(np.linalg, "matmul"):
     HANDLERS[np.linalg.matmul] = linalg.matmul

@@ -14,19 +14,28 @@ from . import functions, indexing, linalg, reductions, shapes, ufuncs
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
+from .state import current, wrap
 
 
 def _real(self):
     if self.dtype.kind == "c":
-        raise UnsupportedError("complex arrays", "real", user_loc())
+        return wrap(current().emit("real", [self._value]), scalar=self._scalar)
     return self
 
 
 def _imag(self):
-    _real(self)
+    if self.dtype.kind == "c":
+        return wrap(current().emit("imag", [self._value]), scalar=self._scalar)
     zeros = functions.zeros_like(self)
     zeros._readonly = True          # as NumPy's imag of a real array
     return zeros
+
+
+def _conj(self):
+    """Of a complex array the conjugate; of a real one the array itself, as NumPy."""
+    if self.dtype.kind == "c":
+        return ufuncs.apply("conjugate", (self,))
+    return self
 
 
 PROPERTIES = {
@@ -107,8 +116,8 @@ METHODS = {
     "copy": lambda self, order="C": functions.copy(self),
     "__copy__": lambda self: functions.copy(self),
     "__deepcopy__": lambda self, memo=None: functions.copy(self),
-    "conj": lambda self: _real(self),              # real arrays: the array itself, as NumPy
-    "conjugate": lambda self: _real(self),
+    "conj": _conj,
+    "conjugate": _conj,
     "diagonal": lambda self, offset=0, axis1=0, axis2=1: shapes.diagonal(self, offset, axis1, axis2),
     "trace": lambda self, offset=0, axis1=0, axis2=1, dtype=None, out=None:
         functions.trace(self, offset, axis1, axis2, dtype, out),

@@ -80,6 +80,8 @@ class TraceState:
             value = bool(value)
         elif dtype.kind in "iu":
             value = int(value)
+        elif dtype.kind == "c":
+            value = complex(value)
         else:
             value = float(value)
         attrs = {"value": value, "dtype": dtype}
@@ -120,12 +122,14 @@ def python_scalar_value(state: TraceState, x, weak: bool = True) -> Value:
         return state.constant(x, np.int64, weak)
     if isinstance(x, float):
         return state.constant(x, np.float64, weak)
+    if isinstance(x, complex):
+        return state.constant(x, np.complex128, weak)
     raise UnsupportedError(f"operand of type {type(x).__name__}", "operand", user_loc())
 
 
 def is_python_scalar(x) -> bool:
-    """A Python bool/int/float (not a NumPy scalar, not a proxy standing for one)."""
-    return isinstance(x, (bool, int, float)) and not isinstance(x, (np.generic, TracedArray))
+    """A Python bool/int/float/complex (not a NumPy scalar, not a proxy standing for one)."""
+    return isinstance(x, (bool, int, float, complex)) and not isinstance(x, (np.generic, TracedArray))
 
 
 def as_value(x, weak: bool = True) -> Value:
@@ -185,7 +189,7 @@ def wrap(value, scalar: bool = False, view: bool = False, base=None, readonly: b
 
 def is_operand(x) -> bool:
     """Whether `x` is something the tracer can turn into a Value."""
-    return isinstance(x, (TracedArray, np.ndarray, np.generic, bool, int, float, list, tuple))
+    return isinstance(x, (TracedArray, np.ndarray, np.generic, bool, int, float, complex, list, tuple))
 
 
 def static_type(x, weak: bool = True) -> TensorType:
@@ -193,7 +197,8 @@ def static_type(x, weak: bool = True) -> TensorType:
     if isinstance(x, TracedArray):
         return x._value.type
     if is_python_scalar(x):
-        kind = bool if isinstance(x, bool) else int if isinstance(x, int) else float
-        return TensorType((), np.dtype(kind if kind is not int else np.int64), weak)
+        kind = bool if isinstance(x, bool) else np.int64 if isinstance(x, int) else \
+            complex if isinstance(x, complex) else float
+        return TensorType((), np.dtype(kind), weak)
     array = np.asarray(x)
     return TensorType(array.shape, array.dtype)

@@ -30,7 +30,7 @@ from .proxy import TracedArray
 from .pytree import TreeDef, flatten, leaf_paths, unflatten
 from .state import _ACTIVE, SUPPORTED_DTYPES, TraceState
 
-_PYTYPE = {"b": bool, "i": int, "u": int, "f": float}
+_PYTYPE = {"b": bool, "i": int, "u": int, "f": float, "c": complex}
 
 
 @dataclass(frozen=True)

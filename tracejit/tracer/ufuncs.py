@@ -86,10 +86,6 @@ def apply(name: str, operands, python_op: bool = False) -> TracedArray:
 def binary_operator(name: str, a, b):
     """``a <op> b`` for Python operators; NotImplemented for operands we do not know."""
     if not (is_operand(a) and is_operand(b)):
-        for x in (a, b):
-            if isinstance(x, (complex, np.complexfloating)):
-                raise UnsupportedError(f"complex number {x!r}", name, user_loc(),
-                                       "complex values are not supported by tracejit")
         return NotImplemented
     return apply(name, (a, b), python_op=True)
 
