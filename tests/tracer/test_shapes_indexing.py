@@ -102,12 +102,34 @@ def test_index_errors():
     check_or_raises(lambda x: x[3], x)
     check_or_raises(lambda x: x[0, 0, 0], x)
     check_or_raises(lambda x: x[..., ...], x)
-    with pytest.raises(UnsupportedError, match="boolean mask"):
+    check_or_raises(lambda x: x[[0, 1], [1, 4]], x)
+    check_or_raises(lambda x: x[[0, 1], [1, 2, 3]], x)
+    check_or_raises(lambda x: x[np.array([True, False])], x)
+    with pytest.raises(UnsupportedError, match="boolean mask"):      # the result's shape depends on the data
         run_traced(lambda x: x[x > 0], x)
     with pytest.raises(UnsupportedError, match="boolean mask"):
-        run_traced(lambda x: x[np.array([True, False, True])], x)
-    with pytest.raises(UnsupportedError):
-        run_traced(lambda x: x[[0, 1], [1, 2]], x)
+        run_traced(lambda x: x[x > 0] * 2, x)
+    with pytest.raises(UnsupportedError, match="boolean mask"):
+        run_traced(lambda x: {"kept": x[x > 0]}, x)
+
+
+def test_several_integer_arrays_and_constant_masks():
+    x = data((3, 4, 5), "float32")
+    i, j = np.array([0, 2, -1]), np.array([[1], [3]])
+    ti, tj = data((3,), "int64") % 3, np.array([[1], [-2]])
+    check(lambda x: (x[i, j], x[i, :, j], x[:, i, 0], x[i, 0, j], x[np.arange(3), i], x[:, i[:, None], j[0]]), x)
+    check(lambda x, ti, tj: (x[ti, tj], x[ti, :, tj], x[:, 1, ti], x[ti, 2]), x, ti, tj)
+    check(lambda x: (x[np.array([True, False, True])], x[np.eye(3, 4, dtype=bool)], x[[False] * 3]), x)
+
+
+def test_reductions_of_boolean_mask_reads():
+    x = data((4, 5), "float32", special=False)
+    i = data((4, 5), "int32")
+    check(lambda x: (x[x > 0].sum(), np.sum(x[x < 1]), x[x > 0].mean(), x[x > -9].max(), x[x < 0].min(),
+                     x[x > 0].any(), np.prod(x[x > 2])), x)
+    check(lambda i: (i[i > 2].max(), i[i < 0].sum(), i[i != 0].min()), i)
+    with pytest.raises(ValueError, match="zero-size"):
+        run_traced(lambda x: x[x > 100].max(), x)
 
 
 def test_iteration_and_len():

@@ -331,9 +331,9 @@ class _Lowerer:
         ok = self.emit_on(Compute(self.fresh(), OPS["ge"], (exponent, zero), (have, loop), (loop, loop),
                                   np.dtype(bool)), [exponent, zero])
         check = ValueCheck(ok, "ValueError", "Integers to negative integer powers are not allowed.")
-        self._place(check, ok)
+        self.place_check(check, ok)
 
-    def _place(self, check, name):
+    def place_check(self, check, name):
         """A check goes where the scalar it tests is computed."""
         if self.vars[name] & self.inner_vars:
             self.block.append(check)
@@ -353,7 +353,7 @@ class _Lowerer:
         """A gather index, negative values wrapped, with a bounds check before use."""
         j = self.cast_scalar(scalar, dtype, np.dtype(np.int64))
         wrapped = IndexExpr("wrap", (scalar_ref(j), self.size(n)))
-        self._place(BoundsCheck(wrapped, self.size(n), "index"), j)
+        self.place_check(BoundsCheck(wrapped, self.size(n), "index"), j)
         return wrapped
 
     def index_scalar(self, expr, dtype):
@@ -508,6 +508,14 @@ def _update_slice(lw, node, value, index):
     return lw.where(inside, new, lw.at(x, index), value.dtype)
 
 
+def _require(lw, node, value, index):
+    """x, with a check that ok holds at this point."""
+    x, ok = node.inputs
+    flag = lw.at(ok, broadcast_index(index, value.shape, ok.shape))
+    lw.place_check(ValueCheck(flag, node.attrs["error"], node.attrs["message"]), flag)
+    return lw.at(x, index)
+
+
 def _take(lw, node, value, index):
     x, idx = node.inputs
     axis = node.attrs["axis"]
@@ -529,7 +537,7 @@ def _take_along_axis(lw, node, value, index):
 INDEX_RULES = {
     "constant": _constant, "iota": _iota,
     "broadcast_to": _broadcast_to, "transpose": _transpose, "reshape": _reshape, "slice": _slice,
-    "pad": _pad, "concat": _concat, "update_slice": _update_slice,
+    "pad": _pad, "concat": _concat, "update_slice": _update_slice, "require": _require,
     "take": _take, "take_along_axis": _take_along_axis,
 }
 

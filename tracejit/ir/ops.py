@@ -593,6 +593,26 @@ _register(OpSpec("update_slice", OpGroup.MOVEMENT, 2, _update_slice_infer, _upda
                  doc="x with x[starts + steps * i] = v (broadcast) per axis: a functional slice write",
                  attrs=("starts", "steps", "shape")))
 
+
+
+def _require_infer(types, attrs):
+    x, ok = types
+    if ok.dtype != np.bool_ or broadcast_shapes(ok.shape, x.shape) != x.shape:
+        raise TypeError(f"require: the condition must be bool and broadcast to {x.shape}")
+    return [x]
+
+
+def _require_reference(arrays, attrs, out_types):
+    x, ok = arrays
+    if not np.all(ok):
+        raise getattr(__import__("builtins"), attrs["error"])(attrs["message"])
+    return [np.asarray(x)]
+
+
+_register(OpSpec("require", OpGroup.MOVEMENT, 2, _require_infer, _require_reference,
+                 doc="x, raising `error`(`message`) where the bool `ok` is false: an error NumPy raises "
+                     "from the data (the max of an empty selection)", attrs=("error", "message")))
+
 # ---------------------------------------------------------------------------
 # gathers
 # ---------------------------------------------------------------------------

@@ -44,6 +44,11 @@ class ArrayLib:
         """New, writeable memory holding `x` (where NumPy returns new memory)."""
         return np.array(x, copy=True)
 
+    def copy_into(self, dst, src):
+        """Write `src` into the caller's array `dst` (a write the function made)."""
+        if dst is not src:
+            np.copyto(dst, src)
+
     def from_numpy(self, x):
         return x
 
@@ -94,6 +99,10 @@ class TorchLib(ArrayLib):
     def copy(self, x):
         return x.clone()
 
+    def copy_into(self, dst, src):
+        if dst is not src:
+            dst.copy_(src)
+
     def from_numpy(self, x):
         return self.torch.as_tensor(np.asarray(x, order="C"), device=self.device)
 
@@ -126,6 +135,10 @@ class CupyLib(ArrayLib):
 
     def copy(self, x):
         return x.copy()
+
+    def copy_into(self, dst, src):
+        if dst is not src:
+            self.cp.copyto(dst, src)
 
     def from_numpy(self, x):
         return self.cp.asarray(x)

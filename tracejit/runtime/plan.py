@@ -70,17 +70,18 @@ class ViewStep:
     output: int
 
     def run(self, xp, slots):
-        x = slots[self.input]
-        a = self.attrs
-        if self.op == "reshape":
-            y = xp.reshape(x, a["shape"])
-        elif self.op == "transpose":
-            y = xp.transpose(x, a["perm"])
-        elif self.op == "broadcast_to":
-            y = xp.broadcast_to(x, a["shape"])
-        else:
-            y = xp.slice(x, a["starts"], a["steps"], a["shape"])
-        slots[self.output] = y
+        slots[self.output] = apply_view(xp, self.op, self.attrs, slots[self.input])
+
+
+def apply_view(xp, op: str, attrs: dict, x):
+    """The view op `op` of the array `x` (NumPy's view semantics)."""
+    if op == "reshape":
+        return xp.reshape(x, attrs["shape"])
+    if op == "transpose":
+        return xp.transpose(x, attrs["perm"])
+    if op == "broadcast_to":
+        return xp.broadcast_to(x, attrs["shape"])
+    return xp.slice(x, attrs["starts"], attrs["steps"], attrs["shape"])
 
 
 @dataclass

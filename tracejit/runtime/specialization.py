@@ -22,7 +22,7 @@ from ..tracer.trace import rebuild_leaf
 from .arrays import NUMPY
 from .discover import CELLS, CLASS, DICT, GLOBALS, LIST, MODULE, OBJECT
 from .guards import GuardTree
-from .plan import output_roots
+from .plan import apply_view, output_roots
 
 
 class PlanFailed(Exception):
@@ -177,9 +177,13 @@ class Specialization:
         if xp is not NUMPY:
             arrays = [a if not isinstance(a, (np.ndarray, np.generic)) else self._to_device(a) for a in arrays]
         try:
+            if self.trace.mutations:
+                check_no_overlap(arrays, self.trace.mutations)
             results = self.plan.run(xp, arrays)
         except Exception as exc:    # noqa: BLE001  (the caller decides: fallback or NumPy's error)
             raise PlanFailed(exc) from exc
+        for index, output in self.trace.mutations:     # writes into arguments and state arrays
+            xp.copy_into(originals[index], results[output])
         results = self._fresh(results, arrays)
         trace = self.trace
         values = [self._value(leaf, results, originals) for leaf in trace.outputs]
@@ -199,6 +203,11 @@ class Specialization:
         NumPy's result is a read-only view."""
         if leaf.alias >= 0:
             return originals[leaf.alias]
+        if leaf.view_ops is not None:         # a view of an array written into: of the caller's array
+            value = originals[leaf.root[1]]
+            for op, attrs in leaf.view_ops:
+                value = apply_view(self.xp, op, attrs, value)
+            return value
         value = rebuild_leaf(leaf, results, self.xp)
         if leaf.readonly and isinstance(value, np.ndarray) and value.flags.writeable:
             value = value.view()
@@ -263,6 +272,19 @@ def _returnable(value) -> bool:
     """Values a cached plan may return again: immutable ones (arrays are copied)."""
     return isinstance(value, _RETURNABLE) and not (isinstance(value, frozenset) and
                                                   not all(_returnable(v) for v in value))
+
+
+def check_no_overlap(arrays, mutations):
+    """A written-into input sharing memory with another input (the same array passed
+    twice, overlapping views) has NumPy semantics that depend on the order of element
+    accesses: such calls run eagerly (UnsupportedError)."""
+    for index, _ in mutations:
+        target = arrays[index]
+        for k, other in enumerate(arrays):
+            if k != index and isinstance(other, np.ndarray) and isinstance(target, np.ndarray) \
+                    and other.size and np.may_share_memory(target, other):
+                raise UnsupportedError("writing into an argument that shares memory with another argument "
+                                       "(the same array passed twice, or overlapping views)", "aliasing")
 
 
 def _owner(array):

@@ -15,7 +15,7 @@ import operator
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from . import linalg, reductions, shapes, ufuncs
+from . import linalg, reductions, shapes, ufuncs, writes
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -279,7 +279,7 @@ HANDLERS = {
     np.zeros_like: zeros_like, np.ones_like: ones_like, np.empty_like: empty_like,
     np.full_like: full_like, np.tril: tril, np.triu: triu,
     np.shape: shape, np.ndim: ndim, np.size: size, np.result_type: result_type,
-    np.isclose: isclose, np.diff: diff,
+    np.isclose: isclose, np.diff: diff, np.copyto: writes.copyto,
     np.real: lambda val: as_traced(val).real, np.imag: lambda val: as_traced(val).imag, np.diagonal: shapes.diagonal, np.trace: trace,
 }
 if hasattr(np, "linalg") and hasattr(np.linalg, "matmul"):
@@ -314,6 +314,16 @@ def array_ufunc(ufunc, method: str, inputs, kwargs):
     """``TracedArray.__array_ufunc__``: ``np.exp(x)``, ``ndarray + x``, ``np.add.reduce``..."""
     name = ufunc.__name__
     where = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
+    if method == "at":
+        return writes.ufunc_at(name, *inputs)
+    out = kwargs.pop("out", None) if method == "__call__" else None
+    outs = [o for o in (out if isinstance(out, tuple) else (out,)) if o is not None]
+    if outs:
+        if len(outs) != 1 or ufunc.nout != 1:
+            raise UnsupportedError(f"{where}(..., out=...) with several outputs", where, user_loc())
+        casting = kwargs.pop("casting", "same_kind")
+        result = array_ufunc(ufunc, method, inputs, kwargs)
+        return writes.write_out(outs[0], result, casting)
     for key, val in (kwargs.items() if method == "__call__" else ()):
         default = _DEFAULT_KWARGS.get(key, "<none>")
         if key == "out" and all(o is None for o in (val if isinstance(val, tuple) else (val,))):

@@ -1,44 +1,52 @@
-"""``x[key]`` on traced arrays: basic indexing and one integer-array index.
+"""``x[key]`` on traced arrays: basic indexing, one integer-array index, boolean masks.
 
-Supported: integers (negative ones wrap; out of range raises IndexError as NumPy),
-slices with any step, ``None``/``np.newaxis``, ``Ellipsis``, and one integer array
-(traced, NumPy, or a list), which becomes a ``take``. Basic indexing becomes one
-``slice`` and one ``reshape`` (a view). Boolean masks have data-dependent shapes and
-raise ``UnsupportedError``; so do several array indices at once.
+``select(x, key)`` parses a key once for reads (``getitem``) and writes
+(``writes.py``): integers (negative ones wrap; out of range raises IndexError as
+NumPy), slices with any step, ``None``/``np.newaxis``, ``Ellipsis`` become one
+``slice`` and one ``reshape`` of x (a view); one integer array (traced, NumPy, a list
+or a ``range``) gathers along one axis of that view (a ``take``); a boolean mask
+selects data-dependent positions. A mask read gives a ``MaskedSelection``: its
+reductions compile (``x[mask].sum()`` is ``np.where(mask, x, 0).sum()``), and so does
+assigning it where the same mask is written (``x[mask] = y[mask]``); anything else
+needs the data-dependent shape and raises ``UnsupportedError``.
 """
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass
 
 import numpy as np
 
+from . import reductions, ufuncs
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
-from .shapes import emit, transpose, view_of
-from .state import as_value, wrap
+from .shapes import emit, reshape, transpose, view_of
+from .state import as_value, current, wrap
 
 
 def _classify(item):
-    """'none' | 'ellipsis' | 'slice' | 'int' | 'array'."""
+    """'none' | 'ellipsis' | 'slice' | 'int' | 'array' | 'mask'."""
     if item is None:
         return "none"
     if item is Ellipsis:
         return "ellipsis"
     if isinstance(item, slice):
         return "slice"
-    if isinstance(item, (bool, np.bool_)) and not isinstance(item, TracedArray):
-        raise UnsupportedError("indexing with a boolean scalar", "getitem", user_loc())
     if isinstance(item, TracedArray):
         if item.dtype.kind == "b":
-            raise UnsupportedError("boolean mask indexing (its result shape depends on the data)",
-                                   "getitem", user_loc(),
-                                   hint="use np.where(mask, x, 0) or a masked reduction instead")
+            return "mask"
         if item.dtype.kind not in "iu":
             raise IndexError("arrays used as indices must be of integer (or boolean) type")
         return "array"
+    if isinstance(item, (bool, np.bool_)):
+        raise UnsupportedError("indexing with a boolean scalar", "getitem", user_loc())
     if isinstance(item, (int, np.integer)):
         return "int"
+    if isinstance(item, np.ndarray) and item.dtype.kind == "b":
+        return "mask"
+    if isinstance(item, (list, tuple)) and item and all(isinstance(v, (bool, np.bool_)) for v in item):
+        return "mask"
     if isinstance(item, (np.ndarray, list, tuple, range)):
         return "array"
     if hasattr(item, "__index__"):
@@ -48,27 +56,40 @@ def _classify(item):
 
 
 def _as_index_array(item):
-    """A static index (list/ndarray) as an ndarray, checked; traced ones pass through."""
+    """A static index (list/ndarray/range) as an ndarray, checked; traced ones pass through."""
     if isinstance(item, TracedArray):
         return item
     array = np.asarray(item)
     if array.size == 0 and array.dtype.kind == "f":
         array = array.astype(np.intp)
-    if array.dtype.kind == "b":
-        raise UnsupportedError("boolean mask indexing (its result shape depends on the data)",
-                               "getitem", user_loc(),
-                               hint="use np.where(mask, x, 0) or a masked reduction instead")
     if array.dtype.kind not in "iu":
         raise IndexError("arrays used as indices must be of integer (or boolean) type")
     return array
 
 
-def getitem(x: TracedArray, key):
+@dataclass
+class Selection:
+    """What `key` selects from `x`: `view`, the basic part's view of x (a proxy); then
+    optionally an integer array `index` gathered along `view`'s axis `axis` (`moved`:
+    NumPy puts its dims first), or a boolean `mask` over `view`'s leading dims.
+    `scalar`: every axis was indexed by an integer (a NumPy scalar, not a view)."""
+
+    view: TracedArray
+    index: object = None
+    axis: int | None = None
+    moved: bool = False
+    mask: object = None
+    scalar: bool = False
+
+
+def select(x: TracedArray, key) -> Selection:
     if not isinstance(key, tuple):
         key = (key,)
     kinds = [_classify(item) for item in key]
     if kinds.count("ellipsis") > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
+    if "mask" in kinds:
+        return _mask_selection(x, key, kinds)
     consumed = sum(k in ("slice", "int", "array") for k in kinds)
     if consumed > x.ndim:
         raise IndexError(f"too many indices for array: array is {x.ndim}-dimensional, but "
@@ -82,13 +103,11 @@ def getitem(x: TracedArray, key):
         key = key + (slice(None),) * (x.ndim - consumed)
         kinds = kinds + ["slice"] * (x.ndim - consumed)
     arrays = [i for i, k in enumerate(kinds) if k == "array"]
-    if len(arrays) > 1:
-        raise UnsupportedError("indexing with several integer arrays at once", "getitem", user_loc(),
-                               hint="index one axis at a time, or use np.take_along_axis")
 
     starts, steps, sizes = [], [], []
     out_shape = []          # after the basic part
-    array_pos = None        # output axis the index array gathers along
+    array_positions = []    # output axes the index arrays gather along
+    array_dims = []
     dim = 0
     for item, kind in zip(key, kinds):
         if kind == "none":
@@ -113,8 +132,8 @@ def getitem(x: TracedArray, key):
             starts.append(0)
             steps.append(1)
             sizes.append(n)
-            array_pos = len(out_shape)
-            array_dim = dim
+            array_positions.append(len(out_shape))
+            array_dims.append(dim)
             out_shape.append(n)
         dim += 1
 
@@ -124,26 +143,197 @@ def getitem(x: TracedArray, key):
                                         "shape": tuple(sizes)})
     if tuple(out_shape) != value.type.shape:
         value = emit("reshape", [value], {"shape": tuple(out_shape)})
-    scalar = not out_shape and array_pos is None
-    if array_pos is None:
-        if scalar:                       # x[i, j] of every axis: a NumPy scalar, not a view
-            return wrap(value, scalar=True)
-        return view_of(x, value)
-
-    index = _as_index_array(key[arrays[0]])
-    if not isinstance(index, TracedArray):
-        n = x.shape[array_dim]
-        if index.size and (index.max() >= n or index.min() < -n):
-            bad = index.max() if index.max() >= n else index.min()
-            raise IndexError(f"index {bad} is out of bounds for axis {array_dim} with size {n}")
-    index_value = as_value(index)
-    result = emit("take", [value, index_value], {"axis": array_pos})
-    result = wrap(result, scalar=result.type.shape == () and index_value.type.shape == ())
-    # NumPy: advanced indices separated by a slice/newaxis put their dims first
+    view = view_of(x, value)
+    if not array_positions:
+        return Selection(view, scalar=not out_shape)
+    indices = [_as_index_array(key[i]) for i in arrays]
+    for index, dim in zip(indices, array_dims):
+        if not isinstance(index, TracedArray):
+            n = x.shape[dim]
+            if index.size and (index.max() >= n or index.min() < -n):
+                bad = index.max() if index.max() >= n else index.min()
+                raise IndexError(f"index {bad} is out of bounds for axis {dim} with size {n}")
     advanced = [i for i, k in enumerate(kinds) if k in ("int", "array")]
-    if advanced != list(range(advanced[0], advanced[-1] + 1)) and array_pos != 0:
+    moved = advanced != list(range(advanced[0], advanced[-1] + 1))
+    if len(indices) == 1:
+        return Selection(view, indices[0], array_positions[0], moved and array_positions[0] != 0)
+    return _several_arrays(view, indices, array_positions, moved)
+
+
+def _several_arrays(view, indices, positions, moved) -> Selection:
+    """x[i, j] with integer arrays broadcast together: the indexed axes (moved first
+    when NumPy moves them) are merged into one, gathered at the flat position
+    i * n_j + j. Every index is wrapped and bounds-checked on its own axis first."""
+    try:
+        shape = np.broadcast_shapes(*(tuple(np.shape(i)) for i in indices))
+    except ValueError:
+        raise IndexError("shape mismatch: indexing arrays could not be broadcast together with shapes " +
+                         " ".join(str(tuple(np.shape(i))) for i in indices)) from None
+    sizes = [view.shape[p] for p in positions]
+    if moved:
+        perm = positions + [d for d in range(view.ndim) if d not in positions]
+        view = view_of(view, transpose(view, perm)._value) if perm != list(range(view.ndim)) else view
+        positions = list(range(len(positions)))
+    elif positions != list(range(positions[0], positions[0] + len(positions))):
+        raise AssertionError("non-moved advanced indices are adjacent")
+    at = positions[0]
+    merged = view.shape[:at] + (int(np.prod(sizes)),) + view.shape[at + len(sizes):]
+    view = view_of(view, emit("reshape", [view._value], {"shape": merged}))
+    strides = [int(np.prod(sizes[k + 1:])) for k in range(len(sizes))]
+    if not any(isinstance(i, TracedArray) for i in indices):
+        flat = sum(np.where(i < 0, i + n, i).astype(np.intp) * stride
+                   for i, n, stride in zip(indices, sizes, strides))
+        return Selection(view, np.broadcast_to(flat, shape).copy(), at)
+    flat = None
+    for index, n, stride in zip(indices, sizes, strides):
+        iota = wrap(current().emit("iota", (), {"shape": (n,), "axis": 0, "dtype": np.dtype(np.int64)}))
+        wrapped = wrap(emit("take", [iota._value, as_value(index)], {"axis": 0}))
+        term = ufuncs.apply("multiply", (wrapped, stride)) if stride != 1 else wrapped
+        flat = term if flat is None else ufuncs.apply("add", (flat, term))
+    if flat.shape != shape:
+        flat = wrap(emit("broadcast_to", [flat._value], {"shape": shape}))
+    return Selection(view, flat, at)
+
+
+def _mask_selection(x, key, kinds) -> Selection:
+    """x[mask] (or x[..., mask] is not handled): the mask covers x's leading dims."""
+    if kinds[0] != "mask" or any(k != "slice" or item != slice(None) for k, item in zip(kinds[1:], key[1:])):
+        raise UnsupportedError("a boolean mask combined with other indices", "getitem", user_loc(),
+                               hint="use np.where(mask, x, ...) instead")
+    mask = key[0]
+    if not isinstance(mask, TracedArray):
+        mask = np.asarray(mask, dtype=bool)
+    if mask.ndim > x.ndim or tuple(mask.shape) != tuple(x.shape[:mask.ndim]):
+        raise IndexError(f"boolean index did not match indexed array along axis 0; size of axis is "
+                         f"{x.shape[0] if x.ndim else 0} but size of corresponding boolean axis is "
+                         f"{mask.shape[0] if mask.ndim else 0}")
+    if isinstance(mask, TracedArray):
+        return Selection(view_of(x, x._value), mask=mask)
+    # a NumPy mask is known now: its positions are an integer index of x's leading dims flattened
+    rest = tuple(x.shape[mask.ndim:])
+    flat = view_of(x, emit("reshape", [x._value], {"shape": (int(np.prod(mask.shape)),) + rest})) \
+        if mask.ndim != 1 else view_of(x, x._value)
+    return Selection(flat, np.flatnonzero(mask), 0)
+
+
+class MaskedSelection:
+    """``x[mask]``: elements whose count depends on the data. Its reductions compile
+    (the unselected elements become the reduction's identity); assigning it into an
+    array under the same mask compiles; every other use needs its shape."""
+
+    data_dependent_shape = True      # the trace refuses it as an output or as state
+
+    def __init__(self, source: TracedArray, mask):
+        self.source, self.mask = source, mask
+        self.loc = user_loc()
+
+    def filled(self, fill, source=None):
+        """The source (or `source`) with `fill` where the mask is false."""
+        source = self.source if source is None else source
+        mask = self.mask
+        if mask.ndim < source.ndim:
+            mask = reshape(mask, tuple(mask.shape) + (1,) * (source.ndim - mask.ndim))
+        cond = as_value(mask)
+        if cond.type.dtype != np.bool_:
+            cond = current().emit("cast", [cond], {"dtype": np.dtype(np.bool_)})
+        return wrap(current().emit("where", [cond, as_value(source), as_value(fill)]))
+
+    def _reduce(self, name, fill, *args, **kwargs):
+        axis = kwargs.pop("axis", args[0] if args else None)
+        if axis is not None:
+            raise UnsupportedError(f"x[mask].{name}(axis=...)", name, user_loc())
+        return getattr(reductions, name)(self.filled(fill), None, **kwargs)
+
+    def sum(self, *args, **kwargs):
+        return self._reduce("sum", 0, *args, **kwargs)
+
+    def prod(self, *args, **kwargs):
+        return self._reduce("prod", 1, *args, **kwargs)
+
+    def any(self, *args, **kwargs):
+        return self._reduce("any", False, *args, **kwargs)
+
+    def all(self, *args, **kwargs):
+        return self._reduce("all", True, *args, **kwargs)
+
+    def max(self, *args, **kwargs):
+        return self._nonempty(self._reduce("max", _lowest(self.source.dtype), *args, **kwargs), "maximum")
+
+    def min(self, *args, **kwargs):
+        return self._nonempty(self._reduce("min", _highest(self.source.dtype), *args, **kwargs), "minimum")
+
+    def _nonempty(self, result, name):
+        """NumPy raises ValueError for the max/min of no elements."""
+        ok = self.mask.any() if isinstance(self.mask, TracedArray) else np.any(self.mask)
+        if not isinstance(ok, TracedArray):
+            if not ok or not self.source.size:
+                raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
+            return result
+        if not self.source.size:
+            raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
+        message = f"zero-size array to reduction operation {name} which has no identity"
+        return wrap(current().emit("require", [as_value(result), as_value(ok)],
+                                   {"error": "ValueError", "message": message}), scalar=True)
+
+    def mean(self, *args, **kwargs):
+        total = self.sum(*args, **kwargs)
+        one = wrap(current().constant(1, np.intp))
+        ones = wrap(emit("broadcast_to", [one], {"shape": self.source.shape}))
+        count = reductions.sum(self.filled(0, ones), None)
+        dtype = np.mean(np.zeros(1, self.source.dtype)).dtype if self.source.dtype.kind != "c" else self.source.dtype
+        if kwargs.get("dtype") is not None:
+            dtype = np.dtype(kwargs["dtype"])
+        return ufuncs.astype(ufuncs.apply("true_divide", (total, ufuncs.astype(count, dtype))), dtype)
+
+    def __getattr__(self, name):
+        raise UnsupportedError(f"x[mask].{name} (a boolean mask read has a data-dependent shape)",
+                               "getitem", user_loc(), hint="reduce it (x[mask].sum()), or use np.where")
+
+    def __array_ufunc__(self, *args, **kwargs):
+        return self._unsupported()
+
+    def __array_function__(self, func, types, args, kwargs):
+        handler = {np.sum: self.sum, np.prod: self.prod, np.max: self.max, np.amax: self.max,
+                   np.min: self.min, np.amin: self.min, np.any: self.any, np.all: self.all,
+                   np.mean: self.mean}.get(func)
+        if handler is not None and args and args[0] is self:
+            return handler(*args[1:], **kwargs)
+        return self._unsupported()
+
+    def _unsupported(self, *args, **kwargs):
+        raise UnsupportedError("using x[mask] (a boolean mask read has a data-dependent shape)",
+                               "getitem", user_loc(), hint="reduce it (x[mask].sum()), or use np.where")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __len__ = __iter__ = _unsupported
+    __getitem__ = __pow__ = __neg__ = __abs__ = __matmul__ = __lt__ = __gt__ = __eq__ = _unsupported
+
+
+def _lowest(dtype):
+    if dtype.kind == "f":
+        return -np.inf
+    return False if dtype.kind == "b" else np.iinfo(dtype).min
+
+
+def _highest(dtype):
+    if dtype.kind == "f":
+        return np.inf
+    return True if dtype.kind == "b" else np.iinfo(dtype).max
+
+
+def getitem(x: TracedArray, key):
+    sel = select(x, key)
+    if sel.mask is not None:
+        return MaskedSelection(x, sel.mask)
+    if sel.index is None:
+        if sel.scalar:                   # x[i, j] of every axis: a NumPy scalar, not a view
+            return wrap(sel.view._value, scalar=True)
+        return sel.view
+    index_value = as_value(sel.index)
+    result = emit("take", [sel.view._value, index_value], {"axis": sel.axis})
+    result = wrap(result, scalar=result.type.shape == () and index_value.type.shape == ())
+    if sel.moved:                        # NumPy: advanced indices separated by a slice go first
         k = index_value.type.rank
-        perm = list(range(array_pos, array_pos + k)) + [d for d in range(result.ndim)
-                                                       if not array_pos <= d < array_pos + k]
+        perm = list(range(sel.axis, sel.axis + k)) + [d for d in range(result.ndim)
+                                                      if not sel.axis <= d < sel.axis + k]
         result = wrap(transpose(result, perm)._value)
     return result

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import functions, indexing, linalg, reductions, shapes, ufuncs
+from . import functions, indexing, linalg, reductions, shapes, ufuncs, writes
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -102,6 +102,7 @@ METHODS = {
     "__array_ufunc__": lambda self, ufunc, method, *inputs, **kw: functions.array_ufunc(ufunc, method, inputs, kw),
     "__array_function__": lambda self, func, types, args, kwargs: functions.array_function(func, types, args, kwargs),
     "__getitem__": indexing.getitem,
+    "__setitem__": writes.setitem,
     "__matmul__": lambda self, other: linalg.matmul_operator(self, other),
     "__rmatmul__": lambda self, other: linalg.matmul_operator(other, self),
     "__pow__": _pow,
@@ -151,7 +152,7 @@ METHODS = {
     "cumsum": lambda self, axis=None, dtype=None, out=None: reductions.cumsum(self, axis, dtype, out),
     "cumprod": lambda self, axis=None, dtype=None, out=None: reductions.cumprod(self, axis, dtype, out),
     "sort": _unsupported("x.sort()", "sort"),
-    "fill": _unsupported("x.fill() (in-place)", "fill"),
+    "fill": lambda self, value: writes.setitem(self, Ellipsis, value),
 }
 
 # Python binary operators: (dunder, ufunc name, reflected dunder or None)
@@ -167,31 +168,6 @@ BINARY_OPERATORS = [
 ]
 
 
-def inplace(self, result):
-    """In-place operators rebind this proxy (so aliases see the change) when that
-    is indistinguishable from NumPy: not an argument, not a view, not viewed."""
-    if result is NotImplemented:
-        return result
-    if self._input or self._view or self._viewed:
-        name = self._name()
-        what = (name if name and self._input else f"a view of {name}" if name else "an argument"
-                if self._input else "a view" if self._view else "an array with views")
-        raise UnsupportedError(f"an in-place operator on {what} (it would modify memory shared "
-                               "with other arrays)", "in-place operator", user_loc(),
-                               hint="write `x = x + y` instead of `x += y`")
-    if result.shape != self.shape:
-        raise ValueError(f"non-broadcastable output operand with shape {self.shape} doesn't "
-                         f"match the broadcast shape {result.shape}")
-    if result.dtype != self.dtype:
-        if not np.can_cast(result.dtype, self.dtype, "same_kind"):
-            raise TypeError(
-                f"Cannot cast ufunc output from {result.dtype!r} to {self.dtype!r} with "
-                "casting rule 'same_kind'")
-        result = ufuncs.astype(result, self.dtype)
-    self._value = result._value
-    return self
-
-
 def _binary(ufunc_name, reflected):
     if reflected:
         return lambda self, other: ufuncs.binary_operator(ufunc_name, other, self)
@@ -199,7 +175,7 @@ def _binary(ufunc_name, reflected):
 
 
 def _inplace_of(forward):
-    return lambda self, *args: inplace(self, getattr(self, forward)(*args))
+    return lambda self, *args: writes.inplace(self, getattr(self, forward)(*args))
 
 
 def install() -> None:

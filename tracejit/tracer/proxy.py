@@ -35,11 +35,12 @@ class TracedArray:
     the runtime knows which results may share memory with an input. ``_readonly``:
     eager NumPy's result is read-only (``np.broadcast_to``, ``diagonal`` and their views)."""
 
-    __slots__ = ("_value", "_state", "_scalar", "_input", "_view", "_viewed", "_base", "_readonly")
+    __slots__ = ("_value", "_state", "_scalar", "_input", "_view", "_viewed", "_base", "_readonly",
+                 "_chain", "_views", "_origin", "__weakref__")
     __array_priority__ = 1000.0
 
     def __init__(self, value, state, scalar: bool = False, is_input: bool = False, view: bool = False,
-                 base=None, readonly: bool = False):
+                 base=None, readonly: bool = False, chain=None):
         self._value = value
         self._state = state
         self._scalar = scalar
@@ -48,6 +49,11 @@ class TracedArray:
         self._viewed = False
         self._base = base
         self._readonly = readonly
+        # writes (writes.py): a view's ops from its base's value (None: not followable),
+        # a base's live views, and the graph input an input's memory is
+        self._chain = chain
+        self._views = None
+        self._origin = value if is_input else None
 
     @property
     def __class__(self):
@@ -159,10 +165,4 @@ class TracedArray:
         root = self._base if self._base is not None else self
         return getattr(self._state, "names", {}).get(root._value, "")
 
-    def __setitem__(self, key, value):
-        name = self._name()
-        what = f"writing into {name} (x[...] = v)" if name else "assignment into a traced array (x[...] = v)"
-        raise UnsupportedError(what, "__setitem__", user_loc(),
-                               hint="writes into arrays are not compiled yet: build the result "
-                                    "functionally (np.where, np.concatenate) or assign a new array "
-                                    "(self.m = ..., which is compiled)")
+    # __setitem__ and the in-place operators: methods.py (from writes.py)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import operator
+import weakref
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
@@ -19,15 +20,42 @@ from .state import as_value, current, wrap
 from .ufuncs import astype
 
 
+_VIEW_OPS = ("reshape", "transpose", "slice", "broadcast_to")
+
+
+def _ops_between(start, value):
+    """The view ops leading from Value `start` to Value `value` (None if other ops do)."""
+    nodes = []
+    while value is not start:
+        node = value.producer
+        if node is None or node.op.name not in _VIEW_OPS:
+            return None
+        nodes.append(node)
+        value = node.inputs[0]
+    return tuple(reversed(nodes))
+
+
 def view_of(source, value, readonly: bool = False) -> TracedArray:
     """A proxy for `value`, a NumPy view of `source` (its ``_base`` is the proxy
-    owning the memory, as NumPy's ``.base``; views of read-only views are read-only)."""
-    base = None
+    owning the memory, as NumPy's ``.base``; views of read-only views are read-only).
+    The view remembers the ops from its base (`_chain`), so a write through it updates
+    the base and the base's other views (writes.py)."""
+    base, chain = None, None
     if isinstance(source, TracedArray):
         source._viewed = True
         base = source._base if source._base is not None else source
         readonly = readonly or source._readonly
-    return wrap(value, view=True, base=base, readonly=readonly)
+        step = _ops_between(source._value, value)
+        if source._base is None:
+            chain = step
+        elif source._chain is not None and step is not None:
+            chain = source._chain + step
+    view = wrap(value, view=True, base=base, readonly=readonly, chain=chain)
+    if base is not None:
+        if base._views is None:
+            base._views = []
+        base._views.append(weakref.ref(view))
+    return view
 
 
 def as_traced(x, weak: bool = False) -> TracedArray:

@@ -62,6 +62,7 @@ class TraceState:
         self.lifted_inputs: list = []   # their input Values (added to the graph at the end)
         self.state_values: list = []    # input Values of state proxies (``input_proxy``)
         self.host_steps: list = []      # host.HostStep per ``print`` while tracing
+        self.mutations: dict = {}       # input Value -> the proxy owning its memory, written into
         self.names: dict = {}           # input Value -> "argument x", "self.w", ... (for messages)
         self.live = False               # True while the function runs
 
@@ -182,9 +183,10 @@ def _contains_traced(seq) -> bool:
     return False
 
 
-def wrap(value, scalar: bool = False, view: bool = False, base=None, readonly: bool = False) -> TracedArray:
+def wrap(value, scalar: bool = False, view: bool = False, base=None, readonly: bool = False,
+         chain=None) -> TracedArray:
     """A new proxy for `value` in the active trace (a view of `base` when given)."""
-    return TracedArray(value, current(), scalar=scalar, view=view, base=base, readonly=readonly)
+    return TracedArray(value, current(), scalar=scalar, view=view, base=base, readonly=readonly, chain=chain)
 
 
 def is_operand(x) -> bool:

@@ -25,6 +25,7 @@ import numpy as np
 from ..ir.graph import Graph
 from ..ir.types import ScalarArgType, TensorType, supported_text
 from .errors import RAISED, ArgumentError, TracerError, UnsupportedError
+from .creation import traced_creation
 from .host import recording_prints
 from .proxy import TracedArray
 from .pytree import TreeDef, flatten, leaf_paths, unflatten
@@ -43,7 +44,9 @@ class OutputLeaf:
     `alias`: the graph input this leaf *is* (eager NumPy returns that very object),
     else -1. `root`: ``("in", i)`` when eager NumPy's result is (a view of) graph
     input i's memory, ``("new", n)`` when it is new memory (leaves with the same n
-    share it). `readonly`: eager NumPy's result is a read-only view.
+    share it). `readonly`: eager NumPy's result is a read-only view. `view_ops`: the
+    view ops ((op name, attrs), ...) from input `root[1]` when the function wrote into
+    that input: the result is that view of the caller's array, after the write-back.
     kind "static": `value` as returned while tracing (NumPy arrays are copied on rebuild).
     """
 
@@ -56,6 +59,7 @@ class OutputLeaf:
     alias: int = -1
     root: tuple = ()
     readonly: bool = False
+    view_ops: tuple | None = None
 
 
 @dataclass
@@ -78,6 +82,7 @@ class Trace:
     state_inputs: list = field(default_factory=list)  # world slot per graph input after the traced leaves
     extras: list = field(default_factory=list)        # OutputTree per implicit output of the world
     host_steps: list = field(default_factory=list)    # host.HostStep (with .outputs) per print
+    mutations: list = field(default_factory=list)     # (graph input, graph output): written into the input
 
     @property
     def out_weak(self) -> list:
@@ -133,6 +138,9 @@ class _Outputs:
 
     def leaf(self, leaf) -> OutputLeaf:
         if not isinstance(leaf, TracedArray):
+            if getattr(leaf, "data_dependent_shape", False):
+                raise UnsupportedError("returning or keeping x[mask] (a boolean mask read has a data-dependent "
+                                       "shape)", "getitem", leaf.loc, hint="reduce it, or use np.where")
             return OutputLeaf("static", value=leaf)
         if leaf._state is not self.state:
             raise TracerError("the function returned a traced array of another trace", "return")
@@ -145,14 +153,24 @@ class _Outputs:
         pytype = _PYTYPE[value_type.dtype.kind] if value_type.weak else None
         base = leaf._base if leaf._base is not None else leaf
         self._keep.append(base)
-        if base._input and base._value in self.input_index:
-            root = ("in", self.input_index[base._value])
+        origin = base._origin if base._origin is not None else (base._value if base._input else None)
+        if origin is not None and origin in self.input_index:
+            root = ("in", self.input_index[origin])
         else:
             root = ("new", id(base))
-        alias = self.input_index.get(leaf._value, -1) if leaf._input else -1
+        if leaf._origin is not None and leaf._origin in self.input_index and leaf._base is None:
+            alias = self.input_index[leaf._origin]     # the input itself (also after writes into it)
+        else:
+            alias = self.input_index.get(leaf._value, -1) if leaf._input else -1
+        view_ops = None
+        if alias < 0 and root[0] == "in" and base._origin in self.state.mutations and leaf._base is not None:
+            if leaf._chain is None:
+                raise UnsupportedError("returning a view of an array the function wrote into, through ops "
+                                       "tracejit cannot replay", "return")
+            view_ops = tuple((node.op.name, dict(node.attrs)) for node in leaf._chain)
         return OutputLeaf("traced", index, value_type, pytype,
                           scalar=leaf._scalar and value_type.shape == (), alias=alias, root=root,
-                          readonly=leaf._readonly and alias < 0)
+                          readonly=leaf._readonly and alias < 0, view_ops=view_ops)
 
 
 def _used_values(state, outputs) -> set:
@@ -192,7 +210,7 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None) ->
     token, raised_token = _ACTIVE.set(state), RAISED.set(raised)
     extras = []
     try:
-        with recording_prints():
+        with recording_prints(), traced_creation():
             state.live = True
             if world is not None:
                 world.enter(state, call_args, call_kwargs)
@@ -219,7 +237,8 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None) ->
     # the used state inputs must be known before output roots are: a first pass finds them
     candidate_outputs = [leaf._value for obj in [result] + extras + [s.leaves for s in state.host_steps]
                          for leaf in flatten(obj)[0] if isinstance(leaf, TracedArray)]
-    used = _used_values(state, candidate_outputs)
+    candidate_outputs += [owner._value for owner in state.mutations.values()]
+    used = _used_values(state, candidate_outputs) | set(state.mutations)   # written-into inputs too
     used_states = [i for i, v in enumerate(state.state_values) if v in used]
     if world is not None:
         used_states = world.input_order(used_states)
@@ -231,7 +250,12 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None) ->
     for step in state.host_steps:
         step.outputs = [collector.leaf(leaf) for leaf in step.leaves]
         step.leaves = None
+    mutations = []
+    for origin, owner in state.mutations.items():
+        if origin in collector.input_index and owner._value is not origin:
+            mutations.append((collector.input_index[origin], len(collector.values)))
+            collector.values.append(owner._value)
     state.builder.inputs = inputs
     graph = state.builder.finish(collector.values)
     return Trace(graph, in_treedef, paths, traced_paths, out_tree.treedef, out_tree.leaves,
-                 list(state.lifted), used_states, extra_trees, state.host_steps)
+                 list(state.lifted), used_states, extra_trees, state.host_steps, mutations)

@@ -1,0 +1,205 @@
+"""Writes into arrays compile (issue 8, section 1): ``x[key] = v`` for every index
+form, in-place operators on arrays and views, ``out=``, ``np.copyto``, ``np.add.at``,
+into locals, arguments and state, with NumPy's aliasing (views taken before a write
+see it) and NumPy's errors.
+
+Every program runs eagerly and compiled side by side (``eager_check``): results,
+arguments, attributes and globals must match after every call, without a fallback
+unless one is stated.
+"""
+import numpy as np
+import pytest
+
+import tracejit
+from tests.runtime.eager_check import check_like_eager
+
+PROGRAMS = """
+import numpy as np
+
+def basic(x):
+    y = x.copy()
+    y[0] = -1.0
+    y[1:3, ::2] = 5
+    y[-1, ::-1] = np.arange(x.shape[1])
+    y[..., 1] *= 2
+    y[:, None, 0] = 7.0
+    return y
+
+def int_arrays(x, idx):
+    y = x.copy()
+    y[idx] = 0.5                       # repeated indices: the last write wins
+    y[:, [2, 0]] = -x[:, :2]
+    y[np.arange(3), idx[:3]] += 10     # several index arrays
+    return y
+
+def masks(x, y):
+    x[x > 0.5] = 0.5
+    y[y < 0] = x[y < 0]
+    z = np.zeros_like(x)
+    z[np.array([True, False, True, False, True, False])] = 1
+    return x.sum(), z
+
+def augmented_views(x):
+    v = x[1:, :2]
+    t = x.T
+    v += 1
+    t[0] -= 3
+    x[::2] *= -1
+    return v.sum(), t * 1
+
+def outs(x, y):
+    np.multiply(x, 2, out=y)
+    np.add(y, 1, out=y)
+    np.copyto(x, 3.0, where=x > 0.5)
+    z = np.empty_like(x)
+    np.exp(x, out=z)
+    return z
+
+def scatter_add(x, idx, v):
+    x[idx] = v
+    np.add.at(x, idx, 1.0)
+    return x
+
+def view_after_write(x, y):
+    x[0] = 1.0
+    y.T[1] += x[:2]
+    return x[1:], y[:, 1]
+
+def heat(u, a):
+    u[1:-1, 1:-1] = u[1:-1, 1:-1] + a * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2] - 4 * u[1:-1, 1:-1])
+    return u
+
+def sgd(W, dW, lr):
+    W -= lr * dW
+
+def lu(A):
+    n = A.shape[0]
+    for i in range(n):
+        for j in range(i + 1, n):
+            A[j, i] /= A[i, i]
+            A[j, i + 1:] -= A[j, i] * A[i, i + 1:]
+    return A
+
+def build(x):
+    out = np.zeros((3, x.shape[0]))
+    for i in range(3):
+        out[i] = x * i
+    out[:, 0] = -1
+    return out
+
+def casts(i, x):
+    i[0] = 2.7                 # a float into an int array truncates
+    i[1:] += 1
+    x[:] = i
+    return i, x
+
+class KV:
+    def __init__(self):
+        self.k = np.zeros((4, 3))
+        self.pos = np.zeros((), np.int64)
+    def put(self, row):
+        self.k[1:] = self.k[:-1].copy()
+        self.k[0] = row
+        self.pos += 1
+        return self.k.sum(axis=0)
+kv = KV()
+
+STATE = np.zeros(3)
+def bump(x):
+    STATE[0] += x.sum()
+    STATE[1:] = x[:2]
+    return STATE
+"""
+
+
+def rng_arrays(*shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    return tuple(rng.standard_normal(s) for s in shapes)
+
+
+CASES = {
+    "basic": lambda m: rng_arrays((4, 5)),
+    "int_arrays": lambda m: rng_arrays((5, 3)) + (np.array([0, 3, 3, -1]),),
+    "masks": lambda m: (np.linspace(0, 1, 6), np.linspace(-1, 1, 6)),
+    "augmented_views": lambda m: rng_arrays((4, 3)),
+    "outs": lambda m: (np.linspace(0, 1, 5), np.zeros(5)),
+    "scatter_add": lambda m: (np.zeros(5), np.array([0, 3, 3, -1]), np.array([1.0, 2.0, 3.0, 4.0])),
+    "view_after_write": lambda m: rng_arrays((4,), (2, 3)),
+    "heat": lambda m: rng_arrays((6, 7)) + (0.1,),
+    "sgd": lambda m: rng_arrays((3, 3), (3, 3)) + (0.1,),
+    "lu": lambda m: (np.eye(4) * 4 + np.arange(16.0).reshape(4, 4) / 16,),
+    "build": lambda m: rng_arrays((4,)),
+    "casts": lambda m: (np.arange(4), np.zeros(4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_writes_compile_like_eager(name):
+    f, _ = check_like_eager(PROGRAMS, name, [CASES[name]] * 2)
+    assert f.fallbacks == [] and len(f.compiles) == 1
+
+
+@pytest.mark.parametrize("name", ["int_arrays", "augmented_views", "lu", "masks"])
+def test_writes_compile_like_eager_on_numba(name):
+    f, _ = check_like_eager(PROGRAMS, name, [CASES[name]] * 2, backend="numba")
+    assert f.fallbacks == []
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_writes_into_state_land_in_the_objects(backend):
+    f, module = check_like_eager(PROGRAMS, "kv.put", [lambda m, i=i: (np.full(3, float(i)),) for i in range(5)],
+                                 backend=backend)
+    assert f.fallbacks == [] and int(module.kv.pos) == 5 and module.kv.k[0, 0] == 4.0
+    f, module = check_like_eager(PROGRAMS, "bump", [lambda m: (np.ones(3),)] * 3, backend=backend)
+    assert f.fallbacks == [] and list(module.STATE) == [9.0, 1.0, 1.0]
+
+
+def test_a_write_into_an_argument_returns_the_argument_itself():
+    f = tracejit.compile(lambda x: x.__iadd__(1))
+    x = np.zeros(3)
+    assert f(x) is x and list(x) == [1.0, 1.0, 1.0]
+
+
+ALIASED = """
+import numpy as np
+def shift(a, b):
+    a[1:] = b[:-1]
+    return a
+"""
+
+
+def test_aliased_arguments_run_eagerly():
+    """The same array passed twice (or overlapping views): NumPy's result depends on
+    the order of element accesses, so such calls run eagerly, with NumPy's result."""
+    twice = lambda m: (lambda x: (x, x))(np.arange(5.0))        # noqa: E731
+    f, _ = check_like_eager(ALIASED, "shift", [lambda m: (np.arange(5.0), np.arange(5.0)), twice],
+                            warns=1, names_line=False)
+    assert len(f.compiles) == 1 and "shares memory" in str(f.fallbacks[0])
+
+
+ERRORS = """
+import numpy as np
+def read_only(x):
+    v = np.broadcast_to(x, (2, 3))
+    v[0, 0] = 1.0
+    return v
+def same_kind(i, x):
+    i += x                 # float into int: NumPy's casting error
+    return i
+def bad_shape(x):
+    x[:2] = np.ones(3)
+    return x
+def out_of_range(x, idx):
+    x[idx] = 0.0
+    return x
+"""
+
+
+@pytest.mark.parametrize("name, make", [
+    ("read_only", lambda m: (np.zeros(3),)),
+    ("same_kind", lambda m: (np.arange(3), np.ones(3))),
+    ("bad_shape", lambda m: (np.zeros(4),)),
+    ("out_of_range", lambda m: (np.zeros(4), np.array([0, 4]))),
+])
+def test_writes_raise_numpys_errors(name, make):
+    check_like_eager(ERRORS, name, [make], warns=0)

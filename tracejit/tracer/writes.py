@@ -1,0 +1,305 @@
+"""Writes into traced arrays, functionalized: ``x[key] = v``, in-place operators,
+``out=``, ``np.copyto`` and ``np.add.at`` become SSA ops that make a new version.
+
+A write computes the new value of what it writes into (``update_slice`` for a basic
+index, a select for a boolean mask, a gather of the last writer for an integer array
+index), then carries it up to the proxy that owns the memory: through each view op of
+the target's chain in reverse (``slice`` -> ``update_slice`` of the parent, ``transpose``
+and ``reshape`` -> their inverses). The owner is rebound to the new value and every live
+view of it is re-derived, so aliases see the write exactly as in NumPy. An owner that is
+a graph input (an argument, state) records a *mutation*: its final value is written
+back into the caller's array after each call (``trace.py`` collects them).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import UnsupportedError
+from .indexing import MaskedSelection, select
+from .location import user_loc
+from .proxy import TracedArray
+from .shapes import broadcast_to, emit, reshape, transpose
+from .state import as_value, current
+from .ufuncs import astype
+
+_INVERSE = {}
+
+
+def _inverse_transpose(node, parent, new):
+    perm = node.attrs["perm"]
+    return emit("transpose", [new], {"perm": tuple(int(p) for p in np.argsort(perm))})
+
+
+def _inverse_reshape(node, parent, new):
+    return emit("reshape", [new], {"shape": parent.type.shape})
+
+
+def _inverse_slice(node, parent, new):
+    attrs = {k: node.attrs[k] for k in ("starts", "steps", "shape")}
+    return emit("update_slice", [parent, new], attrs)
+
+
+_INVERSE.update(transpose=_inverse_transpose, reshape=_inverse_reshape, slice=_inverse_slice)
+
+
+def _as_target_value(target: TracedArray, value, casting="unsafe", what="assignment"):
+    """`value` converted to the target's dtype and broadcast to its shape (a Value)."""
+    if isinstance(value, MaskedSelection):
+        raise UnsupportedError("assigning a boolean mask read (x[...] = y[mask]) outside the same mask",
+                               "__setitem__", user_loc())
+    source = value if isinstance(value, TracedArray) else None
+    v = as_value(value)
+    if casting != "unsafe" and not v.type.weak and not np.can_cast(v.type.dtype, target.dtype, casting):
+        raise TypeError(f"Cannot cast {what} output from {v.type.dtype!r} to {target.dtype!r} with casting "
+                        f"rule {casting!r}")
+    if v.type.dtype != target.dtype or v.type.weak:
+        if v.type.dtype.kind == "c" and target.dtype.kind != "c":
+            raise UnsupportedError("assigning complex values into a real array", "__setitem__", user_loc())
+        scalar = source._scalar if source is not None else False
+        v = astype(TracedArray(v, current(), scalar=scalar), target.dtype)._value
+    if v.type.shape != target.shape:
+        try:
+            v = broadcast_to(TracedArray(v, current()), target.shape)._value
+        except ValueError:
+            raise ValueError(f"could not broadcast input array from shape {v.type.shape} into shape "
+                             f"{target.shape}") from None
+    return v
+
+
+def commit(target: TracedArray, new):
+    """`target` now holds the Value `new` (its shape and dtype): carry it up to the
+    memory's owner, rebind the owner, re-derive its views, record a mutation."""
+    if target._readonly:
+        raise ValueError("assignment destination is read-only")
+    owner = target._base if target._base is not None else target
+    if target._base is not None:
+        if target._chain is None:
+            raise UnsupportedError("writing through a view tracejit cannot follow back to its array",
+                                   "__setitem__", user_loc())
+        parents = [owner._value]
+        for node in target._chain:
+            parents.append(emit(node.op.name, [parents[-1]], node.attrs))
+        for node, parent in zip(reversed(target._chain), reversed(parents[:-1])):
+            rule = _INVERSE.get(node.op.name)
+            if rule is None:           # broadcast_to: NumPy's views of it are read-only
+                raise ValueError("assignment destination is read-only")
+            new = rule(node, parent, new)
+    owner._value = new
+    live = [ref for ref in owner._views or () if ref() is not None]
+    owner._views = live
+    for view in (ref() for ref in live):
+        if view is None or view._chain is None:
+            continue
+        value = owner._value
+        for node in view._chain:
+            value = emit(node.op.name, [value], node.attrs)
+        view._value = value
+    if owner._origin is not None:
+        current().mutations[owner._origin] = owner
+
+
+def setitem(x: TracedArray, key, value, casting="unsafe"):
+    """``x[key] = value`` with NumPy's semantics."""
+    if x._scalar and not x.shape:
+        raise TypeError(f"'{x.dtype.type.__name__}' object does not support item assignment")
+    sel = select(x, key)
+    view = sel.view
+    if sel.mask is not None:
+        commit(view, _masked(view, sel.mask, value))
+        return
+    if sel.index is None:
+        commit(view, _as_target_value(view, value, casting))
+        return
+    if sel.moved:
+        raise UnsupportedError("assigning through integer arrays separated by slices", "__setitem__", user_loc())
+    commit(view, scatter(view, sel.axis, sel.index, value))
+
+
+def _masked(view, mask, value):
+    """where(mask, value, view) with the mask over the leading dims."""
+    if isinstance(value, MaskedSelection):
+        if not _same_mask(value.mask, mask) or value.source.shape[:np.ndim(mask)] != view.shape[:np.ndim(mask)]:
+            raise UnsupportedError("x[mask] = y[other_mask] (the counts of selected elements may differ)",
+                                   "__setitem__", user_loc())
+        value = value.source
+    else:
+        rest = (1,) + tuple(view.shape[np.ndim(mask):])
+        try:
+            fits = np.broadcast_shapes(np.shape(value), rest) == rest
+        except ValueError:
+            fits = False
+        if not fits:     # one value per selected element: their count depends on the data
+            raise UnsupportedError("x[mask] = array (the number of selected elements depends on the data)",
+                                   "__setitem__", user_loc(), hint="use np.where(mask, values, x)")
+    if np.ndim(mask) < view.ndim:
+        mask = reshape(mask if isinstance(mask, TracedArray) else np.asarray(mask),
+                       tuple(np.shape(mask)) + (1,) * (view.ndim - np.ndim(mask)))
+    chosen = where(mask, _wrap(_as_target_value(view, value)), view)
+    return astype(chosen, view.dtype)._value
+
+
+def _same_value(a, b, depth=6) -> bool:
+    """The same computation (op, attributes, operands), e.g. two evaluations of y < 0."""
+    if a is b:
+        return True
+    pa, pb = a.producer, b.producer
+    if depth == 0 or pa is None or pb is None or pa.op is not pb.op or len(pa.inputs) != len(pb.inputs):
+        return False
+    if repr(sorted(pa.attrs.items(), key=str)) != repr(sorted(pb.attrs.items(), key=str)):
+        return False
+    return all(_same_value(x, y, depth - 1) for x, y in zip(pa.inputs, pb.inputs))
+
+
+def _same_mask(a, b) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, TracedArray) and isinstance(b, TracedArray):
+        return _same_value(a._value, b._value)
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return a.shape == b.shape and bool(np.array_equal(a, b))
+    return False
+
+
+def _wrap(value):
+    return TracedArray(value, current())
+
+
+def where(cond, a, b):
+    """np.where on proxies (without the function table: it imports this module)."""
+    cond, a, b = (as_value(x) for x in (cond, a, b))
+    if cond.type.dtype != np.bool_:
+        cond = current().emit("cast", [cond], {"dtype": np.dtype(np.bool_)})
+    return _wrap(current().emit("where", [cond, a, b]))
+
+
+def take(x, index, axis=0):
+    return _wrap(emit("take", [as_value(x), as_value(index)], {"axis": axis}))
+
+
+def _positions(n, index):
+    """The index array flattened, negative entries wrapped, out-of-range ones raising
+    IndexError as NumPy's (a gather of 0..n-1 does both)."""
+    from .shapes import ravel
+    iota = _wrap(current().emit("iota", (), {"shape": (n,), "axis": 0, "dtype": np.dtype(np.int64)}))
+    flat = ravel(index if isinstance(index, TracedArray) else np.asarray(index))
+    return take(iota, flat)
+
+
+def _match(n, positions):
+    """(n, m) bool: position k of the index array writes row p."""
+    from . import ufuncs
+    rows = _wrap(current().emit("iota", (), {"shape": (n, positions.shape[0]), "axis": 0,
+                                             "dtype": np.dtype(np.int64)}))
+    return ufuncs.apply("equal", (rows, reshape(positions, (1, -1))))
+
+
+def _to_front(x, axis):
+    perm = [axis] + [d for d in range(x.ndim) if d != axis]
+    return transpose(x, perm) if axis else x, perm
+
+
+def scatter(view: TracedArray, axis: int, index, value):
+    """`view` with view[..., index[k], ...] = value[..., k, ...], the last k winning."""
+    from . import ufuncs
+    from .reductions import max as reduce_max
+    n = view.shape[axis]
+    positions = _positions(n, index)
+    m = positions.shape[0]
+    index_shape = tuple(np.shape(index))
+    indexed = view.shape[:axis] + index_shape + view.shape[axis + 1:]
+    v = _wrap(_as_target_value(_wrap_shape(view, indexed), value))
+    if m == 0:
+        return view._value
+    v = reshape(v, view.shape[:axis] + (m,) + view.shape[axis + 1:])
+    ks = _wrap(current().emit("iota", (), {"shape": (n, m), "axis": 1, "dtype": np.dtype(np.int64)}))
+    winner = reduce_max(where(_match(n, positions), ks, -1), axis=1)          # (n,): the last writer
+    chosen = take(v, ufuncs.apply("maximum", (winner, 0)), axis=axis)
+    present = reshape(ufuncs.apply("greater_equal", (winner, 0)),
+                      (n,) + (1,) * (view.ndim - axis - 1))
+    return astype(where(present, chosen, view), view.dtype)._value
+
+
+def add_at(view: TracedArray, axis: int, index, value):
+    """`view` with view[..., index[k], ...] += value[..., k, ...] for every k (np.add.at)."""
+    from . import ufuncs
+    from .reductions import sum as reduce_sum
+    n = view.shape[axis]
+    positions = _positions(n, index)
+    m = positions.shape[0]
+    indexed = view.shape[:axis] + tuple(np.shape(index)) + view.shape[axis + 1:]
+    v = _wrap(_as_target_value(_wrap_shape(view, indexed), value))
+    if m == 0:
+        return view._value
+    front, perm = _to_front(reshape(v, view.shape[:axis] + (m,) + view.shape[axis + 1:]), axis)
+    rest = front.shape[1:]
+    match = reshape(_match(n, positions), (n, m) + (1,) * len(rest))
+    total = reduce_sum(where(match, reshape(front, (1, m) + rest), 0), axis=1)          # (n,) + rest
+    if axis:
+        total = transpose(total, list(np.argsort(perm)))
+    return astype(ufuncs.apply("add", (view, total)), view.dtype)._value
+
+
+class _Shape:
+    """A stand-in carrying a target shape and dtype for `_as_target_value`."""
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype, self._readonly = tuple(shape), dtype, False
+
+
+def _wrap_shape(view, shape):
+    return _Shape(shape, view.dtype)
+
+
+def inplace(target: TracedArray, result):
+    """``target op= value`` once `result` (target op value) is computed: NumPy's
+    same-kind casting into the target, then a write of the whole target."""
+    if result is NotImplemented:
+        return result
+    if not isinstance(result, TracedArray):
+        result = _wrap(as_value(result))
+    if result.shape != target.shape:
+        raise ValueError(f"non-broadcastable output operand with shape {target.shape} doesn't "
+                         f"match the broadcast shape {result.shape}")
+    if result.dtype != target.dtype and not np.can_cast(result.dtype, target.dtype, "same_kind"):
+        raise TypeError(f"Cannot cast ufunc output from {result.dtype!r} to {target.dtype!r} with "
+                        "casting rule 'same_kind'")
+    commit(target, _as_target_value(target, result))
+    return target
+
+
+def write_out(out, result, casting="same_kind"):
+    """A ufunc's `out=` array receives `result`; returns `out` (as NumPy does)."""
+    if not isinstance(out, TracedArray):
+        raise UnsupportedError("out= with an array tracejit does not trace", "out=", user_loc())
+    if not isinstance(result, TracedArray):
+        result = _wrap(as_value(result))
+    if casting != "unsafe" and result.dtype != out.dtype and not np.can_cast(result.dtype, out.dtype, casting):
+        raise TypeError(f"Cannot cast ufunc output from {result.dtype!r} to {out.dtype!r} with casting "
+                        f"rule {casting!r}")
+    commit(out, _as_target_value(out, result))
+    return out
+
+
+def copyto(dst, src, casting="same_kind", where=True):
+    """np.copyto."""
+    if not isinstance(dst, TracedArray):
+        raise UnsupportedError("np.copyto into an array tracejit does not trace", "copyto", user_loc())
+    if where is True:
+        commit(dst, _as_target_value(dst, src, casting, "copyto"))
+        return
+    value = _wrap(_as_target_value(dst, src, casting, "copyto"))
+    commit(dst, astype(_where_copy(where, value, dst), dst.dtype)._value)
+
+
+def _where_copy(mask, value, dst):
+    return where(mask, value, dst)
+
+
+def ufunc_at(ufunc_name, a, indices, b=None):
+    """np.<ufunc>.at(a, indices, b): add.at compiles (one integer array index)."""
+    if ufunc_name != "add" or b is None or not isinstance(a, TracedArray):
+        raise UnsupportedError(f"np.{ufunc_name}.at", f"np.{ufunc_name}.at", user_loc())
+    sel = select(a, indices)
+    if sel.index is None or sel.mask is not None or sel.moved:
+        raise UnsupportedError("np.add.at with other than one integer array index", "np.add.at", user_loc())
+    commit(sel.view, add_at(sel.view, sel.axis, sel.index, b))
