@@ -139,9 +139,10 @@ def test_writes_compile_like_eager(name):
     assert f.fallbacks == [] and len(f.compiles) == 1
 
 
-@pytest.mark.parametrize("name", ["int_arrays", "augmented_views", "lu", "masks"])
-def test_writes_compile_like_eager_on_numba(name):
-    f, _ = check_like_eager(PROGRAMS, name, [CASES[name]] * 2, backend="numba")
+@pytest.mark.parametrize("backend", ["numba", "triton"])
+@pytest.mark.parametrize("name", ["int_arrays", "augmented_views", "masks", "heat", "scatter_add"])
+def test_writes_compile_like_eager_on_the_backends(name, backend):
+    f, _ = check_like_eager(PROGRAMS, name, [CASES[name]] * 2, backend=backend)
     assert f.fallbacks == []
 
 
@@ -203,3 +204,42 @@ def out_of_range(x, idx):
 ])
 def test_writes_raise_numpys_errors(name, make):
     check_like_eager(ERRORS, name, [make], warns=0)
+
+
+IN_PLACE = """
+import numpy as np
+def sgd(W, dW, lr):
+    W -= lr * dW
+def reversed_copy(x):
+    x[...] = x[::-1] * 2           # reads other points: must not be written in place
+def old_and_new(W, g):
+    before = W * 1.0
+    W -= g
+    return before.sum(), W.sum()
+def keep_view(W, g):
+    v = W[1:]
+    W *= g
+    return v
+"""
+
+
+@pytest.mark.parametrize("name", ["sgd", "reversed_copy", "old_and_new", "keep_view"])
+def test_full_writes_in_place_or_copied_match_eager(name):
+    make = (lambda m: rng_arrays((64, 32), (64, 32)) + (0.1,)) if name == "sgd" else \
+        (lambda m: rng_arrays((64, 32))) if name == "reversed_copy" else (lambda m: rng_arrays((64, 32), (64, 32)))
+    strided = lambda m: tuple(a[:, ::2] if isinstance(a, np.ndarray) else a for a in make(m))   # noqa: E731
+    f, _ = check_like_eager(IN_PLACE, name, [make, make, strided], backend="numba")
+    assert f.fallbacks == []
+
+
+def test_a_pointwise_full_write_goes_straight_into_the_callers_array():
+    from tests.runtime.eager_check import make_module
+    module = make_module(IN_PLACE, "in_place")
+    sgd, reversed_copy = (tracejit.compile(getattr(module, n), backend="numba") for n in ("sgd", "reversed_copy"))
+    W, dW = rng_arrays((64, 32), (64, 32))
+    sgd(W, dW, 0.1)
+    x = rng_arrays((64, 32))[0]
+    reversed_copy(x)
+    [written] = [s.into for s in sgd.specializations()[0].plan.steps if getattr(s, "into", None)]
+    assert written == {0: 0}                  # output 0 of the kernel is argument 0
+    assert not any(getattr(s, "into", None) for s in reversed_copy.specializations()[0].plan.steps)

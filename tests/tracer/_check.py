@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from tracejit.ir import TensorType, run_graph, verify
+from tracejit.runtime.arrays import NUMPY
 from tracejit.tracer import flatten, trace
 
 # The reference interpreter evaluates weak scalar constants as strong float64 0-d arrays,
@@ -39,7 +40,7 @@ def run_traced(fn, *args, **kwargs):
     verify(tr.graph)
     with np.errstate(all="ignore"):
         outputs = run_graph(tr.graph, concrete + list(tr.lifted))
-    return tr.rebuild_outputs(outputs), tr
+    return tr.rebuild_outputs(outputs, concrete + list(tr.lifted), NUMPY), tr
 
 
 def _map(obj):

@@ -196,7 +196,7 @@ def test_writes_are_functionalized_and_recorded_as_mutations():
         x += 1
         return x
     tr = trace(mutate_argument, (F32,), {})
-    assert tr.mutations == [(0, 1)] and tr.outputs[0].alias == 0     # x is written back; f returns x itself
+    assert tr.mutations == [(0, 0, None)] and tr.outputs[0].alias == 0     # x is written back; f returns x itself
     x = data((4,), "float32")
     before = x.copy()
     got, _ = run_traced(mutate_argument, x)

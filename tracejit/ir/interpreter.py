@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .ops import OpGroup, loop_dtypes
+from .ops_control import loop_layout
 
 
 class InterpreterError(Exception):
@@ -32,6 +33,8 @@ def run_graph(graph, arrays) -> list:
             operands = [a.astype(d, copy=False) for a, d in zip(operands, loops)]
         if node.op.group is OpGroup.KERNEL:
             results = run_graph(node.attrs["region"], operands)
+        elif node.op.group is OpGroup.LOOP:
+            results = run_loop(node.attrs, operands)
         else:
             results = node.op.reference(operands, node.attrs, out_types)
         for value, result in zip(node.outputs, results):
@@ -42,3 +45,25 @@ def run_graph(graph, arrays) -> list:
                     f"type says {value.type}")
             env[value] = result
     return [env[v] for v in graph.outputs]
+
+
+def run_loop(attrs, operands) -> list:
+    """A loop node: the body `trips` times (see ``ops_control``)."""
+    trips = attrs["trips"]
+    n_carried, n_invariant, groups, stacked = loop_layout(attrs, len(operands))
+    carried = list(operands[:n_carried])
+    invariant = list(operands[n_carried:n_carried + n_invariant])
+    grouped = operands[n_carried + n_invariant:]
+    body = attrs["body"]
+    results, rows = carried, []
+    for k in range(trips):
+        per_trip = [grouped[g * trips + k] for g in range(groups)]
+        per_trip += [table[k:k + 1].reshape(()) for table in attrs["tables"]]
+        results = run_graph(body, carried + invariant + per_trip)
+        carried = results[:n_carried]
+        if stacked:
+            rows.append(results[len(results) - stacked:])
+    if not stacked:
+        return results
+    kept = results[:len(results) - stacked]
+    return kept + [np.stack([row[j] for row in rows]) for j in range(stacked)]

@@ -75,6 +75,13 @@ class _Lowerer:
             self.size_names[n] = f"n{len(self.size_names)}"
         return size_ref(self.size_names[n])
 
+    def offset(self, start: int) -> IndexExpr:
+        """A slice start: a parameter like the sizes (0 stays literal), so kernels that
+        differ only in where they slice (row i of a loop over i) share one source."""
+        if start in (0, 1):
+            return const(start)
+        return self.size(start)
+
     def fresh(self, prefix="t") -> str:
         self.counter += 1
         return f"{prefix}{self.counter}"
@@ -439,7 +446,7 @@ def _reshape(lw, node, value, index):
 
 def _slice(lw, node, value, index):
     attrs = node.attrs
-    return lw.at(node.inputs[0], tuple(add(const(s), mul(const(st), i))
+    return lw.at(node.inputs[0], tuple(add(lw.offset(s), mul(const(st), i))
                                        for i, s, st in zip(index, attrs["starts"], attrs["steps"])))
 
 
@@ -482,26 +489,49 @@ def _concat(lw, node, value, index):
     return result
 
 
+def _offset_exprs(lw, offsets) -> tuple:
+    """Dynamic offsets (int 0-d values) as index expressions."""
+    exprs = []
+    for o in offsets:
+        name = lw.cast_scalar(lw.at(o, ()), o.dtype, np.dtype(np.int64))
+        exprs.append(scalar_ref(name))
+    return tuple(exprs)
+
+
+def _dynamic_slice(lw, node, value, index):
+    starts = _offset_exprs(lw, node.inputs[1:])
+    return lw.at(node.inputs[0], tuple(add(s, mul(const(st), i))
+                                       for i, s, st in zip(index, starts, node.attrs["steps"])))
+
+
 def _update_slice(lw, node, value, index):
-    """x outside the slice, v (at the slice position of this point) inside it."""
     x, v = node.inputs
-    attrs = node.attrs
+    return _slice_write(lw, x, v, tuple(lw.offset(s) for s in node.attrs["starts"]), node.attrs, value, index)
+
+
+def _dynamic_update_slice(lw, node, value, index):
+    x, v = node.inputs[:2]
+    return _slice_write(lw, x, v, _offset_exprs(lw, node.inputs[2:]), node.attrs, value, index)
+
+
+def _slice_write(lw, x, v, starts, attrs, value, index):
+    """x outside the slice, v (at the slice position of this point) inside it."""
     inside, src = None, []
-    for i, start, step, size in zip(index, attrs["starts"], attrs["steps"], attrs["shape"]):
+    for i, start, step, size in zip(index, starts, attrs["steps"], attrs["shape"]):
         # j = (i - start) / step for points of the slice; both operands kept non-negative
-        offset = add(i, const(-start)) if step > 0 else add(const(start), mul(const(-1), i))
+        offset = add(i, mul(const(-1), start)) if step > 0 else add(start, mul(const(-1), i))
         stride = abs(step)
         j = floordiv(offset, const(stride))
         here = lw.index_scalar(offset, np.dtype(np.int64))
         tests = [lw.compute_op("ge", [here, lw.index_scalar(const(0), np.dtype(np.int64))], np.dtype(bool)),
-                 lw.compute_op("lt", [here, lw.index_scalar(const(stride * (size - 1) + 1), np.dtype(np.int64))],
-                               np.dtype(bool))]
+                 lw.compute_op("lt", [here, lw.index_scalar(add(mul(const(stride), lw.last(size)), const(1)),
+                                                            np.dtype(np.int64))], np.dtype(bool))]
         if stride != 1:
             rem = lw.index_scalar(mod(offset, const(stride)), np.dtype(np.int64))
             tests.append(lw.compute_op("ge", [lw.index_scalar(const(0), np.dtype(np.int64)), rem], np.dtype(bool)))
         for test in tests:
             inside = test if inside is None else lw.compute_op("logical_and", [inside, test], np.dtype(bool))
-        src.append(IndexExpr("clamp", (j, const(0), const(max(size - 1, 0)))))
+        src.append(IndexExpr("clamp", (j, const(0), lw.last(size) if size else const(0))))
     if inside is None:                       # a 0-d array: the whole of it
         return lw.at(v, broadcast_index(index, value.shape, v.shape))
     new = lw.at(v, broadcast_index(tuple(src), tuple(attrs["shape"]), v.shape))
@@ -538,6 +568,7 @@ INDEX_RULES = {
     "constant": _constant, "iota": _iota,
     "broadcast_to": _broadcast_to, "transpose": _transpose, "reshape": _reshape, "slice": _slice,
     "pad": _pad, "concat": _concat, "update_slice": _update_slice, "require": _require,
+    "dynamic_slice": _dynamic_slice, "dynamic_update_slice": _dynamic_update_slice,
     "take": _take, "take_along_axis": _take_along_axis,
 }
 

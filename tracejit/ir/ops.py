@@ -45,6 +45,7 @@ class OpGroup(enum.Enum):
     GATHER = "gather"        # take, take_along_axis
     MATMUL = "matmul"
     KERNEL = "kernel"        # a fused region, produced by the fusion pass
+    LOOP = "loop"            # a body graph run a number of times (ops_control.py)
 
 
 ELEMENTWISE_GROUPS = (OpGroup.UNARY, OpGroup.BINARY, OpGroup.TERNARY, OpGroup.CAST)

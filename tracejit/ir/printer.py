@@ -15,6 +15,10 @@ LOC_COLUMN = 56
 
 
 def _format_attr(value) -> str:
+    if isinstance(value, np.ndarray):
+        if value.size <= 8:
+            return "[" + ",".join(_format_attr(v.item()) for v in value.ravel()) + "]"
+        return f"<{short_name(value.dtype)}[{','.join(map(str, value.shape))}]>"
     if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
         return short_name(value)
     if isinstance(value, (tuple, list)):
@@ -28,7 +32,7 @@ def format_attrs(node) -> str:
     parts = []
     for key in sorted(node.attrs):
         value = node.attrs[key]
-        if key in ("region", "weak_result"):
+        if key in ("region", "weak_result", "body"):
             continue
         if key == "name" and node.op.name == "kernel":
             continue
@@ -78,6 +82,8 @@ def format_graph(graph, indent: str = "") -> str:
         lines.append(text)
         if node.op.name == "kernel":
             lines.append(format_graph(node.attrs["region"], indent + "    "))
+        if node.op.name == "loop":
+            lines.append(format_graph(node.attrs["body"], indent + "    "))
     lines.append(f"{indent}  return {', '.join(name(v) for v in graph.outputs)}")
     lines.append(f"{indent}}}")
     return "\n".join(lines)

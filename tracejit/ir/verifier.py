@@ -41,6 +41,8 @@ def verify(graph, where: str = "") -> None:
             if value.producer is not node or value in defined:
                 raise VerificationError(f"{where_node}: result defined twice or owned by another node")
             defined.add(value)
+        if node.op.name == "loop":
+            verify(node.attrs["body"], f"{where_node} body")
         if node.op.name == "kernel":
             region = node.attrs["region"]
             verify(region, f"{where_node} region @{node.attrs['name']}")

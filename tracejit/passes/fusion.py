@@ -31,6 +31,8 @@ from ..ir.loopnest import LoweringError, RecomputationError, lower_region
 from .dce import dce
 
 VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice")
+MAX_KERNEL_INPUTS = 24       # a kernel reading more is split (code-generation time grows with it)
+SIBLING_WINDOW = 16          # sibling groups tried per group (keeps the search linear in the graph)
 
 
 class FusionError(Exception):
@@ -93,7 +95,7 @@ class _Analysis:
                 self.needed_top.add(p)
 
     def _classify(self, node, cheap_values) -> str:
-        if node.op.group is OpGroup.KERNEL:
+        if node.op.group in (OpGroup.KERNEL, OpGroup.LOOP):     # opaque: planned on their own
             return "kernel"
         if node.op.group is OpGroup.SOURCE:
             return "source"
@@ -184,7 +186,10 @@ class _RegionBuilder:
         key = frozenset(members)
         if key not in self.cache:
             built = self.build(members)
-            self.cache[key] = (False, "") if built is None else _legal(built[0])
+            if built is None or len(built[0].inputs) > MAX_KERNEL_INPUTS and len(members) > 1:
+                self.cache[key] = (False, "")
+            else:
+                self.cache[key] = _legal(built[0])
         return self.cache[key]
 
 
@@ -267,30 +272,37 @@ class _Grouper:
         return self
 
     def merge_siblings(self):
-        """Multi-output fusion: merge groups that read a common value (no matmuls)."""
+        """Multi-output fusion: merge groups that read a common value (no matmuls).
+        Each group tries the next SIBLING_WINDOW groups (in graph order) that share a
+        read, absorbing those it can."""
         a = self.a
-        changed = True
-        while changed:
-            changed = False
-            order = sorted((g for g in self.members if g not in self.fixed
-                            and not any(n.op.group is OpGroup.MATMUL for n in self.members[g])),
-                           key=lambda g: min(a.index[n] for n in self.members[g]))
-            reads = {}
-            for g in order:
-                values = set()
-                for m in self.members[g]:
-                    values.update(a.root(v) for v in m.inputs)
-                reads[g] = {v for v in values if v.producer is None or a.is_compute_value(v)}
-            for i, g in enumerate(order):
-                for h in order[i + 1:]:
-                    if not reads[g] & reads[h] or self.creates_cycle([g, h]):
-                        continue
-                    if self.regions.legal(self.members[g] | self.members[h]):
-                        self.merge([g, h])
-                        changed = True
-                        break
-                if changed:
+        order = sorted((g for g in self.members if g not in self.fixed
+                        and not any(n.op.group is OpGroup.MATMUL for n in self.members[g])),
+                       key=lambda g: min(a.index[n] for n in self.members[g]))
+        reads = {}
+        for g in order:
+            values = set()
+            for m in self.members[g]:
+                values.update(a.root(v) for v in m.inputs)
+            reads[g] = {v for v in values if v.producer is None or a.is_compute_value(v)}
+        alive = set(order)
+        for i, g in enumerate(order):
+            if g not in alive:
+                continue
+            tried = 0
+            for h in order[i + 1:]:
+                if tried == SIBLING_WINDOW:
                     break
+                if h not in alive or not reads[g] & reads[h]:
+                    continue
+                tried += 1
+                if self.creates_cycle([g, h]) or not self.regions.legal(self.members[g] | self.members[h]):
+                    continue
+                merged = self.merge([g, h])
+                alive -= {g, h}
+                alive.add(merged)
+                reads[merged] = reads.pop(g) | reads.pop(h)
+                g = merged
 
     def split_illegal(self):
         """Safety net: a group whose final region does not lower is split into single ops."""
@@ -454,6 +466,12 @@ def describe_fusion(graph: Graph) -> str:
     from ..ir.printer import short_loc
     lines = []
     for node in graph.nodes:
+        if node.op.group is OpGroup.LOOP:
+            loc = short_loc(node.loc)
+            lines.append(f"loop x{node.attrs['trips']} (carrying {node.attrs['carried']} values)"
+                         + (f"  ({loc})" if loc else "") + ": its body, compiled once:")
+            lines.extend("    " + line for line in describe_fusion(node.attrs["body"]).splitlines())
+            continue
         if node.op.group is not OpGroup.KERNEL:
             loc = short_loc(node.loc)
             lines.append(f"view {node.op.name} -> {node.output.type}" + (f"  ({loc})" if loc else ""))

@@ -5,14 +5,16 @@ by the pass's name; the last graph is the one the runtime compiles.
 """
 from __future__ import annotations
 
-from ..ir import Graph, format_graph, verify
+from ..ir import Graph, format_graph, rebuild, verify
 from .cse import cse
 from .dce import dce
 from .fold import fold_constants
 from .fusion import fuse
+from .roll import roll_loops
 from .simplify import simplify
 
 PIPELINE = [
+    ("roll", roll_loops),                # a traced Python loop's repeated body -> one loop node
     ("dce", dce),                        # drop what the trace computed but never used
     ("cse", cse),                        # one node per (op, operands, attrs)
     ("fold_constants", fold_constants),  # scalar constant subexpressions -> constants
@@ -20,6 +22,7 @@ PIPELINE = [
     ("cse", cse),                        # rewrites may expose new duplicates
     ("dce", dce),                        # and leave dead nodes behind
     ("fuse", fuse),                      # group ops into kernels
+    ("loop_bodies", lambda graph: optimize_loop_bodies(graph)),   # the same pipeline on each loop body
 ]
 
 
@@ -34,6 +37,20 @@ def optimize(graph: Graph, verify_each: bool = False) -> list:
             verify(graph, f"after {name}")
         history.append((name, graph))
     return history
+
+
+def optimize_loop_bodies(graph: Graph) -> Graph:
+    """Every loop node's body through the whole pipeline (bodies are planned as
+    graphs of their own: kernels do not cross the loop boundary)."""
+    if not any(node.op.name == "loop" for node in graph.nodes):
+        return graph
+
+    def optimized(node, inputs, builder):
+        if node.op.name != "loop":
+            return None
+        body = final_graph(optimize(node.attrs["body"]))
+        return builder.add("loop", inputs, {**node.attrs, "body": body}, node.loc).outputs
+    return rebuild(graph, optimized)
 
 
 def final_graph(history: list) -> Graph:

@@ -34,6 +34,17 @@ class ArrayLib:
     def slice(self, x, starts, steps, shape):
         return x[slice_index(starts, steps, shape)]
 
+    def view(self, op: str, attrs: dict, x):
+        """The view op `op` of `x` (reshape, transpose, broadcast_to, slice) with
+        NumPy's view semantics."""
+        if op == "reshape":
+            return self.reshape(x, attrs["shape"])
+        if op == "transpose":
+            return self.transpose(x, attrs["perm"])
+        if op == "broadcast_to":
+            return self.broadcast_to(x, attrs["shape"])
+        return self.slice(x, attrs["starts"], attrs["steps"], attrs["shape"])
+
     def shape_dtype(self, x):
         return tuple(x.shape), np.dtype(x.dtype)
 
@@ -44,10 +55,19 @@ class ArrayLib:
         """New, writeable memory holding `x` (where NumPy returns new memory)."""
         return np.array(x, copy=True)
 
+    def is_dense(self, x, value_type) -> bool:
+        """`x` can serve as a kernel's output buffer of `value_type` (C-contiguous, writeable)."""
+        return (isinstance(x, np.ndarray) and x.flags.c_contiguous and x.flags.writeable and x.flags.aligned
+                and x.shape == tuple(value_type.shape) and x.dtype == value_type.dtype)
+
     def copy_into(self, dst, src):
         """Write `src` into the caller's array `dst` (a write the function made)."""
         if dst is not src:
             np.copyto(dst, src)
+
+    def write_slice(self, dst, starts, steps, shape, src):
+        """dst[the slice] = src (broadcast): a write the function made into part of `dst`."""
+        dst[slice_index(starts, steps, shape)] = src
 
     def from_numpy(self, x):
         return x
@@ -99,9 +119,22 @@ class TorchLib(ArrayLib):
     def copy(self, x):
         return x.clone()
 
+    def is_dense(self, x, value_type) -> bool:
+        return (isinstance(x, self.torch.Tensor) and x.is_contiguous() and tuple(x.shape) == tuple(value_type.shape)
+                and self.shape_dtype(x)[1] == value_type.dtype
+                and x.device.type == self.torch.device(self.device).type)
+
     def copy_into(self, dst, src):
         if dst is not src:
             dst.copy_(src)
+
+    def write_slice(self, dst, starts, steps, shape, src):
+        flips = [d for d, s in enumerate(steps) if s < 0]
+        if flips:       # torch has no negative-step views: write the reversed values forwards
+            src = self.torch.broadcast_to(self.torch.as_tensor(src, device=dst.device), tuple(shape)).flip(flips)
+            starts = [s + (n - 1) * st if st < 0 else s for s, st, n in zip(starts, steps, shape)]
+            steps = [abs(st) for st in steps]
+        dst[slice_index(starts, steps, shape)] = src
 
     def from_numpy(self, x):
         return self.torch.as_tensor(np.asarray(x, order="C"), device=self.device)
@@ -135,6 +168,10 @@ class CupyLib(ArrayLib):
 
     def copy(self, x):
         return x.copy()
+
+    def is_dense(self, x, value_type) -> bool:
+        return (isinstance(x, self.cp.ndarray) and x.flags.c_contiguous and x.shape == tuple(value_type.shape)
+                and x.dtype == value_type.dtype)
 
     def copy_into(self, dst, src):
         if dst is not src:

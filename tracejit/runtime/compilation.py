@@ -14,6 +14,7 @@ from ..ir.verifier import verify
 from ..passes.pipeline import optimize
 from ..tracer import trace
 from .backends import InterpretBackend
+from .inplace import plan_in_place_writes
 from .plan import build_plan, interpret_plan
 from .records import CompilerError
 
@@ -80,6 +81,7 @@ def compile_function(fn, args, kwargs, backend, name=None, world=None) -> Compil
     start = time.perf_counter()
     try:
         plan = build_plan(final, backend.compile_region)
+        plan_in_place_writes(plan, traced.mutations)
     except Exception as exc:
         raise CompilerError(f"{backend.name} code generation", exc) from exc
     seconds["codegen"] = time.perf_counter() - start

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..ir.interpreter import run_graph
 from ..ir.ops import OpGroup
+from ..ir.ops_control import loop_layout
 from .records import CompilerError, is_kernel_compiler_error
 
 VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice")
@@ -31,12 +32,17 @@ class KernelStep:
     nest: object = None           # the LoopNest the kernel renders (for dumps)
 
     buffers: list = None          # last call's output buffers, reused when nobody else holds them
+    into: dict = None             # output position -> input slot it may be written into (inplace.py)
 
     def run(self, xp, slots, reuse=False):
         if reuse:
             outs = [self._reusable(k) for k in range(len(self.out_types))]
         else:
             outs = [xp.empty(t.shape, t.dtype) for t in self.out_types]
+        if self.into:
+            for k, slot in self.into.items():
+                if xp.is_dense(slots[slot], self.out_types[k]):
+                    outs[k] = slots[slot]
         try:
             self.kernel([slots[i] for i in self.inputs], outs, self.sizes)
         except Exception as exc:
@@ -70,18 +76,7 @@ class ViewStep:
     output: int
 
     def run(self, xp, slots):
-        slots[self.output] = apply_view(xp, self.op, self.attrs, slots[self.input])
-
-
-def apply_view(xp, op: str, attrs: dict, x):
-    """The view op `op` of the array `x` (NumPy's view semantics)."""
-    if op == "reshape":
-        return xp.reshape(x, attrs["shape"])
-    if op == "transpose":
-        return xp.transpose(x, attrs["perm"])
-    if op == "broadcast_to":
-        return xp.broadcast_to(x, attrs["shape"])
-    return xp.slice(x, attrs["starts"], attrs["steps"], attrs["shape"])
+        slots[self.output] = xp.view(self.op, self.attrs, slots[self.input])
 
 
 @dataclass
@@ -95,6 +90,53 @@ class InterpretStep:
         results = run_graph(self.graph, [xp.to_numpy(slots[i]) for i in self.inputs])
         for slot, array in zip(self.outputs, results):
             slots[slot] = xp.from_numpy(array)
+
+
+@dataclass
+class LoopStep:
+    """A ``loop`` node (``ir/ops_control.py``): its body's own plan run `trips` times,
+    the first `carried` results fed back as the next trip's first inputs, a per-trip
+    operand of each group and the per-trip table entries fed last; `stacked` results
+    are kept from every trip, in (trips, ...) arrays."""
+    body: "Plan"
+    trips: int
+    layout: tuple                # (carried, invariant, per-trip groups, stacked)
+    tables: list
+    inputs: tuple
+    outputs: tuple
+    _per_trip: dict = field(default_factory=dict)     # array library name -> per-trip 0-d arrays
+
+    def run(self, xp, slots):
+        n_carried, n_invariant, groups, stacked = self.layout
+        state = [slots[i] for i in self.inputs]
+        carried = state[:n_carried]
+        invariant = state[n_carried:n_carried + n_invariant]
+        grouped = state[n_carried + n_invariant:]
+        tables = self._tables(xp)
+        results, stacks = carried, None
+        for k in range(self.trips):
+            per_trip = [grouped[g * self.trips + k] for g in range(groups)]
+            results = self.body.run(xp, carried + invariant + per_trip + tables[k])
+            carried = list(results[:n_carried])
+            if stacked:
+                rows = results[len(results) - stacked:]
+                if stacks is None:
+                    stacks = [xp.empty((self.trips,) + tuple(xp.shape_dtype(r)[0]), xp.shape_dtype(r)[1])
+                              for r in rows]
+                for stack, row in zip(stacks, rows):
+                    xp.write_slice(stack, (k,) + (0,) * (len(stack.shape) - 1), (1,) * len(stack.shape),
+                                   (1,) + tuple(stack.shape[1:]), row)
+        if stacked:
+            results = list(results[:len(results) - stacked]) + stacks
+        for slot, array in zip(self.outputs, results):
+            slots[slot] = array
+
+    def _tables(self, xp):
+        cached = self._per_trip.get(xp.name)
+        if cached is None:
+            cached = self._per_trip[xp.name] = [
+                [xp.from_numpy(np.array(table[k])) for table in self.tables] for k in range(self.trips)]
+        return cached
 
 
 @dataclass
@@ -131,7 +173,7 @@ def _finish(plan_steps, slot_of, graph, n_slots, kernels):
     outputs = tuple(slot_of[v] for v in graph.outputs)
     last_use = {}
     for index, step in enumerate(plan_steps):
-        reads = step.inputs if isinstance(step, (KernelStep, InterpretStep)) else (step.input,)
+        reads = step.inputs if isinstance(step, (KernelStep, InterpretStep, LoopStep)) else (step.input,)
         for slot in reads:
             last_use[slot] = index
     keep = set(outputs) | set(range(len(graph.inputs)))
@@ -143,10 +185,19 @@ def _finish(plan_steps, slot_of, graph, n_slots, kernels):
 
 
 def build_plan(graph, compile_region) -> Plan:
-    """Plan for a fused graph. `compile_region(region) -> (kernel, loop nest)`."""
+    """Plan for a fused graph (loop bodies fused too). `compile_region(region) -> (kernel, loop nest)`."""
     slot_of = {v: i for i, v in enumerate(graph.inputs)}
     steps, kernels = [], []
     for node in graph.nodes:
+        if node.op.group is OpGroup.LOOP:
+            body = build_plan(node.attrs["body"], compile_region)
+            for value in node.outputs:
+                slot_of[value] = len(slot_of)
+            steps.append(LoopStep(body, node.attrs["trips"], loop_layout(node.attrs, len(node.inputs)),
+                                  node.attrs["tables"], tuple(slot_of[v] for v in node.inputs),
+                                  tuple(slot_of[v] for v in node.outputs)))
+            kernels.extend(k for k in body.kernels if k not in kernels)
+            continue
         if node.op.group is OpGroup.KERNEL:
             kernel, nest = compile_region(node.attrs["region"])
             for value in node.outputs:

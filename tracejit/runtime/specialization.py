@@ -22,7 +22,7 @@ from ..tracer.trace import rebuild_leaf
 from .arrays import NUMPY
 from .discover import CELLS, CLASS, DICT, GLOBALS, LIST, MODULE, OBJECT
 from .guards import GuardTree
-from .plan import apply_view, output_roots
+from .plan import output_roots
 
 
 class PlanFailed(Exception):
@@ -182,8 +182,12 @@ class Specialization:
             results = self.plan.run(xp, arrays)
         except Exception as exc:    # noqa: BLE001  (the caller decides: fallback or NumPy's error)
             raise PlanFailed(exc) from exc
-        for index, output in self.trace.mutations:     # writes into arguments and state arrays
-            xp.copy_into(originals[index], results[output])
+        for index, output, region in self.trace.mutations:     # writes into arguments and state arrays
+            if region is None:
+                xp.copy_into(originals[index], results[output])
+            else:
+                xp.write_slice(originals[index], region["starts"], region["steps"], region["shape"],
+                               results[output])
         results = self._fresh(results, arrays)
         trace = self.trace
         values = [self._value(leaf, results, originals) for leaf in trace.outputs]
@@ -206,7 +210,7 @@ class Specialization:
         if leaf.view_ops is not None:         # a view of an array written into: of the caller's array
             value = originals[leaf.root[1]]
             for op, attrs in leaf.view_ops:
-                value = apply_view(self.xp, op, attrs, value)
+                value = self.xp.view(op, attrs, value)
             return value
         value = rebuild_leaf(leaf, results, self.xp)
         if leaf.readonly and isinstance(value, np.ndarray) and value.flags.writeable:
@@ -278,7 +282,7 @@ def check_no_overlap(arrays, mutations):
     """A written-into input sharing memory with another input (the same array passed
     twice, overlapping views) has NumPy semantics that depend on the order of element
     accesses: such calls run eagerly (UnsupportedError)."""
-    for index, _ in mutations:
+    for index, _, _ in mutations:
         target = arrays[index]
         for k, other in enumerate(arrays):
             if k != index and isinstance(other, np.ndarray) and isinstance(target, np.ndarray) \

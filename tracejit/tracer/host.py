@@ -50,10 +50,12 @@ def _recording_print(*args, sep=" ", end="\n", file=None, flush=False):
         if option is not None and not isinstance(option, str):
             raise TypeError(f"{name} must be None or a string, not {type(option).__name__}")
     leaves, tree = flatten(args)
-    for leaf in leaves:
+    for k, leaf in enumerate(leaves):
         if isinstance(leaf, TracedArray):
             if leaf._state is not state:
                 raise TracerError("a traced array of another trace was printed", "print", user_loc())
+            # the value now: a later write into the array must not change what this prints
+            leaves[k] = TracedArray(leaf._value, state, scalar=leaf._scalar)
         else:
             str(leaf)      # what print would do: text from a value holding a proxy raises here
     state.host_steps.append(HostStep(tree, leaves, {"sep": sep, "end": end, "file": file, "flush": flush},

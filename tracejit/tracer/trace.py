@@ -18,7 +18,7 @@ where NumPy returns new memory.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -82,19 +82,35 @@ class Trace:
     state_inputs: list = field(default_factory=list)  # world slot per graph input after the traced leaves
     extras: list = field(default_factory=list)        # OutputTree per implicit output of the world
     host_steps: list = field(default_factory=list)    # host.HostStep (with .outputs) per print
-    mutations: list = field(default_factory=list)     # (graph input, graph output): written into the input
+    mutations: list = field(default_factory=list)     # (graph input, graph output, region): see below
 
     @property
     def out_weak(self) -> list:
         return [leaf.kind == "traced" and leaf.pytype is not None for leaf in self.outputs]
 
-    def rebuild_outputs(self, arrays, xp=None):
-        """The function's result from the graph's output arrays (one per graph output).
-
-        `xp` is the runtime's array library (``runtime.arrays.ArrayLib``); for GPU
-        libraries 0-d results go through its ``scalar_result``, other arrays stay as they are.
-        """
-        return unflatten(self.out_treedef, [rebuild_leaf(leaf, arrays, xp) for leaf in self.outputs])
+    def rebuild_outputs(self, outputs, inputs, xp):
+        """The function's result from the graph's input and output NumPy arrays, as
+        NumPy would leave it (for tests: the runtime does the same per call). Inputs
+        the function wrote into are copied, then written. `xp`: ``runtime.arrays.NUMPY``."""
+        from ..ir.ops import slice_index
+        written = {}
+        for index, output, region in self.mutations:
+            target = written.setdefault(index, np.array(inputs[index], copy=True))
+            target[... if region is None else slice_index(region["starts"], region["steps"], region["shape"])] \
+                = outputs[output]
+        values = []
+        for leaf in self.outputs:
+            if leaf.kind == "traced" and leaf.alias >= 0:
+                values.append(written[leaf.alias] if leaf.alias in written else
+                              rebuild_leaf(replace(leaf, index=0), [inputs[leaf.alias]]))
+            elif leaf.kind == "traced" and leaf.view_ops is not None:
+                value = written[leaf.root[1]]
+                for op, attrs in leaf.view_ops:
+                    value = xp.view(op, attrs, value)
+                values.append(value)
+            else:
+                values.append(rebuild_leaf(leaf, outputs))
+        return unflatten(self.out_treedef, values)
 
 
 def rebuild_leaf(leaf: OutputLeaf, arrays, xp=None):
@@ -144,11 +160,6 @@ class _Outputs:
             return OutputLeaf("static", value=leaf)
         if leaf._state is not self.state:
             raise TracerError("the function returned a traced array of another trace", "return")
-        index = self._index.get(id(leaf))
-        if index is None:
-            index = self._index[id(leaf)] = len(self.values)
-            self.values.append(leaf._value)
-            self._keep.append(leaf)
         value_type = leaf._value.type
         pytype = _PYTYPE[value_type.dtype.kind] if value_type.weak else None
         base = leaf._base if leaf._base is not None else leaf
@@ -168,6 +179,13 @@ class _Outputs:
                 raise UnsupportedError("returning a view of an array the function wrote into, through ops "
                                        "tracejit cannot replay", "return")
             view_ops = tuple((node.op.name, dict(node.attrs)) for node in leaf._chain)
+        index = -1              # the input itself, or a view of it: not a graph output
+        if alias < 0 and view_ops is None:
+            index = self._index.get(id(leaf))
+            if index is None:
+                index = self._index[id(leaf)] = len(self.values)
+                self.values.append(leaf._value)
+                self._keep.append(leaf)
         return OutputLeaf("traced", index, value_type, pytype,
                           scalar=leaf._scalar and value_type.shape == (), alias=alias, root=root,
                           readonly=leaf._readonly and alias < 0, view_ops=view_ops)
@@ -177,6 +195,25 @@ def _used_values(state, outputs) -> set:
     used = {value for node in state.builder.nodes for value in node.inputs}
     used.update(outputs)
     return used
+
+
+MAX_SLICE_WRITES = 16
+
+
+def _written_regions(origin, final):
+    """How the input `origin` becomes `final`: [(region, value)] written in order, where
+    region is the attrs of a slice (write `value` there, broadcast) or None (all of it).
+    A chain of slice writes on the input itself writes just the slices, so a 1-row
+    write into a large argument costs a row, not the array."""
+    pieces, value = [], final
+    while value.producer is not None and value.producer.op.name == "update_slice" \
+            and len(pieces) < MAX_SLICE_WRITES:
+        pieces.append(value.producer)
+        value = value.producer.inputs[0]
+    if value is not origin or not pieces:
+        return [(None, final)]
+    return [({k: node.attrs[k] for k in ("starts", "steps", "shape")}, node.inputs[1])
+            for node in reversed(pieces)]
 
 
 def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None) -> Trace:
@@ -253,8 +290,10 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None) ->
     mutations = []
     for origin, owner in state.mutations.items():
         if origin in collector.input_index and owner._value is not origin:
-            mutations.append((collector.input_index[origin], len(collector.values)))
-            collector.values.append(owner._value)
+            index = collector.input_index[origin]
+            for region, value in _written_regions(origin, owner._value):
+                mutations.append((index, len(collector.values), region))
+                collector.values.append(value)
     state.builder.inputs = inputs
     graph = state.builder.finish(collector.values)
     return Trace(graph, in_treedef, paths, traced_paths, out_tree.treedef, out_tree.leaves,
