@@ -225,3 +225,20 @@ def test_nested_list_of_traced_values_is_stacked():
     check(lambda a: a * [1.0, 2.0, 3.0], data((3,), "float32"))     # list -> strong f64 array
     with pytest.raises(DataDependentError):     # NumPy converts the list itself: no dispatch
         run_traced(lambda a, b: np.add([a, b], 1.0), data((3,), "float32"), data((3,), "float32"))
+
+
+def test_np_array_and_asarray_of_traced_values():
+    x = data((3, 4), "float32")
+    i = data((3,), "int32")
+    check(lambda x: (np.asarray(x) + 1, np.array(x) * 2, np.ascontiguousarray(x), np.asanyarray(x, np.float64)), x)
+    check(lambda x, i: (np.array([x.sum(), x.max(), 2.0]), np.array([i.sum(), 3]), np.array([x[0], x[1]]),
+                        np.array([[x[0, 0], 1], [2, x[1, 1]]], dtype=np.float32), np.asarray((i[0], i[1]))), x, i)
+
+    def aliases(x):
+        y = np.asarray(x)          # the same array: a write through it is a write into x
+        z = np.array(x)            # a copy
+        y[0] = -1.0
+        z[1] = -2.0
+        return x, z
+    check(aliases, x)
+    check_or_raises(lambda x: np.array([x[0], x[0, :2]]), x)

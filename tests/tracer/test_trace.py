@@ -125,7 +125,6 @@ def test_active_trace_is_reset():
     lambda x: x.item(),
     lambda x: x.tolist(),
     lambda x: [1, 2, 3][x[0].astype(np.int64)],
-    lambda x: np.asarray(x),
     lambda x: np.float32(x[0]),
     lambda x: x[0] and x[1],
 ])

@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+from ..ir.types import TensorType
 from ..tracer import TracerError, flatten, unflatten
 from ..tracer.errors import UnsupportedError
 from ..tracer.state import _ACTIVE as _ACTIVE_TRACE
@@ -44,6 +45,8 @@ _FAST_STATIC = (int, bool, str, type(None))
 _TRACED = object()                  # marks traced entries of a fast key
 _OBJECT = object()                  # marks plain objects (keyed by type) in a fast key
 _TRACED_FLOAT = (_TRACED, float)
+_TRACED_INT = (_TRACED, int)
+_DYNAMIC_INT = ("dynint",)          # key part of an int traced as a value
 MAX_SPECIALIZATIONS = 8             # per key; beyond it the guards keep failing: run eagerly
 
 
@@ -63,6 +66,10 @@ class _StaticArg:
 
 class _BadCall(TypeError):
     """The arguments do not fit the signature: calling the function gives Python's error."""
+
+
+class _Retry:
+    """Tracing with dynamic ints failed (they decide shapes): call again, ints static."""
 
 
 class _Failed:
@@ -99,6 +106,14 @@ class CompiledFunction:
                                   if p.name in self.static_argnames
                                   and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)}
         self._last_key = None
+        # ints that change between calls: the first value seen per argument path, the
+        # paths traced as dynamic ints (after a second distinct value), those that must
+        # stay static (they decide shapes or control flow), and the fast path's view
+        self._int_first: dict = {}
+        self.dynamic_ints: set = set()
+        self._static_ints: set = set()
+        self._dynamic_positions: frozenset = frozenset()
+        self._positional_names = [p.name for p in params] if simple else []
         self._lock = threading.RLock()
         self.compiles: list = []
         self.fallbacks: list = []
@@ -122,12 +137,21 @@ class CompiledFunction:
             bound.arguments[name] = value
         return bound, static, leaves, treedef
 
-    def _key(self, args, kwargs):
+    def _key(self, args, kwargs, keep_static=frozenset()):
         """(key, bound, leaves with static values in place, treedef, abstract leaves,
-        backend, libraries, key parts)."""
+        backend, libraries, key parts). `keep_static`: int paths static for this call."""
         bound, static, leaves, treedef = self._flatten(args, kwargs)
         parts, abstract, values, libs = [], [], [], set()
+        paths = None
         for i, leaf in enumerate(leaves):
+            if type(leaf) is int:
+                if paths is None:
+                    paths = self._paths(bound)
+                if self._int_is_dynamic(paths[i], leaf, keep_static):
+                    parts.append(_DYNAMIC_INT)
+                    abstract.append(TensorType((), np.int64, weak=True))
+                    values.append(leaf)
+                    continue
             if isinstance(leaf, _StaticArg):
                 value = static[leaf.name]
                 parts.append(classify_static(value, leaf.name))
@@ -147,14 +171,37 @@ class CompiledFunction:
         key = (treedef, tuple(parts), backend.name)
         return key, bound, values, treedef, abstract, backend, libs, parts
 
-    def _leaf_path(self, bound, index):
+    def _paths(self, bound) -> list:
         paths = []
         for name, value in bound.arguments.items():
             if name in self.static_argnames:
                 paths.append(name)
             else:
                 paths.extend(leaf_paths(name, value))
+        return paths
+
+    def _leaf_path(self, bound, index):
+        paths = self._paths(bound)
         return paths[index] if index < len(paths) else f"#{index}"
+
+    def _int_is_dynamic(self, path, value, keep_static) -> bool:
+        """An int argument is traced (not a key) once it took a second distinct value,
+        unless a trace showed it decides shapes or control flow."""
+        if path in keep_static or path in self._static_ints or not -2 ** 62 <= value <= 2 ** 62:
+            return False
+        if path in self.dynamic_ints:
+            return True
+        first = self._int_first.setdefault(path, value)
+        if first == value:
+            return False
+        with self._lock:
+            self.dynamic_ints.add(path)
+            self._update_dynamic_positions()
+        return True
+
+    def _update_dynamic_positions(self):
+        self._dynamic_positions = frozenset(i for i, name in enumerate(self._positional_names)
+                                            if name in self.dynamic_ints)
 
     def _is_plain(self, kind) -> bool:
         plain = self._plain_types.get(kind)
@@ -177,6 +224,8 @@ class CompiledFunction:
                 parts.append((_TRACED, a.shape, a.dtype))
             elif kind is float:
                 parts.append(_TRACED_FLOAT)
+            elif kind is int and i in self._dynamic_positions:
+                parts.append(_TRACED_INT)
             elif kind in _FAST_STATIC:
                 parts.append((kind, a))
             elif self._is_plain(kind):
@@ -233,13 +282,52 @@ class CompiledFunction:
                 if spec.eager:
                     return self.fn(*args, **kwargs)
                 return self._run(spec, specs, matched, values, call, args, kwargs)
+        outside = self._ints_outside(specs, values, bound, parts)
+        if outside:           # a dynamic int beyond where its trace holds: a static trace for it
+            return self._call_with_static_ints(outside, args, kwargs)
         spec = self._specialize(key, specs, bound, values, treedef, abstract, backend, libs, parts)
+        if isinstance(spec, _Retry):            # the dynamic ints decide shapes: trace them static
+            return self._call_with_static_ints(frozenset(), args, kwargs)
         if isinstance(spec, _Failed):
             return self._eager_after_failure(spec.exc, specs, bound, args, kwargs)
         if spec.eager:
             return self.fn(*args, **kwargs)
         matched = spec.match(values)
         if matched is None:          # the state changed while tracing (another thread): no compiled run
+            return self.fn(*args, **kwargs)
+        return self._run(spec, specs, matched, values, call, args, kwargs)
+
+    def _ints_outside(self, specs, values, bound, parts) -> frozenset:
+        """Paths of dynamic ints outside the range of every specialization traced for them."""
+        if _DYNAMIC_INT not in parts:
+            return frozenset()
+        traced = [s for s in specs if not s.eager and s.dynamic_ints]
+        if not traced or any(s.ints_fit(values) for s in traced):
+            return frozenset()
+        paths = self._paths(bound)
+        return frozenset(paths[i] for i, part in enumerate(parts) if part is _DYNAMIC_INT)
+
+    def _call_with_static_ints(self, keep_static, args, kwargs):
+        """This call with the given int paths (all dynamic ones when empty: they were
+        found to decide shapes or control flow, and stay static) keyed by value."""
+        try:
+            key, bound, values, treedef, abstract, backend, libs, parts = self._key(args, kwargs, keep_static)
+        except _BadCall:
+            return self.fn(*args, **kwargs)
+        specs = self._cache.setdefault(key, [])
+        call = (bound.args, bound.kwargs)
+        for spec in specs:
+            matched = spec.match(values)
+            if matched is not None:
+                return self.fn(*args, **kwargs) if spec.eager else \
+                    self._run(spec, specs, matched, values, call, args, kwargs)
+        spec = self._specialize(key, specs, bound, values, treedef, abstract, backend, libs, parts)
+        if isinstance(spec, _Failed):
+            return self._eager_after_failure(spec.exc, specs, bound, args, kwargs)
+        if isinstance(spec, _Retry) or spec.eager:
+            return self.fn(*args, **kwargs)
+        matched = spec.match(values)
+        if matched is None:
             return self.fn(*args, **kwargs)
         return self._run(spec, specs, matched, values, call, args, kwargs)
 
@@ -257,7 +345,7 @@ class CompiledFunction:
             arg_objects = [(i, v, self._leaf_path(bound, i)) for i, (v, part) in enumerate(zip(values, parts))
                            if part[0] == "object"]
             statics = [v for v, part in zip(values, parts) if part[0] in ("static", "object")]
-            traced_positions = [i for i, part in enumerate(parts) if part[0] in ("array", "weak")]
+            traced_positions = [i for i, part in enumerate(parts) if part[0] in ("array", "weak", "dynint")]
             start = time.perf_counter()
             try:
                 world = World(self.fn, arg_objects)
@@ -267,6 +355,13 @@ class CompiledFunction:
                 xp = next(iter(libs)) if libs else NUMPY
                 spec = Specialization(compilation, xp, world, traced_positions)
             except (TracerError, CompilerError) as exc:
+                if isinstance(exc, TracerError) and _DYNAMIC_INT in parts:
+                    paths = self._paths(bound)
+                    self._static_ints.update(paths[i] for i, part in enumerate(parts) if part is _DYNAMIC_INT)
+                    self.dynamic_ints -= self._static_ints
+                    self._update_dynamic_positions()
+                    del self._cache[key]
+                    return _Retry()
                 if self.fullgraph:
                     raise
                 return self._fall_back(specs, exc)

@@ -37,6 +37,7 @@ class Explanation:
     traced: str = ""
     fusion: str = ""
     compiles: list = field(default_factory=list)
+    dynamic_ints: list = field(default_factory=list)     # int arguments traced as values
 
     def __str__(self) -> str:
         lines = [f"tracejit explain: {self.function} (backend {self.backend})"]
@@ -45,6 +46,9 @@ class Explanation:
             lines += [f"  - {f.op} at {f.loc or '?'}: {f.message}" for f in self.fallbacks]
         else:
             lines.append("compiles fully (no fallbacks)")
+        if self.dynamic_ints:
+            lines.append("ints traced as values (they changed between calls; no retrace for a new value): "
+                         + ", ".join(self.dynamic_ints))
         lines.append(f"kernels ({len(self.kernels)}):")
         lines += [f"  - {k.name} [{k.backend}] {k.path}" for k in self.kernels]
         if self.compiles:
@@ -64,7 +68,8 @@ def explain(fn, *args, **kwargs) -> Explanation:
         result = Explanation(compiled.name, compiled.backend, compiles=list(compiled.compiles))
         result.fallbacks.append(Fallback(compiled.name, exc.op, exc.loc, str(exc)))
         return result
-    result = Explanation(compiled.name, backend.name, compiles=list(compiled.compiles))
+    result = Explanation(compiled.name, backend.name, compiles=list(compiled.compiles),
+                         dynamic_ints=sorted(compiled.dynamic_ints))
     abstract_args, abstract_kwargs = unflatten(treedef, abstract)
     arg_objects = [(i, v, compiled._leaf_path(bound, i)) for i, (v, part) in enumerate(zip(values, parts))
                    if part[0] == "object"]

@@ -176,6 +176,8 @@ def _leaf_text(part) -> str:
         return f"static {token_text(part[2])}"
     if part[0] == "object":
         return f"a {part[1].__name__} object"
+    if part[0] == "dynint":
+        return "an int traced as a value (it changes between calls)"
     return "python float"
 
 

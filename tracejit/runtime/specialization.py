@@ -25,6 +25,9 @@ from .guards import GuardTree
 from .plan import output_roots
 
 
+_INT64_MIN, _INT64_MAX = -2 ** 62, 2 ** 62     # dynamic ints stay far from int64 overflow
+
+
 class PlanFailed(Exception):
     """The plan raised (a kernel failed to compile or a run-time error): ``cause``."""
 
@@ -76,6 +79,10 @@ class Specialization:
         extra = [where for kind, where in self.statics.values() if kind == "node"]
         self.guard = GuardTree(world, trace.state_inputs, extra) if world is not None else None
         self.pick_traced = _picker(traced_positions)
+        # dynamic int arguments: leaf position -> (lo, hi) the trace needs (int64 at least)
+        self.int_ranges = {traced_positions[k]: bounds for k, bounds in trace.int_ranges.items()}
+        self.dynamic_ints = [traced_positions[k] for k, v in enumerate(trace.graph.inputs[:len(traced_positions)])
+                             if v.type.weak and v.type.dtype.kind == "i"]
         self._device_scalars: dict = {}
         self.writes = self._plan_writes(world)
         self.copies = self._copies()          # graph outputs copied on every call (None: decide per call)
@@ -144,9 +151,19 @@ class Specialization:
     # -- calls -------------------------------------------------------------------------
     def match(self, leaves):
         """(state inputs, write targets) when this specialization's guards hold."""
+        if self.dynamic_ints and not self.ints_fit(leaves):
+            return None
         if self.guard is None:
             return (), ()
         return self.guard.check(leaves)
+
+    def ints_fit(self, leaves) -> bool:
+        """The dynamic int arguments lie where this trace holds."""
+        for position in self.dynamic_ints:
+            lo, hi = self.int_ranges.get(position, (_INT64_MIN, _INT64_MAX))
+            if not max(lo, _INT64_MIN) <= leaves[position] <= min(hi, _INT64_MAX):
+                return False
+        return True
 
     def why(self, leaves) -> str:
         return self.guard.why(leaves) if self.guard is not None else "a guard failed"
@@ -169,7 +186,7 @@ class Specialization:
         xp = self.xp
         state_inputs, targets = matched
         picked = self.pick_traced(leaves)
-        traced = [np.asarray(a) if isinstance(a, (float, np.generic)) else a for a in picked]
+        traced = [np.asarray(a) if isinstance(a, (float, int, np.generic)) else a for a in picked]
         originals = [*picked, *state_inputs, *self.lifted]
         if self.scalar_states:        # NumPy scalars read from state
             state_inputs = [np.asarray(a) if isinstance(a, np.generic) else a for a in state_inputs]

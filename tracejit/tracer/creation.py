@@ -1,4 +1,5 @@
-"""Arrays the traced function creates to fill: ``np.zeros``, ``np.empty``, ``np.full``...
+"""Arrays the traced function creates: ``np.zeros``, ``np.empty``, ``np.full``, and
+``np.array``/``np.asarray`` of traced values.
 
 ``out = np.zeros((n, m)); for i in ...: out[i] = ...`` is how NumPy programs build
 results. Called with concrete shapes these functions make a NumPy array, which a write
@@ -7,7 +8,9 @@ replaced in the ``numpy`` module by versions that, *when called from the user's 
 (not from NumPy or another library), return a traced array: a constant broadcast to
 the shape, written into functionally like any traced array. Anywhere else, and in
 other threads, they are NumPy's own. ``np.empty`` gives zeros (its values are
-unspecified in NumPy).
+unspecified in NumPy). ``np.asarray(x)`` of a traced array is x itself, ``np.array``
+a copy, and a (nested) list holding traced values is stacked with NumPy's dtype rules
+(``np.array([x.sum(), x.max()])``).
 """
 from __future__ import annotations
 
@@ -20,7 +23,9 @@ from contextlib import contextmanager
 import numpy as np
 
 from .location import _skipped
+from .proxy import TracedArray
 from .state import _ACTIVE, current, wrap
+from .ufuncs import astype
 from ..ir.types import SUPPORTED_DTYPES
 
 _LOCK = threading.Lock()
@@ -100,6 +105,53 @@ def _full(shape, fill_value, dtype=None, order="C", **kwargs):
     return _filled(shape, fill_value, np.asarray(fill_value).dtype if dtype is None else dtype)
 
 
+def _has_traced(obj, depth=0) -> bool:
+    if isinstance(obj, TracedArray):
+        return True
+    if isinstance(obj, (list, tuple)) and depth < 32:
+        return any(_has_traced(item, depth + 1) for item in obj)
+    return False
+
+
+def _coerced(obj):
+    """`obj` (a traced array or a nested list/tuple holding some) as NumPy's array
+    coercion builds it: Python scalars strong (float64, int64), the dtype the
+    result type of all elements, nested sequences stacked."""
+    from .shapes import as_traced, stack
+    if isinstance(obj, TracedArray):
+        return as_traced(obj) if obj.type.weak else obj
+    if not isinstance(obj, (list, tuple)) or not obj:
+        return as_traced(np.asarray(obj))
+    items = [_coerced(item) for item in obj]
+    if len({item.shape for item in items}) != 1:
+        raise ValueError("setting an array element with a sequence. The requested array has an inhomogeneous "
+                         "shape after 1 dimensions.")
+    dtype = np.result_type(*(item.dtype for item in items))
+    return stack([astype(item, dtype) for item in items])
+
+
+def _array(obj, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, like=None):
+    if not _has_traced(obj) or like is not None or ndmin or order not in ("K", "A", "C", None):
+        return None
+    result = _coerced(obj)
+    if dtype is not None:
+        result = astype(result, dtype)
+    if isinstance(obj, TracedArray) and result is obj:
+        if copy is False:
+            return obj
+        result = astype(obj, obj.dtype)          # a new array with the same values
+    return result
+
+
+def _asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
+    if not _has_traced(a) or like is not None or device is not None:
+        return None
+    if isinstance(a, TracedArray) and (dtype is None or np.dtype(dtype) == a.dtype) and not a.type.weak:
+        return astype(a, a.dtype) if copy else a     # the array itself, as NumPy returns it
+    result = _coerced(a)
+    return astype(result, dtype) if dtype is not None else result
+
+
 _MAKERS = {
     "zeros": lambda shape, dtype=float, order="C", **kw: None if kw else _filled(shape, 0, dtype),
     "ones": lambda shape, dtype=None, order="C", **kw: None if kw else _filled(shape, 1, dtype or float),
@@ -109,6 +161,10 @@ _MAKERS = {
     "ones_like": _like(1),
     "empty_like": _like(0),
     "full_like": _full_like,
+    "array": _array,
+    "asarray": _asarray,
+    "asanyarray": lambda a, dtype=None, order=None, **kw: _asarray(a, dtype, **kw),
+    "ascontiguousarray": lambda a, dtype=None, **kw: _asarray(a, dtype, **kw),
 }
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import reductions, ufuncs
-from .errors import UnsupportedError
+from .errors import DataDependentError, UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
 from .shapes import emit, reshape, transpose, view_of
@@ -32,10 +32,14 @@ def _classify(item):
     if item is Ellipsis:
         return "ellipsis"
     if isinstance(item, slice):
+        if any(isinstance(part, TracedArray) for part in (item.start, item.stop, item.step)):
+            return "dynslice"
         return "slice"
     if isinstance(item, TracedArray):
         if item.dtype.kind == "b":
             return "mask"
+        if item.shape == () and item.dtype.kind in "iu" and item._value in current().affine:
+            return "dynint"
         if item.dtype.kind not in "iu":
             raise IndexError("arrays used as indices must be of integer (or boolean) type")
         return "array"
@@ -90,7 +94,7 @@ def select(x: TracedArray, key) -> Selection:
         raise IndexError("an index can only have a single ellipsis ('...')")
     if "mask" in kinds:
         return _mask_selection(x, key, kinds)
-    consumed = sum(k in ("slice", "int", "array") for k in kinds)
+    consumed = sum(k in ("slice", "int", "array", "dynint", "dynslice") for k in kinds)
     if consumed > x.ndim:
         raise IndexError(f"too many indices for array: array is {x.ndim}-dimensional, but "
                          f"{consumed} were indexed")
@@ -105,6 +109,7 @@ def select(x: TracedArray, key) -> Selection:
     arrays = [i for i, k in enumerate(kinds) if k == "array"]
 
     starts, steps, sizes = [], [], []
+    dynamic = {}            # dim -> the Value of its dynamic start
     out_shape = []          # after the basic part
     array_positions = []    # output axes the index arrays gather along
     array_dims = []
@@ -121,6 +126,18 @@ def select(x: TracedArray, key) -> Selection:
             starts.append(index % n)
             steps.append(1)
             sizes.append(1)
+        elif kind == "dynint":
+            dynamic[len(starts)] = _dynamic_start(item, n, 1)
+            starts.append(0)
+            steps.append(1)
+            sizes.append(1)
+        elif kind == "dynslice":
+            size, step = _dynamic_slice_size(item)
+            dynamic[len(starts)] = _dynamic_start(item.start, n, size, step)
+            starts.append(0)
+            steps.append(step)
+            sizes.append(size)
+            out_shape.append(size)
         elif kind == "slice":
             start, stop, step = item.indices(n)
             size = len(range(start, stop, step))
@@ -138,7 +155,10 @@ def select(x: TracedArray, key) -> Selection:
         dim += 1
 
     value = x._value
-    if tuple(sizes) != x.shape or any(s != 1 for s in steps):
+    if dynamic:
+        offsets = [dynamic[d] if d in dynamic else current().constant(s, np.int64) for d, s in enumerate(starts)]
+        value = emit("dynamic_slice", [value] + offsets, {"steps": tuple(steps), "shape": tuple(sizes)})
+    elif tuple(sizes) != x.shape or any(s != 1 for s in steps):
         value = emit("slice", [value], {"starts": tuple(starts), "steps": tuple(steps),
                                         "shape": tuple(sizes)})
     if tuple(out_shape) != value.type.shape:
@@ -153,11 +173,41 @@ def select(x: TracedArray, key) -> Selection:
             if index.size and (index.max() >= n or index.min() < -n):
                 bad = index.max() if index.max() >= n else index.min()
                 raise IndexError(f"index {bad} is out of bounds for axis {dim} with size {n}")
-    advanced = [i for i, k in enumerate(kinds) if k in ("int", "array")]
+    advanced = [i for i, k in enumerate(kinds) if k in ("int", "array", "dynint")]
     moved = advanced != list(range(advanced[0], advanced[-1] + 1))
     if len(indices) == 1:
         return Selection(view, indices[0], array_positions[0], moved and array_positions[0] != 0)
     return _several_arrays(view, indices, array_positions, moved)
+
+
+def _affine_of(item):
+    """(the dynamic int argument, offset) that `item` is, or DataDependentError."""
+    found = current().affine.get(item._value) if isinstance(item, TracedArray) else None
+    if found is None:
+        raise DataDependentError("a slice bound computed from array values", user_loc())
+    return found
+
+
+def _dynamic_slice_size(item) -> tuple:
+    """(length, step) of ``x[a:b:k]`` whose bounds move with a dynamic int: static only
+    when both bounds are the same int argument plus constants."""
+    step = 1 if item.step is None else item.step
+    if isinstance(step, TracedArray) or step <= 0 or item.start is None or item.stop is None:
+        raise DataDependentError("a slice whose length depends on a changing int", user_loc())
+    (a, ca), (b, cb) = _affine_of(item.start), _affine_of(item.stop)
+    if a is not b:
+        raise DataDependentError("a slice whose length depends on a changing int", user_loc())
+    return len(range(ca, cb, step)), step
+
+
+def _dynamic_start(item, n, size, step=1):
+    """The start Value of a dynamically positioned window of `size` elements of an axis
+    of length n; the int argument's range guard keeps the window inside the axis (and
+    non-negative: NumPy would wrap a negative index)."""
+    symbol, offset = _affine_of(item)
+    last = offset + step * (size - 1) if size else offset
+    current().require_range(symbol, -offset, n - 1 - last)
+    return item._value
 
 
 def _several_arrays(view, indices, positions, moved) -> Selection:

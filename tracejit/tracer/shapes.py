@@ -20,7 +20,7 @@ from .state import as_value, current, wrap
 from .ufuncs import astype
 
 
-_VIEW_OPS = ("reshape", "transpose", "slice", "broadcast_to")
+_VIEW_OPS = ("reshape", "transpose", "slice", "broadcast_to", "dynamic_slice")
 
 
 def _ops_between(start, value):

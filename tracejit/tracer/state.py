@@ -65,6 +65,16 @@ class TraceState:
         self.mutations: dict = {}       # input Value -> the proxy owning its memory, written into
         self.names: dict = {}           # input Value -> "argument x", "self.w", ... (for messages)
         self.live = False               # True while the function runs
+        # dynamic ints (runtime/compiled.py): Value -> (the int argument's input Value, offset)
+        # for ints that are an argument plus a constant, and the argument's allowed range
+        self.affine: dict = {}
+        self.int_ranges: dict = {}
+
+    def require_range(self, symbol, lo: int, hi: int) -> None:
+        """The dynamic int argument `symbol` must lie in [lo, hi] for this trace to hold
+        (a slice it positions stays inside its array): a guard of the specialization."""
+        old_lo, old_hi = self.int_ranges.get(symbol, (lo, hi))
+        self.int_ranges[symbol] = (max(lo, old_lo), min(hi, old_hi))
 
     # --- emitting ---------------------------------------------------------
     def emit(self, op: str, inputs, attrs=None) -> Value:

@@ -83,6 +83,7 @@ class Trace:
     extras: list = field(default_factory=list)        # OutputTree per implicit output of the world
     host_steps: list = field(default_factory=list)    # host.HostStep (with .outputs) per print
     mutations: list = field(default_factory=list)     # (graph input, graph output, region): see below
+    int_ranges: dict = field(default_factory=dict)    # graph input of a dynamic int -> (lo, hi) it needs
 
     @property
     def out_weak(self) -> list:
@@ -162,6 +163,9 @@ class _Outputs:
             raise TracerError("the function returned a traced array of another trace", "return")
         value_type = leaf._value.type
         pytype = _PYTYPE[value_type.dtype.kind] if value_type.weak else None
+        if leaf._base is not None and leaf._chain and any(n.op.name == "dynamic_slice" for n in leaf._chain):
+            raise UnsupportedError("returning a view positioned by a changing int (NumPy returns a view; "
+                                   "the compiled code would return a copy)", "return")
         base = leaf._base if leaf._base is not None else leaf
         self._keep.append(base)
         origin = base._origin if base._origin is not None else (base._value if base._input else None)
@@ -178,6 +182,9 @@ class _Outputs:
             if leaf._chain is None:
                 raise UnsupportedError("returning a view of an array the function wrote into, through ops "
                                        "tracejit cannot replay", "return")
+            if any(node.op.name == "dynamic_slice" for node in leaf._chain):
+                raise UnsupportedError("returning a view, positioned by a changing int, of an array the "
+                                       "function wrote into", "return")
             view_ops = tuple((node.op.name, dict(node.attrs)) for node in leaf._chain)
         index = -1              # the input itself, or a view of it: not a graph output
         if alias < 0 and view_ops is None:
@@ -236,6 +243,8 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None) ->
                                        hint=f"supported dtypes are {supported_text()}")
             value = state.builder.add_input(TensorType(leaf.shape, leaf.dtype, leaf.weak))
             state.names[value] = f"argument {path}"
+            if leaf.weak and leaf.dtype.kind == "i":       # a dynamic Python int
+                state.affine[value] = (value, 0)
             proxies.append(TracedArray(value, state, scalar=isinstance(leaf, ScalarArgType), is_input=True))
             traced_paths.append(path)
         elif isinstance(leaf, TracedArray):
@@ -296,5 +305,6 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None) ->
                 collector.values.append(value)
     state.builder.inputs = inputs
     graph = state.builder.finish(collector.values)
+    int_ranges = {collector.input_index[v]: bounds for v, bounds in state.int_ranges.items()}
     return Trace(graph, in_treedef, paths, traced_paths, out_tree.treedef, out_tree.leaves,
-                 list(state.lifted), used_states, extra_trees, state.host_steps, mutations)
+                 list(state.lifted), used_states, extra_trees, state.host_steps, mutations, int_ranges)

@@ -80,7 +80,21 @@ def apply(name: str, operands, python_op: bool = False) -> TracedArray:
     result = state.emit(op, values, attrs)
     if result.type.dtype != out_dtype:  # the IR rule disagrees with NumPy: make it explicit
         result = state.emit("cast", (result,), {"dtype": out_dtype, **attrs})
+    if state.affine and name in ("add", "subtract"):
+        _track_affine(state, name, values, operands, result)
     return wrap(result, scalar=result.type.shape == ())
+
+
+def _track_affine(state, name, values, operands, result):
+    """A dynamic int plus or minus a Python int stays "that argument + constant"
+    (so ``x[pos:pos + L]`` has a static length)."""
+    a, b = operands
+    if values[0] in state.affine and type(b) is int:
+        symbol, offset = state.affine[values[0]]
+        state.affine[result] = (symbol, offset + b if name == "add" else offset - b)
+    elif values[1] in state.affine and type(a) is int and name == "add":
+        symbol, offset = state.affine[values[1]]
+        state.affine[result] = (symbol, offset + a)
 
 
 def binary_operator(name: str, a, b):

@@ -39,7 +39,18 @@ def _inverse_slice(node, parent, new):
     return emit("update_slice", [parent, new], attrs)
 
 
-_INVERSE.update(transpose=_inverse_transpose, reshape=_inverse_reshape, slice=_inverse_slice)
+def _inverse_dynamic_slice(node, parent, new):
+    attrs = {k: node.attrs[k] for k in ("steps", "shape")}
+    return emit("dynamic_update_slice", [parent, new] + list(node.inputs[1:]), attrs)
+
+
+_INVERSE.update(transpose=_inverse_transpose, reshape=_inverse_reshape, slice=_inverse_slice,
+                dynamic_slice=_inverse_dynamic_slice)
+
+
+def _replay(node, value):
+    """`node`'s view op applied to `value` (its other operands, dynamic offsets, kept)."""
+    return emit(node.op.name, [value] + list(node.inputs[1:]), node.attrs)
 
 
 def _as_target_value(target: TracedArray, value, casting="unsafe", what="assignment"):
@@ -78,7 +89,7 @@ def commit(target: TracedArray, new):
                                    "__setitem__", user_loc())
         parents = [owner._value]
         for node in target._chain:
-            parents.append(emit(node.op.name, [parents[-1]], node.attrs))
+            parents.append(_replay(node, parents[-1]))
         for node, parent in zip(reversed(target._chain), reversed(parents[:-1])):
             rule = _INVERSE.get(node.op.name)
             if rule is None:           # broadcast_to: NumPy's views of it are read-only
@@ -92,7 +103,7 @@ def commit(target: TracedArray, new):
             continue
         value = owner._value
         for node in view._chain:
-            value = emit(node.op.name, [value], node.attrs)
+            value = _replay(node, value)
         view._value = value
     if owner._origin is not None:
         current().mutations[owner._origin] = owner

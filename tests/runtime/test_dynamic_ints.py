@@ -1,0 +1,56 @@
+"""Ints that change every call (issue 8, section 3): after a second distinct value an
+int argument that only feeds arithmetic, or positions a fixed-length window
+(``cache[pos:pos + L]``, ``x[pos]``), is traced as a value: no retrace, no
+recompile. Ints that decide shapes or control flow stay static; a value outside the
+range where the trace holds (a window past the end, a negative index) gets a static
+trace of its own, so NumPy's clipping and wrapping stay exact."""
+import numpy as np
+import pytest
+
+import tracejit
+from tests.runtime.eager_check import check_like_eager
+
+PROGRAMS = """
+import numpy as np
+def bias_correct(m, t):
+    return m / (1 - 0.9 ** t) + t // 2, t * 3
+def window(cache, x, pos):
+    cache[pos:pos + 2] = x
+    return cache[pos:pos + 2].sum(axis=0) + cache[pos], cache[pos:pos + 3].sum()
+def prefix(x, n):
+    return x[:n].sum()
+def repeat(x, n):
+    for _ in range(n):
+        x = x * 2
+    return x
+"""
+
+
+def test_an_int_that_feeds_arithmetic_is_traced_after_its_second_value():
+    calls = [lambda m, t=t: (np.full(3, 2.0), t) for t in [1, 1, 2, 3, 7, 40, 2]]
+    f, _ = check_like_eager(PROGRAMS, "bias_correct", calls, backend="numba")
+    assert len(f.compiles) == 2 and f.dynamic_ints == {"t"}
+    assert "int traced as a value" in f.compiles[1].reason
+    assert "ints traced as values" in str(tracejit.explain(f, np.ones(3), 5))
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba", "triton"])
+def test_a_window_position_is_a_dynamic_offset(backend):
+    calls = [lambda m, p=p: (np.arange(24.0).reshape(8, 3), np.full((2, 3), p + 0.5), p) for p in [0, 1, 2, 5, 3]]
+    f, _ = check_like_eager(PROGRAMS, "window", calls, backend=backend)
+    assert len(f.compiles) == 2 and f.dynamic_ints == {"pos"}
+
+
+def test_positions_outside_the_window_range_trace_statically_like_numpy():
+    # pos = 6: cache[6:9] clips to 2 rows; pos = -2: NumPy wraps (x[-2:0] is empty; cache[-2] is row 6)
+    calls = [lambda m, p=p: (np.arange(24.0).reshape(8, 3), np.full((2, 3), 1.5), p) for p in [0, 1, 6, -2, 7, 2]]
+    f, _ = check_like_eager(PROGRAMS, "window", calls, backend="numba")
+    assert f.dynamic_ints == {"pos"} and f.fallbacks == []
+    assert len(f.specializations()) >= 3           # the dynamic one and static ones for 6 and -2
+
+
+@pytest.mark.parametrize("name", ["prefix", "repeat"])
+def test_ints_that_decide_shapes_or_loops_stay_static(name):
+    calls = [lambda m, n=n: (np.arange(6.0), n) for n in [1, 2, 3, 2]]
+    f, _ = check_like_eager(PROGRAMS, name, calls)
+    assert f.dynamic_ints == set() and len(f.compiles) == 3 and f.fallbacks == []
