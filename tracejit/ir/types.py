@@ -126,3 +126,14 @@ class ScalarArgType(TensorType):
     """The type of a NumPy scalar argument (``np.float32(2)``): traced like a 0-d array,
     but it behaves as a NumPy scalar does (``np.bool_(True) ** 2`` is int64, where a 0-d
     bool array squares to bool)."""
+
+
+class ListArgType(TensorType):
+    """The type of a long list of numbers passed as an argument: one vector input
+    (float64/int64 for Python floats/ints, the scalar's dtype for NumPy scalars). In the
+    trace its elements are weak Python-scalar-like values, or strong NumPy scalars for a
+    ``ScalarListArgType`` (``runtime/numlists.py``, ``tracer/numlist.py``)."""
+
+
+class ScalarListArgType(ListArgType):
+    """A long list of NumPy scalars of one type (``list(np.linspace(0, 1, 100))``)."""

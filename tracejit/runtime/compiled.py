@@ -31,6 +31,7 @@ from .arrays import NUMPY
 from .backends import choose_backend
 from .codeinfo import definition_line
 from .compilation import compile_function
+from .numlists import NumberList, wrap_number_lists
 from .discover import is_plain_type
 from .effects import io_source
 from .failures import argument_note, describe_failure, user_line
@@ -113,6 +114,7 @@ class CompiledFunction:
         self.dynamic_ints: set = set()
         self._static_ints: set = set()
         self._dynamic_positions: frozenset = frozenset()
+        self._int_lists_static = False    # long int lists: traced as arrays until one decides a shape
         self._positional_names = [p.name for p in params] if simple else []
         self._lock = threading.RLock()
         self.compiles: list = []
@@ -132,7 +134,12 @@ class CompiledFunction:
         if static:
             for name in static:
                 bound.arguments[name] = _StaticArg(name)
-        leaves, treedef = flatten((bound.args, bound.kwargs))
+        args = bound.args
+        kwargs = bound.kwargs
+        if any(type(v) in (list, tuple, dict) for v in bound.arguments.values()):
+            args = wrap_number_lists(args, not self._int_lists_static)
+            kwargs = wrap_number_lists(kwargs, not self._int_lists_static)
+        leaves, treedef = flatten((args, kwargs))
         for name, value in static.items():
             bound.arguments[name] = value
         return bound, static, leaves, treedef
@@ -158,6 +165,12 @@ class CompiledFunction:
                 abstract.append(value)
                 values.append(value)
                 continue
+            if type(leaf) is NumberList:
+                part, abstract_leaf, _ = classify_leaf(leaf, f"#{i}")
+                parts.append(part)
+                abstract.append(abstract_leaf)
+                values.append(leaf.as_array())           # one conversion per call, O(n)
+                continue
             try:
                 part, abstract_leaf, lib = classify_leaf(leaf, f"#{i}")
             except (TypeError, UnsupportedArgument) as exc:
@@ -177,7 +190,7 @@ class CompiledFunction:
             if name in self.static_argnames:
                 paths.append(name)
             else:
-                paths.extend(leaf_paths(name, value))
+                paths.extend(leaf_paths(name, wrap_number_lists(value, not self._int_lists_static)))
         return paths
 
     def _leaf_path(self, bound, index):
@@ -338,14 +351,15 @@ class CompiledFunction:
                 if len(specs) >= MAX_SPECIALIZATIONS:
                     return self._too_many(specs, values)
                 reason = specs[0].why(values) if not specs[0].eager else "guards changed"
-            else:
-                paths = [self._leaf_path(bound, i) for i in range(len(abstract))]
-                reason = describe_key_change(self._last_key, key, paths)
+            all_paths = self._paths(bound)
+            path_of = lambda i: all_paths[i] if i < len(all_paths) else f"#{i}"   # noqa: E731
+            if not specs:
+                reason = describe_key_change(self._last_key, key, [path_of(i) for i in range(len(abstract))])
             abstract_args, abstract_kwargs = unflatten(treedef, abstract)
-            arg_objects = [(i, v, self._leaf_path(bound, i)) for i, (v, part) in enumerate(zip(values, parts))
+            arg_objects = [(i, v, path_of(i)) for i, (v, part) in enumerate(zip(values, parts))
                            if part[0] == "object"]
             statics = [v for v, part in zip(values, parts) if part[0] in ("static", "object")]
-            traced_positions = [i for i, part in enumerate(parts) if part[0] in ("array", "weak", "dynint")]
+            traced_positions = [i for i, part in enumerate(parts) if part[0] in ("array", "weak", "dynint", "numlist")]
             start = time.perf_counter()
             try:
                 world = World(self.fn, arg_objects)
@@ -355,6 +369,10 @@ class CompiledFunction:
                 xp = next(iter(libs)) if libs else NUMPY
                 spec = Specialization(compilation, xp, world, traced_positions)
             except (TracerError, CompilerError) as exc:
+                if isinstance(exc, TracerError) and any(p[0] == "numlist" and p[1] is int for p in parts):
+                    self._int_lists_static = True           # int lists that decide shapes: keyed by value
+                    del self._cache[key]
+                    return _Retry()
                 if isinstance(exc, TracerError) and _DYNAMIC_INT in parts:
                     paths = self._paths(bound)
                     self._static_ints.update(paths[i] for i, part in enumerate(parts) if part is _DYNAMIC_INT)

@@ -15,9 +15,10 @@ import inspect
 
 import numpy as np
 
-from ..ir.types import SUPPORTED_DTYPES, ScalarArgType, TensorType, short_name
+from ..ir.types import SUPPORTED_DTYPES, ListArgType, ScalarArgType, ScalarListArgType, TensorType, short_name
 from .arrays import library_of
 from .discover import is_plain_object
+from .numlists import NumberList
 
 
 class ArgumentError(TypeError):
@@ -122,6 +123,9 @@ def classify_leaf(leaf, path):
     if isinstance(leaf, bool) or leaf is None or isinstance(leaf, (int, str, bytes)):
         return ("static", type(leaf), static_token(leaf) if type(leaf) in (int, bool, str, bytes) else leaf), \
             leaf, None
+    if type(leaf) is NumberList:
+        kind = ListArgType if leaf.weak_elements else ScalarListArgType
+        return ("numlist", leaf.pytype, len(leaf.items)), kind((len(leaf.items),), leaf.dtype), None
     if type(leaf) is float:   # exactly float: np.float64 subclasses float but is a strong NumPy scalar
         return ("weak",), TensorType((), np.float64, weak=True), None
     if isinstance(leaf, np.ndarray) and type(leaf) is not np.ndarray:
@@ -176,6 +180,8 @@ def _leaf_text(part) -> str:
         return f"static {token_text(part[2])}"
     if part[0] == "object":
         return f"a {part[1].__name__} object"
+    if part[0] == "numlist":
+        return f"a list of {part[2]} {part[1].__name__}s"
     if part[0] == "dynint":
         return "an int traced as a value (it changes between calls)"
     return "python float"

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .location import _skipped
+from .numlist import backing_array
 from .proxy import TracedArray
 from .state import _ACTIVE, current, wrap
 from .ufuncs import astype
@@ -118,6 +119,8 @@ def _coerced(obj):
     coercion builds it: Python scalars strong (float64, int64), the dtype the
     result type of all elements, nested sequences stacked."""
     from .shapes import as_traced, stack
+    if backing_array(obj) is not None:              # a list argument: its vector
+        return backing_array(obj)
     if isinstance(obj, TracedArray):
         return as_traced(obj) if obj.type.weak else obj
     if not isinstance(obj, (list, tuple)) or not obj:

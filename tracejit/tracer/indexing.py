@@ -20,13 +20,15 @@ import numpy as np
 from . import reductions, ufuncs
 from .errors import DataDependentError, UnsupportedError
 from .location import user_loc
+from .numlist import backing_array
 from .proxy import TracedArray
 from .shapes import emit, reshape, transpose, view_of
 from .state import as_value, current, wrap
 
 
 def _classify(item):
-    """'none' | 'ellipsis' | 'slice' | 'int' | 'array' | 'mask'."""
+    """'none' | 'ellipsis' | 'slice' | 'int' | 'array' | 'mask' | 'dynint' | 'dynslice'."""
+    item = _list_argument(item)
     if item is None:
         return "none"
     if item is Ellipsis:
@@ -59,8 +61,15 @@ def _classify(item):
                      "integer or boolean arrays are valid indices")
 
 
+def _list_argument(item):
+    """A list argument of ints (``wte[tokens]``) indexes as its vector."""
+    backing = backing_array(item)
+    return item if backing is None else backing
+
+
 def _as_index_array(item):
     """A static index (list/ndarray/range) as an ndarray, checked; traced ones pass through."""
+    item = _list_argument(item)
     if isinstance(item, TracedArray):
         return item
     array = np.asarray(item)

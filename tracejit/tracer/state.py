@@ -27,6 +27,7 @@ from ..ir.graph import GraphBuilder, Value
 from ..ir.types import SUPPORTED_DTYPES, TensorType, supported_text
 from .errors import TracerError, UnsupportedError
 from .location import user_loc
+from .numlist import backing_array
 from .proxy import TracedArray
 
 _ACTIVE: ContextVar = ContextVar("tracejit_active_trace", default=None)
@@ -69,6 +70,7 @@ class TraceState:
         # for ints that are an argument plus a constant, and the argument's allowed range
         self.affine: dict = {}
         self.int_ranges: dict = {}
+        self.lists: list = []           # TracedLists of list arguments (they must not change)
 
     def require_range(self, symbol, lo: int, hi: int) -> None:
         """The dynamic int argument `symbol` must lie in [lo, hi] for this trace to hold
@@ -162,6 +164,9 @@ def as_value(x, weak: bool = True) -> Value:
     if is_python_scalar(x):
         return python_scalar_value(state, x, weak)
     if isinstance(x, (list, tuple)):
+        backing = backing_array(x)
+        if backing is not None:           # a list argument: its vector
+            return backing._value
         if _contains_traced(x):
             return _stacked(state, x)
         return as_value(np.asarray(x))

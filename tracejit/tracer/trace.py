@@ -23,10 +23,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..ir.graph import Graph
-from ..ir.types import ScalarArgType, TensorType, supported_text
+from ..ir.types import ListArgType, ScalarArgType, ScalarListArgType, TensorType, supported_text
 from .errors import RAISED, ArgumentError, TracerError, UnsupportedError
 from .creation import traced_creation
 from .host import recording_prints
+from .location import user_loc
+from .numlist import check_unchanged, traced_list
 from .proxy import TracedArray
 from .pytree import TreeDef, flatten, leaf_paths, unflatten
 from .state import _ACTIVE, SUPPORTED_DTYPES, TraceState
@@ -204,6 +206,16 @@ def _used_values(state, outputs) -> set:
     return used
 
 
+def _holds(obj, targets, depth=0) -> bool:
+    if any(obj is t for t in targets):
+        return True
+    if isinstance(obj, (list, tuple)) and depth < 16:
+        return any(_holds(item, targets, depth + 1) for item in obj)
+    if isinstance(obj, dict) and depth < 16:
+        return any(_holds(item, targets, depth + 1) for item in obj.values())
+    return False
+
+
 MAX_SLICE_WRITES = 16
 
 
@@ -245,7 +257,11 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None) ->
             state.names[value] = f"argument {path}"
             if leaf.weak and leaf.dtype.kind == "i":       # a dynamic Python int
                 state.affine[value] = (value, 0)
-            proxies.append(TracedArray(value, state, scalar=isinstance(leaf, ScalarArgType), is_input=True))
+            proxy = TracedArray(value, state, scalar=isinstance(leaf, ScalarArgType), is_input=True)
+            if isinstance(leaf, ListArgType):
+                proxy = traced_list(proxy, weak_elements=not isinstance(leaf, ScalarListArgType))
+                state.lists.append(proxy)
+            proxies.append(proxy)
             traced_paths.append(path)
         elif isinstance(leaf, TracedArray):
             raise ArgumentError("a traced array from another trace was passed as an argument", path)
@@ -262,6 +278,10 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None) ->
                 world.enter(state, call_args, call_kwargs)
             try:
                 result = fn(*call_args, **call_kwargs)
+                check_unchanged(state.lists, user_loc())
+                if state.lists and _holds(result, state.lists):
+                    raise UnsupportedError("returning a list argument (eager Python returns the same list)",
+                                           "return")
                 state.live = False
                 if world is not None:
                     extras = world.collect(state)
