@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "compile": "tracejit.api", "explain": "tracejit.api", "Explanation": "tracejit.api",
     "CompiledFunction": "tracejit.api", "FallbackWarning": "tracejit.runtime.records",
+    "RecompileLimitError": "tracejit.runtime.compiled",
     "TracerError": "tracejit.tracer.errors", "DataDependentError": "tracejit.tracer.errors",
     "UnsupportedError": "tracejit.tracer.errors",
 }

@@ -5,19 +5,25 @@ from .runtime.compiled import CompiledFunction
 from .runtime.explain import Explanation, explain
 
 
-def compile(fn=None, *, static_argnames=(), backend="auto", fullgraph=False, matmul_precision="ieee"):
+def compile(fn=None, *, static_argnames=(), backend="auto", fullgraph=None, matmul_precision="ieee",
+            recompile_limit=None):
     """Compile `fn` on first call per argument signature; usable bare or with options.
 
     backend: "auto" (Triton for GPU arrays, Numba otherwise), "numba", "triton",
     "interpret" (the reference interpreter). fullgraph=True raises instead of falling
-    back to eager NumPy on unsupported code. matmul_precision: "ieee" (default, float32
+    back to eager NumPy on unsupported code (default: False, or True when the environment
+    sets TRACEJIT_FULLGRAPH=1, so a test suite can forbid fallbacks everywhere).
+    recompile_limit: how many specializations the function may trace (default 8, or
+    TRACEJIT_RECOMPILE_LIMIT); past it new ones run eagerly with one warning naming the
+    argument that kept changing (``runtime/recompiles.py``). matmul_precision: "ieee" (default, float32
     matmuls match NumPy), or opt in on the GPU to "tf32" (TensorFloat-32) or "fp16"
     (operands rounded to float16, float32 accumulation); the CPU backends always
     compute in full precision.
     """
     def wrap(function):
         return CompiledFunction(function, static_argnames=static_argnames, backend=backend,
-                                fullgraph=fullgraph, matmul_precision=matmul_precision)
+                                fullgraph=fullgraph, matmul_precision=matmul_precision,
+                                recompile_limit=recompile_limit)
     if fn is None:
         return wrap
     return wrap(fn)

@@ -420,6 +420,27 @@ def test_fast_path_fills_in_traced_and_static_defaults():
     assert len(f.compiles) == 2            # power=2 and power=3; eps is traced
 
 
+def test_keyword_calls_take_the_fast_path_with_the_same_results():
+    def norm(x, g, eps=1e-5, power=2):
+        return x ** power / (g + eps)
+    f = tracejit.compile(norm)
+    x, g = rng.random(3), rng.random(3)
+    forms = [((x,), {"g": g}), ((), {"x": x, "g": g}), ((x, g), {"power": 3}), ((x,), {"g": g, "eps": 0.5}),
+             ((), {"g": g, "x": x, "power": 2, "eps": 1e-5})]
+    for args, kwargs in forms:
+        np.testing.assert_allclose(f(*args, **kwargs), norm(*args, **kwargs))
+    compiled_key = f._key
+    f._key = None                          # the general path is not taken any more
+    for args, kwargs in forms:
+        np.testing.assert_allclose(f(*args, **kwargs), norm(*args, **kwargs))
+    f._key = compiled_key
+    with pytest.raises(TypeError):
+        f(x, g, x=x)                       # Python's own errors stay
+    with pytest.raises(TypeError):
+        f(x, h=g)
+    assert len(f.compiles) == 2
+
+
 def test_backend_choice_by_where_arguments_live():
     from tracejit.runtime.arrays import NUMPY
     from tracejit.runtime.backends import BackendError, choose_backend

@@ -17,6 +17,7 @@ tracejit can see (``sandbox.py``), so a fallback's effects happen once.
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import threading
 import time
@@ -40,9 +41,12 @@ from .records import CompileEvent, CompilerError, Fallback, warn_fallback
 from .sandbox import World
 from .signature import (Binder, UnsupportedArgument, classify_leaf, classify_static, describe_key_change,
                         leaf_paths)
+from .recompiles import RecompileCounter, changed_paths, strict_default
+from .recompiles import recompile_limit as recompile_limit_of
 from .specialization import EagerSpecialization, PlanFailed, Specialization
 
 _FAST_STATIC = (int, bool, str, type(None))
+_EMPTY = inspect.Parameter.empty
 _TRACED = object()                  # marks traced entries of a fast key
 _OBJECT = object()                  # marks plain objects (keyed by type) in a fast key
 _TRACED_FLOAT = (_TRACED, float)
@@ -65,6 +69,10 @@ class _StaticArg:
         return isinstance(other, _StaticArg) and other.name == self.name
 
 
+class RecompileLimitError(RuntimeError):
+    """Under fullgraph=True: the function needed more traces than its recompile_limit."""
+
+
 class _BadCall(TypeError):
     """The arguments do not fit the signature: calling the function gives Python's error."""
 
@@ -81,7 +89,8 @@ class _Failed:
 
 
 class CompiledFunction:
-    def __init__(self, fn, *, static_argnames=(), backend="auto", fullgraph=False, matmul_precision="ieee"):
+    def __init__(self, fn, *, static_argnames=(), backend="auto", fullgraph=None, matmul_precision="ieee",
+                 recompile_limit=None):
         if isinstance(static_argnames, str):
             static_argnames = (static_argnames,)
         if isinstance(fn, np.ufunc):      # no Python signature: give it one
@@ -89,7 +98,8 @@ class CompiledFunction:
         self.fn = fn
         self.static_argnames = tuple(static_argnames)
         self.backend = backend
-        self.fullgraph = fullgraph
+        self.fullgraph = strict_default() if fullgraph is None else bool(fullgraph)
+        self.recompiles = RecompileCounter(recompile_limit_of(recompile_limit))
         self.matmul_precision = matmul_precision
         self.binder = Binder(fn, self.static_argnames)
         self._cache: dict = {}            # key -> list of specializations, newest first
@@ -116,6 +126,9 @@ class CompiledFunction:
         self._dynamic_positions: frozenset = frozenset()
         self._int_lists_static = False    # long int lists: traced as arrays until one decides a shape
         self._positional_names = [p.name for p in params] if simple else []
+        # names a keyword call may use for each position (None: positional-only)
+        self._keyword_names = [p.name if p.kind is p.POSITIONAL_OR_KEYWORD else None for p in params] \
+            if simple else []
         self._lock = threading.RLock()
         self.compiles: list = []
         self.fallbacks: list = []
@@ -222,6 +235,26 @@ class CompiledFunction:
             plain = self._plain_types[kind] = is_plain_type(kind)
         return plain
 
+    def _keywords_as_positions(self, args, kwargs):
+        """A keyword call of a plain signature as the positional tuple binding would give
+        (defaults filled in), so it takes the fast path too; None when it does not fit
+        (unknown or duplicate names, a missing argument: binding reports those)."""
+        if len(args) >= self._fast_arity:
+            return None
+        names, defaults = self._keyword_names, self._defaults
+        full = list(args)
+        used = 0
+        for i in range(len(args), self._fast_arity):
+            name = names[i]
+            if name is not None and name in kwargs:
+                full.append(kwargs[name])
+                used += 1
+            elif defaults[i] is not _EMPTY:
+                full.append(defaults[i])
+            else:
+                return None
+        return tuple(full) if used == len(kwargs) else None
+
     def _fast_key(self, args):
         """A cheap key for the common call: positional NumPy arrays, floats, simple
         static scalars and plain objects. None when the call needs the general path."""
@@ -259,8 +292,13 @@ class CompiledFunction:
         if _ACTIVE_TRACE.get() is not None:   # called while tracing another compiled function
             return self.fn(*args, **kwargs)   # its ops become part of that trace
         fast = None
-        if not kwargs and self._fewest <= len(args) <= self._fast_arity:
-            full = args + self._defaults[len(args):]       # what binding would give
+        full = None
+        if not kwargs:
+            if self._fewest <= len(args) <= self._fast_arity:
+                full = args + self._defaults[len(args):]       # what binding would give
+        else:
+            full = self._keywords_as_positions(args, kwargs)
+        if full is not None:
             fast = self._fast_key(full)
             if fast is not None:
                 specs = self._fast.get(fast)
@@ -269,7 +307,7 @@ class CompiledFunction:
                         matched = spec.match(full)
                         if matched is not None:
                             if spec.eager:
-                                return self.fn(*args)
+                                return self.fn(*args, **kwargs)
                             return self._run(spec, specs, matched, full, (full, {}), args, kwargs)
         try:
             key, bound, values, treedef, abstract, backend, libs, parts = self._key(args, kwargs)
@@ -353,8 +391,14 @@ class CompiledFunction:
                 reason = specs[0].why(values) if not specs[0].eager else "guards changed"
             all_paths = self._paths(bound)
             path_of = lambda i: all_paths[i] if i < len(all_paths) else f"#{i}"   # noqa: E731
+            leaf_paths_now = [path_of(i) for i in range(len(abstract))]
             if not specs:
-                reason = describe_key_change(self._last_key, key, [path_of(i) for i in range(len(abstract))])
+                reason = describe_key_change(self._last_key, key, leaf_paths_now)
+            changed = (changed_paths(self._last_key, key, leaf_paths_now) if self._last_key != key
+                       else ["guards on what it reads (globals, attributes)"])
+            if self.recompiles.exceeded(len(self.compiles)):
+                self.recompiles.note(changed)
+                return self._over_recompile_limit(specs)
             abstract_args, abstract_kwargs = unflatten(treedef, abstract)
             arg_objects = [(i, v, path_of(i)) for i, (v, part) in enumerate(zip(values, parts))
                            if part[0] == "object"]
@@ -387,7 +431,14 @@ class CompiledFunction:
                 if self.fullgraph:
                     raise
                 return _Failed(exc)
-            self.compiles.append(CompileEvent(self.name, reason, time.perf_counter() - start))
+            event = CompileEvent(self.name, reason, time.perf_counter() - start)
+            event.stages.update(compilation.seconds)
+            event.stages["guards"] = max(0.0, event.seconds - sum(compilation.seconds.values()))
+            spec.pending_event = (event, [k for k in compilation.plan.kernels
+                                          if getattr(k, "compile_seconds", 0) is None])
+            self.compiles.append(event)
+            if len(self.compiles) > 1:
+                self.recompiles.note(changed)
             specs.insert(0, spec)
             self._last_key = key
             dump_dir = os.environ.get("TRACEJIT_DUMP")
@@ -415,6 +466,20 @@ class CompiledFunction:
                                        f"because what it reads keeps changing (last: {reason}); pass "
                                        "values that change on every call as arguments")
 
+    def _over_recompile_limit(self, specs):
+        """Past the recompile limit: this key runs eagerly; one warning for the function."""
+        message = self.recompiles.message(self.name)
+        if self.fullgraph:
+            raise RecompileLimitError(message)
+        fallback = Fallback(self.name, "recompile limit", definition_line(self.fn), message)
+        if not self.recompiles.warned:
+            self.recompiles.warned = True
+            warn_fallback(fallback)
+        self.fallbacks.append(fallback)
+        spec = EagerSpecialization(self.fn, fallback)
+        specs[:] = [spec]
+        return spec
+
     def _eager_after_failure(self, exc, specs, bound, args, kwargs):
         """Tracing or compiling raised `exc`: run eagerly. NumPy raising too means the
         error is the user's (they see NumPy's exception); else it was tracejit's."""
@@ -432,7 +497,10 @@ class CompiledFunction:
 
     def _run(self, spec, specs, matched, values, call, args, kwargs):
         try:
-            return spec.run(values, matched, call)
+            result = spec.run(values, matched, call)
+            if spec.pending_event is not None:
+                self._count_kernel_compiles(spec)
+            return result
         except PlanFailed as failure:
             exc = failure.cause
             if isinstance(exc, CompilerError):
@@ -448,6 +516,15 @@ class CompiledFunction:
             with self._lock:
                 self._fall_back(specs, exc, op, loc, message)
             return result
+
+    @staticmethod
+    def _count_kernel_compiles(spec) -> None:
+        """After a specialization's first run: add the kernels' first-launch compile
+        (or cache load) to its CompileEvent, so f.compiles reports the whole cost."""
+        event, kernels = spec.pending_event
+        spec.pending_event = None
+        compiled = [k.compile_seconds for k in kernels if k.compile_seconds is not None]
+        event.add_stage("kernel compile", sum(compiled))
 
     # -- introspection --------------------------------------------------------------
     def specializations(self) -> list:
@@ -480,4 +557,4 @@ def _ufunc_function(ufunc):
     return namespace[ufunc.__name__]
 
 
-__all__ = ["CompiledFunction", "refuse_unreplayable", "user_line"]
+__all__ = ["CompiledFunction", "RecompileLimitError", "refuse_unreplayable", "user_line"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class FallbackWarning(UserWarning):
@@ -24,12 +24,22 @@ class Fallback:
 
 @dataclass
 class CompileEvent:
+    """One specialization's whole compile cost. `stages`: seconds per stage (trace,
+    passes, codegen, guards (the state it reads, the specialization), and "kernel compile": Numba compiling or loading each kernel from
+    its disk cache at the first launch, added once the first call has run)."""
     function: str
     reason: str
     seconds: float
+    stages: dict = field(default_factory=dict)
+
+    def add_stage(self, name: str, seconds: float) -> None:
+        self.stages[name] = self.stages.get(name, 0.0) + seconds
+        self.seconds += seconds
 
     def __str__(self) -> str:
-        return f"{self.function}: compiled ({self.reason}) in {self.seconds * 1e3:.1f} ms"
+        split = ", ".join(f"{name} {value * 1e3:.1f}" for name, value in self.stages.items())
+        return f"{self.function}: compiled ({self.reason}) in {self.seconds * 1e3:.1f} ms" + \
+            (f" ({split} ms)" if split else "")
 
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep

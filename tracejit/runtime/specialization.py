@@ -70,6 +70,7 @@ class Specialization:
 
     def __init__(self, compilation, xp, world, traced_positions):
         trace = compilation.trace
+        self.pending_event = None      # (CompileEvent, kernels) until the first run (compiled.py)
         self.compilation = compilation
         self.plan = compilation.plan
         self.trace = trace
