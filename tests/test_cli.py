@@ -91,6 +91,21 @@ def test_tracejit_dump_env_writes_every_compiled_function(tmp_path):
     assert "f32[6,5]" in text and "def scaled_softmax_k0(" in text
 
 
+def test_env_var_dump_says_where_it_wrote_and_notes_fallbacks(tmp_path):
+    script = ("import numpy as np, tracejit, warnings; warnings.simplefilter('ignore')\n"
+              "def branchy(x):\n    return x if x.sum() > 0 else -x\n"
+              "tracejit.compile(branchy, backend='interpret')(np.ones(3))\n"
+              "tracejit.compile(lambda x: x + 1, backend='interpret')(np.ones(3))\n")
+    env = dict(os.environ, TRACEJIT_DUMP=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, env=env, timeout=300,
+                            capture_output=True, text=True)
+    assert sorted(os.listdir(tmp_path)) == ["_lambda__1", "branchy_fallback_1"]
+    assert f"tracejit: dump of branchy written to {tmp_path / 'branchy_fallback_1'}" in result.stderr
+    assert f"dump of <lambda> written to {tmp_path / '_lambda__1'}" in result.stderr
+    note = (tmp_path / "branchy_fallback_1" / "fallback.txt").read_text()
+    assert "branchy runs eagerly" in note and "<string>:3" in note and "bool()" in note
+
+
 def test_bad_cli_arguments_are_reported():
     result = subprocess.run([sys.executable, "-m", "tracejit", "dump", f"{MODEL}:nope", "--arg", "f32[2]"],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)

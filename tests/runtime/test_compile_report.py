@@ -25,3 +25,26 @@ def test_the_first_call_cost_is_reported_whole_and_split_by_stage():
     assert "kernel compile" in str(event) and "kernel compile" in str(tracejit.explain(f, x))
     f(x)                                           # later calls add nothing
     assert len(f.compiles) == 1 and f.compiles[0].seconds == event.seconds
+
+
+def alpha_for_names(x):
+    return np.tanh(x) * 3.5
+
+
+def beta_for_names(y):
+    return np.tanh(y) * 3.5
+
+
+def test_kernel_names_agree_between_explain_and_dump_and_shared_code_is_named():
+    from tracejit.runtime.dump import format_dump
+    x = np.ones((4, 5), np.float32)
+    tracejit.compile(alpha_for_names, backend="numba")(x)
+    beta = tracejit.compile(beta_for_names, backend="numba")
+    beta(x)
+    report = tracejit.explain(beta, x)
+    assert [k.name for k in report.kernels] == ["beta_for_names_k0"]
+    assert report.kernels[0].shared_with == "alpha_for_names_k0"
+    assert "beta_for_names_k0 [numba] (code shared with alpha_for_names_k0)" in str(report)
+    assert "kernel beta_for_names_k0 [pointwise]" in report.fusion
+    dump = format_dump(beta.specializations()[0].compilation)
+    assert "=== kernel beta_for_names_k0 (numba, code shared with alpha_for_names_k0)" in dump

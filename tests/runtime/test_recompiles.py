@@ -65,3 +65,22 @@ def test_the_environment_switch_makes_every_fallback_an_error(monkeypatch):
     monkeypatch.setenv("TRACEJIT_FULLGRAPH", "0")
     with pytest.warns(tracejit.FallbackWarning):
         tracejit.compile(branchy, backend="interpret")(np.ones(3))
+
+
+def test_threads_calling_at_once_compile_once():
+    import threading
+    f = tracejit.compile(lambda x: np.sqrt(x) * 2.0 + x.sum(), backend="interpret")
+    x = np.arange(1000.0)
+    barrier, results = threading.Barrier(8), [None] * 8
+
+    def worker(i):
+        barrier.wait()
+        results[i] = f(x)
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    expected = np.sqrt(x) * 2.0 + x.sum()
+    assert all(np.array_equal(r, expected) for r in results)
+    assert len(f.compiles) == 1 and len(f.specializations()) == 1 and f.fallbacks == []

@@ -52,7 +52,27 @@ class Compilation:
                 if getattr(step, "nest", None) is not None]
 
     def kernel_sources(self) -> list:
-        return [(k.name, k.backend, str(k.path), k.source) for k in self.plan.kernels]
+        """(name, backend, path, source, shared_with) per kernel of the plan. The name is
+        this function's region name (as in the fusion groups and the IR); kernels are
+        shared by content, so `shared_with` names the kernel whose code was generated
+        first when that is another one (another function's, or an earlier region's)."""
+        names: dict = {}
+        _region_names(self.plan, names)
+        result = []
+        for k in self.plan.kernels:
+            name = names.get(id(k), k.name)
+            result.append((name, k.backend, str(k.path), k.source, k.name if k.name != name else ""))
+        return result
+
+
+def _region_names(plan, names: dict) -> None:
+    for step in plan.steps:
+        region = getattr(step, "region", None)
+        if region is not None and hasattr(step, "kernel"):
+            names.setdefault(id(step.kernel), region.name)
+        body = getattr(step, "body", None)
+        if body is not None:
+            _region_names(body, names)
 
 
 def compile_function(fn, args, kwargs, backend, name=None, world=None) -> Compilation:

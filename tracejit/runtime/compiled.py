@@ -385,6 +385,9 @@ class CompiledFunction:
     # -- compiling ----------------------------------------------------------------------
     def _specialize(self, key, specs, bound, values, treedef, abstract, backend, libs, parts):
         with self._lock:
+            for spec in specs:            # another thread compiled it while this one waited
+                if spec.eager or spec.match(values) is not None:
+                    return spec
             if specs:
                 if len(specs) >= MAX_SPECIALIZATIONS:
                     return self._too_many(specs, values)
@@ -443,8 +446,8 @@ class CompiledFunction:
             self._last_key = key
             dump_dir = os.environ.get("TRACEJIT_DUMP")
             if dump_dir:
-                from .dump import write_dump
-                write_dump(compilation, dump_dir, f"{self.name}_{len(self.compiles)}")
+                from .dump import announce, write_dump
+                announce(self.name, write_dump(compilation, dump_dir, f"{self.name}_{len(self.compiles)}"))
             return spec
 
     def _fall_back(self, specs, exc, op=None, loc=None, message=None):
@@ -454,6 +457,11 @@ class CompiledFunction:
         fallback = Fallback(self.name, op or getattr(exc, "op", "?") or "?", loc, message or str(exc))
         if not any(f.op == fallback.op and f.loc == fallback.loc for f in self.fallbacks):
             warn_fallback(fallback)       # once per construct, however many argument types hit it
+            dump_dir = os.environ.get("TRACEJIT_DUMP")
+            if dump_dir:
+                from .dump import announce, write_fallback_note
+                announce(self.name, write_fallback_note(fallback, dump_dir, f"{self.name}_fallback_"
+                                                        f"{len(self.fallbacks) + 1}"))
         self.fallbacks.append(fallback)
         spec = EagerSpecialization(self.fn, fallback)
         specs[:] = [spec]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 
@@ -24,8 +25,9 @@ def format_dump(compilation) -> str:
         parts.append(f"=== fusion groups ===\n{describe_kernels(compilation)}\n")
         for name, text in compilation.loop_nests():
             parts.append(f"=== loop nest {name} ===\n{text}\n")
-        for name, backend, path, source in compilation.kernel_sources():
-            parts.append(f"=== kernel {name} ({backend}) written to {path} ===\n{source}\n")
+        for name, backend, path, source, shared in compilation.kernel_sources():
+            note = f", code shared with {shared}" if shared else ""
+            parts.append(f"=== kernel {name} ({backend}{note}) written to {path} ===\n{source}\n")
     return "\n".join(parts)
 
 
@@ -39,10 +41,25 @@ def write_dump(compilation, directory, stem: str) -> Path:
         (out / "fusion.txt").write_text(describe_kernels(compilation) + "\n")
         for name, text in compilation.loop_nests():
             (out / f"loopnest_{_safe(name)}.txt").write_text(text + "\n")
-        for name, backend, path, source in compilation.kernel_sources():
+        for name, backend, path, source, _ in compilation.kernel_sources():
             (out / f"kernel_{_safe(name)}.{backend}.py").write_text(source)
     (out / "dump.txt").write_text(format_dump(compilation))
     return out
+
+
+def write_fallback_note(fallback, directory, stem: str) -> Path:
+    """TRACEJIT_DUMP for a function that runs eagerly: a note saying why, and where."""
+    out = Path(directory) / _safe(stem)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "fallback.txt").write_text(f"{fallback.function} runs eagerly (not compiled)\n"
+                                      f"construct: {fallback.op}\nat: {fallback.loc or '?'}\n"
+                                      f"why: {fallback.message}\n")
+    return out
+
+
+def announce(function: str, where: Path) -> None:
+    """One line on stderr per TRACEJIT_DUMP entry, so the user finds the files."""
+    print(f"tracejit: dump of {function} written to {where}", file=sys.stderr)
 
 
 def _safe(name: str) -> str:

@@ -25,6 +25,11 @@ class KernelInfo:
     backend: str
     path: str
     source: str
+    shared_with: str = ""       # the kernel whose generated code this one reuses, if another
+
+    def __str__(self) -> str:
+        shared = f" (code shared with {self.shared_with})" if self.shared_with else ""
+        return f"{self.name} [{self.backend}]{shared} {self.path}"
 
 
 @dataclass
@@ -50,7 +55,7 @@ class Explanation:
             lines.append("ints traced as values (they changed between calls; no retrace for a new value): "
                          + ", ".join(self.dynamic_ints))
         lines.append(f"kernels ({len(self.kernels)}):")
-        lines += [f"  - {k.name} [{k.backend}] {k.path}" for k in self.kernels]
+        lines += [f"  - {k}" for k in self.kernels]
         if self.compiles:
             lines.append("compilations so far:")
             lines += [f"  - {event}" for event in self.compiles]
