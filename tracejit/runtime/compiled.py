@@ -29,6 +29,7 @@ from ..tracer import TracerError, flatten, unflatten
 from ..tracer.errors import UnsupportedError
 from ..tracer.state import _ACTIVE as _ACTIVE_TRACE
 from .arrays import NUMPY
+from .background import BackgroundCompile
 from .backends import choose_backend
 from .codeinfo import definition_line
 from .compilation import compile_function
@@ -90,7 +91,7 @@ class _Failed:
 
 class CompiledFunction:
     def __init__(self, fn, *, static_argnames=(), backend="auto", fullgraph=None, matmul_precision="ieee",
-                 recompile_limit=None):
+                 recompile_limit=None, background_compile=False):
         if isinstance(static_argnames, str):
             static_argnames = (static_argnames,)
         if isinstance(fn, np.ufunc):      # no Python signature: give it one
@@ -100,6 +101,7 @@ class CompiledFunction:
         self.backend = backend
         self.fullgraph = strict_default() if fullgraph is None else bool(fullgraph)
         self.recompiles = RecompileCounter(recompile_limit_of(recompile_limit))
+        self.background_compile = bool(background_compile)
         self.matmul_precision = matmul_precision
         self.binder = Binder(fn, self.static_argnames)
         self._cache: dict = {}            # key -> list of specializations, newest first
@@ -440,6 +442,8 @@ class CompiledFunction:
             spec.pending_event = (event, [k for k in compilation.plan.kernels
                                           if getattr(k, "compile_seconds", 0) is None])
             self.compiles.append(event)
+            if self.background_compile and xp is NUMPY and compilation.plan.kernels:
+                spec.warming = BackgroundCompile(spec, self._warm_inputs(spec, values))
             if len(self.compiles) > 1:
                 self.recompiles.note(changed)
             specs.insert(0, spec)
@@ -504,6 +508,10 @@ class CompiledFunction:
         return result
 
     def _run(self, spec, specs, matched, values, call, args, kwargs):
+        if spec.warming is not None:
+            if not spec.warming.done.is_set():
+                return self.fn(*args, **kwargs)          # kernels still compiling in the background
+            spec.warming = None
         try:
             result = spec.run(values, matched, call)
             if spec.pending_event is not None:
@@ -524,6 +532,17 @@ class CompiledFunction:
             with self._lock:
                 self._fall_back(specs, exc, op, loc, message)
             return result
+
+    @staticmethod
+    def _warm_inputs(spec, values):
+        matched = spec.match(values)
+        return spec.plan_inputs(values, matched)[0] if matched is not None else []
+
+    def wait_compiled(self, timeout=None) -> bool:
+        """Wait for background compiles (``background_compile=True``) to finish; True
+        when none is pending any more."""
+        pending = [s.warming for s in self.specializations() if s.warming is not None]
+        return all(w.done.wait(timeout) for w in pending)
 
     @staticmethod
     def _count_kernel_compiles(spec) -> None:

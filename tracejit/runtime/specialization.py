@@ -71,6 +71,7 @@ class Specialization:
     def __init__(self, compilation, xp, world, traced_positions):
         trace = compilation.trace
         self.pending_event = None      # (CompileEvent, kernels) until the first run (compiled.py)
+        self.warming = None            # a background.BackgroundCompile until its kernels compiled
         self.compilation = compilation
         self.plan = compilation.plan
         self.trace = trace
@@ -185,15 +186,8 @@ class Specialization:
         """Run on a call whose guards matched. `leaves`: the call's flattened leaves
         (static ones included); `call`: (args, kwargs) as bound, for argument writes."""
         xp = self.xp
-        state_inputs, targets = matched
-        picked = self.pick_traced(leaves)
-        traced = [np.asarray(a) if isinstance(a, (float, int, np.generic)) else a for a in picked]
-        originals = [*picked, *state_inputs, *self.lifted]
-        if self.scalar_states:        # NumPy scalars read from state
-            state_inputs = [np.asarray(a) if isinstance(a, np.generic) else a for a in state_inputs]
-        arrays = [*traced, *state_inputs, *self.lifted]
-        if xp is not NUMPY:
-            arrays = [a if not isinstance(a, (np.ndarray, np.generic)) else self._to_device(a) for a in arrays]
+        targets = matched[1]
+        arrays, originals = self.plan_inputs(leaves, matched)
         try:
             if self.trace.mutations:
                 check_no_overlap(arrays, self.trace.mutations)
@@ -219,6 +213,19 @@ class Specialization:
         if self.writes:
             self._write_back(results, originals, targets, call)
         return out
+
+    def plan_inputs(self, leaves, matched):
+        """(the plan's input arrays, the objects they came from) for one call."""
+        state_inputs = matched[0]
+        picked = self.pick_traced(leaves)
+        traced = [np.asarray(a) if isinstance(a, (float, int, np.generic)) else a for a in picked]
+        originals = [*picked, *state_inputs, *self.lifted]
+        if self.scalar_states:        # NumPy scalars read from state
+            state_inputs = [np.asarray(a) if isinstance(a, np.generic) else a for a in state_inputs]
+        arrays = [*traced, *state_inputs, *self.lifted]
+        if self.xp is not NUMPY:
+            arrays = [a if not isinstance(a, (np.ndarray, np.generic)) else self._to_device(a) for a in arrays]
+        return arrays, originals
 
     def _value(self, leaf, results, originals):
         """One output leaf: the input itself where NumPy returns it, read-only where
