@@ -47,14 +47,13 @@ def jacobi(u, steps):
 
 
 class Adam:
-    """Adam with its moments and step count on the object, updated in place. The step
-    count is a 0-d array: a Python int attribute changed inside the function
-    (``self.t += 1`` on an int) still runs eagerly, with a warning saying so."""
+    """Adam with its moments and its Python int step count on the object, updated in
+    place (the counter is traced as a value and written back as an int)."""
 
     def __init__(self, shape, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
         self.m = np.zeros(shape, np.float32)
         self.v = np.zeros(shape, np.float32)
-        self.t = np.zeros((), np.int64)
+        self.t = 0
         self.lr, self.b1, self.b2, self.eps = lr, b1, b2, eps
 
     def step(self, w, g):

@@ -30,11 +30,11 @@ opt = Adam()
 
 
 @pytest.mark.parametrize("backend", ["interpret", "numba"])
-def test_python_scalar_counter_runs_eagerly_naming_the_attribute(backend):
-    f, module = check_like_eager(ADAM_T, "opt.step", calls(), backend=backend, warns=1)
-    assert module.opt.t == 3
-    message = str(f.fallbacks[0])
-    assert "self.t" in message and "0-d array" in message      # names the attribute, says what to do
+def test_python_int_counter_is_compiled_as_a_traced_int(backend):
+    # issue 7 allowed running it eagerly; the counter is now traced (tests/runtime/test_int_state.py)
+    f, module = check_like_eager(ADAM_T, "opt.step", calls(), backend=backend)
+    assert module.opt.t == 3 and type(module.opt.t) is int
+    assert f.fallbacks == [] and len(f.compiles) == 1
 
 
 EMA = """
@@ -299,12 +299,24 @@ def test_state_is_restored_when_the_trace_fails_for_any_reason(monkeypatch):
     assert "KeyError" in str(f.fallbacks[0])
 
 
+DECAY = """
+import numpy as np
+class Decay:
+    def __init__(self):
+        self.scale = "1.0"
+    def step(self, g):
+        self.scale = self.scale + "0"                 # a Python string changed: not compiled
+        return g * 2
+opt = Decay()
+"""
+
+
 def test_fullgraph_raises_for_state_it_cannot_compile():
-    module = __import__("tests.runtime.eager_check", fromlist=["make_module"]).make_module(ADAM_T, "fullgraph")
+    module = __import__("tests.runtime.eager_check", fromlist=["make_module"]).make_module(DECAY, "fullgraph")
     f = tracejit.compile(module.opt.step, fullgraph=True, backend="interpret")
-    with pytest.raises(tracejit.TracerError, match="self.t"):
+    with pytest.raises(tracejit.TracerError, match="self.scale"):
         f(np.ones(3))
-    assert module.opt.t == 0                             # the trace's change was undone
+    assert module.opt.scale == "1.0"                     # the trace's change was undone
 
 
 IO = """

@@ -79,7 +79,11 @@ class _BadCall(TypeError):
 
 
 class _Retry:
-    """Tracing with dynamic ints failed (they decide shapes): call again, ints static."""
+    """Tracing with dynamic ints failed (they decide shapes): call again, ints static.
+    `again`: call again as it was (an int in state is traced as a value from now on)."""
+
+    def __init__(self, again=False):
+        self.again = again
 
 
 class _Failed:
@@ -126,6 +130,7 @@ class CompiledFunction:
         self.dynamic_ints: set = set()
         self._static_ints: set = set()
         self._dynamic_positions: frozenset = frozenset()
+        self.int_state: set = set()       # Python ints in state the function changes: traced values
         self._int_lists_static = False    # long int lists: traced as arrays until one decides a shape
         self._positional_names = [p.name for p in params] if simple else []
         # names a keyword call may use for each position (None: positional-only)
@@ -340,6 +345,8 @@ class CompiledFunction:
             return self._call_with_static_ints(outside, args, kwargs)
         spec = self._specialize(key, specs, bound, values, treedef, abstract, backend, libs, parts)
         if isinstance(spec, _Retry):            # the dynamic ints decide shapes: trace them static
+            if spec.again:
+                return self(*args, **kwargs)
             return self._call_with_static_ints(frozenset(), args, kwargs)
         if isinstance(spec, _Failed):
             return self._eager_after_failure(spec.exc, specs, bound, args, kwargs)
@@ -377,7 +384,9 @@ class CompiledFunction:
         spec = self._specialize(key, specs, bound, values, treedef, abstract, backend, libs, parts)
         if isinstance(spec, _Failed):
             return self._eager_after_failure(spec.exc, specs, bound, args, kwargs)
-        if isinstance(spec, _Retry) or spec.eager:
+        if isinstance(spec, _Retry):
+            return self(*args, **kwargs) if spec.again else self.fn(*args, **kwargs)
+        if spec.eager:
             return self.fn(*args, **kwargs)
         matched = spec.match(values)
         if matched is None:
@@ -411,13 +420,18 @@ class CompiledFunction:
             traced_positions = [i for i, part in enumerate(parts) if part[0] in ("array", "weak", "dynint", "numlist")]
             start = time.perf_counter()
             try:
-                world = World(self.fn, arg_objects)
+                world = World(self.fn, arg_objects, frozenset(self.int_state))
                 refuse_unreplayable(self.fn, world, statics)
                 compilation = compile_function(self.fn, abstract_args, abstract_kwargs, backend, name=self.name,
                                                world=world)
                 xp = next(iter(libs)) if libs else NUMPY
                 spec = Specialization(compilation, xp, world, traced_positions)
             except (TracerError, CompilerError) as exc:
+                changed_int = getattr(exc, "int_state", None)
+                if changed_int is not None and changed_int not in self.int_state:
+                    self.int_state.add(changed_int)          # a counter (self.t += 1): trace it as a value
+                    del self._cache[key]
+                    return _Retry(again=True)
                 if isinstance(exc, TracerError) and any(p[0] == "numlist" and p[1] is int for p in parts):
                     self._int_lists_static = True           # int lists that decide shapes: keyed by value
                     del self._cache[key]

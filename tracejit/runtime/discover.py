@@ -113,9 +113,10 @@ class Discovery:
     object or None, Node); ``nodes``: every node in depth-first order; ``functions``:
     the user functions followed; ``info``: the names of all their code."""
 
-    def __init__(self, fn, arg_objects=()):
+    def __init__(self, fn, arg_objects=(), int_state=frozenset()):
         self.fn = fn
         self.arg_objects = list(arg_objects)
+        self.int_state = int_state    # descs of Python int/float entries traced as values (they change)
         self.info = CodeInfo()
         self.codes: set = set()
 
@@ -311,6 +312,9 @@ class Discovery:
             node.absent.append(key)
             return
         kind = classify(value)
+        if kind == SCALAR and self.int_state and desc in self.int_state and \
+                (type(value) is int and -2 ** 62 <= value <= 2 ** 62 or type(value) is float):
+            kind = ARRAY              # a number the function changes (self.t += 1): traced
         if kind == NODE:
             known = self.by_id.get(id(value))
             if known is not None:

@@ -80,7 +80,7 @@ def explain(fn, *args, **kwargs) -> Explanation:
                    if part[0] == "object"]
     statics = [v for v, part in zip(values, parts) if part[0] in ("static", "object")]
     try:
-        world = World(compiled.fn, arg_objects)
+        world = World(compiled.fn, arg_objects, frozenset(compiled.int_state))
         refuse_unreplayable(compiled.fn, world, statics)
         compilation = compile_function(compiled.fn, abstract_args, abstract_kwargs, backend, name=compiled.name,
                                        world=world)

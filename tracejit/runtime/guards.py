@@ -147,8 +147,7 @@ class GuardNode:
         self.keys = [key for key, _, _, _ in plain]
         # the value expected (arrays: the one last seen); sigs: (type, shape, dtype) of arrays
         self.exp = [_Content(value) if kind == CONTENT else value for _, kind, value, _ in plain]
-        self.sigs = [(type(value), value.shape, value.dtype) if kind == ARRAY else None
-                     for _, kind, value, _ in plain]
+        self.sigs = [_signature(value) if kind == ARRAY else None for _, kind, value, _ in plain]
         self.get = _rows_getter(flat.rows) if flat.rows is not None else _getter(flat.kind, self.keys)
         if not self.keys:
             self.get = None
@@ -201,7 +200,7 @@ class GuardNode:
             if value is old:
                 continue
             if sig is not None:
-                if type(value) is not sig[0] or value.shape != sig[1] or value.dtype != sig[2]:
+                if not _fits(value, sig):
                     return False
                 expected[i] = value
             elif isinstance(old, _Content):
@@ -235,8 +234,9 @@ class GuardNode:
             values = self.get(obj) if self.get is not None else ()
             for key, value, old, sig in zip(self.keys, values, self.exp, self.sigs):
                 if sig is not None:
-                    if type(value) is not sig[0] or value.shape != sig[1] or value.dtype != sig[2]:
-                        return f"array {_child(self, key)} was rebound to {_brief(value)}"
+                    if not _fits(value, sig):
+                        return f"{'array' if sig[0] not in (int, float) else sig[0].__name__} {_child(self, key)} was rebound " \
+                               f"to {_brief(value)}"
                 elif value is not old and not (isinstance(old, _Content) and old.same(value)) and \
                         not (_is_scalar(old) and same_scalar(value, old)):
                     return f"{_child(self, key)} changed to {_brief(value)} (was {_brief(old)})"
@@ -263,6 +263,24 @@ class _Content:
 
     def same(self, value) -> bool:
         return isinstance(value, (set, frozenset)) and frozenset(value) == self.frozen
+
+
+def _signature(value) -> tuple:
+    """What a state value traced as an input must keep: type, shape and dtype (a Python
+    int counter: its type, and a value in the range the trace holds for)."""
+    if type(value) in (int, float):
+        return (type(value), (), None)
+    return (type(value), value.shape, value.dtype)
+
+
+def _fits(value, sig) -> bool:
+    if type(value) is not sig[0]:
+        return False
+    if sig[0] is int:
+        return -2 ** 62 <= value <= 2 ** 62
+    if sig[0] is float:
+        return True
+    return value.shape == sig[1] and value.dtype == sig[2]
 
 
 def _is_scalar(value) -> bool:

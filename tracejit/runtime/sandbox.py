@@ -10,9 +10,12 @@ argument):
 - ``collect``: compare every node with what ``enter`` installed. An entry rebound to
   a traced value (``self.m = ...``, ``global G; G = ...``, ``CFG["k"] = ...``, also
   inside argument dicts) becomes an implicit output (a ``Write``); an array created
-  eagerly and stored is written again (a copy) on every call. Any other change
-  (a Python scalar attribute, a list that grew, a traced value stored inside some
-  other object) raises ``StateError``: the function runs eagerly instead.
+  eagerly and stored is written again (a copy) on every call. A Python int or float
+  entry changed to another of its type (``self.t += 1``) raises ``StateError`` with
+  ``int_state`` set: the runtime traces again with that entry as a traced value
+  (``Discovery(int_state=...)``), written back as a Python number. Any other change
+  (a string attribute, a list that grew, a traced value stored inside some other
+  object) raises ``StateError``: the function runs eagerly instead.
 - ``restore`` (always, even if the trace failed): every node holds exactly what it
   held before, so a fallback's eager run does its side effects once.
 
@@ -178,9 +181,9 @@ def _traced_loc(proxy) -> str:
 class World:
     """The reachable state of one trace (see the module doc)."""
 
-    def __init__(self, fn, arg_objects=()):
+    def __init__(self, fn, arg_objects=(), int_state=frozenset()):
         self.fn = fn
-        self.discovery = Discovery(fn, arg_objects).run()
+        self.discovery = Discovery(fn, arg_objects, int_state).run()
         self.nodes = self.discovery.nodes
         self.slots: list = []
         self.value_slots: dict = {}       # index in state.state_values -> Slot
@@ -346,11 +349,14 @@ class World:
             raise StateError(f"a traced value was stored in {desc} (inside a {type(new).__name__})", desc,
                              _traced_loc(traced), hint="store arrays (or tuples/lists/dicts of arrays) "
                                                        "directly, or return the value instead")
-        raise StateError(
+        error = StateError(
             f"{desc} was changed from {_short(old)} to {_short(new)} inside the compiled function", desc,
             self._store_loc(key, node),
             hint="keep changing state in NumPy arrays (self.t = self.t + 1 on a 0-d array is compiled), "
                  "pass the value as an argument, or change it outside the compiled function")
+        if type(old) is type(new) and type(new) in (int, float) and node is not None:
+            error.int_state = desc    # the runtime retries with it traced (runtime/compiled.py)
+        raise error
 
     def _known(self, array) -> bool:
         return any(array is value for snap in self._snapshot.values() if isinstance(snap, dict)

@@ -82,14 +82,18 @@ class Specialization:
         self.guard = GuardTree(world, trace.state_inputs, extra) if world is not None else None
         self.pick_traced = _picker(traced_positions)
         # dynamic int arguments: leaf position -> (lo, hi) the trace needs (int64 at least)
-        self.int_ranges = {traced_positions[k]: bounds for k, bounds in trace.int_ranges.items()}
+        n_traced = len(traced_positions)
+        self.int_ranges = {traced_positions[k]: bounds for k, bounds in trace.int_ranges.items() if k < n_traced}
+        # Python int counters in state positioning slices (cache[self.pos]): state input -> (lo, hi)
+        self.state_int_ranges = [(k - n_traced, bounds) for k, bounds in trace.int_ranges.items()
+                                 if k >= n_traced]
         self.dynamic_ints = [traced_positions[k] for k, v in enumerate(trace.graph.inputs[:len(traced_positions)])
                              if v.type.weak and v.type.dtype.kind == "i"]
         self._device_scalars: dict = {}
         self.writes = self._plan_writes(world)
         self.copies = self._copies()          # graph outputs copied on every call (None: decide per call)
         self.scalar_states = world is not None and any(
-            slot.array is not None and isinstance(slot.array, np.generic) for slot in world.slots)
+            slot.array is not None and isinstance(slot.array, (np.generic, int, float)) for slot in world.slots)
 
     # -- set up ----------------------------------------------------------------------
     def _plan_writes(self, world):
@@ -157,7 +161,12 @@ class Specialization:
             return None
         if self.guard is None:
             return (), ()
-        return self.guard.check(leaves)
+        matched = self.guard.check(leaves)
+        if matched is not None and self.state_int_ranges:
+            states = matched[0]
+            if not all(lo <= states[i] <= hi for i, (lo, hi) in self.state_int_ranges):
+                return None
+        return matched
 
     def ints_fit(self, leaves) -> bool:
         """The dynamic int arguments lie where this trace holds."""
@@ -221,7 +230,9 @@ class Specialization:
         traced = [np.asarray(a) if isinstance(a, (float, int, np.generic)) else a for a in picked]
         originals = [*picked, *state_inputs, *self.lifted]
         if self.scalar_states:        # NumPy scalars read from state
-            state_inputs = [np.asarray(a) if isinstance(a, np.generic) else a for a in state_inputs]
+            state_inputs = [np.asarray(a) if isinstance(a, np.generic) else
+                            np.asarray(a, np.int64) if type(a) is int else
+                            np.asarray(a, np.float64) if type(a) is float else a for a in state_inputs]
         arrays = [*traced, *state_inputs, *self.lifted]
         if self.xp is not NUMPY:
             arrays = [a if not isinstance(a, (np.ndarray, np.generic)) else self._to_device(a) for a in arrays]

@@ -116,7 +116,13 @@ class TraceState:
     def input_proxy(self, array: np.ndarray, name: str = "") -> TracedArray:
         """A proxy standing for a state array (an attribute, global, closure or container
         entry, `name`) while the function runs; its graph input is added only if used."""
-        value = Value(TensorType(array.shape, array.dtype))
+        if type(array) is int:        # a Python int counter in state: a weak int64, offsets tracked
+            value = Value(TensorType((), np.int64, weak=True))
+            self.affine[value] = (value, 0)
+        elif type(array) is float:    # a Python float the function changes: a weak float64
+            value = Value(TensorType((), np.float64, weak=True))
+        else:
+            value = Value(TensorType(array.shape, array.dtype))
         self.state_values.append(value)
         self.names[value] = name
         return TracedArray(value, self, scalar=isinstance(array, np.generic), is_input=True)
