@@ -384,9 +384,9 @@ def test_unsupported_operators_fall_back_instead_of_crashing(fn):
 def test_lazy_kernel_compile_failure_names_the_kernel_and_line(monkeypatch):
     from tracejit.codegen import numba_backend
 
-    def broken(self, inputs, outputs, sizes):
+    def broken(self, inputs, outputs, launch):
         raise NotImplementedError("cannot compile this")
-    monkeypatch.setattr(numba_backend.NumbaKernel, "__call__", broken)
+    monkeypatch.setattr(numba_backend.NumbaKernel, "launch", broken)
 
     def scaled(x):
         return np.sqrt(x) * 3.0        # the kernel's first op is on this line

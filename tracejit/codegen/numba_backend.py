@@ -81,6 +81,7 @@ class NumbaKernel:
         self.mm_in_place = self.matmul is not None and _epilogue_is_in_place(nest)
         self.compile_seconds = None
         self._launch_shapes: dict = {}    # size values -> (rows, serial seconds or None, size arguments)
+        self._half = None                 # whether it reads or writes float16 (as bits), known at first launch
         self._first_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -128,20 +129,30 @@ class NumbaKernel:
         return self.function(0, 0, *args)
 
     def __call__(self, inputs, outputs, sizes):
-        inputs = [x if isinstance(x, np.ndarray) else np.asarray(x) for x in inputs]
-        args = list(inputs)
-        if self.matmul is not None:
-            mm = self._matmul(inputs, outputs)
-            if mm is None:
-                return
-            args.append(mm)
-        args.extend(outputs)
-        # Numba has no float16 arrays: the kernel reads and writes their bits (numba_half)
-        args = [a.view(np.uint16) if a.dtype == np.float16 else a for a in args]
+        self.launch(inputs, outputs, self.prepare(sizes))
+
+    def prepare(self, sizes) -> list:
+        """The launch for these sizes (rows, serial time, size arguments): a plan step
+        keeps it, so a call does not look it up again."""
         values = tuple(sizes.values())          # every extent: the split axis may be one the code never names
         launch = self._launch_shapes.get(values)
         if launch is None:
             launch = self._launch_shapes[values] = self._launch_shape(sizes)
+        return launch
+
+    def launch(self, inputs, outputs, launch):
+        """Run on `inputs` into the preallocated `outputs` with a prepared launch."""
+        inputs = [x if type(x) is np.ndarray else np.asarray(x) for x in inputs]
+        if self.matmul is not None:
+            mm = self._matmul(inputs, outputs)
+            if mm is None:
+                return
+            inputs.append(mm)
+        args = [*inputs, *outputs]
+        if self._half is None:
+            self._half = any(a.dtype == np.float16 for a in args)
+        if self._half:   # Numba has no float16 arrays: the kernel reads and writes their bits (numba_half)
+            args = [a.view(np.uint16) if a.dtype == np.float16 else a for a in args]
         rows, serial, size_args = launch
         args.extend(size_args)
         if self.compile_seconds is None:

@@ -33,6 +33,7 @@ class KernelStep:
 
     buffers: list = None          # last call's output buffers, reused when nobody else holds them
     into: dict = None             # output position -> input slot it may be written into (inplace.py)
+    launch: list = None           # the kernel's prepared launch for these sizes (kernels that have one)
 
     def run(self, xp, slots, reuse=False):
         if reuse:
@@ -44,7 +45,13 @@ class KernelStep:
                 if xp.is_dense(slots[slot], self.out_types[k]):
                     outs[k] = slots[slot]
         try:
-            self.kernel([slots[i] for i in self.inputs], outs, self.sizes)
+            if self.launch is not None:
+                self.kernel.launch([slots[i] for i in self.inputs], outs, self.launch)
+            elif hasattr(self.kernel, "prepare"):
+                self.launch = self.kernel.prepare(self.sizes)
+                self.kernel.launch([slots[i] for i in self.inputs], outs, self.launch)
+            else:
+                self.kernel([slots[i] for i in self.inputs], outs, self.sizes)
         except Exception as exc:
             if is_kernel_compiler_error(exc):   # kernels compile lazily, on their first launch
                 first = self.region.nodes[0] if self.region is not None and self.region.nodes else None
