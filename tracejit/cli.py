@@ -91,10 +91,27 @@ def _dump(args) -> int:
     except Exception as exc:   # the user's code or arguments: one line, not a traceback
         raise SystemExit(f"tracejit dump: {fn.__name__} cannot be compiled as given: {type(exc).__name__}: {exc}")
     print(format_dump(compilation))
-    if args.out:
-        where = write_dump(compilation, args.out, fn.__name__)
+    where = write_dump(compilation, args.out, fn.__name__) if args.out else None
+    if args.asm:
+        _asm(compilation, args.backend, where)
+    if where is not None:
         print(f"(written to {where})")
     return 0
+
+
+def _asm(compilation, backend: str, where) -> None:
+    from .runtime.dump import launch_once, vector_reports
+    if backend != "numba":
+        print("=== vectorization ===\n(--asm reads Numba machine code: use --backend numba)")
+        return
+    stopped = launch_once(compilation)
+    print("=== vectorization (float arithmetic in each kernel's machine code) ===")
+    if stopped:
+        print(f"(the launch on zeros stopped early: {stopped})")
+    for name, report, asm in vector_reports(compilation):
+        print(report)
+        if where is not None and asm:
+            (where / f"asm_{name}.s").write_text(asm)
 
 
 def _size(n: int) -> str:
@@ -139,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--backend", choices=("numba", "triton", "interpret"), default="numba",
                       help="the code generator to use (default: numba)")
     dump.add_argument("--out", metavar="DIR", help="also write every stage as files into DIR")
+    dump.add_argument("--asm", action="store_true",
+                      help="compile the kernels (one launch on zeros) and report, per kernel, whether its "
+                           "loops vectorized: packed vs scalar float instructions by register width; with "
+                           "--out, write the assembly too (Numba backend)")
     cache = sub.add_parser("cache", help="show or clear the kernel cache directory",
                            description="The kernel cache: generated sources and Numba's compiled code.")
     cache.add_argument("action", choices=("info", "clear"),

@@ -47,6 +47,35 @@ def write_dump(compilation, directory, stem: str) -> Path:
     return out
 
 
+def launch_once(compilation) -> str:
+    """Run the plan once on zero-filled inputs of the traced types, so that every kernel
+    is compiled (Numba compiles at the first launch) and its machine code can be read.
+    Returns "" or why the run stopped (a library step refusing zeros, ...)."""
+    import numpy as np
+
+    from .arrays import NUMPY
+    graph = compilation.trace.graph
+    lifted = list(compilation.trace.lifted)
+    arrays = [np.zeros(v.type.shape, v.type.dtype) for v in graph.inputs[:len(graph.inputs) - len(lifted)]]
+    try:
+        compilation.plan.run(NUMPY, arrays + lifted)
+    except Exception as exc:   # noqa: BLE001  (reported; the kernels before it are compiled)
+        return f"{type(exc).__name__}: {exc}"
+    return ""
+
+
+def vector_reports(compilation) -> list:
+    """(kernel name, VectorReport, assembly) per Numba kernel of the plan."""
+    from ..codegen.numba_asm import kernel_assembly, vector_report
+    by_path = {str(k.path): k for k in compilation.plan.kernels}
+    result = []
+    for name, backend, path, _, _ in compilation.kernel_sources():
+        if backend == "numba":
+            kernel = by_path[path]
+            result.append((name, vector_report(kernel, name), kernel_assembly(kernel)))
+    return result
+
+
 def write_fallback_note(fallback, directory, stem: str) -> Path:
     """TRACEJIT_DUMP for a function that runs eagerly: a note saying why, and where."""
     out = Path(directory) / _safe(stem)
