@@ -26,6 +26,7 @@ import re
 import numpy as np
 
 from ..ir.accumulate import lower_accumulators, widen_float32_sums
+from ..ir.stash import stash_last_phase_values
 from .identity import normalize_region_text
 from .numba_math import VECTOR_MATH, source_version
 from .render import Dialect, Renderer, used_names
@@ -36,6 +37,7 @@ SUPPORTED_KINDS = "biufc"
 LOWERING_STEPS = [
     ("widen_float32_sums", widen_float32_sums),
     ("accumulators", lambda nest: lower_accumulators(nest, lanes=False)),
+    ("stash_last_phase_values", stash_last_phase_values),
 ]
 
 

@@ -1,0 +1,51 @@
+"""The stash lowering (ir/stash.py): the last phase stores a value the epilogue would
+recompute (softmax's exp) in the output, and the epilogue loads it; results are
+bit-identical, and it is not applied where an in-place output could overwrite an input
+element before it is read."""
+import numpy as np
+import pytest
+
+import tracejit
+from tracejit.runtime.backends import NumbaBackend
+from tracejit.runtime.compilation import compile_function
+from tracejit.ir.types import TensorType
+from tests.runtime.eager_check import check_like_eager
+
+PROGRAMS = """
+import numpy as np
+def softmax(x):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+def softmax_in_place(x):
+    x[...] = softmax(x)
+def softmax_plus_reversed(x):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True) + x[:, ::-1]
+def softmax_in_place_plus_reversed(x):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    x[...] = e / e.sum(axis=1, keepdims=True) + x[:, ::-1]
+"""
+
+
+def kernel_source(name):
+    from tests.runtime.eager_check import make_module
+    fn = getattr(make_module(PROGRAMS, "stash"), name)
+    compilation = compile_function(fn, (TensorType((5, 7), np.float32),), {}, NumbaBackend(), name=name)
+    return compilation.kernel_sources()[0][3]
+
+
+def test_softmax_computes_each_exponential_once():
+    assert kernel_source("softmax").count("_tj_vexp_f32(") == 1
+
+
+def test_a_recomputed_value_next_to_a_shifted_read_is_not_stashed():
+    assert kernel_source("softmax_plus_reversed").count("_tj_vexp_f32(") == 2
+
+
+@pytest.mark.parametrize("name", ["softmax", "softmax_in_place", "softmax_plus_reversed",
+                                  "softmax_in_place_plus_reversed"])
+def test_results_and_in_place_writes_match_numpy(name):
+    rng = np.random.default_rng(1)
+    data = [rng.standard_normal((5, 7)).astype(np.float32) for _ in range(2)]
+    data[1][2, 3] = np.inf
+    check_like_eager(PROGRAMS, name, [lambda m, d=d: (d.copy(),) for d in data], backend="numba")
