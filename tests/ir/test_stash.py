@@ -5,7 +5,6 @@ element before it is read."""
 import numpy as np
 import pytest
 
-import tracejit
 from tracejit.runtime.backends import NumbaBackend
 from tracejit.runtime.compilation import compile_function
 from tracejit.ir.types import TensorType
