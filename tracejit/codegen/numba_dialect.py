@@ -27,7 +27,8 @@ import numpy as np
 
 from ..ir.accumulate import lower_accumulators, widen_float32_sums
 from .identity import normalize_region_text
-from .numba_math import VECTOR_MATH, source_version
+from .helper_versions import source_version
+from .numba_math import VECTOR_MATH
 from .render import Dialect, Renderer, used_names
 
 SUPPORTED_KINDS = "biufc"
