@@ -28,7 +28,8 @@ import numpy as np
 from ..ir.accumulate import lower_accumulators, widen_float32_sums
 from ..ir.stash import stash_last_phase_values
 from .identity import normalize_region_text
-from .numba_math import VECTOR_MATH, source_version
+from . import numba_math, numba_pow, numba_trig
+from .helper_versions import source_version
 from .render import Dialect, Renderer, used_names
 
 SUPPORTED_KINDS = "biufc"
@@ -78,11 +79,6 @@ def _tj_int_reciprocal(x):
     casts), so 1 -> 1, -1 -> -1, |x| > 1 -> 0."""
     return 1.0 / x
 ''',
-    "_tj_fpow": '''
-def _tj_fpow(a, b):
-    """np.power of floats (same dtype in, same dtype out)."""
-    return np.power(a, b)
-''',
     "_tj_ipow": '''
 def _tj_ipow(a, b):
     """np.power of integers: wrap-around by repeated squaring (the kernel checks that
@@ -98,10 +94,13 @@ def _tj_ipow(a, b):
 ''',
 }
 
-# helpers defined in numba_math.py (vectorizable math, reduction combines) and
-# numba_half.py (float16 bits): imported, not pasted, so Numba compiles each once per
-# process; `_tj_<name>` -> (module, function)
-IMPORTED = {f"_tj_v{op}_{dt[0]}{dt[-2:]}": ("numba_math", fn) for (op, dt), fn in VECTOR_MATH.items()}
+# helpers defined in numba_math.py, numba_trig.py, numba_pow.py (vectorizable math,
+# reduction combines) and numba_half.py (float16 bits): imported, not pasted, so Numba
+# compiles each once per process; `_tj_<name>` -> (module, function); the vector math
+# of (op, dtype) is `_tj_v<op>_f32` / `_tj_v<op>_f64` (the op table's templates)
+VECTOR_MODULES = (numba_math, numba_trig, numba_pow)
+IMPORTED = {f"_tj_v{op}_{dt[0]}{dt[-2:]}": (module.__name__.rsplit(".", 1)[1], fn)
+            for module in VECTOR_MODULES for (op, dt), fn in module.VECTOR_MATH.items()}
 IMPORTED.update({"_tj_radd": ("numba_math", "radd"), "_tj_rmul": ("numba_math", "rmul"),
                  "_tj_rmaximum": ("numba_math", "propagating_maximum"),
                  "_tj_rminimum": ("numba_math", "propagating_minimum"),

@@ -1,5 +1,6 @@
-"""Vectorizable, accurate math for the Numba kernels: exp, expm1, log, tanh, and the
-reduction combines that vectorize (reassociable sums, NaN-propagating max/min).
+"""Vectorizable, accurate math for the Numba kernels: exp, expm1, exp2, log, log1p,
+tanh, and the reduction combines that vectorize (reassociable sums, NaN-propagating
+max/min). sin/cos/tan/arctan are in numba_trig.py, power in numba_pow.py.
 
 Why: with IEEE-strict Numba, ``np.exp``/``np.tanh``/``np.log`` on a scalar become calls
 into libm, and one opaque call in a loop body stops LLVM from vectorizing the whole
@@ -18,28 +19,42 @@ Accuracy (see tests/codegen/test_numba_math.py):
   trailing zero bits and a low part), Taylor polynomials long enough for full double
   accuracy, and scaling by 2^k built from integer bits (split in two factors so
   results in the denormal range round once): within 1-2 ulp of NumPy.
+- exp2 (float64): x = k + f with f = x - rint(x) exact, f ln2 as a double-double
+  (numba_eft.two_prod) and 1 + expm1 summed to round once: within 1 ulp of correctly
+  rounded. log1p (float64): log(u) + c/u with u = fl(1 + x) and c its exact rounding
+  error, the correction added before log's last rounding: within 1 ulp. Their
+  float32 versions: float64 inside, one rounding (correctly rounded nearly always).
 
 Special values follow NumPy exactly: NaN in -> NaN out, exp(-inf) = 0, exp(+inf) = inf,
 overflow -> inf, log(0) = -inf, log(x<0) = NaN, tanh(+-inf) = +-1, expm1/tanh keep the
-sign of zero. Every helper is ``@numba.njit(inline="always")``-free on purpose: Numba
-compiles each once per process and signature and LLVM inlines the small bodies into
-the kernels (Numba-level inlining would re-type them in every kernel: compile time).
+sign of zero; exp2 like exp; log1p(-1) = -inf, log1p(x<-1) = NaN, log1p keeps -0.
+
+Every helper is ``@numba.njit(forceinline=True)``, not ``inline="always"``: Numba
+compiles each once per process and signature (Numba-level inlining would re-type them
+in every kernel: compile time), and LLVM's ``alwaysinline`` puts the body into every
+kernel loop even where it is larger than LLVM's inlining threshold (tanh_f64 is; a
+call left in the loop would stop vectorization).
 """
 from __future__ import annotations
-
-import hashlib
-import inspect
 
 import numba
 import numpy as np
 from numba.core import types
 from numba.core.extending import intrinsic
 
-_JIT = dict(nogil=True, cache=True, error_model="numpy")
+from .numba_eft import fast_two_sum, two_prod
+
+_JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # LLVM alwaysinline
+
+# Numba's disk cache of this module's functions does not notice a change in the
+# modules they call: the versions (helper_versions.file_version) this file was checked
+# against; tests/codegen/test_numba_math.py fails when one differs, and updating the
+# hash here invalidates the stale cache entries.
+BUILT_ON = {"numba_eft": "9784a65ce58a"}
 
 
 # ---------------------------------------------------------------------------
-# bit views of float64 (bitcast: no memory traffic, vectorizes)
+# bit views of floats (bitcast: no memory traffic, vectorizes)
 # ---------------------------------------------------------------------------
 
 @intrinsic
@@ -64,10 +79,22 @@ def bits_f64(typingctx, x):
     return types.float64(types.int64), codegen
 
 
+@intrinsic
+def f32_bits(typingctx, x):
+    """The IEEE-754 bits of a float32 as an int32 (a register bitcast)."""
+    if x != types.float32:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int32))
+    return types.int32(types.float32), codegen
+
+
 _LN2_HI = 6.93147180369123816490e-01   # high 32 bits of ln 2: k * _LN2_HI is exact
 _LN2_LO = 1.90821492927058770002e-10   # ln 2 - _LN2_HI
 _LOG2E = 1.4426950408889634
 _LN2 = 0.6931471805599453
+_LN2_TAIL = 2.3190468138462996e-17      # ln 2 - _LN2 (math_constants.ln2_fixed)
 
 
 @numba.njit(**_JIT)
@@ -77,8 +104,8 @@ def _pow2(k):
 
 
 @numba.njit(**_JIT)
-def _expm1_reduced(r):
-    """expm1(r) for |r| <= ln2/2 + tiny, Taylor to degree 14 (error < 1e-19 relative)."""
+def _expm1_tail(r):
+    """expm1(r) - r for |r| <= ln2/2 + tiny: r^2 times Taylor to degree 12."""
     p = 1.0 / 87178291200.0
     p = 1.0 / 6227020800.0 + r * p
     p = 1.0 / 479001600.0 + r * p
@@ -92,7 +119,13 @@ def _expm1_reduced(r):
     p = 1.0 / 24.0 + r * p
     p = 1.0 / 6.0 + r * p
     p = 0.5 + r * p
-    return r + (r * r) * p
+    return (r * r) * p
+
+
+@numba.njit(**_JIT)
+def _expm1_reduced(r):
+    """expm1(r) for |r| <= ln2/2 + tiny, Taylor to degree 14 (error < 1e-19 relative)."""
+    return r + _expm1_tail(r)
 
 
 @numba.njit(**_JIT)
@@ -140,9 +173,11 @@ def expm1_f64(x):
 
 
 @numba.njit(**_JIT)
-def log_f64(x):
-    """np.log for float64 (fdlibm's reduction: x = 2^e m, m in [sqrt(1/2), sqrt(2)),
-    log m = 2 atanh(f / (2 + f)), f = m - 1, as a Taylor series in s^2)."""
+def _log_plus(x, corr):
+    """log(x) + corr for a positive finite float64 x and |corr| <= ~ulp(log x) (added
+    with the low-order terms, before the last rounding); fdlibm's reduction: x = 2^e m,
+    m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(f / (2 + f)), f = m - 1, as a Taylor
+    series in s^2."""
     tiny = x < 2.2250738585072014e-308
     xs = x * 18014398509481984.0 if tiny else x      # denormals: scale by 2^54
     bits = f64_bits(xs)
@@ -168,10 +203,48 @@ def log_f64(x):
     r = z * r
     hfsq = 0.5 * f * f
     dk = np.float64(e)
-    y = dk * _LN2_HI - ((hfsq - (s * (hfsq + r) + dk * _LN2_LO)) - f)
+    return dk * _LN2_HI - ((hfsq - (s * (hfsq + r) + (dk * _LN2_LO + corr))) - f)
+
+
+@numba.njit(**_JIT)
+def log_f64(x):
+    """np.log for float64 (`_log_plus` with no correction, special values as NumPy)."""
+    y = _log_plus(x, 0.0)
     y = x if x == np.inf else y
     y = -np.inf if x == 0.0 else y
     y = np.nan if x < 0.0 else y
+    return x if x != x else y
+
+
+@numba.njit(**_JIT)
+def log1p_f64(x):
+    """np.log1p for float64: log(u) + c/u, u = fl(1 + x), c = 1 + x - u exactly (the
+    rounding error of u, by Dekker's sum), log(u + c) = log u + c/u to first order."""
+    u = 1.0 + x
+    c = (1.0 - (u - x)) if abs(x) > 1.0 else (x - (u - 1.0))
+    y = _log_plus(u, c / u)
+    y = x if x == np.inf else y
+    y = -np.inf if x == -1.0 else y
+    y = np.nan if x < -1.0 else y
+    y = x if x == 0.0 else y                   # keeps -0.0
+    return x if x != x else y
+
+
+@numba.njit(**_JIT)
+def exp2_f64(x):
+    """np.exp2 for float64: 2^k 2^f, k = rint(x), f = x - k (exact), 2^f = exp(f ln2)
+    with f ln2 as a double-double and 1 + expm1 summed so that it rounds once."""
+    xc = min(max(x, -1080.0), 1025.0)
+    kf = np.rint(xc)
+    f = xc - kf
+    r, rl = two_prod(f, _LN2)
+    rl = rl + f * _LN2_TAIL
+    a, b = fast_two_sum(1.0, r)                # 1 + r exactly
+    p = a + (b + (_expm1_tail(r) + rl * (1.0 + r)))
+    k = np.int64(kf)
+    k1 = k >> np.int64(1)
+    k2 = k - k1
+    y = (p * _pow2(k1)) * _pow2(k2)
     return x if x != x else y
 
 
@@ -191,10 +264,8 @@ def tanh_f64(x):
 # ---------------------------------------------------------------------------
 
 @numba.njit(**_JIT)
-def _exp_core(x):
-    """exp(x) for a float64 |x| <= 200 to ~1e-15 relative, no special cases."""
-    kf = np.rint(x * _LOG2E)
-    r = x - kf * _LN2                       # k <= 289: error ~1e-14 relative, enough
+def _exp_small(r):
+    """exp(r) for |r| <= ln2/2 + tiny, Taylor to degree 10 (~1e-16 relative)."""
     p = 1.0 / 3628800.0
     p = 1.0 / 362880.0 + r * p
     p = 1.0 / 40320.0 + r * p
@@ -204,8 +275,31 @@ def _exp_core(x):
     p = 1.0 / 24.0 + r * p
     p = 1.0 / 6.0 + r * p
     p = 0.5 + r * p
-    p = 1.0 + (r + (r * r) * p)
-    return p * _pow2(np.int64(kf))
+    return 1.0 + (r + (r * r) * p)
+
+
+@numba.njit(**_JIT)
+def _exp_core(x):
+    """exp(x) for a float64 |x| <= 200 to ~1e-15 relative, no special cases."""
+    kf = np.rint(x * _LOG2E)
+    r = x - kf * _LN2                       # k <= 289: error ~1e-14 relative, enough
+    return _exp_small(r) * _pow2(np.int64(kf))
+
+
+@numba.njit(**_JIT)
+def exp2_f32(x):
+    """np.exp2 for float32: 2^rint(x) exp((x - rint(x)) ln2) in float64, rounded once
+    (overflow, underflow and denormal results in that rounding)."""
+    xd = min(max(np.float64(x), -200.0), 200.0)
+    kf = np.rint(xd)
+    y = np.float32(_exp_small((xd - kf) * _LN2) * _pow2(np.int64(kf)))
+    return x if x != x else y
+
+
+@numba.njit(**_JIT)
+def log1p_f32(x):
+    """np.log1p for float32: the float64 helper, rounded once."""
+    return np.float32(log1p_f64(np.float64(x)))
 
 
 @numba.njit(**_JIT)
@@ -275,16 +369,9 @@ VECTOR_MATH = {
     ("expm1", "float32"): "expm1_f32", ("expm1", "float64"): "expm1_f64",
     ("log", "float32"): "log_f32", ("log", "float64"): "log_f64",
     ("tanh", "float32"): "tanh_f32", ("tanh", "float64"): "tanh_f64",
+    ("exp2", "float32"): "exp2_f32", ("exp2", "float64"): "exp2_f64",
+    ("log1p", "float32"): "log1p_f32", ("log1p", "float64"): "log1p_f64",
 }
-
-
-def source_version(module: str = "numba_math") -> str:
-    """A short hash of a helper module's source (this one by default). Generated kernel
-    files mention it so that a change there changes their content hash (Numba's disk
-    cache does not track the functions a cached kernel calls)."""
-    import importlib
-    text = inspect.getsource(importlib.import_module(f"tracejit.codegen.{module}"))
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 # ---------------------------------------------------------------------------

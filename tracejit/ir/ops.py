@@ -172,7 +172,8 @@ def loop_dtypes(spec: OpSpec, types) -> tuple:
 
 def _math(name):
     """A transcendental: Numba's branch-free vectorizable helper per float dtype
-    (``codegen/numba_math.py``), Triton's ``_tj_<name>`` (fp16 computed in fp32)."""
+    (``codegen/numba_math.py``, ``numba_trig.py``; float16 is computed in float32),
+    Triton's ``_tj_<name>`` (fp16 computed in fp32)."""
     return {"numba": {"float32": f"_tj_v{name}_f32({{0}})", "float64": f"_tj_v{name}_f64({{0}})"},
             "triton": f"_tj_{name}({{0}})"}
 
@@ -190,18 +191,18 @@ _UNARY = [
     ("reciprocal",   "reciprocal",  _call({"f": "({t}(1) / {0})", "*": "_tj_int_reciprocal({0})"},
                                          {"f": "(1.0 / {0})", "*": "_tj_int_reciprocal({0})"})),
     ("exp",          "exp",         _math("exp")),
-    ("exp2",         "exp2",        _call("np.exp2({0})", "_tj_exp2({0})")),
+    ("exp2",         "exp2",        _math("exp2")),
     ("expm1",        "expm1",       _math("expm1")),
     ("log",          "log",         _math("log")),
     ("log2",         "log2",        _call("np.log2({0})", "_tj_log2({0})")),
     ("log10",        "log10",       _call("np.log10({0})", "_tj_log10({0})")),
-    ("log1p",        "log1p",       _call("np.log1p({0})", "_tj_log1p({0})")),
-    ("sin",          "sin",         _call("np.sin({0})", "_tj_sin({0})")),
-    ("cos",          "cos",         _call("np.cos({0})", "_tj_cos({0})")),
-    ("tan",          "tan",         _call("np.tan({0})", "_tj_tan({0})")),
+    ("log1p",        "log1p",       _math("log1p")),
+    ("sin",          "sin",         _math("sin")),
+    ("cos",          "cos",         _math("cos")),
+    ("tan",          "tan",         _math("tan")),
     ("arcsin",       "arcsin",      _call("np.arcsin({0})", "_tj_arcsin({0})")),
     ("arccos",       "arccos",      _call("np.arccos({0})", "_tj_arccos({0})")),
-    ("arctan",       "arctan",      _call("np.arctan({0})", "_tj_arctan({0})")),
+    ("arctan",       "arctan",      _math("arctan")),
     ("sinh",         "sinh",        _call("np.sinh({0})", "_tj_sinh({0})")),
     ("cosh",         "cosh",        _call("np.cosh({0})", "_tj_cosh({0})")),
     ("tanh",         "tanh",        _math("tanh")),
@@ -230,7 +231,8 @@ _BINARY = [
     ("div",          "true_divide",  _call("({0} / {1})", "_tj_div({0}, {1})")),
     ("floordiv",     "floor_divide", _call("({0} // {1})", "_tj_floordiv({0}, {1})")),
     ("mod",          "remainder",    _call("({0} % {1})", "_tj_mod({0}, {1})")),
-    ("pow",          "power",        _call({"f": "_tj_fpow({0}, {1})", "*": "_tj_ipow({0}, {1})"}, "_tj_pow({0}, {1})")),
+    ("pow",          "power",        _call({"float32": "_tj_vpow_f32({0}, {1})", "float64": "_tj_vpow_f64({0}, {1})",
+                                            "*": "_tj_ipow({0}, {1})"}, "_tj_pow({0}, {1})")),
     ("arctan2",      "arctan2",      _call("np.arctan2({0}, {1})", "_tj_arctan2({0}, {1})")),
     ("logaddexp",    "logaddexp",    _call("np.logaddexp({0}, {1})", "_tj_logaddexp({0}, {1})")),
     ("hypot",        "hypot",        _call("np.hypot({0}, {1})", "_tj_hypot({0}, {1})")),
