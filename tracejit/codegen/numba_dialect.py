@@ -27,6 +27,7 @@ import numpy as np
 
 from ..ir.accumulate import lower_accumulators, widen_float32_sums
 from ..ir.stash import stash_last_phase_values
+from . import column_tiles
 from .identity import normalize_region_text
 from . import numba_math, numba_pow, numba_trig
 from .helper_versions import source_version
@@ -297,7 +298,11 @@ def lower(nest):
 def kernel_text(nest) -> tuple:
     """(source of the kernel function, the size parameters it takes, in order)."""
     r = Renderer(NumbaDialect())
-    r.walk_outer(lower(nest))
+    lowered = lower(nest)
+    if column_tiles.applies(lowered):
+        column_tiles.walk(r, lowered, lambda dtype: ctor(holder(dtype)))
+    else:
+        r.walk_outer(lowered)
     body = r.text(base_depth=1)
     sizes = used_names(body, list(nest.sizes))
     params = ["start", "stop"] + [b.name for b in nest.inputs] + [b.name for b in nest.outputs] + sizes

@@ -138,13 +138,19 @@ class Renderer:
         self.constants: dict = {}       # name of a Constant -> its value
         self.dtypes: dict = {}          # name -> dtype of its value
         self.scopes: list = [{}]        # value-numbering tables, innermost last
+        # names held in one element per lane of a tile of outer points (`name_v[_l]`:
+        # the Numba column tiles of codegen/column_tiles.py); empty otherwise
+        self.lane_arrays: set = set()
 
     # -- lines and scopes ---------------------------------------------------------------
     def line(self, text: str, defines=(), effect: bool = False):
         self.lines.append(Line(self.depth, text, tuple(defines), effect))
 
     def assign(self, dst: str, rhs: str, dtype=None, vector=None):
-        self.line(f"{dst} = {rhs}", (dst,))
+        if dst in self.lane_arrays:
+            self.line(f"{dst}_v[_l] = {rhs}", effect=True)
+        else:
+            self.line(f"{dst} = {rhs}", (dst,))
         if dtype is not None:
             self.dtypes[dst] = np.dtype(dtype)
         if vector is not None:
@@ -166,7 +172,11 @@ class Renderer:
         self.aliases.pop()
 
     def alias(self, name: str, holder: str):
-        """`name` needs no line of its own: `holder` has its value (in this scope)."""
+        """`name` needs no line of its own: `holder` has its value (in this scope). A
+        lane-array name outlives the scope, so it is assigned instead."""
+        if name in self.lane_arrays:
+            self.line(f"{name}_v[_l] = {self.ref(holder)}", effect=True)
+            return
         self.aliases[-1][name] = holder
 
     def ref(self, name: str) -> str:
@@ -177,7 +187,7 @@ class Renderer:
                 if name in table:
                     name, changed = table[name], True
                     break
-        return name
+        return f"{name}_v[_l]" if name in self.lane_arrays else name
 
     def is_vector(self, name: str) -> bool:
         return self.ref(name) in self.vectors
@@ -293,7 +303,7 @@ class Renderer:
         found = self._known(key)
         rhs = found if found is not None else self.compute_expr(stmt)
         dst = self.ref(stmt.dst)
-        self.line(f"{dst} = {rhs}", (dst,))
+        self.line(f"{dst} = {rhs}", (dst,), effect=stmt.dst in self.lane_arrays)
         self._forget(lambda k, reads: dst in reads or (k[0] == "compute" and dst in k[2]))
 
     def compute_expr(self, stmt) -> str:
