@@ -17,6 +17,8 @@ the interpreter). ``options`` may pin any constexpr (``{"RBLOCK": 16}``,
 """
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from .triton_arrays import as_kernel_arg, element_strides, error_flag_like, flag_raised, interpreter_enabled
@@ -251,7 +253,7 @@ class TritonKernel:
         code = flag_raised(flag) if flag is not None else 0
         if code:
             error, message = self.spec.errors[code - 1]
-            raise {"IndexError": IndexError, "ValueError": ValueError}[error](
+            raise getattr(builtins, error, ValueError)(
                 f"{message} (kernel {self.name}; NumPy raises {error} here)")
 
 

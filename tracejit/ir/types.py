@@ -104,7 +104,12 @@ def resolve_ufunc(ufunc_name: str, types) -> tuple:
 
     Raises TypeError (NumPy's own message) when NumPy has no loop for them.
     """
-    dtypes = _resolve(ufunc_name, tuple(t.promotion_operand() for t in types))
+    if types and all(t.weak for t in types):
+        # Python numbers with Python numbers: int64/float64/complex128 loops (resolving the
+        # Python types themselves would pick object loops)
+        dtypes = _resolve(ufunc_name, tuple(t.dtype for t in types))
+    else:
+        dtypes = _resolve(ufunc_name, tuple(t.promotion_operand() for t in types))
     return dtypes[:-1], dtypes[-1]
 
 

@@ -52,8 +52,9 @@ class ArrayLib:
         return np.asarray(x)
 
     def copy(self, x):
-        """New, writeable memory holding `x` (where NumPy returns new memory)."""
-        return np.array(x, copy=True)
+        """New, writeable, C-ordered memory holding `x` (where NumPy returns new memory:
+        ``x.T.copy()`` and ``np.ascontiguousarray(x.T)`` are C-ordered)."""
+        return np.array(x, copy=True, order="C")
 
     def is_dense(self, x, value_type) -> bool:
         """`x` can serve as a kernel's output buffer of `value_type` (C-contiguous, writeable)."""

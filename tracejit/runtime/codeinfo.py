@@ -7,18 +7,25 @@ inner functions) once and caches the result.
 """
 from __future__ import annotations
 
+import builtins
 import dis
 import functools
+import os
 import sys
+import sysconfig
 import types
 from dataclasses import dataclass, field
 
 # Packages whose functions and objects are not user state: their code is not
 # followed and their modules and classes are guarded by identity only.
-LIBRARY_PACKAGES = frozenset({
+THIRD_PARTY = frozenset({
     "numpy", "tracejit", "numba", "triton", "scipy", "torch", "cupy", "jax", "jaxlib",
     "pandas", "llvmlite", "pytest", "_pytest", "hypothesis", "pluggy", "IPython",
-}) | frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins"}
+})
+STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+LIBRARY_PACKAGES = THIRD_PARTY | STDLIB | {"builtins"}
+_STDLIB_DIRS = tuple(sorted({os.path.realpath(p) for key in ("stdlib", "platstdlib")
+                             if (p := sysconfig.get_paths().get(key))}))
 
 # Names that read or write attributes/keys chosen at run time: with them in the code,
 # every attribute of a reached object counts as named.
@@ -27,8 +34,32 @@ DYNAMIC_NAMES = frozenset({"getattr", "setattr", "delattr", "vars", "globals", "
 
 
 def is_library(module_name) -> bool:
+    """Library code, by module name: the packages above, and standard-library modules
+    that really are the standard library (a user's own ``trace.py`` or ``types.py``,
+    shadowing a standard name, is user code)."""
     top = (module_name or "").split(".")[0]
-    return top in LIBRARY_PACKAGES
+    if top in THIRD_PARTY or top == "builtins":
+        return True
+    return top in STDLIB and _in_stdlib(top)
+
+
+@functools.lru_cache(maxsize=None)
+def _in_stdlib(top: str) -> bool:
+    module = sys.modules.get(top)
+    path = getattr(module, "__file__", None) if module is not None else None
+    if path is None:              # built into the interpreter, or not imported: trust the name
+        return True
+    return os.path.realpath(path).startswith(_STDLIB_DIRS)
+
+
+def is_library_object(obj) -> bool:
+    """Whether a class or function is library code. Code run by ``exec`` without a
+    ``__name__`` gets ``__module__ == "builtins"``: it is the user's unless the builtins
+    module really holds it."""
+    module = getattr(obj, "__module__", "") or ""
+    if module == "builtins":
+        return getattr(builtins, getattr(obj, "__name__", ""), None) is obj
+    return is_library(module)
 
 
 @dataclass
@@ -116,6 +147,6 @@ def callable_target(fn):
     if isinstance(fn, types.FunctionType):
         return fn, None
     call = getattr(type(fn), "__call__", None)       # a callable object: its __call__, bound
-    if isinstance(call, types.FunctionType) and not is_library(getattr(call, "__module__", "")):
+    if isinstance(call, types.FunctionType) and not is_library_object(call):
         return call, fn
     return None, None

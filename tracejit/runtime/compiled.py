@@ -44,7 +44,7 @@ from .signature import (Binder, UnsupportedArgument, classify_leaf, classify_sta
                         leaf_paths)
 from .recompiles import RecompileCounter, changed_paths, strict_default
 from .recompiles import recompile_limit as recompile_limit_of
-from .specialization import EagerSpecialization, PlanFailed, Specialization
+from .specialization import EagerSpecialization, GuardsChanged, PlanFailed, Specialization
 
 _FAST_STATIC = (int, bool, str, type(None))
 _EMPTY = inspect.Parameter.empty
@@ -295,7 +295,7 @@ class CompiledFunction:
         return functools.partial(self, instance)
 
     # -- calls ------------------------------------------------------------------------
-    def __call__(self, *args, **kwargs):
+    def __call__(self, /, *args, **kwargs):
         if _ACTIVE_TRACE.get() is not None:   # called while tracing another compiled function
             return self.fn(*args, **kwargs)   # its ops become part of that trace
         fast = None
@@ -494,9 +494,9 @@ class CompiledFunction:
 
     def _over_recompile_limit(self, specs):
         """Past the recompile limit: this key runs eagerly; one warning for the function."""
-        message = self.recompiles.message(self.name)
         if self.fullgraph:
-            raise RecompileLimitError(message)
+            raise RecompileLimitError(self.recompiles.message(self.name, strict=True))
+        message = self.recompiles.message(self.name)
         fallback = Fallback(self.name, "recompile limit", definition_line(self.fn), message)
         if not self.recompiles.warned:
             self.recompiles.warned = True
@@ -531,6 +531,8 @@ class CompiledFunction:
             if spec.pending_event is not None:
                 self._count_kernel_compiles(spec)
             return result
+        except GuardsChanged:
+            return self(*args, **kwargs)
         except PlanFailed as failure:
             exc = failure.cause
             if isinstance(exc, CompilerError):

@@ -30,7 +30,7 @@ import weakref
 import numpy as np
 
 from ..ir.types import SUPPORTED_DTYPES
-from .codeinfo import CodeInfo, callable_target, code_info, is_library
+from .codeinfo import CodeInfo, callable_target, code_info, is_library, is_library_object
 
 MISSING = object()
 ARRAY, SCALAR, CONTENT, NODE, SHARED, IDENT = "array", "scalar", "content", "node", "shared", "ident"
@@ -94,7 +94,7 @@ def is_plain_type(kind) -> bool:
         return False
     if issubclass(kind, _PLAIN_LIBRARY_TYPES):
         return True
-    if is_library(getattr(kind, "__module__", "")):
+    if is_library_object(kind):
         return False
     return getattr(kind, "__dictoffset__", 0) != 0 or bool(getattr(kind, "__slots__", ()))
 
@@ -104,7 +104,7 @@ def is_plain_object(value) -> bool:
 
 
 def _is_user_function(value) -> bool:
-    return isinstance(value, types.FunctionType) and not is_library(getattr(value, "__module__", ""))
+    return isinstance(value, types.FunctionType) and not is_library_object(value)
 
 
 class Discovery:
@@ -135,7 +135,7 @@ class Discovery:
     # -- code -------------------------------------------------------------------------
     def _visit_function(self, function, pending_roots):
         target, owner = callable_target(function)
-        if target is None or is_library(getattr(target, "__module__", "")):
+        if target is None or is_library_object(target):
             return
         if owner is not None and is_plain_object(owner):
             pending_roots.append((-1, owner, "self"))
@@ -289,7 +289,7 @@ class Discovery:
         if callable(obj) and isinstance(getattr(kind, "__call__", None), types.FunctionType):
             class_needed = True
             self._visit_function(obj, self._pending)
-        if class_needed and not is_library(getattr(kind, "__module__", "")):
+        if class_needed and not is_library_object(kind):
             # the instance's class by identity; the class itself is a root (checked once,
             # not once per instance)
             node.entries["__class__"] = (IDENT, kind)
@@ -297,7 +297,7 @@ class Discovery:
 
     def _expand_class(self, node, depth):
         cls = node.obj
-        if is_library(getattr(cls, "__module__", "")):
+        if is_library_object(cls):
             return
         for name in self._names_for(cls):
             static = _on_class(cls, name) if name not in vars(cls) else vars(cls)[name]
@@ -373,7 +373,7 @@ def classify(value) -> str:
     if isinstance(value, types.ModuleType):
         return IDENT if is_library(value.__name__) else NODE
     if isinstance(value, type):
-        return IDENT if is_library(getattr(value, "__module__", "")) else NODE
+        return IDENT if is_library_object(value) else NODE
     if is_plain_object(value):
         return NODE
     return IDENT

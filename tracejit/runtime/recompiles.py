@@ -60,14 +60,16 @@ class RecompileCounter:
     def exceeded(self, traces: int) -> bool:
         return traces >= self.limit
 
-    def message(self, name: str) -> str:
+    def message(self, name: str, strict: bool = False) -> str:
         culprits = ", ".join(f"`{path}` ({count} times)" for path, count in self.blame.most_common(3)) \
             or "guards on what it reads (globals, attributes)"
-        return (f"{name} was traced {self.limit} time{'s' * (self.limit > 1)} (recompile_limit={self.limit}); what kept changing: "
-                f"{culprits}. New specializations run eagerly; the compiled ones keep running. If an int "
-                f"changes every call and decides a shape, pass arrays of a fixed shape (pad and mask) or "
-                f"mark it in static_argnames and accept one compile per value; to allow more, use "
-                f"tracejit.compile(..., recompile_limit=N) or TRACEJIT_RECOMPILE_LIMIT")
+        what = "Under fullgraph=True that is an error. " if strict else \
+            "New specializations run eagerly; the compiled ones keep running. "
+        return (f"{name} was traced {self.limit} time{'s' * (self.limit > 1)} (recompile_limit={self.limit}); "
+                f"what kept changing: {culprits}. {what}If an int changes every call and decides a shape, "
+                "pass arrays of a fixed shape (pad and mask) or mark it in static_argnames and accept one "
+                "compile per value; to allow more, use tracejit.compile(..., recompile_limit=N) or "
+                "TRACEJIT_RECOMPILE_LIMIT")
 
 
 __all__ = ["DEFAULT_RECOMPILE_LIMIT", "RecompileCounter", "changed_paths", "recompile_limit", "strict_default"]

@@ -295,7 +295,7 @@ class World:
                 pairs = [(k, before.get(k, MISSING), after.get(k, MISSING))
                          for k in list(before) + [k for k in after if k not in before]]
             for key, old, new in pairs:
-                if old is not new:
+                if old is not new and not _same_number(old, new):
                     self._changed(node, key, old, new, state, values, node.child_desc(key))
         for node, key, live, frozen in self._contents:
             if frozenset(live) != frozen:
@@ -319,7 +319,7 @@ class World:
             for key in keys:
                 old = copy.get(key, MISSING) if isinstance(copy, dict) else copy[key]
                 new = current.get(key, MISSING)
-                if old is not new:
+                if old is not new and not _same_number(old, new):
                     self._changed(None, key, old, new, state, values, f"{desc}[{key!r}]", path)
         return values
 
@@ -334,6 +334,10 @@ class World:
                          self._loc_of(None))
 
     def _changed(self, node, key, old, new, state, values, desc, arg_path=None):
+        if isinstance(old, TracedArray) and type(new) in (int, float) and old.type.weak:
+            # a traced number (int_state) set to a constant: write that number every call
+            self.writes.append(Write(node, key, desc, const=new, same=True, arg_path=arg_path))
+            return
         if new is MISSING:
             raise StateError(f"{desc} was deleted", desc, self._store_loc(key, node))
         if _traced_tree(new, state):
@@ -412,6 +416,17 @@ class World:
     def input_order(self, used: list) -> list:
         """The state inputs the trace used, in the order the guards will read them."""
         return sorted(used, key=lambda i: self.value_slots[i].order)
+
+
+def _same_number(old, new) -> bool:
+    """Equal Python numbers or strings that are different objects (``1000`` built twice):
+    not a change. Floats compare by bits (``-0.0`` differs from ``0.0``; NaN equals NaN)."""
+    kind = type(old)
+    if kind is not type(new) or kind not in (int, float, bool, str, bytes):
+        return False
+    if kind is float:
+        return old.hex() == new.hex() if old == old else new != new
+    return old == new
 
 
 def _short(value) -> str:

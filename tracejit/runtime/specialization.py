@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import operator
+import threading
 import types
 
 import numpy as np
@@ -34,6 +35,11 @@ class PlanFailed(Exception):
     def __init__(self, cause):
         super().__init__(str(cause))
         self.cause = cause
+
+
+class GuardsChanged(Exception):
+    """Another thread changed the state between the guard check and the locked run: the
+    call is dispatched again."""
 
 
 class EagerSpecialization:
@@ -95,6 +101,7 @@ class Specialization:
         self.scalar_states = world is not None and any(
             slot.array is not None and isinstance(slot.array, (np.generic, int, float)) for slot in world.slots)
         self.simple_outputs = self._simple_outputs()
+        self.state_lock = threading.Lock() if self.writes or trace.mutations else None
 
     def _simple_outputs(self):
         """The output leaves when a call needs none of run()'s special cases (writes,
@@ -208,7 +215,19 @@ class Specialization:
 
     def run(self, leaves, matched, call):
         """Run on a call whose guards matched. `leaves`: the call's flattened leaves
-        (static ones included); `call`: (args, kwargs) as bound, for argument writes."""
+        (static ones included); `call`: (args, kwargs) as bound, for argument writes.
+        A specialization that writes state reads it, runs and writes back under one lock
+        (with the guards checked again inside it), so concurrent calls do not lose each
+        other's updates (``STEP += 1`` from several threads)."""
+        if self.state_lock is None:
+            return self._run_matched(leaves, matched, call)
+        with self.state_lock:
+            matched = self.match(leaves)
+            if matched is None:
+                raise GuardsChanged()
+            return self._run_matched(leaves, matched, call)
+
+    def _run_matched(self, leaves, matched, call):
         xp = self.xp
         targets = matched[1]
         arrays, originals = self.plan_inputs(leaves, matched)

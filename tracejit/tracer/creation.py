@@ -155,6 +155,15 @@ def _asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     return astype(result, dtype) if dtype is not None else result
 
 
+def _contiguous(a, dtype=None, **kw):
+    """np.ascontiguousarray: a view (``x[::-1]``, ``x.T``) comes back as new memory, as
+    NumPy copies it; an array itself or a computed one as it is."""
+    result = _asarray(a, dtype, **kw)
+    if isinstance(result, TracedArray) and result is a and a._base is not None:
+        return wrap(a._value)
+    return result
+
+
 _MAKERS = {
     "zeros": lambda shape, dtype=float, order="C", **kw: None if kw else _filled(shape, 0, dtype),
     "ones": lambda shape, dtype=None, order="C", **kw: None if kw else _filled(shape, 1, dtype or float),
@@ -167,7 +176,7 @@ _MAKERS = {
     "array": _array,
     "asarray": _asarray,
     "asanyarray": lambda a, dtype=None, order=None, **kw: _asarray(a, dtype, **kw),
-    "ascontiguousarray": lambda a, dtype=None, **kw: _asarray(a, dtype, **kw),
+    "ascontiguousarray": lambda a, dtype=None, **kw: _contiguous(a, dtype, **kw),
 }
 
 

@@ -9,27 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir.ops import OPS
 from ..ir.types import broadcast_shapes, resolve_ufunc
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
+from .pyscalar import checked, python_checks
+from .ufunc_names import UFUNC_OPS
 from .state import as_value, check_dtype, current, is_operand, is_python_scalar, wrap
 
 
-def _ufunc_ops() -> dict:
-    """NumPy ufunc name -> IR op, from the op table: every elementwise op that follows a
-    ufunc, under the ufunc's attribute name and its ``__name__`` (``true_divide`` and
-    ``divide`` are one ufunc)."""
-    table = {}
-    for name, spec in OPS.items():
-        if spec.ufunc and spec.is_elementwise:
-            table[spec.ufunc] = name
-            table[getattr(np, spec.ufunc).__name__] = name
-    return table
-
-
-UFUNC_OPS = _ufunc_ops()
 # ufuncs computed as another IR op on operands cast to NumPy's loop dtypes
 ALIASES = {"fabs": "abs", "float_power": "pow"}
 IDENTITIES = ("positive", "conjugate")  # of real values: the value itself
@@ -77,11 +65,17 @@ def apply(name: str, operands, python_op: bool = False) -> TracedArray:
                   for v, d in zip(values, loop_dtypes)]
     else:
         raise UnsupportedError(f"np.{name}", f"np.{name}", user_loc())
+    checks = python_checks(name, values) if weak else []
     result = state.emit(op, values, attrs)
     if result.type.dtype != out_dtype:  # the IR rule disagrees with NumPy: make it explicit
         result = state.emit("cast", (result,), {"dtype": out_dtype, **attrs})
     if state.affine and name in ("add", "subtract"):
         _track_affine(state, name, values, operands, result)
+    if checks:                          # Python's own errors and exactness (tracer/pyscalar.py)
+        guarded = checked(result, checks)
+        if result in state.affine:
+            state.affine[guarded] = state.affine[result]
+        result = guarded
     return wrap(result, scalar=result.type.shape == ())
 
 

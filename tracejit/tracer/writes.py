@@ -266,8 +266,8 @@ def inplace(target: TracedArray, result):
     same-kind casting into the target, then a write of the whole target."""
     if result is NotImplemented:
         return result
-    if target._value.type.weak:
-        return result     # it stands for a Python int or float: `t += 1` rebinds, as in Python
+    if target._value.type.weak or target._scalar:
+        return result     # it stands for a Python number or a NumPy scalar: `t += 1` rebinds
     if not isinstance(result, TracedArray):
         result = _wrap(as_value(result))
     if result.shape != target.shape:

@@ -1,0 +1,152 @@
+"""Traced Python numbers keep Python's semantics, and other review findings (issue 7's
+"never a silent wrong answer" for today's features): ints do not overflow, division
+by zero raises ZeroDivisionError, a negative base to a fractional power is complex,
+NumPy scalars are immutable, equal numbers are not changes, user classes defined by
+exec or in a module named like the standard library are user state, counters keep
+every thread's update, np.ascontiguousarray of a view is new memory."""
+import threading
+
+import numpy as np
+import pytest
+
+import tracejit
+from tests.runtime.eager_check import check_like_eager
+
+PROGRAMS = """
+import numpy as np
+class Counter:
+    def __init__(self, t):
+        self.t = t
+        self.n = 1000
+    def triple(self, g):
+        self.t *= 3
+        return g * (self.t % 7)
+    def inverse(self, g):
+        self.t += 1
+        return g * (1 / self.t), g * (7 // self.t)
+    def width(self, x):
+        self.n = x.shape[0]
+        return x * 2
+BIG = Counter(3 ** 37)
+SMALL = Counter(-3)
+SIZE = Counter(0)
+def root(x, v):
+    return x * v ** 0.5
+def compare(x, n):
+    return x + (n > 2)
+def bump_scalar(x, s):
+    s += 1
+    return x * s
+def first_plus_one(x, ws):
+    w = ws[0]
+    w += 1
+    return x * ws[0], w
+def contiguous(x):
+    return np.ascontiguousarray(x[::-1])
+"""
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_python_int_counters_do_not_overflow(backend):
+    calls = [lambda m: (np.ones(2),)] * 3
+    check_like_eager(PROGRAMS, "BIG.triple", calls, backend=backend, warns=1, names_line=False)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_division_by_a_traced_zero_raises_like_python(backend):
+    calls = [lambda m: (np.ones(2),)] * 5            # t goes -2, -1, 0 (ZeroDivisionError), 1, 2
+    f, _ = check_like_eager(PROGRAMS, "SMALL.inverse", calls, backend=backend)
+    assert f.fallbacks == [] and len(f.compiles) == 1
+
+
+def test_a_negative_base_to_a_fractional_power_is_complex_as_in_python():
+    calls = [lambda m, v=v: (np.ones(2), v) for v in (4.0, 9.0, -1.0)]
+    check_like_eager(PROGRAMS, "root", calls, backend="numba", warns=1, names_line=False)
+
+
+def test_comparisons_of_traced_ints_compile():
+    calls = [lambda m, n=n: (np.zeros(2), n) for n in (1, 2, 3, 5)]
+    f, _ = check_like_eager(PROGRAMS, "compare", calls, backend="numba")
+    assert f.fallbacks == []
+
+
+@pytest.mark.parametrize("name, make", [
+    ("bump_scalar", lambda m: (np.ones(2), np.float64(0.5))),
+    ("first_plus_one", lambda m: (np.ones(2), [np.float32(i) for i in range(20)])),
+])
+def test_numpy_scalars_are_immutable(name, make):
+    check_like_eager(PROGRAMS, name, [make, make])
+
+
+def test_an_equal_number_stored_again_is_not_a_change():
+    f, module = check_like_eager(PROGRAMS, "SIZE.width", [lambda m, n=n: (np.ones(n),) for n in (1000, 1000, 1001)])
+    assert f.fallbacks == [] and module.SIZE.n == 1001
+
+
+def test_ascontiguousarray_of_a_view_is_new_memory():
+    check_like_eager(PROGRAMS, "contiguous", [lambda m: (np.arange(4.0),)] * 2)
+    x = np.arange(4.0)
+    result = tracejit.compile(contiguous_of_transpose, backend="numba")(x.reshape(2, 2))
+    assert result.flags.c_contiguous and not np.shares_memory(result, x)
+
+
+def contiguous_of_transpose(x):
+    return np.ascontiguousarray(x.T)
+
+
+def test_a_parameter_named_self_can_be_passed_by_keyword():
+    def scaled(self, a):
+        return a * self
+    f = tracejit.compile(scaled, backend="interpret")
+    np.testing.assert_array_equal(f(self=2.0, a=np.ones(2)), np.full(2, 2.0))
+
+
+def test_classes_made_by_exec_are_user_state():
+    space = {}
+    exec("class Opt:\n    def __init__(self):\n        self.t = 0\n", space)   # __module__ == 'builtins'
+    opt = space["Opt"]()
+
+    def step(o, g):
+        o.t += 1
+        return g / (1 - 0.9 ** o.t)
+    f = tracejit.compile(step, backend="interpret")
+    got = [f(opt, np.ones(1))[0] for _ in range(3)]
+    np.testing.assert_allclose(got, [10.0, 1 / 0.19, 1 / 0.271])
+    assert opt.t == 3 and f.fallbacks == []
+
+
+def test_a_user_module_named_like_the_standard_library_is_user_code(tmp_path, monkeypatch):
+    (tmp_path / "trace.py").write_text("class Model:\n    def __init__(self):\n        self.scale = 1.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(__import__("sys").modules, "trace", raising=False)
+    from tracejit.runtime import codeinfo
+    codeinfo._in_stdlib.cache_clear()
+    model = __import__("trace").Model()
+    f = tracejit.compile(lambda o, x: x * o.scale, backend="interpret")
+    f(model, np.ones(2))
+    model.scale = 5.0
+    np.testing.assert_array_equal(f(model, np.ones(2)), np.full(2, 5.0))
+    codeinfo._in_stdlib.cache_clear()
+
+
+STATE = {"step": 0}
+
+
+def counted(x):
+    STATE["step"] += 1
+    return x + STATE["step"]
+
+
+def test_threads_do_not_lose_counter_updates():
+    f = tracejit.compile(counted, backend="interpret")
+    f(np.zeros(1))
+
+    def work():
+        for _ in range(50):
+            f(np.zeros(1))
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert STATE["step"] == 201
