@@ -46,6 +46,7 @@ class OpGroup(enum.Enum):
     MATMUL = "matmul"
     KERNEL = "kernel"        # a fused region, produced by the fusion pass
     LOOP = "loop"            # a body graph run a number of times (ops_control.py)
+    LIBRARY = "library"      # sorting, LAPACK: a plan step calling the array library (ops_library.py)
 
 
 ELEMENTWISE_GROUPS = (OpGroup.UNARY, OpGroup.BINARY, OpGroup.TERNARY, OpGroup.CAST)

@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from ..ir.ops import slice_index
+from ..ir.ops import OPS, slice_index
 
 
 class ArrayLib:
@@ -71,6 +71,11 @@ class ArrayLib:
 
     def from_numpy(self, x):
         return x
+
+    def library(self, name: str, attrs: dict, arrays, out_types) -> list:
+        """A library op (``ir/ops_library.py``): on the CPU its NumPy reference, NumPy
+        and LAPACK themselves (results and errors are NumPy's)."""
+        return OPS[name].reference(arrays, attrs, out_types)
 
     def scalar_result(self, x, weak: bool):
         """What a 0-d result becomes: a Python number when weak, a NumPy scalar else."""
@@ -139,6 +144,10 @@ class TorchLib(ArrayLib):
     def from_numpy(self, x):
         return self.torch.as_tensor(np.asarray(x, order="C"), device=self.device)
 
+    def library(self, name, attrs, arrays, out_types):
+        from .library import torch_library
+        return torch_library(self, name, attrs, arrays, out_types)
+
     def scalar_result(self, x, weak: bool):
         return x.item() if weak else x
 
@@ -179,6 +188,10 @@ class CupyLib(ArrayLib):
 
     def from_numpy(self, x):
         return self.cp.asarray(x)
+
+    def library(self, name, attrs, arrays, out_types):
+        from .library import cupy_library
+        return cupy_library(self, name, attrs, arrays, out_types)
 
     def scalar_result(self, x, weak: bool):
         return x.item() if weak else x

@@ -15,7 +15,7 @@ import operator
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from . import linalg, reductions, shapes, ufuncs, writes
+from . import lapack, linalg, reductions, shapes, sorting, ufuncs, writes
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -284,6 +284,8 @@ HANDLERS = {
 }
 if hasattr(np, "linalg") and hasattr(np.linalg, "matmul"):
     HANDLERS[np.linalg.matmul] = linalg.matmul
+HANDLERS.update(sorting.HANDLERS)
+HANDLERS.update(lapack.HANDLERS)
 
 
 def _public_name(func) -> str:

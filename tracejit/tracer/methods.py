@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import functions, indexing, linalg, reductions, shapes, ufuncs, writes
+from . import functions, indexing, linalg, reductions, shapes, sorting, ufuncs, writes
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -151,7 +151,9 @@ METHODS = {
     "argmin": lambda self, axis=None, out=None, keepdims=False: reductions.argmin(self, axis, out, keepdims=keepdims),
     "cumsum": lambda self, axis=None, dtype=None, out=None: reductions.cumsum(self, axis, dtype, out),
     "cumprod": lambda self, axis=None, dtype=None, out=None: reductions.cumprod(self, axis, dtype, out),
-    "sort": _unsupported("x.sort()", "sort"),
+    "sort": sorting.sort_in_place,
+    "argsort": lambda self, axis=-1, kind=None, order=None, *, stable=None:
+        sorting.argsort(self, axis, kind, order, stable=stable),
     "fill": lambda self, value: writes.setitem(self, Ellipsis, value),
 }
 
