@@ -298,6 +298,9 @@ class Specialization:
             result = results[leaf.index]
             if not isinstance(result, np.ndarray):
                 continue
+            if not result.flags.writeable and not leaf.readonly:    # the interpreter's broadcast views
+                copies.add(leaf.index)
+                continue
             owner = id(_owner(result))
             if owner in inputs:
                 if leaf.root != ("in", inputs[owner]):

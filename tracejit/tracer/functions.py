@@ -15,7 +15,7 @@ import operator
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from . import lapack, linalg, reductions, shapes, sorting, ufuncs, writes
+from . import grids, lapack, linalg, reductions, shapes, sorting, ufuncs, writes
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -208,11 +208,16 @@ def size(a, axis=None):
     return x.size if axis is None else x.shape[axis]
 
 
+_WEAK_VALUES = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
+
+
 def result_type(*arrays_and_dtypes):
+    """``np.result_type``; a traced Python scalar promotes as a Python scalar value
+    (weakly: ``float32`` with a traced ``lr`` is ``float32``)."""
     stand_ins = []
     for item in arrays_and_dtypes:
         if isinstance(item, TracedArray):
-            stand_ins.append(item.type.promotion_operand() if item.type.weak else item.dtype)
+            stand_ins.append(_WEAK_VALUES[item.dtype.kind] if item.type.weak else item.dtype)
         else:
             stand_ins.append(item)
     return np.result_type(*stand_ins)
@@ -285,6 +290,7 @@ HANDLERS = {
 if hasattr(np, "linalg") and hasattr(np.linalg, "matmul"):
     HANDLERS[np.linalg.matmul] = linalg.matmul
 HANDLERS.update(sorting.HANDLERS)
+HANDLERS.update(grids.HANDLERS)
 HANDLERS.update(lapack.HANDLERS)
 
 

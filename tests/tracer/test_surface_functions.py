@@ -1,0 +1,63 @@
+"""NumPy functions of issue 8, section 5, compiled against eager NumPy.
+
+Each program groups several forms (so few kernels are compiled) and runs eagerly and
+compiled side by side (``tests/runtime/eager_check.py``): values, dtypes, result types
+and writeability must be NumPy's, on every backend, without a fallback.
+"""
+import numpy as np
+import pytest
+
+from tests.runtime.eager_check import Call, check_like_eager
+
+BACKENDS = ["interpret", "numba", "triton"]
+
+GRIDS = """
+import numpy as np
+
+def spaced(lo, hi, x):
+    a = np.linspace(lo, hi, 5)
+    b, step = np.linspace(lo, hi, 4, endpoint=False, retstep=True)
+    c = np.linspace(x[0], x[1], 3, axis=-1)
+    d = np.linspace(lo, 10, 6, dtype=np.int32)          # floor, then the cast
+    one, nan_step = np.linspace(lo, hi, 1, retstep=True)
+    empty = np.linspace(x[0, 0], hi, 0)
+    tiny = np.linspace(lo * 0.0, hi * 1e-323, 100)          # the step underflows to 0
+    promoted = np.ones(2, np.result_type(x, lo))            # a traced Python float promotes weakly
+    return a, b, step, c, d, one, nan_step, empty, tiny > 0, np.linspace(x[0, 0], hi, 3, dtype=np.float64), promoted
+
+def logs(lo, hi, x):
+    return (np.logspace(lo, hi, 4), np.logspace(x[0, 0], 2.0, 3, base=2.0),
+            np.logspace(0.0, 1.0, 3, base=x[0, :, 0] + 2.0, axis=-1), np.logspace(lo, hi, 3, dtype=np.float32))
+
+def grids(x, y, z):
+    xx, yy = np.meshgrid(x, y)
+    ii, jj, kk = np.meshgrid(x, y, z, indexing="ij")
+    sx, sy = np.meshgrid(x, y, sparse=True)
+    vx, vy = np.meshgrid(x, y, copy=False)
+    return xx * 2, yy, ii, jj, kk, sx, sy, vx.sum(), np.meshgrid(z)
+
+def tiles(x, s):
+    return (np.tile(x, 2), np.tile(x, (2, 1)), np.tile(x, (2, 1, 3)), np.tile(x[0], (3, 2)),
+            np.tile(x, (1, 1)), np.tile(x, 0), np.tile(s, 3), np.tile(x.T, (1, 2)))
+"""
+
+X3 = np.arange(12, dtype=np.float32).reshape(2, 3, 2) / 3
+GRID_CASES = {
+    "spaced": [lambda m: (0.5, 3.0, X3.copy()), lambda m: (-2.0, -1.5, X3.copy())],
+    "logs": [lambda m: (0.5, 3.0, X3.copy())],
+    "grids": [lambda m: (np.arange(3.0), np.arange(4, dtype=np.float32), np.array([1, 2], np.int32))],
+    "tiles": [lambda m: (np.arange(6).reshape(2, 3), 1.5)],
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(GRID_CASES))
+def test_grids_compile_like_eager(name, backend):
+    f, _ = check_like_eager(GRIDS, name, GRID_CASES[name], backend=backend)
+    assert f.fallbacks == []
+
+
+def test_grid_errors_are_numpys():
+    calls = [lambda m: Call(np.ones(2), -1), lambda m: Call(np.ones(2), 2, mode="bad")]
+    check_like_eager("import numpy as np\ndef f(x, n, mode='xy'):\n"
+                     "    return np.linspace(x[0], x[1], n), np.meshgrid(x, indexing=mode)\n", "f", calls)
