@@ -61,3 +61,39 @@ def test_grid_errors_are_numpys():
     calls = [lambda m: Call(np.ones(2), -1), lambda m: Call(np.ones(2), 2, mode="bad")]
     check_like_eager("import numpy as np\ndef f(x, n, mode='xy'):\n"
                      "    return np.linspace(x[0], x[1], n), np.meshgrid(x, indexing=mode)\n", "f", calls)
+
+
+NANS = """
+import numpy as np
+
+def nan_stats(x, i):
+    return (np.nansum(x), np.nansum(x, axis=0), np.nansum(x, axis=-1, keepdims=True, dtype=np.float64),
+            np.nanprod(x, axis=1), np.nanmean(x), np.nanmean(x, axis=1), np.nanmean(x, axis=0, keepdims=True),
+            np.nanmax(x, axis=1), np.nanmin(x, axis=0), np.nanmax(x), np.nanvar(x, axis=1),
+            np.nanstd(x, axis=0, ddof=1), np.nanvar(x), np.nancumsum(x, axis=1), np.nancumprod(x),
+            np.nansum(i, axis=0), np.nanmean(i), np.nanmax(i))
+
+def cleaned(x, s):
+    a = np.nan_to_num(x)
+    b = np.nan_to_num(x, nan=-1.0, posinf=1e300, neginf=-7)
+    c = np.nan_to_num(s)
+    d = np.nan_to_num(x[0], copy=False)          # writes into x
+    return a, b, c, d, x.sum(), np.nan_to_num(np.arange(3))
+"""
+
+XN = np.array([[1.0, np.nan, 2.5, -1.0], [np.nan, np.nan, np.nan, np.nan], [0.5, 3.0, np.nan, 2.0]],
+              np.float32)
+XI = np.array([[np.inf, np.nan, 2.5], [-np.inf, 1.0, np.nan]])
+NAN_CASES = {
+    "nan_stats": [lambda m: (XN.copy(), np.arange(6, dtype=np.int32).reshape(2, 3))],
+    "cleaned": [lambda m: (XI.copy(), np.float32(np.nan))],
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(NAN_CASES))
+def test_nan_functions_compile_like_eager(name, backend):
+    """All-NaN slices give NumPy's NaN (nanmax, nanmean, nanvar), without its RuntimeWarning."""
+    f, _ = check_like_eager(NANS, name, NAN_CASES[name], backend=backend)
+    assert f.fallbacks == []
