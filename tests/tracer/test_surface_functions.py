@@ -97,3 +97,49 @@ def test_nan_functions_compile_like_eager(name, backend):
     """All-NaN slices give NumPy's NaN (nanmax, nanmean, nanvar), without its RuntimeWarning."""
     f, _ = check_like_eager(NANS, name, NAN_CASES[name], backend=backend)
     assert f.fallbacks == []
+
+
+CONTRACTIONS = """
+import numpy as np
+
+def products(a, b, t, v):
+    return (np.einsum("ij,jk->ik", a, b), np.einsum("ij,jk", a, b), np.einsum("ij,kj->ik", a, b.T),
+            np.einsum("bij,bjk->bik", t, t.transpose(0, 2, 1)), np.einsum("...ij,...jk->...ik", t, b),
+            np.einsum("...j,j", t, v), np.einsum("i,j->ij", v, v), np.einsum("i,i", v, v),
+            np.einsum("ijk,jil->kl", t, t.transpose(1, 0, 2)), np.einsum("i,i,i", v, v, v),
+            np.einsum(a, [0, 1], b, [1, 2], [0, 2]), np.einsum("ij,j", a, v[:1]),
+            np.tensordot(t, t, axes=([0, 1], [0, 1])), np.tensordot(a, b, 1), np.tensordot(v, v, 1),
+            np.tensordot(a, v[:3], axes=(0, 0)), np.tensordot(t, a, axes=0))
+
+def traces(c, i, m):
+    d = np.einsum("ii->i", c)            # a view: writes reach c
+    d *= 2.0
+    return (np.einsum("ii", c), np.einsum("ij->ji", c), np.einsum("ij->", c), np.einsum("iij->ij", m),
+            np.einsum("ij->i", i), np.einsum("ij,ij->", i, i), np.einsum("ij,jk", i > 4, i.T > 4),
+            np.einsum("ij", c), np.einsum("bA", c[:, :2]))
+"""
+
+RA = np.random.default_rng(3)
+A34, B45, T234, V4 = RA.standard_normal((3, 4)), RA.standard_normal((4, 5)), RA.standard_normal((2, 3, 4)), \
+    RA.standard_normal(4)
+C33, M332 = RA.standard_normal((3, 3)), RA.standard_normal((3, 3, 2))
+CONTRACTION_CASES = {
+    "products": [lambda m: (A34.copy(), B45.copy(), T234.copy(), V4.copy())],
+    "traces": [lambda m: (C33.copy(), np.arange(12, dtype=np.int8).reshape(3, 4) * 20, M332.copy())],
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(CONTRACTION_CASES))
+def test_einsum_and_tensordot_compile_like_eager(name, backend):
+    """Results (int8 sums wrap as NumPy's einsum does), NumPy scalars for 0-d results,
+    and NumPy's views ('ii->i', 'ij->ji') that writes reach the operand through."""
+    f, _ = check_like_eager(CONTRACTIONS, name, CONTRACTION_CASES[name], backend=backend)
+    assert f.fallbacks == []
+
+
+def test_einsum_errors_are_numpys():
+    calls = [lambda m: Call(np.ones((2, 3)), np.ones(2), "ij,j"), lambda m: Call(np.ones((2, 3)), np.ones(3), "ij,k->q"),
+             lambda m: Call(np.ones((2, 3)), np.ones(3), "ii"), lambda m: Call(np.ones((2, 3)), np.ones((2, 2)), "t")]
+    check_like_eager("import numpy as np\ndef f(a, b, s):\n    return np.einsum(s, a, b) if s != 't' else "
+                     "np.tensordot(a, b)\n", "f", calls)

@@ -15,7 +15,7 @@ import operator
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from . import grids, lapack, linalg, nanfuncs, reductions, shapes, sorting, ufuncs, writes
+from . import einsum, grids, lapack, linalg, nanfuncs, reductions, shapes, sorting, ufuncs, writes
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -291,6 +291,7 @@ if hasattr(np, "linalg") and hasattr(np.linalg, "matmul"):
     HANDLERS[np.linalg.matmul] = linalg.matmul
 HANDLERS.update(sorting.HANDLERS)
 HANDLERS.update(grids.HANDLERS)
+HANDLERS.update(einsum.HANDLERS)
 HANDLERS.update(nanfuncs.HANDLERS)
 HANDLERS.update(lapack.HANDLERS)
 

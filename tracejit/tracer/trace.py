@@ -187,7 +187,9 @@ class _Outputs:
             if any(node.op.name == "dynamic_slice" for node in leaf._chain):
                 raise UnsupportedError("returning a view, positioned by a changing int, of an array the "
                                        "function wrote into", "return")
-            view_ops = tuple((node.op.name, dict(node.attrs)) for node in leaf._chain)
+            # (an empty chain, x.reshape(x.shape): still a new view object, as NumPy's)
+            view_ops = tuple((node.op.name, dict(node.attrs)) for node in leaf._chain) or \
+                (("reshape", {"shape": leaf.shape}),)
         index = -1              # the input itself, or a view of it: not a graph output
         if alias < 0 and view_ops is None:
             index = self._index.get(id(leaf))
