@@ -143,3 +143,55 @@ def test_einsum_errors_are_numpys():
              lambda m: Call(np.ones((2, 3)), np.ones(3), "ii"), lambda m: Call(np.ones((2, 3)), np.ones((2, 2)), "t")]
     check_like_eager("import numpy as np\ndef f(a, b, s):\n    return np.einsum(s, a, b) if s != 't' else "
                      "np.tensordot(a, b)\n", "f", calls)
+
+
+STATISTICS = """
+import numpy as np
+
+def covariances(m, i):
+    return (np.cov(m), np.cov(m, bias=True), np.cov(m.T, rowvar=False, ddof=0), np.cov(m[0], m[1]),
+            np.cov(m[0]), np.cov(i, dtype=np.float32), np.corrcoef(m), np.corrcoef(m[0]), np.corrcoef(m[0], m[1]),
+            np.cov(m[:, :1]))
+
+def histograms(x, i, c):
+    return (np.histogram(x), np.histogram(x, bins=7, range=(-1, 1.5)), np.histogram(i, 5),
+            np.histogram(c, 4), np.histogram(x, 3, density=True), np.histogram(i, 6, range=(0, 10)),
+            np.histogram(x[:0], 3), np.histogram(np.array([0.0, 0.25, 0.5, 1.0, np.nan, 2.0]) * x[0], 4, range=(0.0, 1.0)),
+            np.histogram(i.astype(np.int64) * 2**58, 2))
+
+def few_histograms(x, i, c):
+    return np.histogram(x), np.histogram(i, 6, range=(0, 10)), np.histogram(c, 4)
+"""
+
+RS = np.random.default_rng(11)
+STATISTICS_CASES = {
+    "covariances": [lambda m: (RS_M.copy(), np.arange(12, dtype=np.int16).reshape(3, 4) % 5)],
+    "histograms": [lambda m: (RS_X.copy(), RS_I.copy(), np.full(7, 3.0)),
+                   lambda m: (RS_X[::-1].copy(), RS_I[::2].copy(), np.full(7, -1.0))],
+}
+STATISTICS_CASES["few_histograms"] = STATISTICS_CASES["histograms"]
+ON_INTERPRET = {"histograms"}              # every form; the compiling backends take a few (kernel count)
+RS_M = RS.standard_normal((3, 6))
+RS_X = RS.standard_normal(50).astype(np.float32)
+RS_I = RS.integers(-5, 20, size=40).astype(np.int32)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("backend, name", [(b, n) for b in BACKENDS for n in sorted(STATISTICS_CASES)
+                                           if b == "interpret" or n not in ON_INTERPRET])
+def test_statistics_compile_like_eager(name, backend):
+    """cov/corrcoef (rowvar, bias, ddof, y, dtype, one variable: a 0-d array) and
+    histogram (bins from the data's min and max or from range, NumPy's right-edge rule,
+    values out of range and NaN counted nowhere, equal min and max widened, int64
+    counts), on every backend."""
+    f, _ = check_like_eager(STATISTICS, name, STATISTICS_CASES[name], backend=backend)
+    assert f.fallbacks == []
+
+
+def test_histogram_data_errors_are_raised_by_the_compiled_code():
+    """A NaN in the data makes NumPy's autodetected range non-finite: ValueError from
+    the compiled code too (no fallback: the next call compiles as before)."""
+    f, _ = check_like_eager("import numpy as np\ndef f(x):\n    return np.histogram(x, 3)\n", "f",
+                            [lambda m: (np.array([1.0, np.nan, 2.0]),), lambda m: (np.array([1.0, 1.5, 2.0]),),
+                             lambda m: (np.array([1.0, np.inf, 2.0]),)], backend="numba")
+    assert f.fallbacks == [] and len(f.compiles) == 1

@@ -394,9 +394,14 @@ _REDUCTIONS = {
 }
 
 _SCANS = {
-    "cumsum": (np.cumsum, "reduce_sum"),
-    "cumprod": (np.cumprod, "reduce_prod"),
+    # name       NumPy function            the reduction whose combine it applies
+    "cumsum":  (np.cumsum,               "reduce_sum"),
+    "cumprod": (np.cumprod,              "reduce_prod"),
+    "cummax":  (np.maximum.accumulate,   "reduce_max"),      # NaN propagates from its first one on
+    "cummin":  (np.minimum.accumulate,   "reduce_min"),
 }
+_SCAN_DOCS = {"cumsum": "np.cumsum", "cumprod": "np.cumprod", "cummax": "np.maximum.accumulate",
+              "cummin": "np.minimum.accumulate"}
 
 
 def reduced_shape(shape, axes, keepdims) -> tuple:
@@ -472,7 +477,7 @@ def _scan_reference(name):
 
 for _name, (_func, _of) in _SCANS.items():
     _register(OpSpec(_name, OpGroup.SCAN, 1, _scan_infer(_name), _scan_reference(_name),
-                     reduction=_REDUCTIONS[_of][1], doc=f"np.{_func.__name__} along `axis` (inclusive)",
+                     reduction=_REDUCTIONS[_of][1], doc=f"{_SCAN_DOCS[_name]} along `axis` (inclusive)",
                      attrs=("axis",)))
 
 # ---------------------------------------------------------------------------

@@ -1,11 +1,8 @@
-"""NumPy's protocols on traced arrays: ``__array_function__`` and ``__array_ufunc__``.
-
-``HANDLERS`` is the one table of NumPy functions the tracer implements; functions not
-in it raise ``UnsupportedError`` naming the function and the user's line (never a
-silently wrong answer). ``array_ufunc`` dispatches ufunc calls and ufunc methods
-(``reduce``, ``outer``). Shape functions live in ``shapes.py``, reductions in
-``reductions.py``, linear algebra in ``linalg.py``; this module holds the rest (where,
-clip, round, take, creation-like functions, tril/triu) and the tables.
+"""NumPy functions that are neither shape functions (``shapes.py``), reductions
+(``reductions.py``) nor linear algebra (``linalg.py``): where, clip, round, take,
+creation-like functions, tril/triu, isclose, diff, trace, result_type. ``HANDLERS``
+maps each NumPy function these modules implement to its implementation; ``dispatch.py``
+joins it with the other modules' tables.
 """
 from __future__ import annotations
 
@@ -15,14 +12,14 @@ import operator
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from . import einsum, grids, lapack, linalg, nanfuncs, reductions, shapes, sorting, ufuncs, writes
+from . import linalg, reductions, shapes, ufuncs, writes
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
 from .shapes import as_traced, emit, reshape
 from .state import as_value, check_dtype, current, wrap
 from .linalg import no_out
-from .ufuncs import UFUNC_OPS, astype
+from .ufuncs import astype
 
 
 def copy(a, order="K", subok=False):
@@ -32,8 +29,8 @@ def copy(a, order="K", subok=False):
 
 def where(condition, x=None, y=None):
     if x is None and y is None:
-        raise UnsupportedError("np.where(condition) with one argument (np.nonzero: its result "
-                               "shape depends on the data)", "where", user_loc())
+        from .selection import data_dependent
+        raise data_dependent("np.where(condition) with one argument")
     if x is None or y is None:
         raise ValueError("either both or neither of x and y should be given")
     cond = as_value(condition, weak=False)
@@ -289,91 +286,3 @@ HANDLERS = {
 }
 if hasattr(np, "linalg") and hasattr(np.linalg, "matmul"):
     HANDLERS[np.linalg.matmul] = linalg.matmul
-HANDLERS.update(sorting.HANDLERS)
-HANDLERS.update(grids.HANDLERS)
-HANDLERS.update(einsum.HANDLERS)
-HANDLERS.update(nanfuncs.HANDLERS)
-HANDLERS.update(lapack.HANDLERS)
-
-
-def _public_name(func) -> str:
-    module = getattr(func, "__module__", "") or ""
-    name = getattr(func, "__name__", repr(func))
-    if module.startswith("numpy.linalg"):
-        return f"np.linalg.{name}"
-    if module.startswith("numpy.fft"):
-        return f"np.fft.{name}"
-    return f"np.{name}"
-
-
-def array_function(func, types, args, kwargs):
-    """``TracedArray.__array_function__``."""
-    handler = HANDLERS.get(func)
-    if handler is None:
-        name = _public_name(func)
-        raise UnsupportedError(name, name, user_loc())
-    return handler(*args, **kwargs)
-
-
-_REDUCE_FUNCS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min"}
-_DEFAULT_KWARGS = {"out": (None,), "where": True, "casting": "same_kind", "order": "K",
-                   "subok": True, "dtype": None, "signature": None}
-
-
-def array_ufunc(ufunc, method: str, inputs, kwargs):
-    """``TracedArray.__array_ufunc__``: ``np.exp(x)``, ``ndarray + x``, ``np.add.reduce``..."""
-    name = ufunc.__name__
-    where = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
-    if method == "at":
-        return writes.ufunc_at(name, *inputs)
-    out = kwargs.pop("out", None) if method == "__call__" else None
-    outs = [o for o in (out if isinstance(out, tuple) else (out,)) if o is not None]
-    if outs:
-        if len(outs) != 1 or ufunc.nout != 1:
-            raise UnsupportedError(f"{where}(..., out=...) with several outputs", where, user_loc())
-        casting = kwargs.pop("casting", "same_kind")
-        result = array_ufunc(ufunc, method, inputs, kwargs)
-        return writes.write_out(outs[0], result, casting)
-    for key, val in (kwargs.items() if method == "__call__" else ()):
-        default = _DEFAULT_KWARGS.get(key, "<none>")
-        if key == "out" and all(o is None for o in (val if isinstance(val, tuple) else (val,))):
-            continue
-        if key == "dtype" and method == "reduce":
-            continue
-        if not (val is default or (type(val) in (str, bool) and val == default)):
-            raise UnsupportedError(f"{where}(..., {key}=...)", where, user_loc(),
-                                   hint="out=, where=, dtype= and casting= on ufuncs are not "
-                                        "traced; write the result to a new array instead")
-    if method == "__call__":
-        if name == "matmul":
-            return linalg.matmul(*inputs)
-        if name == "divmod":
-            return ufuncs.divmod_(*inputs)
-        if name in UFUNC_OPS or name in ufuncs.ALIASES or name in ufuncs.IDENTITIES:
-            if len(inputs) != ufunc.nin:
-                raise TypeError(f"{name}() takes from {ufunc.nin} to {ufunc.nin + 1} positional "
-                                f"arguments but {len(inputs)} were given")
-            return ufuncs.apply(name, inputs)
-        raise UnsupportedError(f"np.{name}", where, user_loc())
-    if method == "reduce" and name in _REDUCE_FUNCS:
-        args = dict(zip(("array", "axis", "dtype", "out"), inputs))
-        args.update(kwargs)
-        if args.pop("out", None) not in (None, (None,)) or args.pop("where", True) is not True:
-            raise UnsupportedError(f"{where}(..., out=/where=...)", where, user_loc())
-        array = args.pop("array")
-        axis = args.pop("axis", 0)
-        keepdims = args.pop("keepdims", False)
-        dtype = args.pop("dtype", None)
-        if args:
-            raise UnsupportedError(f"{where}(..., {', '.join(args)}=...)", where, user_loc())
-        func = _REDUCE_FUNCS[name]
-        if func in ("sum", "prod"):
-            return getattr(reductions, func)(array, axis=axis, dtype=dtype, keepdims=keepdims)
-        if dtype is not None:
-            raise UnsupportedError(f"{where}(..., dtype=...)", where, user_loc())
-        return getattr(reductions, func)(array, axis=axis, keepdims=keepdims)
-    if method == "outer" and (name in UFUNC_OPS or name in ufuncs.ALIASES) and ufunc.nin == 2:
-        a, b = (x if isinstance(x, TracedArray) else np.asarray(x) for x in inputs)
-        a = reshape(a, tuple(a.shape) + (1,) * b.ndim)
-        return ufuncs.apply(name, (a, b))
-    raise UnsupportedError(where, where, user_loc())

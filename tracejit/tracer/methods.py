@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import functions, indexing, linalg, reductions, shapes, sorting, ufuncs, writes
+from . import dispatch, functions, indexing, linalg, reductions, selection, shapes, sorting, ufuncs, writes
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -99,8 +99,8 @@ def unsupported_surface() -> dict:
 
 # ndarray methods: name -> function(self, *args, **kwargs) with NumPy's signature
 METHODS = {
-    "__array_ufunc__": lambda self, ufunc, method, *inputs, **kw: functions.array_ufunc(ufunc, method, inputs, kw),
-    "__array_function__": lambda self, func, types, args, kwargs: functions.array_function(func, types, args, kwargs),
+    "__array_ufunc__": lambda self, ufunc, method, *inputs, **kw: dispatch.array_ufunc(ufunc, method, inputs, kw),
+    "__array_function__": lambda self, func, types, args, kwargs: dispatch.array_function(func, types, args, kwargs),
     "__getitem__": indexing.getitem,
     "__setitem__": writes.setitem,
     "__matmul__": lambda self, other: linalg.matmul_operator(self, other),
@@ -155,6 +155,7 @@ METHODS = {
     "argsort": lambda self, axis=-1, kind=None, order=None, *, stable=None:
         sorting.argsort(self, axis, kind, order, stable=stable),
     "fill": lambda self, value: writes.setitem(self, Ellipsis, value),
+    "nonzero": selection.refuse("x.nonzero()"),
 }
 
 # Python binary operators: (dunder, ufunc name, reflected dunder or None)
