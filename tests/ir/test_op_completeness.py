@@ -31,6 +31,8 @@ def _loop_dtypes(spec):
     """The loop dtypes NumPy computes `spec` in, over every supported input dtype."""
     if spec.name in ("cast", "where"):
         return list(SUPPORTED_DTYPES)
+    if spec.name == "bitcast":
+        return list(op_table.BITCAST_DTYPES)
     if spec.ufunc is None:                       # real, imag
         return [d for d in SUPPORTED_DTYPES if d.kind == "c"]
     found = set()
@@ -72,7 +74,7 @@ def test_elementwise_op_has_a_template_per_backend_and_dtype(name, backend):
         assert template, f"{name}: no {backend} template for {dtype}"
         for helper in re.findall(r"_tj_\w+", template):
             assert helper in BACKENDS[backend], f"{name}: {backend} template calls undefined {helper}"
-        template.format(*["a"] * max(spec.arity, 1), t="T")        # a well-formed format string
+        template.format(*["a"] * max(spec.arity, 1), t="T", out="U")        # a well-formed format string
 
 
 @pytest.mark.parametrize("name", sorted(n for n, s in OPS.items() if s.group in (OpGroup.REDUCTION, OpGroup.SCAN)))

@@ -16,8 +16,9 @@ and how each backend computes it:
 adding an op is one local change here (plus, at most, a helper in a backend's prelude).
 
 Templates are Python format strings over the operand expressions ``{0}``, ``{1}``,
-``{2}`` (already converted to the op's loop dtypes) and ``{t}``, the backend's name for
-the loop dtype (``np.float32`` for Numba, ``tl.float32`` for Triton). A template may be
+``{2}`` (already converted to the op's loop dtypes), ``{t}``, the backend's name for
+the loop dtype (``np.float32`` for Numba, ``tl.float32`` for Triton), and ``{out}``,
+its name for the result dtype. A template may be
 a dict keyed by the loop dtype's name (``"float32"``) or kind (``"b"``, ``"i"``, ``"u"``,
 ``"f"``) with a ``"*"`` default. Names ``_tj_*`` are helpers each backend defines in the
 prelude of its generated files.
@@ -302,6 +303,26 @@ for _name in ("real", "imag"):
                      (lambda part: lambda a, attrs, t: [np.ascontiguousarray(getattr(a[0], part))])(_name),
                      None, {"numba": {"c": f"({{0}}).{_name}"}},
                      doc=f"the {_name} part of a complex value (np.{_name})"))
+
+# --- bitcast: x.view(dtype) of a same-size dtype -----------------------------
+
+BITCAST_DTYPES = tuple(np.dtype(d) for d in (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32,
+                                             np.int64, np.uint64, np.float32, np.float64))
+
+
+def _bitcast_infer(types, attrs):
+    (x,) = types
+    target = np.dtype(attrs["dtype"])
+    if x.dtype not in BITCAST_DTYPES or target not in BITCAST_DTYPES or x.dtype.itemsize != target.itemsize:
+        raise TypeError(f"bitcast: {x.dtype} -> {target} (same-size integer and float32/float64 dtypes only)")
+    return [TensorType(x.shape, target)]
+
+
+# {out} is the backend's name for the target dtype; the operand is never converted first
+_register(OpSpec("bitcast", OpGroup.UNARY, 1, _bitcast_infer,
+                 lambda a, attrs, t: [np.asarray(a[0]).view(attrs["dtype"])], None,
+                 _call("_tj_bitcast({0}, {out})", "{0}.to({out}, bitcast=True)"),
+                 doc="x.view(dtype): the same bits read as a same-size dtype", attrs=("dtype",)))
 
 # --- where and cast ---------------------------------------------------------
 

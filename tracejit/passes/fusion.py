@@ -30,7 +30,7 @@ from ..ir import Graph, GraphBuilder, OpGroup, clone_node, make_node
 from ..ir.loopnest import LoweringError, RecomputationError, lower_region
 from .dce import dce
 
-VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice")
+VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice", "bitcast")
 MAX_KERNEL_INPUTS = 24       # a kernel reading more is split (code-generation time grows with it)
 SIBLING_WINDOW = 16          # sibling groups tried per group (keeps the search linear in the graph)
 

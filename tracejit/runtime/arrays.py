@@ -13,6 +13,14 @@ import numpy as np
 from ..ir.ops import OPS, slice_index
 
 
+def array_layout(x):
+    """(strides, writeable) of a NumPy array, which ``x.strides``/``x.flags`` of a traced
+    argument report and a specialization that read them requires; None for other values."""
+    if type(x) is np.ndarray:
+        return (x.strides, x.flags.writeable)
+    return None
+
+
 class ArrayLib:
     """Allocation and view operations of one array library."""
 
@@ -34,9 +42,14 @@ class ArrayLib:
     def slice(self, x, starts, steps, shape):
         return x[slice_index(starts, steps, shape)]
 
+    def bitcast(self, x, dtype):
+        return x.view(dtype)
+
     def view(self, op: str, attrs: dict, x):
-        """The view op `op` of `x` (reshape, transpose, broadcast_to, slice) with
+        """The view op `op` of `x` (reshape, transpose, broadcast_to, slice, bitcast) with
         NumPy's view semantics."""
+        if op == "bitcast":
+            return self.bitcast(x, attrs["dtype"])
         if op == "reshape":
             return self.reshape(x, attrs["shape"])
         if op == "transpose":
@@ -143,6 +156,9 @@ class TorchLib(ArrayLib):
 
     def from_numpy(self, x):
         return self.torch.as_tensor(np.asarray(x, order="C"), device=self.device)
+
+    def bitcast(self, x, dtype):
+        return x.view(self._dtype(dtype))
 
     def library(self, name, attrs, arrays, out_types):
         from .library import torch_library

@@ -18,7 +18,7 @@ from ..ir.ops import OpGroup
 from ..ir.ops_control import loop_layout
 from .records import CompilerError, is_kernel_compiler_error
 
-VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice")
+VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice", "bitcast")
 
 
 @dataclass

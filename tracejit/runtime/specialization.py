@@ -19,7 +19,7 @@ import numpy as np
 from ..tracer import unflatten
 from ..tracer.errors import UnsupportedError
 from ..tracer.trace import rebuild_leaf
-from .arrays import NUMPY
+from .arrays import NUMPY, array_layout
 from .discover import CELLS, CLASS, DICT, GLOBALS, LIST, MODULE, OBJECT
 from .guards import GuardTree
 from .plan import output_roots
@@ -89,6 +89,8 @@ class Specialization:
                                  if k >= n_traced]
         self.dynamic_ints = [traced_positions[k] for k, v in enumerate(trace.graph.inputs[:len(traced_positions)])
                              if v.type.weak and v.type.dtype.kind == "i"]
+        # arguments whose memory layout the function read (x.strides, x.flags): leaf position -> layout
+        self.layouts = {traced_positions[k]: layout for k, layout in trace.layout_guards.items()}
         self._device_scalars: dict = {}
         self.writes = self._plan_writes(world)
         self.copies = self._copies()          # graph outputs copied on every call (None: decide per call)
@@ -174,6 +176,8 @@ class Specialization:
         """(state inputs, write targets) when this specialization's guards hold."""
         if self.dynamic_ints and not self.ints_fit(leaves):
             return None
+        if self.layouts and any(array_layout(leaves[p]) != layout for p, layout in self.layouts.items()):
+            return None
         if self.guard is None:
             return (), ()
         matched = self.guard.check(leaves)
@@ -192,6 +196,9 @@ class Specialization:
         return True
 
     def why(self, leaves) -> str:
+        for position, layout in self.layouts.items():
+            if array_layout(leaves[position]) != layout:
+                return f"the memory layout (strides, writeable) of argument #{position} changed"
         return self.guard.why(leaves) if self.guard is not None else "a guard failed"
 
     def _to_device(self, array):

@@ -29,7 +29,7 @@ import string
 
 import numpy as np
 
-from . import linalg, reductions, shapes, ufuncs
+from . import layout, linalg, reductions, shapes, ufuncs
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -173,7 +173,8 @@ def einsum(*operands, out=None, optimize=False, dtype=None, order="K", casting="
     result = broadcast_to(_arranged(result, labels_now, out_labels), tuple(sizes[l] for l in out_labels))
     if result.dtype != result_dtype:
         result = astype(result, result_dtype)
-    return wrap(result._value, scalar=not isinstance(probe, np.ndarray))
+    result = wrap(result._value, scalar=not isinstance(probe, np.ndarray))
+    return layout.assign(result, layout.UNKNOWN)            # NumPy's einsum chooses its output's order
 
 
 def _single_view(x: TracedArray, labels, out_labels):

@@ -23,7 +23,11 @@ from .ufuncs import astype
 
 
 def copy(a, order="K", subok=False):
+    """``np.copy`` (order 'K': the layout of `a`) and ``x.copy()`` (order 'C')."""
     x = as_traced(a)
+    if order == "C" and not x.type.weak:
+        from .layout import c_ordered_copy
+        return c_ordered_copy(x)
     return wrap(x._value)
 
 
@@ -133,7 +137,7 @@ def take_along_axis(arr, indices, axis=-1):
     return wrap(emit("take_along_axis", [x, index], {"axis": axis}))
 
 
-def _like(a, fill, dtype, shape):
+def _like(a, fill, dtype, shape, order="K"):
     x = as_traced(a, weak=True)
     dtype = check_dtype(x.dtype if dtype is None else np.dtype(dtype), "full_like")
     shape = x.shape if shape is None else (
@@ -145,23 +149,25 @@ def _like(a, fill, dtype, shape):
         value = current().constant(np.asarray(fill).astype(dtype).item(), dtype)
     if shape == ():
         return wrap(value)
-    return wrap(emit("broadcast_to", [value], {"shape": tuple(shape)}))
+    from . import layout
+    result = wrap(emit("broadcast_to", [value], {"shape": tuple(shape)}))
+    return layout.assign(result, layout.new_layout(tuple(shape), dtype, order, x if tuple(shape) == x.shape else None))
 
 
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
-    return _like(a, 0, dtype, shape)
+    return _like(a, 0, dtype, shape, order)
 
 
 def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
-    return _like(a, 1, dtype, shape)
+    return _like(a, 1, dtype, shape, order)
 
 
 def empty_like(prototype, dtype=None, order="K", subok=True, shape=None, *, device=None):
-    return _like(prototype, 0, dtype, shape)
+    return _like(prototype, 0, dtype, shape, order)
 
 
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):
-    return _like(a, fill_value, dtype, shape)
+    return _like(a, fill_value, dtype, shape, order)
 
 
 def _tri_mask(shape, k, lower: bool):

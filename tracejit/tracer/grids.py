@@ -129,7 +129,8 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     if not sparse:
         output = list(broadcast_arrays(*output))
     if copy:
-        output = [wrap(x._value) for x in output]
+        from .layout import c_ordered_copy
+        output = [c_ordered_copy(x) for x in output]
     return tuple(output)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dispatch, functions, indexing, linalg, reductions, selection, shapes, sorting, ufuncs, writes
+from . import dispatch, functions, indexing, layout, linalg, reductions, selection, shapes, sorting, ufuncs, writes
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -43,6 +43,8 @@ PROPERTIES = {
     "mT": shapes.matrix_transpose,
     "real": _real,
     "imag": _imag,
+    "strides": layout.strides,
+    "flags": layout.Flags,
 }
 
 
@@ -114,7 +116,7 @@ METHODS = {
     "__abs__": lambda self: ufuncs.apply("absolute", (self,), python_op=True),
     "__invert__": lambda self: ufuncs.apply("invert", (self,), python_op=True),
     "astype": _astype,
-    "copy": lambda self, order="C": functions.copy(self),
+    "copy": lambda self, order="C": functions.copy(self, order),
     "__copy__": lambda self: functions.copy(self),
     "__deepcopy__": lambda self, memo=None: functions.copy(self),
     "conj": _conj,
@@ -156,6 +158,8 @@ METHODS = {
         sorting.argsort(self, axis, kind, order, stable=stable),
     "fill": lambda self, value: writes.setitem(self, Ellipsis, value),
     "nonzero": selection.refuse("x.nonzero()"),
+    "view": lambda self, dtype=None, type=None: shapes.view(self, dtype, type),
+    "searchsorted": lambda self, v, side="left", sorter=None: sorting.searchsorted(self, v, side, sorter),
 }
 
 # Python binary operators: (dunder, ufunc name, reflected dunder or None)

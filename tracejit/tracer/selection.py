@@ -20,7 +20,7 @@ from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
 from .shapes import as_traced, emit, ravel
-from .state import as_value, current, wrap
+from .state import as_value, wrap
 
 _HINT = ("shapes must be static: use np.where(cond, a, b), x[mask].sum() or np.count_nonzero, or call "
          "it outside the compiled function")
@@ -56,13 +56,10 @@ def compress(condition, a, axis=None, out=None):
 
 
 def count_nonzero(a, axis=None, *, keepdims=False):
-    """``np.count_nonzero``: an intp count (a Python int when ``axis`` is None, as NumPy's)."""
+    """``np.count_nonzero``: intp counts (an ``np.intp`` scalar when ``axis`` is None)."""
     x = as_traced(a)
     nonzero = ufuncs.apply("not_equal", (x, 0)) if x.dtype != np.bool_ else x
-    counts = reductions.sum(nonzero, axis=axis, dtype=np.intp, keepdims=keepdims)
-    if axis is None and not keepdims:
-        return wrap(current().emit("cast", [counts._value], {"dtype": np.dtype(np.intp), "weak_result": True}))
-    return counts
+    return reductions.sum(nonzero, axis=axis, dtype=np.intp, keepdims=keepdims)
 
 
 HANDLERS = {np.nonzero: refuse("np.nonzero"), np.argwhere: refuse("np.argwhere"),

@@ -44,8 +44,12 @@ def _inverse_dynamic_slice(node, parent, new):
     return emit("dynamic_update_slice", [parent, new] + list(node.inputs[1:]), attrs)
 
 
+def _inverse_bitcast(node, parent, new):
+    return emit("bitcast", [new], {"dtype": parent.type.dtype})
+
+
 _INVERSE.update(transpose=_inverse_transpose, reshape=_inverse_reshape, slice=_inverse_slice,
-                dynamic_slice=_inverse_dynamic_slice)
+                dynamic_slice=_inverse_dynamic_slice, bitcast=_inverse_bitcast)
 
 
 def _replay(node, value):
@@ -95,6 +99,8 @@ def commit(target: TracedArray, new):
             if rule is None:           # broadcast_to: NumPy's views of it are read-only
                 raise ValueError("assignment destination is read-only")
             new = rule(node, parent, new)
+    if owner._layout is None:
+        owner._layout = owner._value           # its memory keeps the layout it had (layout.py)
     owner._value = new
     live = [ref for ref in owner._views or () if ref() is not None]
     owner._views = live
