@@ -195,3 +195,23 @@ def test_histogram_data_errors_are_raised_by_the_compiled_code():
                             [lambda m: (np.array([1.0, np.nan, 2.0]),), lambda m: (np.array([1.0, 1.5, 2.0]),),
                              lambda m: (np.array([1.0, np.inf, 2.0]),)], backend="numba")
     assert f.fallbacks == [] and len(f.compiles) == 1
+
+
+BINARY_MATH = """
+import numpy as np
+
+def logs_and_norms(x, y, lr):
+    return (np.logaddexp(x, y), np.logaddexp(x, lr), np.logaddexp(x.astype(np.float64), 0.5),
+            np.hypot(x, y), np.hypot(x, 3), np.hypot(x[:, None], y[:2]))
+"""
+
+XB = np.array([0.0, -np.inf, np.inf, np.nan, 1e30, -3.5, 2.0], np.float32)
+YB = np.array([1.0, -np.inf, -np.inf, 0.0, 1e30, 700.0, -2.0], np.float32)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_logaddexp_and_hypot_compile_like_eager(backend):
+    """Infinities, NaN, overflow-free large values, a weak Python scalar, broadcasting."""
+    f, _ = check_like_eager(BINARY_MATH, "logs_and_norms", [lambda m: (XB.copy(), YB.copy(), 0.25)], backend=backend)
+    assert f.fallbacks == []
