@@ -64,7 +64,7 @@ def test_views_are_bitcasts_on_both_backends():
         f = tracejit.compile(lambda x: (x * 2).view(np.int32) & 0x7FFFFFFF, backend=backend)
         x = np.array([1.0, -2.0, np.nan], np.float32)
         np.testing.assert_array_equal(f(x), (x * 2).view(np.int32) & 0x7FFFFFFF)
-        sources = "".join(s for *_, s in f.specializations()[0].compilation.kernel_sources())
+        sources = "".join(k[3] for k in f.specializations()[0].compilation.kernel_sources())   # (name, backend, path, source, ...)
         assert text in sources
 
 

@@ -141,7 +141,7 @@ class Specialization:
             return None
         copies, owners = set(), {}
         for leaf in self._leaves():
-            if leaf.kind != "traced" or leaf.alias >= 0:
+            if leaf.kind != "traced" or leaf.alias >= 0 or leaf.view_ops is not None:
                 continue
             where = roots[leaf.index]
             if where[0] == "in":
@@ -300,7 +300,7 @@ class Specialization:
         inputs = {id(_owner(a)): i for i, a in enumerate(arrays) if isinstance(a, np.ndarray)}
         copies, owners = set(), {}
         for leaf in self._leaves():
-            if leaf.kind != "traced" or leaf.alias >= 0:
+            if leaf.kind != "traced" or leaf.alias >= 0 or leaf.view_ops is not None:
                 continue
             result = results[leaf.index]
             if not isinstance(result, np.ndarray):
