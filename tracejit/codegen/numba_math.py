@@ -58,20 +58,6 @@ BUILT_ON = {"numba_eft": "9784a65ce58a"}
 # ---------------------------------------------------------------------------
 
 @intrinsic
-def bitcast(typingctx, x, ty):
-    """The bits of the number `x` read as the number type `ty` of the same width
-    (``x.view(dtype)``: a register bitcast; between integers of one width, x itself)."""
-    target = getattr(ty, "instance_type", None)
-    if not isinstance(x, types.Number) or not isinstance(target, types.Number) or x.bitwidth != target.bitwidth:
-        return None
-
-    def codegen(context, builder, sig, args):
-        lltype = context.get_value_type(target)
-        return args[0] if args[0].type == lltype else builder.bitcast(args[0], lltype)
-    return target(x, ty), codegen
-
-
-@intrinsic
 def f64_bits(typingctx, x):
     """The IEEE-754 bits of a float64 as an int64 (a register bitcast)."""
     if x != types.float64:
