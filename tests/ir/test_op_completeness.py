@@ -8,7 +8,9 @@
 - reductions and scans: a ReductionKind whose combine op is itself complete;
 - sources, movement ops and gathers: an index rule of the loop-nest lowering;
 - matmul: every backend's code generator handles it;
-- loop: the interpreter and the plan run its body (tests/passes/test_roll.py).
+- loop: the interpreter and the plan run its body (tests/passes/test_roll.py);
+- library ops (sort, LAPACK): a NumPy reference the CPU plan calls itself, and a torch
+  and a CuPy implementation (or the documented host path) in ``runtime/library.py``.
 So adding an op is one local change, and a missing part fails here, not in a user's call.
 """
 import re
@@ -29,6 +31,8 @@ def _loop_dtypes(spec):
     """The loop dtypes NumPy computes `spec` in, over every supported input dtype."""
     if spec.name in ("cast", "where"):
         return list(SUPPORTED_DTYPES)
+    if spec.name == "bitcast":
+        return list(op_table.BITCAST_DTYPES)
     if spec.ufunc is None:                       # real, imag
         return [d for d in SUPPORTED_DTYPES if d.kind == "c"]
     found = set()
@@ -70,7 +74,7 @@ def test_elementwise_op_has_a_template_per_backend_and_dtype(name, backend):
         assert template, f"{name}: no {backend} template for {dtype}"
         for helper in re.findall(r"_tj_\w+", template):
             assert helper in BACKENDS[backend], f"{name}: {backend} template calls undefined {helper}"
-        template.format(*["a"] * max(spec.arity, 1), t="T")        # a well-formed format string
+        template.format(*["a"] * max(spec.arity, 1), t="T", out="U")        # a well-formed format string
 
 
 @pytest.mark.parametrize("name", sorted(n for n, s in OPS.items() if s.group in (OpGroup.REDUCTION, OpGroup.SCAN)))
@@ -106,8 +110,16 @@ def test_matmul_in_every_code_generator():
     assert "acc += tl.dot(a, b" in triton_source and "_tj_tanh(" in triton_source
 
 
+@pytest.mark.parametrize("name", sorted(n for n, s in OPS.items() if s.group is OpGroup.LIBRARY))
+def test_library_ops_run_on_every_array_library(name):
+    import inspect
+    from tracejit.runtime import library
+    for implementation in (library._torch_op, library._cupy_op):
+        assert f'"{name}"' in inspect.getsource(implementation), f"{name}: no case in {implementation.__name__}"
+
+
 def test_every_group_is_covered():
     """A new group needs a rule here before it can be added."""
     assert set(OpGroup) == {OpGroup.UNARY, OpGroup.BINARY, OpGroup.TERNARY, OpGroup.CAST, OpGroup.SOURCE,
                             OpGroup.REDUCTION, OpGroup.SCAN, OpGroup.MOVEMENT, OpGroup.GATHER,
-                            OpGroup.MATMUL, OpGroup.KERNEL, OpGroup.LOOP}
+                            OpGroup.MATMUL, OpGroup.KERNEL, OpGroup.LOOP, OpGroup.LIBRARY}

@@ -13,12 +13,11 @@ from tests.runtime.eager_check import Call, check_like_eager
 X = lambda m: (np.arange(1.0, 7.0).reshape(2, 3),)     # noqa: E731
 
 METHODS = {
-    "argsort": "y.argsort()",
+    "partition": "np.sort(y.partition(1))",
     "nonzero": "y.nonzero()[0] * 1.0",
-    "view": "y.view(np.int64)",
-    "strides": "np.array(y.strides)",
-    "flags": "y.flags.c_contiguous",
-    "searchsorted": "y.ravel().searchsorted(2.5)",
+    "view": "y.view(np.complex128)",
+    "setflags": "y.setflags(write=False)",
+    "choose": "y.astype(np.int64).choose([1, 2, 3])",
     "tobytes": "len(y.tobytes())",
 }
 
@@ -42,6 +41,11 @@ COMPILED_METHODS = {
     "imag": "x.imag + x.real",
     "range index": "x[range(2)], x[:, range(1, 3)]",
     "cumprod": "x.cumprod(), x.cumsum(axis=1)",
+    "argsort": "x.argsort(), x.argsort(axis=0)",
+    "view": "x.view(np.int64), x.view()",
+    "strides": "np.array(x.strides), x.T.strides",
+    "flags": "x.flags.c_contiguous, x.T.flags.f_contiguous, x[:, 1:].flags.writeable",
+    "searchsorted": "x.ravel().searchsorted(2.5), x[0].searchsorted(x[1], side='right')",
 }
 
 
@@ -196,8 +200,8 @@ def test_plan_failures_numpy_does_not_share_fall_back(monkeypatch):
 
 
 def test_fullgraph_raises_instead():
-    f = tracejit.compile(lambda x: x.argsort(), fullgraph=True, backend="interpret")
-    with pytest.raises(tracejit.UnsupportedError, match="argsort"):
+    f = tracejit.compile(lambda x: x.partition(1), fullgraph=True, backend="interpret")
+    with pytest.raises(tracejit.UnsupportedError, match="partition"):
         f(np.ones(3))
 
 

@@ -149,15 +149,15 @@ def test_data_dependent_error_names_the_line():
 
 
 @pytest.mark.parametrize("body, name", [
-    (lambda x: np.sort(x), "np.sort"),
+    (lambda x: np.partition(x, 1), "np.partition"),
     (lambda x: np.unique(x), "np.unique"),
-    (lambda x: np.linalg.inv(x.reshape(2, 2)), "np.linalg.inv"),
+    (lambda x: np.linalg.eig(x.reshape(2, 2)), "np.linalg.eig"),
     (lambda x: np.where(x > 0), "np.where"),
     (lambda x: np.spacing(x), "np.spacing"),
-    (lambda x: np.add.accumulate(x), "np.add.accumulate"),
+    (lambda x: np.add.reduceat(x, [0, 1]), "np.add.reduceat"),
     (lambda x: np.add(x, 1, where=x > 0), "np.add"),
     (lambda x: x.sum(where=x > 0), "sum"),
-    (lambda x: np.einsum("i,i", x, x), "np.einsum"),
+    (lambda x: np.fft.fft(x), "np.fft.fft"),
 ])
 def test_unsupported_functions(body, name):
     with pytest.raises(UnsupportedError) as info:

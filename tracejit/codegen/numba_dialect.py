@@ -106,7 +106,8 @@ IMPORTED.update({"_tj_radd": ("numba_math", "radd"), "_tj_rmul": ("numba_math", 
                  "_tj_rmaximum": ("numba_math", "propagating_maximum"),
                  "_tj_rminimum": ("numba_math", "propagating_minimum"),
                  "_tj_h2f": ("numba_half", "half_to_float"), "_tj_f2h": ("numba_half", "float_to_half"),
-                 "_tj_rf16": ("numba_half", "round_to_half"), "_tj_rd2h": ("numba_half", "round_double_to_half")})
+                 "_tj_rf16": ("numba_half", "round_to_half"), "_tj_rd2h": ("numba_half", "round_double_to_half"),
+                 "_tj_bitcast": ("numba_bits", "bitcast")})
 
 
 

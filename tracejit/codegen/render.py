@@ -324,7 +324,7 @@ class Renderer:
         template = op.template(d.name, key)
         if template is None:
             raise NotImplementedError(f"{d.name} backend: no template for {op.name} on {key}")
-        text = template.format(*args, t=d.dtype_name(key))
+        text = template.format(*args, t=d.dtype_name(key), out=d.dtype_name(stmt.dtype))
         if d.natural_dtype(stmt, template) == np.dtype(stmt.dtype):
             return text
         return d.convert(text, None, stmt.dtype)

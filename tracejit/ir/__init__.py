@@ -3,6 +3,7 @@ from .graph import Graph, GraphBuilder, Node, Value, clone_node, make_node, rebu
 from .interpreter import run_graph
 from .ops import OPS, OpGroup, OpSpec
 from . import ops_control  # noqa: F401,E402  (registers the dynamic-slice and loop ops)
+from . import ops_library  # noqa: F401,E402  (registers the sort and linear-algebra ops)
 from .printer import format_graph
 from .types import TensorType, parse_type, short_name
 from .verifier import VerificationError, verify

@@ -16,8 +16,9 @@ and how each backend computes it:
 adding an op is one local change here (plus, at most, a helper in a backend's prelude).
 
 Templates are Python format strings over the operand expressions ``{0}``, ``{1}``,
-``{2}`` (already converted to the op's loop dtypes) and ``{t}``, the backend's name for
-the loop dtype (``np.float32`` for Numba, ``tl.float32`` for Triton). A template may be
+``{2}`` (already converted to the op's loop dtypes), ``{t}``, the backend's name for
+the loop dtype (``np.float32`` for Numba, ``tl.float32`` for Triton), and ``{out}``,
+its name for the result dtype. A template may be
 a dict keyed by the loop dtype's name (``"float32"``) or kind (``"b"``, ``"i"``, ``"u"``,
 ``"f"``) with a ``"*"`` default. Names ``_tj_*`` are helpers each backend defines in the
 prelude of its generated files.
@@ -46,6 +47,7 @@ class OpGroup(enum.Enum):
     MATMUL = "matmul"
     KERNEL = "kernel"        # a fused region, produced by the fusion pass
     LOOP = "loop"            # a body graph run a number of times (ops_control.py)
+    LIBRARY = "library"      # sorting, LAPACK: a plan step calling the array library (ops_library.py)
 
 
 ELEMENTWISE_GROUPS = (OpGroup.UNARY, OpGroup.BINARY, OpGroup.TERNARY, OpGroup.CAST)
@@ -302,6 +304,26 @@ for _name in ("real", "imag"):
                      None, {"numba": {"c": f"({{0}}).{_name}"}},
                      doc=f"the {_name} part of a complex value (np.{_name})"))
 
+# --- bitcast: x.view(dtype) of a same-size dtype -----------------------------
+
+BITCAST_DTYPES = tuple(np.dtype(d) for d in (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32,
+                                             np.int64, np.uint64, np.float32, np.float64))
+
+
+def _bitcast_infer(types, attrs):
+    (x,) = types
+    target = np.dtype(attrs["dtype"])
+    if x.dtype not in BITCAST_DTYPES or target not in BITCAST_DTYPES or x.dtype.itemsize != target.itemsize:
+        raise TypeError(f"bitcast: {x.dtype} -> {target} (same-size integer and float32/float64 dtypes only)")
+    return [TensorType(x.shape, target)]
+
+
+# {out} is the backend's name for the target dtype; the operand is never converted first
+_register(OpSpec("bitcast", OpGroup.UNARY, 1, _bitcast_infer,
+                 lambda a, attrs, t: [np.asarray(a[0]).view(attrs["dtype"])], None,
+                 _call("_tj_bitcast({0}, {out})", "{0}.to({out}, bitcast=True)"),
+                 doc="x.view(dtype): the same bits read as a same-size dtype", attrs=("dtype",)))
+
 # --- where and cast ---------------------------------------------------------
 
 def _where_infer(types, attrs):
@@ -393,9 +415,14 @@ _REDUCTIONS = {
 }
 
 _SCANS = {
-    "cumsum": (np.cumsum, "reduce_sum"),
-    "cumprod": (np.cumprod, "reduce_prod"),
+    # name       NumPy function            the reduction whose combine it applies
+    "cumsum":  (np.cumsum,               "reduce_sum"),
+    "cumprod": (np.cumprod,              "reduce_prod"),
+    "cummax":  (np.maximum.accumulate,   "reduce_max"),      # NaN propagates from its first one on
+    "cummin":  (np.minimum.accumulate,   "reduce_min"),
 }
+_SCAN_DOCS = {"cumsum": "np.cumsum", "cumprod": "np.cumprod", "cummax": "np.maximum.accumulate",
+              "cummin": "np.minimum.accumulate"}
 
 
 def reduced_shape(shape, axes, keepdims) -> tuple:
@@ -471,7 +498,7 @@ def _scan_reference(name):
 
 for _name, (_func, _of) in _SCANS.items():
     _register(OpSpec(_name, OpGroup.SCAN, 1, _scan_infer(_name), _scan_reference(_name),
-                     reduction=_REDUCTIONS[_of][1], doc=f"np.{_func.__name__} along `axis` (inclusive)",
+                     reduction=_REDUCTIONS[_of][1], doc=f"{_SCAN_DOCS[_name]} along `axis` (inclusive)",
                      attrs=("axis",)))
 
 # ---------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from ..ir import Graph, GraphBuilder, OpGroup, clone_node, make_node
 from ..ir.loopnest import LoweringError, RecomputationError, lower_region
 from .dce import dce
 
-VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice")
+VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice", "bitcast")
 MAX_KERNEL_INPUTS = 24       # a kernel reading more is split (code-generation time grows with it)
 SIBLING_WINDOW = 16          # sibling groups tried per group (keeps the search linear in the graph)
 
@@ -95,7 +95,7 @@ class _Analysis:
                 self.needed_top.add(p)
 
     def _classify(self, node, cheap_values) -> str:
-        if node.op.group in (OpGroup.KERNEL, OpGroup.LOOP):     # opaque: planned on their own
+        if node.op.group in (OpGroup.KERNEL, OpGroup.LOOP, OpGroup.LIBRARY):   # opaque: planned on their own
             return "kernel"
         if node.op.group is OpGroup.SOURCE:
             return "source"
@@ -474,7 +474,9 @@ def describe_fusion(graph: Graph) -> str:
             continue
         if node.op.group is not OpGroup.KERNEL:
             loc = short_loc(node.loc)
-            lines.append(f"view {node.op.name} -> {node.output.type}" + (f"  ({loc})" if loc else ""))
+            kind = "library" if node.op.group is OpGroup.LIBRARY else "view"
+            types = ", ".join(str(v.type) for v in node.outputs)
+            lines.append(f"{kind} {node.op.name} -> {types}" + (f"  ({loc})" if loc else ""))
             continue
         region = node.attrs["region"]
         kind = kernel_kind(region)

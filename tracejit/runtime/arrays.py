@@ -10,7 +10,15 @@ import sys
 
 import numpy as np
 
-from ..ir.ops import slice_index
+from ..ir.ops import OPS, slice_index
+
+
+def array_layout(x):
+    """(strides, writeable) of a NumPy array, which ``x.strides``/``x.flags`` of a traced
+    argument report and a specialization that read them requires; None for other values."""
+    if type(x) is np.ndarray:
+        return (x.strides, x.flags.writeable)
+    return None
 
 
 class ArrayLib:
@@ -34,9 +42,14 @@ class ArrayLib:
     def slice(self, x, starts, steps, shape):
         return x[slice_index(starts, steps, shape)]
 
+    def bitcast(self, x, dtype):
+        return x.view(dtype)
+
     def view(self, op: str, attrs: dict, x):
-        """The view op `op` of `x` (reshape, transpose, broadcast_to, slice) with
+        """The view op `op` of `x` (reshape, transpose, broadcast_to, slice, bitcast) with
         NumPy's view semantics."""
+        if op == "bitcast":
+            return self.bitcast(x, attrs["dtype"])
         if op == "reshape":
             return self.reshape(x, attrs["shape"])
         if op == "transpose":
@@ -72,6 +85,11 @@ class ArrayLib:
 
     def from_numpy(self, x):
         return x
+
+    def library(self, name: str, attrs: dict, arrays, out_types) -> list:
+        """A library op (``ir/ops_library.py``): on the CPU its NumPy reference, NumPy
+        and LAPACK themselves (results and errors are NumPy's)."""
+        return OPS[name].reference(arrays, attrs, out_types)
 
     def scalar_result(self, x, weak: bool):
         """What a 0-d result becomes: a Python number when weak, a NumPy scalar else."""
@@ -140,6 +158,13 @@ class TorchLib(ArrayLib):
     def from_numpy(self, x):
         return self.torch.as_tensor(np.asarray(x, order="C"), device=self.device)
 
+    def bitcast(self, x, dtype):
+        return x.view(self._dtype(dtype))
+
+    def library(self, name, attrs, arrays, out_types):
+        from .library import torch_library
+        return torch_library(self, name, attrs, arrays, out_types)
+
     def scalar_result(self, x, weak: bool):
         return x.item() if weak else x
 
@@ -180,6 +205,10 @@ class CupyLib(ArrayLib):
 
     def from_numpy(self, x):
         return self.cp.asarray(x)
+
+    def library(self, name, attrs, arrays, out_types):
+        from .library import cupy_library
+        return cupy_library(self, name, attrs, arrays, out_types)
 
     def scalar_result(self, x, weak: bool):
         return x.item() if weak else x

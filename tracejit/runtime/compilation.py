@@ -75,16 +75,17 @@ def _region_names(plan, names: dict) -> None:
             _region_names(body, names)
 
 
-def compile_function(fn, args, kwargs, backend, name=None, world=None) -> Compilation:
+def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=None) -> Compilation:
     """Trace `fn` on abstract arguments (TensorType leaves) and build its plan.
 
-    `world` (a ``sandbox.World``) gives the trace the state `fn` can reach. Errors in
+    `world` (a ``sandbox.World``) gives the trace the state `fn` can reach; `layouts`
+    the traced arguments' memory layouts (``tracer.trace``). Errors in
     the user's code while tracing propagate as they are (TracerError for what tracing
     cannot handle); failures of the passes or code generators become CompilerError.
     """
     seconds = {}
     start = time.perf_counter()
-    traced = trace(fn, args, kwargs, name=name, world=world)
+    traced = trace(fn, args, kwargs, name=name, world=world, layouts=layouts)
     seconds["trace"] = time.perf_counter() - start
     if isinstance(backend, InterpretBackend):
         history = [("traced", traced.graph)]

@@ -28,7 +28,7 @@ from ..ir.types import TensorType
 from ..tracer import TracerError, flatten, unflatten
 from ..tracer.errors import UnsupportedError
 from ..tracer.state import _ACTIVE as _ACTIVE_TRACE
-from .arrays import NUMPY
+from .arrays import NUMPY, array_layout
 from .background import BackgroundCompile
 from .backends import choose_backend
 from .codeinfo import definition_line
@@ -422,8 +422,9 @@ class CompiledFunction:
             try:
                 world = World(self.fn, arg_objects, frozenset(self.int_state))
                 refuse_unreplayable(self.fn, world, statics)
+                layouts = [array_layout(values[i]) for i in traced_positions]
                 compilation = compile_function(self.fn, abstract_args, abstract_kwargs, backend, name=self.name,
-                                               world=world)
+                                               world=world, layouts=layouts)
                 xp = next(iter(libs)) if libs else NUMPY
                 spec = Specialization(compilation, xp, world, traced_positions)
             except (TracerError, CompilerError) as exc:

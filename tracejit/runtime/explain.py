@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ..ir.printer import format_graph
 from ..tracer import TracerError, unflatten
 from .compiled import CompiledFunction, refuse_unreplayable
+from .arrays import array_layout
 from .compilation import compile_function
 from .dump import describe_kernels
 from .failures import describe_failure
@@ -82,8 +83,9 @@ def explain(fn, *args, **kwargs) -> Explanation:
     try:
         world = World(compiled.fn, arg_objects, frozenset(compiled.int_state))
         refuse_unreplayable(compiled.fn, world, statics)
+        traced_positions = [i for i, part in enumerate(parts) if part[0] in ("array", "weak", "dynint", "numlist")]
         compilation = compile_function(compiled.fn, abstract_args, abstract_kwargs, backend, name=compiled.name,
-                                       world=world)
+                                       world=world, layouts=[array_layout(values[i]) for i in traced_positions])
     except (TracerError, CompilerError) as exc:
         result.fallbacks.append(Fallback(compiled.name, getattr(exc, "op", "?"), getattr(exc, "loc", ""), str(exc)))
         return result

@@ -18,7 +18,7 @@ from ..ir.ops import OpGroup
 from ..ir.ops_control import loop_layout
 from .records import CompilerError, is_kernel_compiler_error
 
-VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice")
+VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice", "bitcast")
 
 
 @dataclass
@@ -84,6 +84,22 @@ class ViewStep:
 
     def run(self, xp, slots):
         slots[self.output] = xp.view(self.op, self.attrs, slots[self.input])
+
+
+@dataclass
+class LibraryStep:
+    """A library op (``ir/ops_library.py``: sort, LAPACK) run by the array library
+    between kernels: NumPy on the CPU, torch or CuPy on the GPU (``xp.library``)."""
+    name: str
+    attrs: dict
+    inputs: tuple
+    outputs: tuple
+    out_types: tuple
+
+    def run(self, xp, slots):
+        results = xp.library(self.name, self.attrs, [slots[i] for i in self.inputs], self.out_types)
+        for slot, array in zip(self.outputs, results):
+            slots[slot] = array
 
 
 @dataclass
@@ -180,7 +196,7 @@ def _finish(plan_steps, slot_of, graph, n_slots, kernels):
     outputs = tuple(slot_of[v] for v in graph.outputs)
     last_use = {}
     for index, step in enumerate(plan_steps):
-        reads = step.inputs if isinstance(step, (KernelStep, InterpretStep, LoopStep)) else (step.input,)
+        reads = step.inputs if isinstance(step, (KernelStep, InterpretStep, LoopStep, LibraryStep)) else (step.input,)
         for slot in reads:
             last_use[slot] = index
     keep = set(outputs) | set(range(len(graph.inputs)))
@@ -204,6 +220,12 @@ def build_plan(graph, compile_region) -> Plan:
                                   node.attrs["tables"], tuple(slot_of[v] for v in node.inputs),
                                   tuple(slot_of[v] for v in node.outputs)))
             kernels.extend(k for k in body.kernels if k not in kernels)
+            continue
+        if node.op.group is OpGroup.LIBRARY:
+            for value in node.outputs:
+                slot_of[value] = len(slot_of)
+            steps.append(LibraryStep(node.op.name, node.attrs, tuple(slot_of[v] for v in node.inputs),
+                                     tuple(slot_of[v] for v in node.outputs), tuple(v.type for v in node.outputs)))
             continue
         if node.op.group is OpGroup.KERNEL:
             kernel, nest = compile_region(node.attrs["region"])

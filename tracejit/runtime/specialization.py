@@ -20,7 +20,7 @@ import numpy as np
 from ..tracer import unflatten
 from ..tracer.errors import UnsupportedError
 from ..tracer.trace import rebuild_leaf
-from .arrays import NUMPY
+from .arrays import NUMPY, array_layout
 from .discover import CELLS, CLASS, DICT, GLOBALS, LIST, MODULE, OBJECT
 from .guards import GuardTree
 from .plan import output_roots
@@ -95,6 +95,8 @@ class Specialization:
                                  if k >= n_traced]
         self.dynamic_ints = [traced_positions[k] for k, v in enumerate(trace.graph.inputs[:len(traced_positions)])
                              if v.type.weak and v.type.dtype.kind == "i"]
+        # arguments whose memory layout the function read (x.strides, x.flags): leaf position -> layout
+        self.layouts = {traced_positions[k]: layout for k, layout in trace.layout_guards.items()}
         self._device_scalars: dict = {}
         self.writes = self._plan_writes(world)
         self.copies = self._copies()          # graph outputs copied on every call (None: decide per call)
@@ -146,7 +148,7 @@ class Specialization:
             return None
         copies, owners = set(), {}
         for leaf in self._leaves():
-            if leaf.kind != "traced" or leaf.alias >= 0:
+            if leaf.kind != "traced" or leaf.alias >= 0 or leaf.view_ops is not None:
                 continue
             where = roots[leaf.index]
             if where[0] == "in":
@@ -181,6 +183,8 @@ class Specialization:
         """(state inputs, write targets) when this specialization's guards hold."""
         if self.dynamic_ints and not self.ints_fit(leaves):
             return None
+        if self.layouts and any(array_layout(leaves[p]) != layout for p, layout in self.layouts.items()):
+            return None
         if self.guard is None:
             return (), ()
         matched = self.guard.check(leaves)
@@ -199,6 +203,9 @@ class Specialization:
         return True
 
     def why(self, leaves) -> str:
+        for position, layout in self.layouts.items():
+            if array_layout(leaves[position]) != layout:
+                return f"the memory layout (strides, writeable) of argument #{position} changed"
         return self.guard.why(leaves) if self.guard is not None else "a guard failed"
 
     def _to_device(self, array):
@@ -312,10 +319,13 @@ class Specialization:
         inputs = {id(_owner(a)): i for i, a in enumerate(arrays) if isinstance(a, np.ndarray)}
         copies, owners = set(), {}
         for leaf in self._leaves():
-            if leaf.kind != "traced" or leaf.alias >= 0:
+            if leaf.kind != "traced" or leaf.alias >= 0 or leaf.view_ops is not None:
                 continue
             result = results[leaf.index]
             if not isinstance(result, np.ndarray):
+                continue
+            if not result.flags.writeable and not leaf.readonly:    # the interpreter's broadcast views
+                copies.add(leaf.index)
                 continue
             owner = id(_owner(result))
             if owner in inputs:

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from . import layout
 from .location import _skipped
 from .numlist import backing_array
 from .proxy import TracedArray
@@ -54,8 +55,9 @@ def _shape(shape) -> tuple | None:
         return None
 
 
-def _filled(shape, fill, dtype):
-    """A traced array of `shape` holding `fill` (None: NumPy would refuse the arguments)."""
+def _filled(shape, fill, dtype, order="C", like=None):
+    """A traced array of `shape` holding `fill` (None: NumPy would refuse the arguments),
+    laid out in `order` ('K'/'A': as the concrete array `like`)."""
     shape = _shape(shape)
     try:
         dtype = np.dtype(dtype)
@@ -67,7 +69,7 @@ def _filled(shape, fill, dtype):
     value = state.constant(np.asarray(fill).astype(dtype).item(), dtype)
     if shape:
         value = state.emit("broadcast_to", (value,), {"shape": shape})
-    return wrap(value)
+    return layout.assign(wrap(value), layout.new_layout(shape, dtype, order, like))
 
 
 def _traced(name, make):
@@ -90,20 +92,22 @@ def _like(fill_of):
         if kwargs or not isinstance(a, np.ndarray):
             return None
         fill = fill_of(kwargs) if callable(fill_of) else fill_of
-        return _filled(a.shape if shape is None else shape, fill, a.dtype if dtype is None else dtype)
+        return _filled(a.shape if shape is None else shape, fill, a.dtype if dtype is None else dtype, order,
+                       a if shape is None else None)
     return make
 
 
 def _full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, **kwargs):
     if kwargs or not isinstance(a, np.ndarray) or np.ndim(fill_value) or hasattr(fill_value, "_value"):
         return None
-    return _filled(a.shape if shape is None else shape, fill_value, a.dtype if dtype is None else dtype)
+    return _filled(a.shape if shape is None else shape, fill_value, a.dtype if dtype is None else dtype, order,
+                   a if shape is None else None)
 
 
 def _full(shape, fill_value, dtype=None, order="C", **kwargs):
     if kwargs or np.ndim(fill_value) or hasattr(fill_value, "_value"):
         return None
-    return _filled(shape, fill_value, np.asarray(fill_value).dtype if dtype is None else dtype)
+    return _filled(shape, fill_value, np.asarray(fill_value).dtype if dtype is None else dtype, order)
 
 
 def _has_traced(obj, depth=0) -> bool:
@@ -155,19 +159,21 @@ def _asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     return astype(result, dtype) if dtype is not None else result
 
 
-def _contiguous(a, dtype=None, **kw):
-    """np.ascontiguousarray: a view (``x[::-1]``, ``x.T``) comes back as new memory, as
-    NumPy copies it; an array itself or a computed one as it is."""
-    result = _asarray(a, dtype, **kw)
-    if isinstance(result, TracedArray) and result is a and a._base is not None:
-        return wrap(a._value)
-    return result
+def _contiguous(result, source):
+    """``np.ascontiguousarray``: the array itself when it is C-contiguous (its layout
+    known, ``layout.py``), else a C-ordered copy; a layout not modelled keeps the array."""
+    if result is None or result is not source or not isinstance(result, TracedArray) or result.ndim == 0:
+        return result
+    strides = layout.known_strides(result)
+    if strides is None or layout.is_c_contiguous(result.shape, strides, result.dtype.itemsize):
+        return result
+    return layout.c_ordered_copy(result)
 
 
 _MAKERS = {
-    "zeros": lambda shape, dtype=float, order="C", **kw: None if kw else _filled(shape, 0, dtype),
-    "ones": lambda shape, dtype=None, order="C", **kw: None if kw else _filled(shape, 1, dtype or float),
-    "empty": lambda shape, dtype=float, order="C", **kw: None if kw else _filled(shape, 0, dtype),
+    "zeros": lambda shape, dtype=float, order="C", **kw: None if kw else _filled(shape, 0, dtype, order),
+    "ones": lambda shape, dtype=None, order="C", **kw: None if kw else _filled(shape, 1, dtype or float, order),
+    "empty": lambda shape, dtype=float, order="C", **kw: None if kw else _filled(shape, 0, dtype, order),
     "full": _full,
     "zeros_like": _like(0),
     "ones_like": _like(1),
@@ -176,7 +182,7 @@ _MAKERS = {
     "array": _array,
     "asarray": _asarray,
     "asanyarray": lambda a, dtype=None, order=None, **kw: _asarray(a, dtype, **kw),
-    "ascontiguousarray": lambda a, dtype=None, **kw: _contiguous(a, dtype, **kw),
+    "ascontiguousarray": lambda a, dtype=None, **kw: _contiguous(_asarray(a, dtype, **kw), a),
 }
 
 

@@ -1,11 +1,8 @@
-"""NumPy's protocols on traced arrays: ``__array_function__`` and ``__array_ufunc__``.
-
-``HANDLERS`` is the one table of NumPy functions the tracer implements; functions not
-in it raise ``UnsupportedError`` naming the function and the user's line (never a
-silently wrong answer). ``array_ufunc`` dispatches ufunc calls and ufunc methods
-(``reduce``, ``outer``). Shape functions live in ``shapes.py``, reductions in
-``reductions.py``, linear algebra in ``linalg.py``; this module holds the rest (where,
-clip, round, take, creation-like functions, tril/triu) and the tables.
+"""NumPy functions that are neither shape functions (``shapes.py``), reductions
+(``reductions.py``) nor linear algebra (``linalg.py``): where, clip, round, take,
+creation-like functions, tril/triu, isclose, diff, trace, result_type. ``HANDLERS``
+maps each NumPy function these modules implement to its implementation; ``dispatch.py``
+joins it with the other modules' tables.
 """
 from __future__ import annotations
 
@@ -22,18 +19,22 @@ from .proxy import TracedArray
 from .shapes import as_traced, emit, reshape
 from .state import as_value, check_dtype, current, wrap
 from .linalg import no_out
-from .ufuncs import UFUNC_OPS, astype
+from .ufuncs import astype
 
 
 def copy(a, order="K", subok=False):
+    """``np.copy`` (order 'K': the layout of `a`) and ``x.copy()`` (order 'C')."""
     x = as_traced(a)
+    if order == "C" and not x.type.weak:
+        from .layout import c_ordered_copy
+        return c_ordered_copy(x)
     return wrap(x._value)
 
 
 def where(condition, x=None, y=None):
     if x is None and y is None:
-        raise UnsupportedError("np.where(condition) with one argument (np.nonzero: its result "
-                               "shape depends on the data)", "where", user_loc())
+        from .selection import data_dependent
+        raise data_dependent("np.where(condition) with one argument")
     if x is None or y is None:
         raise ValueError("either both or neither of x and y should be given")
     cond = as_value(condition, weak=False)
@@ -136,7 +137,7 @@ def take_along_axis(arr, indices, axis=-1):
     return wrap(emit("take_along_axis", [x, index], {"axis": axis}))
 
 
-def _like(a, fill, dtype, shape):
+def _like(a, fill, dtype, shape, order="K"):
     x = as_traced(a, weak=True)
     dtype = check_dtype(x.dtype if dtype is None else np.dtype(dtype), "full_like")
     shape = x.shape if shape is None else (
@@ -148,23 +149,25 @@ def _like(a, fill, dtype, shape):
         value = current().constant(np.asarray(fill).astype(dtype).item(), dtype)
     if shape == ():
         return wrap(value)
-    return wrap(emit("broadcast_to", [value], {"shape": tuple(shape)}))
+    from . import layout
+    result = wrap(emit("broadcast_to", [value], {"shape": tuple(shape)}))
+    return layout.assign(result, layout.new_layout(tuple(shape), dtype, order, x if tuple(shape) == x.shape else None))
 
 
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
-    return _like(a, 0, dtype, shape)
+    return _like(a, 0, dtype, shape, order)
 
 
 def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
-    return _like(a, 1, dtype, shape)
+    return _like(a, 1, dtype, shape, order)
 
 
 def empty_like(prototype, dtype=None, order="K", subok=True, shape=None, *, device=None):
-    return _like(prototype, 0, dtype, shape)
+    return _like(prototype, 0, dtype, shape, order)
 
 
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):
-    return _like(a, fill_value, dtype, shape)
+    return _like(a, fill_value, dtype, shape, order)
 
 
 def _tri_mask(shape, k, lower: bool):
@@ -208,11 +211,16 @@ def size(a, axis=None):
     return x.size if axis is None else x.shape[axis]
 
 
+_WEAK_VALUES = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
+
+
 def result_type(*arrays_and_dtypes):
+    """``np.result_type``; a traced Python scalar promotes as a Python scalar value
+    (weakly: ``float32`` with a traced ``lr`` is ``float32``)."""
     stand_ins = []
     for item in arrays_and_dtypes:
         if isinstance(item, TracedArray):
-            stand_ins.append(item.type.promotion_operand() if item.type.weak else item.dtype)
+            stand_ins.append(_WEAK_VALUES[item.dtype.kind] if item.type.weak else item.dtype)
         else:
             stand_ins.append(item)
     return np.result_type(*stand_ins)
@@ -284,86 +292,3 @@ HANDLERS = {
 }
 if hasattr(np, "linalg") and hasattr(np.linalg, "matmul"):
     HANDLERS[np.linalg.matmul] = linalg.matmul
-
-
-def _public_name(func) -> str:
-    module = getattr(func, "__module__", "") or ""
-    name = getattr(func, "__name__", repr(func))
-    if module.startswith("numpy.linalg"):
-        return f"np.linalg.{name}"
-    if module.startswith("numpy.fft"):
-        return f"np.fft.{name}"
-    return f"np.{name}"
-
-
-def array_function(func, types, args, kwargs):
-    """``TracedArray.__array_function__``."""
-    handler = HANDLERS.get(func)
-    if handler is None:
-        name = _public_name(func)
-        raise UnsupportedError(name, name, user_loc())
-    return handler(*args, **kwargs)
-
-
-_REDUCE_FUNCS = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min"}
-_DEFAULT_KWARGS = {"out": (None,), "where": True, "casting": "same_kind", "order": "K",
-                   "subok": True, "dtype": None, "signature": None}
-
-
-def array_ufunc(ufunc, method: str, inputs, kwargs):
-    """``TracedArray.__array_ufunc__``: ``np.exp(x)``, ``ndarray + x``, ``np.add.reduce``..."""
-    name = ufunc.__name__
-    where = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
-    if method == "at":
-        return writes.ufunc_at(name, *inputs)
-    out = kwargs.pop("out", None) if method == "__call__" else None
-    outs = [o for o in (out if isinstance(out, tuple) else (out,)) if o is not None]
-    if outs:
-        if len(outs) != 1 or ufunc.nout != 1:
-            raise UnsupportedError(f"{where}(..., out=...) with several outputs", where, user_loc())
-        casting = kwargs.pop("casting", "same_kind")
-        result = array_ufunc(ufunc, method, inputs, kwargs)
-        return writes.write_out(outs[0], result, casting)
-    for key, val in (kwargs.items() if method == "__call__" else ()):
-        default = _DEFAULT_KWARGS.get(key, "<none>")
-        if key == "out" and all(o is None for o in (val if isinstance(val, tuple) else (val,))):
-            continue
-        if key == "dtype" and method == "reduce":
-            continue
-        if not (val is default or (type(val) in (str, bool) and val == default)):
-            raise UnsupportedError(f"{where}(..., {key}=...)", where, user_loc(),
-                                   hint="out=, where=, dtype= and casting= on ufuncs are not "
-                                        "traced; write the result to a new array instead")
-    if method == "__call__":
-        if name == "matmul":
-            return linalg.matmul(*inputs)
-        if name == "divmod":
-            return ufuncs.divmod_(*inputs)
-        if name in UFUNC_OPS or name in ufuncs.ALIASES or name in ufuncs.IDENTITIES:
-            if len(inputs) != ufunc.nin:
-                raise TypeError(f"{name}() takes from {ufunc.nin} to {ufunc.nin + 1} positional "
-                                f"arguments but {len(inputs)} were given")
-            return ufuncs.apply(name, inputs)
-        raise UnsupportedError(f"np.{name}", where, user_loc())
-    if method == "reduce" and name in _REDUCE_FUNCS:
-        args = dict(zip(("array", "axis", "dtype", "out"), inputs))
-        args.update(kwargs)
-        if args.pop("out", None) not in (None, (None,)) or args.pop("where", True) is not True:
-            raise UnsupportedError(f"{where}(..., out=/where=...)", where, user_loc())
-        array = args.pop("array")
-        axis = args.pop("axis", 0)
-        keepdims = args.pop("keepdims", False)
-        dtype = args.pop("dtype", None)
-        if args:
-            raise UnsupportedError(f"{where}(..., {', '.join(args)}=...)", where, user_loc())
-        func = _REDUCE_FUNCS[name]
-        if func in ("sum", "prod"):
-            return getattr(reductions, func)(array, axis=axis, dtype=dtype, keepdims=keepdims)
-        if dtype is not None:
-            raise UnsupportedError(f"{where}(..., dtype=...)", where, user_loc())
-        return getattr(reductions, func)(array, axis=axis, keepdims=keepdims)
-    if method == "outer" and (name in UFUNC_OPS or name in ufuncs.ALIASES) and ufunc.nin == 2:
-        a, b = (x if isinstance(x, TracedArray) else np.asarray(x) for x in inputs)
-        a = reshape(a, tuple(a.shape) + (1,) * b.ndim)
-        return ufuncs.apply(name, (a, b))
-    raise UnsupportedError(where, where, user_loc())

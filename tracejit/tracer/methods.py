@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import functions, indexing, linalg, reductions, shapes, ufuncs, writes
+from . import dispatch, functions, indexing, layout, linalg, reductions, selection, shapes, sorting, ufuncs, writes
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -43,6 +43,8 @@ PROPERTIES = {
     "mT": shapes.matrix_transpose,
     "real": _real,
     "imag": _imag,
+    "strides": layout.strides,
+    "flags": layout.Flags,
 }
 
 
@@ -99,8 +101,8 @@ def unsupported_surface() -> dict:
 
 # ndarray methods: name -> function(self, *args, **kwargs) with NumPy's signature
 METHODS = {
-    "__array_ufunc__": lambda self, ufunc, method, *inputs, **kw: functions.array_ufunc(ufunc, method, inputs, kw),
-    "__array_function__": lambda self, func, types, args, kwargs: functions.array_function(func, types, args, kwargs),
+    "__array_ufunc__": lambda self, ufunc, method, *inputs, **kw: dispatch.array_ufunc(ufunc, method, inputs, kw),
+    "__array_function__": lambda self, func, types, args, kwargs: dispatch.array_function(func, types, args, kwargs),
     "__getitem__": indexing.getitem,
     "__setitem__": writes.setitem,
     "__matmul__": lambda self, other: linalg.matmul_operator(self, other),
@@ -114,7 +116,7 @@ METHODS = {
     "__abs__": lambda self: ufuncs.apply("absolute", (self,), python_op=True),
     "__invert__": lambda self: ufuncs.apply("invert", (self,), python_op=True),
     "astype": _astype,
-    "copy": lambda self, order="C": functions.copy(self),
+    "copy": lambda self, order="C": functions.copy(self, order),
     "__copy__": lambda self: functions.copy(self),
     "__deepcopy__": lambda self, memo=None: functions.copy(self),
     "conj": _conj,
@@ -151,8 +153,13 @@ METHODS = {
     "argmin": lambda self, axis=None, out=None, keepdims=False: reductions.argmin(self, axis, out, keepdims=keepdims),
     "cumsum": lambda self, axis=None, dtype=None, out=None: reductions.cumsum(self, axis, dtype, out),
     "cumprod": lambda self, axis=None, dtype=None, out=None: reductions.cumprod(self, axis, dtype, out),
-    "sort": _unsupported("x.sort()", "sort"),
+    "sort": sorting.sort_in_place,
+    "argsort": lambda self, axis=-1, kind=None, order=None, *, stable=None:
+        sorting.argsort(self, axis, kind, order, stable=stable),
     "fill": lambda self, value: writes.setitem(self, Ellipsis, value),
+    "nonzero": selection.refuse("x.nonzero()"),
+    "view": lambda self, dtype=None, type=None: shapes.view(self, dtype, type),
+    "searchsorted": lambda self, v, side="left", sorter=None: sorting.searchsorted(self, v, side, sorter),
 }
 
 # Python binary operators: (dunder, ufunc name, reflected dunder or None)

@@ -33,10 +33,11 @@ class TracedArray:
     Python scalars. ``_input``/``_view``/``_viewed`` guard in-place operators.
     ``_base``: for a view, the proxy whose memory it views (NumPy's ``.base``), so
     the runtime knows which results may share memory with an input. ``_readonly``:
-    eager NumPy's result is read-only (``np.broadcast_to``, ``diagonal`` and their views)."""
+    eager NumPy's result is read-only (``np.broadcast_to``, ``diagonal`` and their views).
+    ``_layout``: see ``layout.py``."""
 
     __slots__ = ("_value", "_state", "_scalar", "_input", "_view", "_viewed", "_base", "_readonly",
-                 "_chain", "_views", "_origin", "__weakref__")
+                 "_chain", "_views", "_origin", "_layout", "__weakref__")
     __array_priority__ = 1000.0
 
     def __init__(self, value, state, scalar: bool = False, is_input: bool = False, view: bool = False,
@@ -54,6 +55,7 @@ class TracedArray:
         self._chain = chain
         self._views = None
         self._origin = value if is_input else None
+        self._layout = None          # layout.py: eager NumPy's strides, where not derived from the value
 
     @property
     def __class__(self):

@@ -6,6 +6,7 @@ as viewed, so in-place operators on either are refused instead of silently diver
 """
 from __future__ import annotations
 
+import builtins
 import math
 import operator
 import weakref
@@ -20,7 +21,7 @@ from .state import as_value, current, wrap
 from .ufuncs import astype
 
 
-_VIEW_OPS = ("reshape", "transpose", "slice", "broadcast_to", "dynamic_slice")
+_VIEW_OPS = ("reshape", "transpose", "slice", "broadcast_to", "dynamic_slice", "bitcast")
 
 
 def _ops_between(start, value):
@@ -398,3 +399,29 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     stop = start + (count - 1) * (m + 1) + 1 if count else start
     return view_of(x, slice_axis(flat, flat.ndim - 1, start, stop, m + 1)._value, readonly=True)
 
+
+def view(a, dtype=None, type=None):
+    """``x.view()`` (a new view of the same memory) and ``x.view(dtype)`` of a same-size
+    integer or float32/float64 dtype (the bits reinterpreted: a ``bitcast``; writes
+    through it reach x). Other dtypes (bool, float16, complex, another item size) and
+    ``type=`` are refused: an eager fallback naming them."""
+    from ..ir.ops import BITCAST_DTYPES
+    x = as_traced(a)
+    if isinstance(dtype, builtins.type) and issubclass(dtype, np.ndarray) and type is None:
+        dtype, type = None, dtype
+    if type is not None and type is not np.ndarray:
+        raise UnsupportedError("x.view(type=...) of an ndarray subclass", "view", user_loc())
+    if dtype is None or np.dtype(dtype) == x.dtype:
+        return _scalar_view(x, view_of(x, x._value))
+    target = np.dtype(dtype)
+    if x.dtype not in BITCAST_DTYPES or target not in BITCAST_DTYPES or target.itemsize != x.dtype.itemsize:
+        raise UnsupportedError(f"x.view({target}) of a {x.dtype} array", "view", user_loc(),
+                               hint="views between same-size integer and float32/float64 dtypes compile")
+    return _scalar_view(x, view_of(x, emit("bitcast", [x], {"dtype": target})))
+
+
+def _scalar_view(source, result):
+    """A NumPy scalar's view is a NumPy scalar."""
+    if source._scalar and not source.shape:
+        result._scalar = True
+    return result

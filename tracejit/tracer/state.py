@@ -71,6 +71,12 @@ class TraceState:
         self.affine: dict = {}
         self.int_ranges: dict = {}
         self.lists: list = []           # TracedLists of list arguments (they must not change)
+        # memory layouts (layout.py): each argument's (strides, writeable) as the caller's
+        # array has it, the arguments whose layout the function read, and derived layouts
+        self.input_layouts: dict = {}
+        self.layout_reads: set = set()
+        self.layouts: dict = {}
+        self.layout_assigned: set = set()   # values whose layout was set (copies, np.zeros), not derived
 
     def require_range(self, symbol, lo: int, hi: int) -> None:
         """The dynamic int argument `symbol` must lie in [lo, hi] for this trace to hold

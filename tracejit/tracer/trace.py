@@ -86,6 +86,7 @@ class Trace:
     host_steps: list = field(default_factory=list)    # host.HostStep (with .outputs) per print
     mutations: list = field(default_factory=list)     # (graph input, graph output, region): see below
     int_ranges: dict = field(default_factory=dict)    # graph input of a dynamic int -> (lo, hi) it needs
+    layout_guards: dict = field(default_factory=dict)  # graph input -> (strides, writeable) the trace read
 
     @property
     def out_weak(self) -> list:
@@ -107,7 +108,7 @@ class Trace:
                 values.append(written[leaf.alias] if leaf.alias in written else
                               rebuild_leaf(replace(leaf, index=0), [inputs[leaf.alias]]))
             elif leaf.kind == "traced" and leaf.view_ops is not None:
-                value = written[leaf.root[1]]
+                value = written.get(leaf.root[1], inputs[leaf.root[1]])
                 for op, attrs in leaf.view_ops:
                     value = xp.view(op, attrs, value)
                 values.append(value)
@@ -187,7 +188,12 @@ class _Outputs:
             if any(node.op.name == "dynamic_slice" for node in leaf._chain):
                 raise UnsupportedError("returning a view, positioned by a changing int, of an array the "
                                        "function wrote into", "return")
-            view_ops = tuple((node.op.name, dict(node.attrs)) for node in leaf._chain)
+            # (an empty chain, x.reshape(x.shape): still a new view object, as NumPy's)
+            view_ops = tuple((node.op.name, dict(node.attrs)) for node in leaf._chain) or \
+                (("reshape", {"shape": leaf.shape}),)
+        elif alias < 0 and root[0] == "in" and leaf._base is not None and leaf._value is base._value \
+                and leaf._value in self.input_index:      # x.view(), x.reshape(x.shape): a new view of x
+            view_ops = (("reshape", {"shape": leaf.shape}),)
         index = -1              # the input itself, or a view of it: not a graph output
         if alias < 0 and view_ops is None:
             index = self._index.get(id(leaf))
@@ -235,11 +241,13 @@ def _written_regions(origin, final):
             for node in reversed(pieces)]
 
 
-def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None) -> Trace:
+def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None, layouts=None) -> Trace:
     """Trace ``fn(*args, **kwargs)`` where TensorType leaves become traced inputs.
 
     `world` (optional): the runtime's view of the state `fn` can reach; see the
-    module doc. A TracerError that `fn` caught still fails the trace.
+    module doc. `layouts` (optional): per traced leaf, the caller's array's
+    ``(strides, writeable)`` or None, for ``x.strides``/``x.flags`` (``layout.py``).
+    A TracerError that `fn` caught still fails the trace.
     """
     graph_name = name or getattr(fn, "__name__", "fn")
     if not graph_name.isidentifier():
@@ -258,6 +266,8 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None) ->
             if leaf.weak and leaf.dtype.kind == "i":       # a dynamic Python int
                 state.affine[value] = (value, 0)
             proxy = TracedArray(value, state, scalar=isinstance(leaf, ScalarArgType), is_input=True)
+            if layouts is not None and layouts[len(traced_paths)] is not None:
+                state.input_layouts[value] = layouts[len(traced_paths)]
             if isinstance(leaf, ListArgType):
                 proxy = traced_list(proxy, weak_elements=not isinstance(leaf, ScalarListArgType))
                 state.lists.append(proxy)
@@ -326,5 +336,7 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None) ->
     state.builder.inputs = inputs
     graph = state.builder.finish(collector.values)
     int_ranges = {collector.input_index[v]: bounds for v, bounds in state.int_ranges.items()}
+    layout_guards = {collector.input_index[v]: state.input_layouts[v] for v in state.layout_reads}
     return Trace(graph, in_treedef, paths, traced_paths, out_tree.treedef, out_tree.leaves,
-                 list(state.lifted), used_states, extra_trees, state.host_steps, mutations, int_ranges)
+                 list(state.lifted), used_states, extra_trees, state.host_steps, mutations, int_ranges,
+                 layout_guards)

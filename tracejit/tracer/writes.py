@@ -44,8 +44,12 @@ def _inverse_dynamic_slice(node, parent, new):
     return emit("dynamic_update_slice", [parent, new] + list(node.inputs[1:]), attrs)
 
 
+def _inverse_bitcast(node, parent, new):
+    return emit("bitcast", [new], {"dtype": parent.type.dtype})
+
+
 _INVERSE.update(transpose=_inverse_transpose, reshape=_inverse_reshape, slice=_inverse_slice,
-                dynamic_slice=_inverse_dynamic_slice)
+                dynamic_slice=_inverse_dynamic_slice, bitcast=_inverse_bitcast)
 
 
 def _replay(node, value):
@@ -95,6 +99,8 @@ def commit(target: TracedArray, new):
             if rule is None:           # broadcast_to: NumPy's views of it are read-only
                 raise ValueError("assignment destination is read-only")
             new = rule(node, parent, new)
+    if owner._layout is None:
+        owner._layout = owner._value           # its memory keeps the layout it had (layout.py)
     owner._value = new
     live = [ref for ref in owner._views or () if ref() is not None]
     owner._views = live
@@ -230,10 +236,27 @@ def scatter(view: TracedArray, axis: int, index, value):
     return astype(where(present, chosen, view), view.dtype)._value
 
 
-def add_at(view: TracedArray, axis: int, index, value):
-    """`view` with view[..., index[k], ...] += value[..., k, ...] for every k (np.add.at)."""
-    from . import ufuncs
-    from .reductions import sum as reduce_sum
+def _lowest(dtype):
+    dtype = np.dtype(dtype)
+    return False if dtype.kind == "b" else -np.inf if dtype.kind == "f" else int(np.iinfo(dtype).min)
+
+
+def _highest(dtype):
+    dtype = np.dtype(dtype)
+    return True if dtype.kind == "b" else np.inf if dtype.kind == "f" else int(np.iinfo(dtype).max)
+
+
+# np.<ufunc>.at: the reduction that merges the values one position receives, and what an
+# unmatched value contributes (maximum/minimum propagate NaN as the sequential updates do)
+_AT = {"add": ("sum", lambda dtype: 0), "subtract": ("sum", lambda dtype: 0),
+       "multiply": ("prod", lambda dtype: 1), "maximum": ("max", _lowest), "minimum": ("min", _highest)}
+
+
+def add_at(view: TracedArray, axis: int, index, value, ufunc_name="add"):
+    """`view` with view[..., index[k], ...] = ufunc(view[...], value[..., k, ...]) for every
+    k (np.add.at and its kin): the values each position receives, merged, then applied once."""
+    from . import reductions, ufuncs
+    reduce_name, identity = _AT[ufunc_name]
     n = view.shape[axis]
     positions = _positions(n, index)
     m = positions.shape[0]
@@ -244,10 +267,11 @@ def add_at(view: TracedArray, axis: int, index, value):
     front, perm = _to_front(reshape(v, view.shape[:axis] + (m,) + view.shape[axis + 1:]), axis)
     rest = front.shape[1:]
     match = reshape(_match(n, positions), (n, m) + (1,) * len(rest))
-    total = reduce_sum(where(match, reshape(front, (1, m) + rest), 0), axis=1)          # (n,) + rest
+    spread = where(match, reshape(front, (1, m) + rest), identity(view.dtype))
+    total = getattr(reductions, reduce_name)(spread, axis=1)          # (n,) + rest
     if axis:
         total = transpose(total, list(np.argsort(perm)))
-    return astype(ufuncs.apply("add", (view, total)), view.dtype)._value
+    return astype(ufuncs.apply(ufunc_name, (view, total)), view.dtype)._value
 
 
 class _Shape:
@@ -309,10 +333,12 @@ def _where_copy(mask, value, dst):
 
 
 def ufunc_at(ufunc_name, a, indices, b=None):
-    """np.<ufunc>.at(a, indices, b): add.at compiles (one integer array index)."""
-    if ufunc_name != "add" or b is None or not isinstance(a, TracedArray):
-        raise UnsupportedError(f"np.{ufunc_name}.at", f"np.{ufunc_name}.at", user_loc())
+    """np.<ufunc>.at(a, indices, b) for add, subtract, multiply, maximum and minimum with
+    one integer array index (repeated indices apply every value)."""
+    where_ = f"np.{ufunc_name}.at"
+    if ufunc_name not in _AT or b is None or not isinstance(a, TracedArray):
+        raise UnsupportedError(where_ + (" of a unary ufunc" if b is None else ""), where_, user_loc())
     sel = select(a, indices)
     if sel.index is None or sel.mask is not None or sel.moved:
-        raise UnsupportedError("np.add.at with other than one integer array index", "np.add.at", user_loc())
-    commit(sel.view, add_at(sel.view, sel.axis, sel.index, b))
+        raise UnsupportedError(f"{where_} with other than one integer array index", where_, user_loc())
+    commit(sel.view, add_at(sel.view, sel.axis, sel.index, b, ufunc_name))
