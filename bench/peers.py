@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 import types
 
 import numpy as np
@@ -27,6 +26,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import tracejit  # noqa: E402
+from bench.timing import median_ms  # noqa: E402
 from bench import models  # noqa: E402
 
 
@@ -38,14 +38,6 @@ def adam4(p, g, m, v, lr, beta1, beta2, eps, t):
     return models.adam_step(p, g, m, v, lr, beta1, beta2, eps, t)
 
 
-def median_ms(fn, repeats) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2] * 1e3
 
 
 def cases(scale):
@@ -121,10 +113,12 @@ def _torch_version(fn):
     return compiled, lambda args: args
 
 
-def rows(scale=1.0, repeats=7):
+def rows(scale=1.0, repeats=7, only=()):
     gbps, gflops = copy_gbps(), sgemm_gflops()
     result = []
     for name, (fn, args, moved, flops) in cases(scale).items():
+        if only and name not in only:
+            continue
         row = {"case": name, "numpy": median_ms(lambda: fn(*args), repeats)}
         for peer, make in (("jax.jit", _jax_version), ("torch.compile", _torch_version)):
             try:
@@ -138,9 +132,8 @@ def rows(scale=1.0, repeats=7):
                 print(f"  {peer} failed on {name}: {type(exc).__name__}: {str(exc)[:120]}", file=sys.stderr)
         compiled = tracejit.compile(fn, backend="numba")
         got, want = compiled(*args), fn(*args)
-        row["matches"] = all(np.allclose(a, b, rtol=2e-3, atol=2e-3) for a, b in
-                             zip(np.atleast_1d(got) if not isinstance(got, tuple) else got,
-                                 np.atleast_1d(want) if not isinstance(want, tuple) else want))
+        pairs = zip(got, want) if isinstance(got, tuple) else [(got, want)]
+        row["matches"] = all(np.allclose(a, b, rtol=2e-3, atol=2e-3) for a, b in pairs)
         row["tracejit"] = median_ms(lambda: compiled(*args), repeats)
         row["floor"] = moved / (gbps * 1e9) * 1e3 if moved else flops / (gflops * 1e9) * 1e3
         row["floor kind"] = "copy" if moved else "BLAS"
@@ -194,9 +187,10 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes (checks the script, not speed)")
     parser.add_argument("--plot", metavar="PNG", help="save a bar chart of time / floor here")
     parser.add_argument("--repeats", type=int, default=7, help="timed repeats per measurement (median)")
+    parser.add_argument("--only", nargs="*", default=(), metavar="CASE", help="run only these cases")
     opts = parser.parse_args(argv)
     print(f"{'case':<13}" + "".join(f"{c + ' ms':>14}" for c in COLUMNS))
-    table, gbps, gflops = rows(1 / 64 if opts.quick else 1.0, opts.repeats)
+    table, gbps, gflops = rows(1 / 64 if opts.quick else 1.0, opts.repeats, tuple(opts.only))
     print(f"floors measured in this run: copy {gbps:.1f} GB/s (read + write), SGEMM {gflops:.0f} GFLOP/s")
     if opts.plot:
         plot(table, opts.plot)

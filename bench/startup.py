@@ -10,6 +10,7 @@ bound to ``jax.numpy``) where jax is installed. Medians of 3 processes, millisec
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -86,9 +87,7 @@ def measure(repeats: int = 3) -> dict:
               "cold first call": _median(cold, "first_ms"), "warm first call": _median(warm, "first_ms"),
               "cold first call, background_compile": _median(background, "first_ms"),
               "cold stages": cold[len(cold) // 2]["stages"], "warm stages": warm[len(warm) // 2]["stages"]}
-    try:
-        import jax  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("jax") is None:
         return result
     jax_code = _BLOCK.format(import_line="import jax, jax.numpy as jnp", root=ROOT, call=_JAX_CALL)
     with tempfile.TemporaryDirectory() as cache:

@@ -14,23 +14,15 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import tracejit  # noqa: E402
+from bench.timing import median_ms  # noqa: E402
 
 
-def median_ms(fn, repeats=15) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2] * 1e3
 
 
 def write_row(A, row):
@@ -119,10 +111,7 @@ def main():
             notes.append(f"fallbacks in all rows: {r['fallbacks']}")
         print(f"{r['case']:<30}{r['numpy']:12.3f}" + (f"{tj:14.3f}{r['numpy'] / tj:9.2f}x" if tj else " " * 24)
               + "  " + "; ".join(notes))
-    try:
-        import jax  # noqa: F401
-    except ImportError:
-        print("jax is not installed here: no jax.jit column")
+    print("jax.jit: no column (these programs write in place; a functional JAX version is not written)")
 
 
 if __name__ == "__main__":

@@ -150,3 +150,16 @@ def test_threads_do_not_lose_counter_updates():
     for t in threads:
         t.join()
     assert STATE["step"] == 201
+
+
+def branch_on_type(x, lr, n):
+    a = 1.0 if type(lr) is float else 2.0
+    b = 10.0 if type(x) is np.ndarray else 20.0
+    return x * (a + b) + (100.0 if type(n) is int else 200.0)
+
+
+def test_type_of_traced_values_answers_as_in_eager_code():
+    f = tracejit.compile(branch_on_type, backend="interpret")
+    for n in (1, 2, 3):                       # n becomes a traced int from its second value on
+        np.testing.assert_array_equal(f(np.ones(2), 0.5, n), branch_on_type(np.ones(2), 0.5, n))
+    assert f.fallbacks == [] and "type" not in branch_on_type.__globals__

@@ -235,7 +235,7 @@ def test_isinstance_sees_what_eager_numpy_returns():
         s = x.sum()
         return (isinstance(x, np.ndarray), isinstance(s, np.ndarray), isinstance(s, np.floating),
                 isinstance(lr, float), isinstance(lr * 2.0, float), isinstance(x[0], np.float32),
-                type(x) is TracedArray)
+                type(x) is np.ndarray)        # type() answers as eager code too (tracer/eager_type.py)
     _, tr = run_traced(f, data((4,), "float32"), 0.5)
     assert [leaf.value for leaf in tr.outputs] == [True, False, True, True, True, True, True]
 

@@ -15,20 +15,10 @@ import numpy as np
 from numba.core import types
 from numba.core.extending import intrinsic
 
-from .numba_math import f64_bits
+from .numba_math import f32_bits, f64_bits
 
 _JIT = dict(nogil=True, cache=True, error_model="numpy")
 
-
-@intrinsic
-def f32_bits(typingctx, x):
-    """The IEEE-754 bits of a float32 as an int32 (a register bitcast)."""
-    if x != types.float32:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int32))
-    return types.int32(types.float32), codegen
 
 
 @intrinsic

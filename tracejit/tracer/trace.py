@@ -28,6 +28,7 @@ from .errors import RAISED, ArgumentError, TracerError, UnsupportedError
 from .creation import traced_creation
 from .host import recording_prints
 from .location import user_loc
+from .eager_type import eager_type_in
 from .numlist import check_unchanged, traced_list
 from .proxy import TracedArray
 from .pytree import TreeDef, flatten, leaf_paths, unflatten
@@ -287,7 +288,8 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None, la
             if world is not None:
                 world.enter(state, call_args, call_kwargs)
             try:
-                result = fn(*call_args, **call_kwargs)
+                with eager_type_in(fn):
+                    result = fn(*call_args, **call_kwargs)
                 check_unchanged(state.lists, user_loc())
                 if state.lists and _holds(result, state.lists):
                     raise UnsupportedError("returning a list argument (eager Python returns the same list)",
