@@ -31,7 +31,7 @@ BIG = Counter(3 ** 37)
 SMALL = Counter(-3)
 SIZE = Counter(0)
 def root(x, v):
-    return x * v ** 0.5
+    return x * v ** 0.5   # <-
 def compare(x, n):
     return x + (n > 2)
 def bump_scalar(x, s):
@@ -61,7 +61,7 @@ def test_division_by_a_traced_zero_raises_like_python(backend):
 
 def test_a_negative_base_to_a_fractional_power_is_complex_as_in_python():
     calls = [lambda m, v=v: (np.ones(2), v) for v in (4.0, 9.0, -1.0)]
-    check_like_eager(PROGRAMS, "root", calls, backend="numba", warns=1, names_line=False)
+    check_like_eager(PROGRAMS, "root", calls, backend="numba", warns=1)    # the warning names the line
 
 
 def test_comparisons_of_traced_ints_compile():

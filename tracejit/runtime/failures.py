@@ -7,6 +7,8 @@ user with a note saying which call tracejit was running.
 """
 from __future__ import annotations
 
+import re
+
 from ..tracer.location import not_user_code
 
 
@@ -22,9 +24,15 @@ def user_line(tb) -> str:
     return found
 
 
+_CHECK_LOC = re.compile(r"\(at ([^()]+:\d+)\)")
+
+
 def describe_failure(exc, stage: str) -> tuple:
     """(op, loc, message) for a fallback caused by `exc` while `stage` ran."""
     loc = getattr(exc, "loc", "") or user_line(exc.__traceback__)
+    if not loc:                 # a check in a kernel names the user's line in its message
+        named = _CHECK_LOC.search(str(exc))
+        loc = named.group(1) if named else ""
     what = f"{type(exc).__name__}: {exc}"
     message = (f"{stage} raised {what}, but eager NumPy does not, so the function runs eagerly "
                "(a tracejit limitation)")

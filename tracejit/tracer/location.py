@@ -22,13 +22,21 @@ def not_user_code(filename: str) -> bool:
     return _skipped(filename)
 
 
+def _generated_or_compiler(path: str) -> bool:
+    """A kernel file tracejit generated (``kernels/tj_*.py`` in its cache), or the
+    compilers that run it: errors raised there belong to the user's call, not to them."""
+    if os.path.basename(path).startswith("tj_") and os.path.basename(os.path.dirname(path)) == "kernels":
+        return True
+    return any(f"{os.sep}{name}{os.sep}" in path for name in ("numba", "llvmlite", "triton"))
+
+
 def _skipped(filename: str) -> bool:
     skip = _SKIP_CACHE.get(filename)
     if skip is None:
         path = os.path.abspath(filename) if not filename.startswith("<") else filename
         skip = (path.startswith(_PACKAGE_DIR) or path.startswith(_NUMPY_DIR)
                 or (path.startswith(_STDLIB_DIR) and "site-packages" not in path)
-                or filename.startswith("<frozen"))
+                or filename.startswith("<frozen") or _generated_or_compiler(path))
         _SKIP_CACHE[filename] = skip
     return skip
 

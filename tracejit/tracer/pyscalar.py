@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .location import user_loc
 from .state import current
 from .ufunc_names import UFUNC_OPS
 
@@ -101,8 +102,10 @@ def python_checks(name: str, values: list) -> list:
 def checked(result, checks):
     """`result` behind each check's ``require``."""
     state = current()
+    where = user_loc()
     for condition, error, message in checks:
-        result = state.emit("require", [result, condition], {"error": error, "message": message})
+        result = state.emit("require", [result, condition],
+                            {"error": error, "message": f"{message} (at {where})" if where else message})
     return result
 
 
