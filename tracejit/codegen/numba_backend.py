@@ -20,6 +20,7 @@ microseconds, more than a small kernel's whole run).
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -78,10 +79,10 @@ class NumbaKernel:
         self.domain_sizes = tuple(nest.domain_sizes)
         self.matmul = nest.matmul
         self.plain_matmul = is_plain_matmul(nest)
-        self.mm_in_place = self.matmul is not None and _epilogue_is_in_place(nest)
         self.compile_seconds = None
         self._launch_shapes: dict = {}    # size values -> (rows, serial seconds or None, size arguments)
         self._half = None                 # whether it reads or writes float16 (as bits), known at first launch
+        self._products: dict = {}         # (shape, dtype) -> a matmul product buffer reused across calls
         self._first_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -97,10 +98,10 @@ class NumbaKernel:
         if self.plain_matmul and outputs[0].dtype == dtype and outputs[0].shape == shape:
             np.matmul(a, b, out=outputs[0])
             return None
-        if self.mm_in_place and outputs[0].shape == shape and outputs[0].flags.c_contiguous:
-            result = outputs[0]            # the epilogue reads each element, then overwrites it
-        else:
-            result = np.empty(shape, dtype)
+        # The epilogue could read each element of the product and overwrite it in place,
+        # but LLVM's run-time alias check then picks the scalar loop (8x slower for a GELU
+        # epilogue): the product gets a buffer of its own, kept for the next call.
+        result = self._product_buffer(shape, dtype)
         if np.result_type(a, b) == dtype:
             np.matmul(a, b, out=result)
         else:
@@ -109,6 +110,18 @@ class NumbaKernel:
             outputs[0][...] = result
             return None
         return result
+
+    def _product_buffer(self, shape, dtype):
+        """A buffer for the matmul product: last call's when nobody holds it any more
+        (references: the dict, `cached`, getrefcount's argument), else a new one."""
+        key = (shape, dtype.str)
+        cached = self._products.get(key)
+        if cached is not None and sys.getrefcount(cached) <= 3:
+            return cached
+        if len(self._products) > 8:
+            self._products.clear()
+        self._products[key] = fresh = np.empty(shape, dtype)
+        return fresh
 
     def _launch_shape(self, sizes):
         """[rows of the split axis, serial seconds (None: not measured yet), size
@@ -192,21 +205,6 @@ def is_plain_matmul(nest) -> bool:
     load, store = stmts
     return (load.buffer == "mm" and store.src == load.dst and repr(load.index) == repr(store.index)
             and np.dtype(nest.outputs[0].dtype) == np.dtype(nest.matmul.dtype))
-
-
-def _epilogue_is_in_place(nest) -> bool:
-    """Can the matmul result live in out0? Yes when the one output has the matmul's
-    dtype and every read of the result and the store are at the same domain point."""
-    if len(nest.outputs) != 1 or np.dtype(nest.outputs[0].dtype) != np.dtype(nest.matmul.dtype):
-        return False
-    full = repr(tuple(f"i{d}" for d in range(len(nest.domain))))
-    statements = nest.preamble + [s for seg in nest.segments for s in seg]
-    for stmt in statements:
-        buffer = getattr(stmt, "buffer", None)
-        if buffer in ("mm", nest.outputs[0].name):
-            if repr(tuple(str(e) for e in stmt.index)) != full:
-                return False
-    return True
 
 
 def compile_kernel(nest, cache_dir, region_text: str = "") -> NumbaKernel:
