@@ -38,17 +38,7 @@ def apply(helper, *arrays):
     """helper(a[i], b[i], ...) for every i, through a Numba loop (one per helper)."""
     key = (helper, len(arrays))
     if key not in _LOOPS:
-        if len(arrays) == 1:
-            @numba.njit(nogil=True, error_model="numpy")
-            def loop(a, out):
-                for i in range(a.shape[0]):
-                    out[i] = helper(a[i])
-        else:
-            @numba.njit(nogil=True, error_model="numpy")
-            def loop(a, b, out):
-                for i in range(a.shape[0]):
-                    out[i] = helper(a[i], b[i])
-        _LOOPS[key] = loop
+        _LOOPS[key] = _loop(helper, len(arrays))
     out = np.empty_like(arrays[0])
     _LOOPS[key](*arrays, out)
     return out
@@ -79,8 +69,8 @@ def subnormals(dtype, n, rng):
     return np.concatenate([small, -small])
 
 
-def vector_loop_ir(helper, dtype, arity=1):
-    """The LLVM IR of a fresh loop out[i] = helper(a[i]) (or helper(a[i], b[i]))."""
+def _loop(helper, arity):
+    """A fresh Numba loop ``out[i] = helper(a[i])`` (or ``helper(a[i], b[i])``)."""
     if arity == 1:
         @numba.njit(nogil=True, error_model="numpy")
         def loop(a, out):
@@ -91,6 +81,12 @@ def vector_loop_ir(helper, dtype, arity=1):
         def loop(a, b, out):
             for i in range(a.shape[0]):
                 out[i] = helper(a[i], b[i])
+    return loop
+
+
+def vector_loop_ir(helper, dtype, arity=1):
+    """The LLVM IR of a fresh loop out[i] = helper(a[i]) (or helper(a[i], b[i]))."""
+    loop = _loop(helper, arity)
     x = np.linspace(0.5, 3, 64).astype(dtype)
     loop(*([x] * arity), np.empty_like(x))
     return loop.inspect_llvm(loop.signatures[0])

@@ -126,11 +126,8 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NOVALUE, *, whe
 
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NOVALUE, *, where=_NOVALUE,
            mean=_NOVALUE, correction=_NOVALUE):
-    variance = nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
-    root = ufuncs.apply("sqrt", (variance,))
-    if root.dtype != variance.dtype:
-        root = astype(root, variance.dtype)
-    return wrap(root._value, scalar=variance._scalar)
+    return reductions.root_of_variance(nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
+                                              correction=correction))
 
 
 def nancumsum(a, axis=None, dtype=None, out=None):

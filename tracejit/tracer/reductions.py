@@ -215,11 +215,17 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NOVALUE,
         mean=_NOVALUE, correction=_NOVALUE):
-    result = var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
-    root = ufuncs.apply("sqrt", (result,))
-    if root.dtype != result.dtype:
-        root = astype(root, result.dtype)
-    return wrap(root._value, scalar=result._scalar)
+    return root_of_variance(var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
+                                correction=correction))
+
+
+def root_of_variance(variance):
+    """The standard deviation from a variance: its square root, in the variance's dtype
+    (np.std of float16 stays float16) and scalar-ness."""
+    root = ufuncs.apply("sqrt", (variance,))
+    if root.dtype != variance.dtype:
+        root = astype(root, variance.dtype)
+    return wrap(root._value, scalar=variance._scalar)
 
 
 def average(a, axis=None, weights=None, returned=False, *, keepdims=_NOVALUE):
