@@ -6,7 +6,7 @@ from .runtime.explain import Explanation, explain
 
 
 def compile(fn=None, *, static_argnames=(), backend="auto", fullgraph=None, matmul_precision="ieee",
-            recompile_limit=None, background_compile=False):
+            recompile_limit=None, background_compile=False, dynamic_shapes=True):
     """Compile `fn` on first call per argument signature; usable bare or with options.
 
     backend: "auto" (Triton for GPU arrays, Numba otherwise), "numba", "triton",
@@ -21,12 +21,15 @@ def compile(fn=None, *, static_argnames=(), backend="auto", fullgraph=None, matm
     off by default, see the README). matmul_precision: "ieee" (default, float32
     matmuls match NumPy), or opt in on the GPU to "tf32" (TensorFloat-32) or "fp16"
     (operands rounded to float16, float32 accumulation); the CPU backends always
-    compute in full precision.
+    compute in full precision. dynamic_shapes=True (default): once an array dimension
+    took a second size, later sizes reuse one trace where the function's code allows it
+    (``runtime/shape_families.py``); False traces every size on its own.
     """
     def wrap(function):
         return CompiledFunction(function, static_argnames=static_argnames, backend=backend,
                                 fullgraph=fullgraph, matmul_precision=matmul_precision,
-                                recompile_limit=recompile_limit, background_compile=background_compile)
+                                recompile_limit=recompile_limit, background_compile=background_compile,
+                                dynamic_shapes=dynamic_shapes)
     if fn is None:
         return wrap
     return wrap(fn)

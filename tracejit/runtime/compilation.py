@@ -75,17 +75,19 @@ def _region_names(plan, names: dict) -> None:
             _region_names(body, names)
 
 
-def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=None) -> Compilation:
+def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=None,
+                     record_dims=False) -> Compilation:
     """Trace `fn` on abstract arguments (TensorType leaves) and build its plan.
 
     `world` (a ``sandbox.World``) gives the trace the state `fn` can reach; `layouts`
-    the traced arguments' memory layouts (``tracer.trace``). Errors in
+    the traced arguments' memory layouts (``tracer.trace``); `record_dims`: a
+    shape-family probe (``tracer/dims.py``). Errors in
     the user's code while tracing propagate as they are (TracerError for what tracing
     cannot handle); failures of the passes or code generators become CompilerError.
     """
     seconds = {}
     start = time.perf_counter()
-    traced = trace(fn, args, kwargs, name=name, world=world, layouts=layouts)
+    traced = trace(fn, args, kwargs, name=name, world=world, layouts=layouts, record_dims=record_dims)
     seconds["trace"] = time.perf_counter() - start
     if isinstance(backend, InterpretBackend):
         history = [("traced", traced.graph)]

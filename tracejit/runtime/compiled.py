@@ -33,13 +33,14 @@ from .background import BackgroundCompile
 from .backends import choose_backend
 from .codeinfo import definition_line
 from .compilation import compile_function
-from .numlists import NumberList, wrap_number_lists
+from .numlists import NumberList, number_list_type, wrap_number_lists
 from .discover import is_plain_type
 from .effects import io_source
 from .failures import argument_note, describe_failure, user_line
 from .randomness import random_source
 from .records import CompileEvent, CompilerError, Fallback, warn_fallback
 from .sandbox import World
+from .shape_families import ShapeFamilies
 from .signature import (Binder, UnsupportedArgument, classify_leaf, classify_static, describe_key_change,
                         leaf_paths)
 from .recompiles import RecompileCounter, changed_paths, strict_default
@@ -95,7 +96,7 @@ class _Failed:
 
 class CompiledFunction:
     def __init__(self, fn, *, static_argnames=(), backend="auto", fullgraph=None, matmul_precision="ieee",
-                 recompile_limit=None, background_compile=False):
+                 recompile_limit=None, background_compile=False, dynamic_shapes=True):
         if isinstance(static_argnames, str):
             static_argnames = (static_argnames,)
         if isinstance(fn, np.ufunc):      # no Python signature: give it one
@@ -132,11 +133,14 @@ class CompiledFunction:
         self._dynamic_positions: frozenset = frozenset()
         self.int_state: set = set()       # Python ints in state the function changes: traced values
         self._int_lists_static = False    # long int lists: traced as arrays until one decides a shape
+        self._list_lengths: dict = {}     # list argument name -> the first length seen
+        self._growing_lists: set = set()  # list arguments whose length changed: NumberLists at any length
         self._positional_names = [p.name for p in params] if simple else []
         # names a keyword call may use for each position (None: positional-only)
         self._keyword_names = [p.name if p.kind is p.POSITIONAL_OR_KEYWORD else None for p in params] \
             if simple else []
         self._lock = threading.RLock()
+        self.families = ShapeFamilies(self, enabled=bool(dynamic_shapes))   # one trace for every size
         self.compiles: list = []
         self.fallbacks: list = []
         functools.update_wrapper(self, fn)
@@ -154,6 +158,13 @@ class CompiledFunction:
         if static:
             for name in static:
                 bound.arguments[name] = _StaticArg(name)
+        for name, value in bound.arguments.items():
+            if type(value) is list and number_list_type(value) is not None:
+                if name in self._growing_lists:
+                    bound.arguments[name] = wrap_number_lists(value, not self._int_lists_static, min_length=1)
+                elif self._list_lengths.setdefault(name, len(value)) != len(value):
+                    self._growing_lists.add(name)
+                    bound.arguments[name] = wrap_number_lists(value, not self._int_lists_static, min_length=1)
         args = bound.args
         kwargs = bound.kwargs
         if any(type(v) in (list, tuple, dict) for v in bound.arguments.values()):
@@ -343,6 +354,12 @@ class CompiledFunction:
         outside = self._ints_outside(specs, values, bound, parts)
         if outside:           # a dynamic int beyond where its trace holds: a static trace for it
             return self._call_with_static_ints(outside, args, kwargs)
+        if not specs:
+            member = self.families.member(key, values)
+            if member is not None:
+                spec, matched = member
+                specs.insert(0, spec)
+                return self._run(spec, specs, matched, values, call, args, kwargs)
         spec = self._specialize(key, specs, bound, values, treedef, abstract, backend, libs, parts)
         if isinstance(spec, _Retry):            # the dynamic ints decide shapes: trace them static
             if spec.again:
@@ -461,6 +478,11 @@ class CompiledFunction:
                 spec.warming = BackgroundCompile(spec, self._warm_inputs(spec, values))
             if len(self.compiles) > 1:
                 self.recompiles.note(changed)
+            if not specs:
+                probed = time.perf_counter()
+                if self.families.after_new_key(key, values, abstract, treedef, backend, xp, arg_objects,
+                                               traced_positions):
+                    event.add_stage("shape family probes", time.perf_counter() - probed)
             specs.insert(0, spec)
             self._last_key = key
             dump_dir = os.environ.get("TRACEJIT_DUMP")

@@ -44,6 +44,7 @@ class Explanation:
     fusion: str = ""
     compiles: list = field(default_factory=list)
     dynamic_ints: list = field(default_factory=list)     # int arguments traced as values
+    shape_families: list = field(default_factory=list)   # lines: dimensions served at every size
 
     def __str__(self) -> str:
         lines = [f"tracejit explain: {self.function} (backend {self.backend})"]
@@ -55,6 +56,9 @@ class Explanation:
         if self.dynamic_ints:
             lines.append("ints traced as values (they changed between calls; no retrace for a new value): "
                          + ", ".join(self.dynamic_ints))
+        if self.shape_families:
+            lines.append("dimensions that vary (shape_families.py):")
+            lines += [f"  - {line}" for line in self.shape_families]
         lines.append(f"kernels ({len(self.kernels)}):")
         lines += [f"  - {k}" for k in self.kernels]
         if self.compiles:
@@ -75,7 +79,8 @@ def explain(fn, *args, **kwargs) -> Explanation:
         result.fallbacks.append(Fallback(compiled.name, exc.op, exc.loc, str(exc)))
         return result
     result = Explanation(compiled.name, backend.name, compiles=list(compiled.compiles),
-                         dynamic_ints=sorted(compiled.dynamic_ints))
+                         dynamic_ints=sorted(compiled.dynamic_ints),
+                         shape_families=compiled.families.describe(lambda i: compiled._leaf_path(bound, i)))
     abstract_args, abstract_kwargs = unflatten(treedef, abstract)
     arg_objects = [(i, v, compiled._leaf_path(bound, i)) for i, (v, part) in enumerate(zip(values, parts))
                    if part[0] == "object"]

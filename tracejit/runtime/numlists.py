@@ -9,7 +9,9 @@ gives) is passed instead as a ``NumberList``: the key holds its type and length,
 plan receives it as one vector (converted in O(n)), and inside the trace
 it is a list of Python-scalar-like values backed by that vector
 (``tracer/numlist.py``). Int lists that decide shapes or control flow are retried as
-static values (runtime/compiled.py).
+static values (runtime/compiled.py). A list argument whose length changed between
+calls is a NumberList at any length, so its length can become a varying dimension
+(``shape_families.py``) instead of a new argument structure per length.
 """
 from __future__ import annotations
 
@@ -47,8 +49,13 @@ _NUMPY_SCALARS = (np.float64, np.float32, np.float16, np.int64, np.int32, np.int
                   np.uint64, np.uint32, np.uint16, np.uint8)
 
 
-def _number_type(items):
-    if len(items) < MIN_LENGTH:
+def number_list_type(items):
+    """The element type of a list of numbers of one type (any length), else None."""
+    return _number_type(items, 1)
+
+
+def _number_type(items, min_length=MIN_LENGTH):
+    if len(items) < max(min_length, 1):
         return None
     first = type(items[0])
     if first not in _PYTHON_DTYPES and first not in _NUMPY_SCALARS:
@@ -60,12 +67,13 @@ def _number_type(items):
     return first
 
 
-def wrap_number_lists(value, int_lists=True):
+def wrap_number_lists(value, int_lists=True, min_length=MIN_LENGTH):
     """`value` with long homogeneous lists of floats (and of ints, if `int_lists`)
     replaced by NumberLists, inside tuples, lists and dicts (new containers: the
-    caller's objects are not changed)."""
+    caller's objects are not changed). `min_length`: for an argument whose length
+    changes between calls (a prompt that grows by a token), any length."""
     if type(value) is list:
-        pytype = _number_type(value)
+        pytype = _number_type(value, min_length)
         if pytype is not None and (pytype is not int or int_lists):
             return NumberList(value, pytype)
         if any(type(v) in (list, tuple, dict) for v in value):

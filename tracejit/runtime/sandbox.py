@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tracer import TracedArray, flatten
+from ..tracer.dims import Dim
 from ..tracer.errors import StateError
 from .codeinfo import definition_line
 from .discover import (ARRAY, CELLS, CLASS, CONTENT, DICT, GLOBALS, IDENT, LIST, MISSING, MODULE, TUPLE,
@@ -334,6 +335,8 @@ class World:
                          self._loc_of(None))
 
     def _changed(self, node, key, old, new, state, values, desc, arg_path=None):
+        if isinstance(new, Dim):          # a size stored while probing (tracer/dims.py): the int it is
+            new = int(new)
         if isinstance(old, TracedArray) and type(new) in (int, float) and old.type.weak:
             # a traced number (int_state) set to a constant: write that number every call
             self.writes.append(Write(node, key, desc, const=new, same=True, arg_path=arg_path))

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from . import layout
+from . import index_arrays, layout
 from .location import _skipped
 from .numlist import backing_array
 from .proxy import TracedArray
@@ -183,6 +183,7 @@ _MAKERS = {
     "asarray": _asarray,
     "asanyarray": lambda a, dtype=None, order=None, **kw: _asarray(a, dtype, **kw),
     "ascontiguousarray": lambda a, dtype=None, **kw: _contiguous(_asarray(a, dtype, **kw), a),
+    **index_arrays.MAKERS,
 }
 
 

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import reductions, ufuncs
+from . import index_arrays, reductions, ufuncs
+from .dims import record_index, record_relation, record_slice
 from .errors import DataDependentError, UnsupportedError
 from .location import user_loc
 from .numlist import backing_array
+from .probe_builtins import SizedRange
 from .proxy import TracedArray
 from .shapes import emit, reshape, transpose, view_of
 from .state import as_value, current, wrap
@@ -68,10 +70,15 @@ def _list_argument(item):
 
 
 def _as_index_array(item):
-    """A static index (list/ndarray/range) as an ndarray, checked; traced ones pass through."""
+    """A static index (list/ndarray/range) as an ndarray, checked; traced ones pass through;
+    a probe's range of sizes (``probe_builtins.SizedRange``) as a traced ``arange``."""
     item = _list_argument(item)
     if isinstance(item, TracedArray):
         return item
+    if type(item) is SizedRange:
+        if item.start >= 0 and item.step > 0:
+            return index_arrays.arange(item.start, item.stop, item.step)
+        item = item._plain
     array = np.asarray(item)
     if array.size == 0 and array.dtype.kind == "f":
         array = array.astype(np.intp)
@@ -132,6 +139,7 @@ def select(x: TracedArray, key) -> Selection:
             index = operator.index(item)
             if not -n <= index < n:
                 raise IndexError(f"index {index} is out of bounds for axis {dim} with size {n}")
+            record_index(n, index)
             starts.append(index % n)
             steps.append(1)
             sizes.append(1)
@@ -148,6 +156,7 @@ def select(x: TracedArray, key) -> Selection:
             sizes.append(size)
             out_shape.append(size)
         elif kind == "slice":
+            record_slice(n, item.start, item.stop, item.step)
             start, stop, step = item.indices(n)
             size = len(range(start, stop, step))
             starts.append(start if size else 0)
@@ -175,6 +184,9 @@ def select(x: TracedArray, key) -> Selection:
     view = view_of(x, value)
     if not array_positions:
         return Selection(view, scalar=not out_shape)
+    for i, dim in zip(arrays, array_dims):
+        if type(key[i]) is SizedRange:
+            _check_range(key[i], x.shape[dim], dim)
     indices = [_as_index_array(key[i]) for i in arrays]
     for index, dim in zip(indices, array_dims):
         if not isinstance(index, TracedArray):
@@ -187,6 +199,15 @@ def select(x: TracedArray, key) -> Selection:
     if len(indices) == 1:
         return Selection(view, indices[0], array_positions[0], moved and array_positions[0] != 0)
     return _several_arrays(view, indices, array_positions, moved)
+
+
+def _check_range(item, n, dim):
+    """IndexError as NumPy raises it when a range of sizes reaches past an axis of length n."""
+    length = item._length()
+    if length > 0 and item.start >= 0 and item.step > 0:
+        last = item.start + item.step * (length - 1)
+        if not record_relation("lt", last, n):
+            raise IndexError(f"index {int(last)} is out of bounds for axis {dim} with size {int(n)}")
 
 
 def _affine_of(item):

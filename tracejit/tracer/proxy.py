@@ -18,8 +18,11 @@ its array methods), so no module of the tracer imports another in a circle.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from .dims import Dim, dims, record
 from .errors import DataDependentError, UnsupportedError
 from .location import user_loc
 
@@ -70,6 +73,8 @@ class TracedArray:
     # --- static attributes -------------------------------------------------
     @property
     def shape(self) -> tuple:
+        if getattr(self._state, "record_dims", False):
+            return dims(self._value.type.shape)
         return self._value.type.shape
 
     @property
@@ -82,6 +87,8 @@ class TracedArray:
 
     @property
     def size(self) -> int:
+        if getattr(self._state, "record_dims", False):
+            return math.prod(self.shape, start=Dim(1))
         return self._value.type.size
 
     @property
@@ -100,7 +107,9 @@ class TracedArray:
     def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of unsized object")
-        return self.shape[0]
+        if getattr(self._state, "record_dims", False):
+            record("const", self.shape[0])      # what the caller does with a plain int is not seen
+        return self._value.type.shape[0]
 
     def __iter__(self):
         if not self.shape:

@@ -14,6 +14,7 @@ import weakref
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
+from .dims import record_slice
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -221,6 +222,7 @@ def atleast_nd(n, arys):
 
 def slice_axis(x: TracedArray, axis: int, start: int, stop: int, step: int = 1) -> TracedArray:
     """``x[..., start:stop:step, ...]`` along one axis (Python slice semantics)."""
+    record_slice(x.shape[axis], start, stop, step)
     start, stop, step = slice(start, stop, step).indices(x.shape[axis])
     size = len(range(start, stop, step))
     if size == x.shape[axis] and step == 1:

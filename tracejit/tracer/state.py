@@ -77,6 +77,10 @@ class TraceState:
         self.layout_reads: set = set()
         self.layouts: dict = {}
         self.layout_assigned: set = set()   # values whose layout was set (copies, np.zeros), not derived
+        # shape-family probes (dims.py): x.shape gives Dims, and the facts about sizes the
+        # trace relied on are recorded
+        self.record_dims = False
+        self.size_checks: list = []
 
     def require_range(self, symbol, lo: int, hi: int) -> None:
         """The dynamic int argument `symbol` must lie in [lo, hi] for this trace to hold

@@ -26,6 +26,8 @@ from ..ir.graph import Graph
 from ..ir.types import ListArgType, ScalarArgType, ScalarListArgType, TensorType, supported_text
 from .errors import RAISED, ArgumentError, TracerError, UnsupportedError
 from .creation import traced_creation
+from .dims import recording
+from .probe_builtins import probe_builtins
 from .host import recording_prints
 from .location import user_loc
 from .eager_type import eager_type_in
@@ -88,6 +90,7 @@ class Trace:
     mutations: list = field(default_factory=list)     # (graph input, graph output, region): see below
     int_ranges: dict = field(default_factory=dict)    # graph input of a dynamic int -> (lo, hi) it needs
     layout_guards: dict = field(default_factory=dict)  # graph input -> (strides, writeable) the trace read
+    size_checks: list = field(default_factory=list)    # facts about sizes it relied on (dims.py)
 
     @property
     def out_weak(self) -> list:
@@ -242,18 +245,21 @@ def _written_regions(origin, final):
             for node in reversed(pieces)]
 
 
-def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None, layouts=None) -> Trace:
+def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None, layouts=None,
+          record_dims: bool = False) -> Trace:
     """Trace ``fn(*args, **kwargs)`` where TensorType leaves become traced inputs.
 
     `world` (optional): the runtime's view of the state `fn` can reach; see the
     module doc. `layouts` (optional): per traced leaf, the caller's array's
     ``(strides, writeable)`` or None, for ``x.strides``/``x.flags`` (``layout.py``).
+    `record_dims`: a shape-family probe (``dims.py``).
     A TracerError that `fn` caught still fails the trace.
     """
     graph_name = name or getattr(fn, "__name__", "fn")
     if not graph_name.isidentifier():
         graph_name = "fn"
     state = TraceState(graph_name)
+    state.record_dims = record_dims
     leaves, in_treedef = flatten((tuple(args), dict(kwargs)))
     paths = _input_paths(in_treedef, len(args))
     proxies, traced_paths = [], []
@@ -283,7 +289,8 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None, la
     token, raised_token = _ACTIVE.set(state), RAISED.set(raised)
     extras = []
     try:
-        with recording_prints(), traced_creation():
+        with recording_prints(), traced_creation(), recording(state.size_checks if record_dims else None), \
+                probe_builtins(record_dims):
             state.live = True
             if world is not None:
                 world.enter(state, call_args, call_kwargs)
@@ -341,4 +348,4 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None, la
     layout_guards = {collector.input_index[v]: state.input_layouts[v] for v in state.layout_reads}
     return Trace(graph, in_treedef, paths, traced_paths, out_tree.treedef, out_tree.leaves,
                  list(state.lifted), used_states, extra_trees, state.host_steps, mutations, int_ranges,
-                 layout_guards)
+                 layout_guards, state.size_checks)

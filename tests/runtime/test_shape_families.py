@@ -1,0 +1,296 @@
+"""Shape families (runtime/shape_families.py): after a dimension took a second size,
+new sizes are served without a trace, and never with a wrong answer.
+
+Every call is compared with eager NumPy (result, dtype, shape, and the arrays the
+call writes into); the counts of traces show which sizes were served by a family.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+import tracejit
+from tracejit.runtime import plan_numbers
+from tracejit.runtime.shape_families import _read, _sized
+
+RNG = np.random.default_rng(7)
+
+
+def _compare(expected, got):
+    if isinstance(expected, tuple):
+        assert isinstance(got, tuple) and len(got) == len(expected)
+        for e, g in zip(expected, got):
+            _compare(e, g)
+        return
+    expected, got = np.asarray(expected), np.asarray(got)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def run_sizes(fn, sizes, make=lambda n: RNG.standard_normal((n, 4)), **options):
+    """Call fn compiled at each size, checking each call against NumPy; the compiled function."""
+    compiled = tracejit.compile(fn, recompile_limit=100, **options)
+    for n in sizes:
+        x = make(n)
+        eager_x, compiled_x = x.copy(), x.copy()
+        try:
+            expected = fn(eager_x)
+        except Exception as exc:                  # noqa: BLE001
+            with pytest.raises(type(exc)):
+                compiled(compiled_x)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", tracejit.FallbackWarning)
+            got = compiled(compiled_x)
+        _compare(expected, got)
+        np.testing.assert_array_equal(compiled_x, eager_x)      # what the call wrote into x
+    return compiled
+
+
+def served(compiled):
+    return sorted(n for family in compiled.families.families for n in family.sizes)
+
+
+SIZES = [16, 17, 24, 12, 8, 30, 6, 41, 10, 21, 9, 64, 5]
+
+
+def mlp_like(x):
+    h = np.maximum(x @ W1 + B1, 0.0)
+    y = h @ W2
+    return y - y.max(axis=-1, keepdims=True)
+
+
+W1 = RNG.standard_normal((4, 32))
+B1 = RNG.standard_normal(32)
+W2 = RNG.standard_normal((32, 5))
+
+
+def test_new_batch_sizes_take_no_trace():
+    f = run_sizes(mlp_like, SIZES)
+    assert len(f.compiles) == 2                    # the first two sizes; the family serves the rest
+    assert served(f) == sorted(SIZES[2:])
+    (family,) = f.families.families
+    assert family.positions == ((0, 0),)
+
+
+def test_a_size_seen_again_uses_its_own_specialization():
+    f = run_sizes(mlp_like, [16, 17, 24, 24, 24, 17])
+    assert len(f.compiles) == 2 and served(f) == [24]
+
+
+def test_sizes_0_and_1_are_traced_on_their_own():
+    f = run_sizes(mlp_like, [16, 17, 1, 0, 1, 5])
+    assert served(f) == [5]
+    assert len(f.compiles) == 4
+
+
+def branch_on_rows(x):
+    if x.shape[0] > 20:
+        return x * 2.0
+    return x + 1.0
+
+
+def test_a_branch_on_a_size_is_rechecked_per_size():
+    f = run_sizes(branch_on_rows, SIZES)
+    for family in f.families.families:           # no family serves sizes on both sides
+        sides = {n > 20 for n in family.sizes}
+        assert len(sides) <= 1
+    assert served(f)
+
+
+def arithmetic_branch(x):
+    b = x.shape[0] * 3 - 1
+    return x * (1.0 if b >= 50 else 2.0)
+
+
+def test_arithmetic_on_a_dimension_stays_visible():
+    f = run_sizes(arithmetic_branch, [16, 17, 12, 8, 30, 6, 41, 18, 17, 17])
+    for family in f.families.families:
+        assert len({3 * n - 1 >= 50 for n in family.sizes}) <= 1
+
+
+def slice_head(x):
+    return x[:10] * 2.0
+
+
+def index_fifth(x):
+    return x[5] + x[-1]
+
+
+def tail_and_head(x):
+    return x[-3:] + x[:3]
+
+
+@pytest.mark.parametrize("fn", [slice_head, index_fifth, tail_and_head])
+def test_slices_and_indices_clamp_and_check_bounds_per_size(fn):
+    f = run_sizes(fn, SIZES + [3, 2, 4, 11])
+    assert served(f)
+
+
+def every_other(x):
+    return x[::2] + 1.0
+
+
+def halves(x):
+    h = x.shape[0] // 2
+    return x[:h] - x[h:2 * h]
+
+
+def odd_even(x):
+    if x.shape[0] % 2:
+        return x * 3.0
+    return x
+
+
+def uses_len(x):
+    return x * 2.0 if len(x) > 20 else x - 1.0
+
+
+def mean_over_rows(x):
+    return x - x.mean(axis=0)
+
+
+def keyed_by_size(x):
+    return x * {16: 1.0, 17: 2.0}.get(x.shape[0], 3.0)
+
+
+def unrolled(x):
+    acc = x[0]
+    for i in range(x.shape[0]):
+        acc = acc + x[i]
+    return acc
+
+
+@pytest.mark.parametrize("fn", [every_other, halves, odd_even, uses_len, mean_over_rows, keyed_by_size,
+                                unrolled])
+def test_what_depends_on_a_size_in_other_ways_is_right_at_every_size(fn):
+    run_sizes(fn, SIZES)
+
+
+def test_len_is_followed_like_shape():
+    f = run_sizes(uses_len, SIZES)
+    for family in f.families.families:
+        assert len({n > 20 for n in family.sizes}) <= 1
+    assert served(f)
+
+
+def test_a_dimension_used_as_a_dict_key_gives_no_family():
+    f = run_sizes(keyed_by_size, [18, 19, 20, 21])     # all look up the default: the same trace
+    assert not served(f) and f.families.refused
+    assert "cannot be followed" in f.families.refused[0][1]
+
+
+def writes_rows(x):
+    x[:5] = 0.0
+    x[-1] = 7.0
+    x += 1.0
+    return x.sum(axis=1)
+
+
+def test_writes_into_the_argument_at_every_size():
+    f = run_sizes(writes_rows, SIZES)
+    assert served(f)
+
+
+def causal_attention(x):
+    t = x.shape[0]
+    scores = x @ x.T / np.sqrt(x.shape[1])
+    scores = np.where(np.tril(np.ones((t, t), dtype=bool)), scores, -np.inf)
+    scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return (scores / scores.sum(axis=-1, keepdims=True)) @ x
+
+
+def test_a_sequence_length_in_two_axes_is_one_symbol():
+    f = run_sizes(causal_attention, [16, 17, 18, 19, 20, 33],
+                  make=lambda n: RNG.standard_normal((n, 8)).astype(np.float32))
+    assert len(f.compiles) == 2 and served(f) == [18, 19, 20, 33]
+
+
+def test_the_dimension_may_vary_in_several_arguments_together():
+    def add_rows(x, y):
+        return x * 2.0 + y[::-1]
+    f = tracejit.compile(add_rows)
+    for n in (16, 17, 24, 9):
+        x, y = RNG.standard_normal((n, 3)), RNG.standard_normal((n, 3))
+        _compare(add_rows(x, y), f(x, y))
+    assert served(f) == [9, 24]
+    y = RNG.standard_normal((5, 3))          # sizes that disagree: not a family member
+    with pytest.raises(ValueError):
+        f(RNG.standard_normal((7, 3)), y)
+
+
+def test_dims_record_what_the_code_decides():
+    from tracejit.tracer.dims import Dim
+    from tracejit.tracer import trace
+    from tracejit.ir.types import TensorType
+
+    kinds = []
+
+    def fn(x):
+        n = x.shape[0]
+        kinds.append(type(n))
+        if n * 2 > 10:
+            x = x + 1.0
+        return x[: n // 2]
+
+    traced = trace(fn, (TensorType((8, 3), np.float64),), {}, record_dims=True)
+    facts = traced.size_checks
+    assert kinds == [Dim]
+    assert ("gt", 16, 10) in facts           # n * 2 > 10, with its values at n = 8
+    assert ("mod_eq", 8, 2, 0) in facts      # n // 2 is exact for even n only
+    assert ("le", 4, 8) in facts             # the slice's stop 4 lies inside the axis
+    untraced = trace(fn, (TensorType((8, 3), np.float64),), {})
+    assert kinds == [Dim, int] and untraced.size_checks == []
+
+
+def test_a_rebuilt_plan_reads_back_the_same():
+    f = run_sizes(mlp_like, [16, 17])
+    family = f.families.families[0]
+    template = family.template
+    skeleton, numbers = [], []
+    plan_numbers.read(_sized(template), skeleton, numbers)
+    copy = plan_numbers.rebuilder(_sized(template), set(range(len(numbers))))(numbers)
+    skeleton2, numbers2 = [], []
+    plan_numbers.read(copy, skeleton2, numbers2)
+    assert skeleton2 == skeleton and numbers2 == numbers
+    assert copy[0] is not template.plan and copy[0].steps[0] is not template.plan.steps[0]
+    assert _read(template)[0] == _read(template)[0]
+
+
+def test_explain_names_the_varying_dimension():
+    f = run_sizes(mlp_like, [16, 17, 24])
+    text = str(tracejit.explain(f, RNG.standard_normal((30, 4))))
+    assert "x.shape[0]: one trace serves every size" in text
+
+
+class _Holder:
+    cols = 0
+
+
+HOLDER = _Holder()
+
+
+def returns_a_fixed_size(x):
+    HOLDER.cols = x.shape[1]
+    return x * 2.0, x.shape[1]
+
+
+def test_sizes_returned_or_stored_are_plain_ints():
+    f = tracejit.compile(returns_a_fixed_size)
+    for n in (16, 17, 20, 9):
+        HOLDER.cols = 0
+        y, cols = f(RNG.standard_normal((n, 3)))
+        assert type(cols) is int and cols == 3 and y.shape == (n, 3)
+        assert type(HOLDER.cols) is int and HOLDER.cols == 3
+    assert served(f) == [9, 20]
+
+
+def returns_a_varying_size(x):
+    return x * 2.0, x.shape[0]
+
+
+def test_a_returned_varying_size_is_never_a_stale_constant():
+    f = tracejit.compile(returns_a_varying_size)
+    for n in (16, 17, 20, 9):
+        y, rows = f(RNG.standard_normal((n, 3)))
+        assert rows == n and y.shape == (n, 3)
