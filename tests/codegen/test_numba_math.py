@@ -61,11 +61,13 @@ def specials(dtype):
 
 
 # max ulps from NumPy; NumPy's float32 SIMD exp/log/expm1 are themselves up to ~3 ulp
-# off the correctly rounded value, while the float32 helpers are correctly rounded
-# (checked against long double below)
+# off the correctly rounded value, while the float32 helpers are correctly rounded but
+# tanh (checked against long double below)
 TOL_NUMPY = {"float32": 4, "float64": 3}
 TOL_EXACT = {"float32": 1, "float64": 2}
 ONE_ULP = {"exp2", "log1p"}          # double-double inside: within 1 ulp in both dtypes
+# computed in float32 arithmetic (twice the vector lanes of float64): within 2 ulp
+TWO_ULP = {("tanh", "float32")}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -80,7 +82,8 @@ def test_accuracy_vs_numpy(op, dtype, rng):
         exact = getattr(np, op)(x.astype(np.longdouble)).astype(dtype)
     assert ulps(got, want).max() <= TOL_NUMPY[dtype]
     if np.finfo(np.longdouble).nmant > 52:        # a real extended type
-        assert ulps(got, exact).max() <= (1 if op in ONE_ULP else TOL_EXACT[dtype])
+        bound = 1 if op in ONE_ULP else 2 if (op, dtype) in TWO_ULP else TOL_EXACT[dtype]
+        assert ulps(got, exact).max() <= bound
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
