@@ -314,14 +314,6 @@ def log1p_f32(x):
 
 
 @numba.njit(**_JIT)
-def exp_f32(x):
-    """np.exp for float32 (float64 inside; overflow/underflow in the final rounding)."""
-    xd = np.float64(x)
-    y = np.float32(_exp_core(min(max(xd, -200.0), 200.0)))
-    return x if x != x else y
-
-
-@numba.njit(**_JIT)
 def expm1_f32(x):
     """np.expm1 for float32: exp - 1 in float64 except near 0 (Taylor there)."""
     xd = min(max(np.float64(x), -200.0), 200.0)
@@ -342,6 +334,7 @@ _EXP_Q = (_F32(0.49999987904801707), _F32(0.166665124597883), _F32(0.04166964655
           _F32(0.008369631168488467), _F32(0.0013748823363182953))          # |r| <= ln2 / 2
 _F32_LOG2E, _F32_LN2_HI, _F32_LN2_LO = _F32(1.4426950408889634), _F32(0.693359375), _F32(-2.12194440e-4)
 _F32_NEAR, _F32_FAR, _F32_ONE, _F32_TWO = _F32(0.55), _F32(10.0), _F32(1.0), _F32(2.0)
+_F32_EXP_LO, _F32_EXP_HI = _F32(-104.0), _F32(89.0)
 
 
 @numba.njit(**_JIT)
@@ -352,6 +345,24 @@ def _exp_f32_core(y):
     q = _EXP_Q
     p = _F32_ONE + r + r * r * (q[0] + r * (q[1] + r * (q[2] + r * (q[3] + r * q[4]))))
     return p * bits_f32(np.int32((np.int32(kf) + np.int32(127)) << np.int32(23)))    # int32 sums widen
+
+
+@numba.njit(**_JIT)
+def exp_f32(x):
+    """np.exp for float32 within 2 ulp, in float32 arithmetic: 2^k e^r with 2^k applied
+    as two factors, so that overflow gives inf and results below 2^-126 round once into
+    the subnormals (x is clamped to [-104, 89], beyond which exp is 0 or inf)."""
+    xc = min(max(x, _F32_EXP_LO), _F32_EXP_HI)
+    kf = np.rint(xc * _F32_LOG2E)
+    r = (xc - kf * _F32_LN2_HI) - kf * _F32_LN2_LO
+    q = _EXP_Q
+    p = _F32_ONE + r + r * r * (q[0] + r * (q[1] + r * (q[2] + r * (q[3] + r * q[4]))))
+    k = np.int32(kf)
+    half = np.int32(k >> np.int32(1))
+    rest = np.int32(k - half)
+    y = (p * bits_f32(np.int32((half + np.int32(127)) << np.int32(23)))) * \
+        bits_f32(np.int32((rest + np.int32(127)) << np.int32(23)))
+    return x if x != x else y
 
 
 @numba.njit(**_JIT)
