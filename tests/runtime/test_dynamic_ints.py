@@ -54,3 +54,19 @@ def test_ints_that_decide_shapes_or_loops_stay_static(name):
     calls = [lambda m, n=n: (np.arange(6.0), n) for n in [1, 2, 3, 2]]
     f, _ = check_like_eager(PROGRAMS, name, calls)
     assert f.dynamic_ints == set() and len(f.compiles) == 3 and f.fallbacks == []
+
+
+def test_a_changing_int_that_does_not_fit_a_narrow_dtype_raises_as_numpy_does():
+    x = np.arange(4, dtype=np.int8)
+    f = tracejit.compile(lambda x, k: (x + k, x < k, x * (k * 2)))
+    for k in (3, 4, 100, 128, 300, -200, 5):
+        try:
+            expected = (x + k, x < k, x * (k * 2))
+        except OverflowError:
+            with pytest.raises(OverflowError):
+                f(x, k)
+            continue
+        for e, g in zip(expected, f(x, k)):
+            assert g.dtype == e.dtype
+            np.testing.assert_array_equal(g, e)
+    assert f.fallbacks == []

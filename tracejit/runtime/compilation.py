@@ -14,6 +14,7 @@ from ..ir.verifier import verify
 from ..passes.pipeline import optimize
 from ..tracer import trace
 from .backends import InterpretBackend
+from .buffers import plan_buffers
 from .inplace import plan_in_place_writes
 from .plan import build_plan, interpret_plan
 from .records import CompilerError
@@ -105,6 +106,7 @@ def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=N
     try:
         plan = build_plan(final, backend.compile_region)
         plan_in_place_writes(plan, traced.mutations)
+        plan_buffers(plan)
     except Exception as exc:
         raise CompilerError(f"{backend.name} code generation", exc) from exc
     seconds["codegen"] = time.perf_counter() - start

@@ -142,6 +142,7 @@ class CompiledFunction:
         self._lock = threading.RLock()
         self.families = ShapeFamilies(self, enabled=bool(dynamic_shapes))   # one trace for every size
         self.compiles: list = []
+        self._extensions = 0              # traces that extended a shape family (not counted as recompiles)
         self.fallbacks: list = []
         functools.update_wrapper(self, fn)
 
@@ -427,7 +428,7 @@ class CompiledFunction:
                 reason = describe_key_change(self._last_key, key, leaf_paths_now)
             changed = (changed_paths(self._last_key, key, leaf_paths_now) if self._last_key != key
                        else ["guards on what it reads (globals, attributes)"])
-            if self.recompiles.exceeded(len(self.compiles)):
+            if self.recompiles.exceeded(len(self.compiles) - self._extensions) and not self.families.extends(key):
                 self.recompiles.note(changed)
                 return self._over_recompile_limit(specs)
             abstract_args, abstract_kwargs = unflatten(treedef, abstract)
@@ -478,6 +479,8 @@ class CompiledFunction:
                 spec.warming = BackgroundCompile(spec, self._warm_inputs(spec, values))
             if len(self.compiles) > 1:
                 self.recompiles.note(changed)
+            if self.families.extends(key):
+                self._extensions += 1
             if not specs:
                 probed = time.perf_counter()
                 if self.families.after_new_key(key, values, abstract, treedef, backend, xp, arg_objects,

@@ -34,10 +34,14 @@ class KernelStep:
     buffers: list = None          # last call's output buffers, reused when nobody else holds them
     into: dict = None             # output position -> input slot it may be written into (inplace.py)
     launch: list = None           # the kernel's prepared launch for these sizes (kernels that have one)
+    pool: tuple = None            # per output: the plan's pool buffer it uses, or -1 (buffers.py)
 
-    def run(self, xp, slots, reuse=False):
+    def run(self, xp, slots, reuse=False, pool=None):
         if reuse:
-            outs = [self._reusable(k) for k in range(len(self.out_types))]
+            if self.pool is not None and pool is not None:
+                outs = [self._reusable(k) if b < 0 else self._pooled(k, pool, b) for k, b in enumerate(self.pool)]
+            else:
+                outs = [self._reusable(k) for k in range(len(self.out_types))]
         else:
             outs = [xp.empty(t.shape, t.dtype) for t in self.out_types]
         if self.into:
@@ -60,6 +64,16 @@ class KernelStep:
             raise
         for slot, array in zip(self.outputs, outs):
             slots[slot] = array
+
+    def _pooled(self, k, pool, b):
+        """Pool buffer `b` for output k when nothing else holds it (see ``_reusable``)."""
+        cached = pool[b]
+        t = self.out_types[k]
+        if cached is not None and sys.getrefcount(cached) <= 3 and cached.shape == t.shape \
+                and cached.dtype == t.dtype:
+            return cached
+        pool[b] = fresh = np.empty(t.shape, t.dtype)
+        return fresh
 
     def _reusable(self, k):
         """Last call's buffer for output k if only this step still refers to it (the
@@ -171,6 +185,8 @@ class Plan:
     release: list = field(default_factory=list)   # per step: slots dead after it
     kernels: list = field(default_factory=list)   # the backend Kernel objects
     lock: object = field(default_factory=threading.Lock)
+    pool_size: int = 0                            # buffers shared by intermediates (buffers.py)
+    pool: list = field(default_factory=list)      # those buffers, kept across calls
 
     def run(self, xp, arrays):
         slots = [None] * self.n_slots
@@ -179,9 +195,12 @@ class Plan:
         # than small kernels); a concurrent call of the same plan allocates fresh ones
         reuse = xp.name == "numpy" and self.lock.acquire(blocking=False)
         try:
+            if reuse and len(self.pool) != self.pool_size:
+                self.pool[:] = [None] * self.pool_size
+            pool = self.pool
             for step, dead in zip(self.steps, self.release):
                 if reuse and type(step) is KernelStep:
-                    step.run(xp, slots, True)
+                    step.run(xp, slots, True, pool)
                 else:
                     step.run(xp, slots)
                 for slot in dead:

@@ -152,6 +152,7 @@ def _fresh(kind, base, changes):
     fields.update(changes)
     if kind is Plan:
         fields["lock"] = threading.Lock()
+        fields["pool"] = []
     elif kind is LoopStep:
         fields["_per_trip"] = {}
     return new

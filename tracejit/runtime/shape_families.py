@@ -25,7 +25,8 @@ from . import plan_numbers
 from .compilation import compile_function
 
 MIN_SIZE = 2
-MAX_ATTEMPTS = 3          # probe sets per set of varying dimensions
+MAX_REFUSALS = 3          # probe sets that may fail per set of varying dimensions
+MAX_FAMILIES = 32         # families per set of varying dimensions
 
 
 class NoFamily(Exception):
@@ -90,9 +91,9 @@ def _resized(part, axes, size):
 
 def _probe_sizes(a: int, b: int) -> tuple:
     """Third sizes to check a fit on: one far from both (odd, and not a multiple of small
-    numbers they might share), then one next to them, for code that branches on a size
-    between them and the far one."""
-    far = 2 * max(a, b) + 1
+    numbers they might share: the family serves sizes up to it), then one next to them,
+    for code that branches on a size between them and the far one."""
+    far = 4 * max(a, b) + 1
     while far % 3 == 0 or far % 5 == 0 or far % 7 == 0:
         far += 2
     return far, max(a, b) + 1
@@ -101,7 +102,7 @@ def _probe_sizes(a: int, b: int) -> tuple:
 class ShapeFamily:
     """One plan for every size of the dimensions at `positions` (module doc)."""
 
-    def __init__(self, treedef, backend_name, parts, positions, template, fit, checks, values):
+    def __init__(self, treedef, backend_name, parts, positions, template, fit, checks, values, hull):
         self.treedef = treedef
         self.backend_name = backend_name
         self.positions = positions                      # ((part index, axis), ...)
@@ -121,6 +122,9 @@ class ShapeFamily:
         n_checked = sum(len(indices) for _, indices in checks)
         self._rebuild_sized = plan_numbers.rebuilder(_sized(template), varying, n_checked)
         self.sizes: list = []                           # sizes served without a trace
+        # the sizes it may serve: between the probes, where any decision the recording
+        # could not see would have shown as probes that disagree
+        self.lo, self.hi = hull
 
     def size_of(self, key):
         """The family's size for a call key, or None when the key is not one of its members."""
@@ -144,8 +148,8 @@ class ShapeFamily:
                     return None
         return size if size is not None and size >= MIN_SIZE else None
 
-    def instantiate(self, size):
-        """A Specialization for `size`, or None when a fact of the trace fails there."""
+    def _numbers(self, size):
+        """The fitted integers at `size` when its facts hold there, else None."""
         numbers = list(self._values)
         for k, n0, n1, den in self._varying:
             value, rest = divmod(n0 + n1 * size, den)
@@ -155,14 +159,29 @@ class ShapeFamily:
         for check, indices in self._checks:
             if not check(*[numbers[k] for k in indices]):
                 return None
-        spec = _instance(self.template, self._rebuild_sized(numbers))
+        return numbers
+
+    def facts_hold(self, size) -> bool:
+        return self._numbers(size) is not None
+
+    def instantiate(self, size):
+        """A Specialization for `size`, or None outside the family's sizes or facts."""
+        if not self.lo <= size <= self.hi:
+            return None
+        numbers = self._numbers(size)
+        if numbers is None:
+            return None
+        spec = _instance(self.template, self._rebuild_sized(numbers), self)
         self.sizes.append(size)
         return spec
 
 
-def build(fn, name, backend, world_of, key, abstract, treedef_args, positions, a, b, xp, traced_positions):
+def build(fn, name, backend, world_of, key, abstract, treedef_args, positions, a, b, xp, traced_positions,
+          ordinary=None):
     """The ShapeFamily of `key`'s varying `positions`, probing at a, b and a third size.
-    `world_of()` gives a fresh ``sandbox.World``; `treedef_args(leaves) -> (args, kwargs)`."""
+    `world_of()` gives a fresh ``sandbox.World``; `treedef_args(leaves) -> (args, kwargs)`;
+    `ordinary`: the specialization traced at size `a` without recording, which the probe
+    at `a` must reproduce."""
     from .specialization import Specialization
 
     def probe(size):
@@ -183,18 +202,39 @@ def build(fn, name, backend, world_of, key, abstract, treedef_args, positions, a
     first, second = probe(a), probe(b)
     if first[0] != second[0]:
         raise NoFamily(_differ(a, b))
-    reason = None
-    for third in _probe_sizes(a, b):
-        try:
-            fit = _fit((a, b, third), (first, second, probe(third)))
-        except NoFamily as exc:
-            reason = exc
-            continue
-        treedef, parts, backend_name = key
+    if ordinary is not None and not first[3].trace.probe_forms and _unrecorded(ordinary) != _unrecorded(first[3]):
+        raise NoFamily("the code behaves differently when a size is not a plain int (type(n) is int, or an "
+                       "API that refuses int subclasses)")
+    far, near = _probe_sizes(a, b)
+    far_reading = probe(far)
+    treedef, parts, backend_name = key
+    try:
+        fit = _fit((a, b, far), (first, second, far_reading))
+        hull = (min(a, b), far)
+    except NoFamily:
+        fit = _fit((a, b, near), (first, second, probe(near)))
+        hull = (min(a, b), near)
+        family = ShapeFamily(treedef, backend_name, parts, positions, second[3], fit,
+                             _check_layout(second[3].trace.size_checks), second[1][second[2]:], hull)
+        if family.facts_hold(far):
+            # the far probe went another way, and no recorded fact says why: a size
+            # reached a decision where it could not be seen (NumPy or math reading it)
+            raise NoFamily(f"the trace at size {far} differs from those at {a} and {b} in a way no recorded "
+                           "fact explains (a size used where its changes cannot be followed)") from None
         _plain_values(second[3])
-        return ShapeFamily(treedef, backend_name, parts, positions, second[3], fit,
-                           _check_layout(second[3].trace.size_checks), second[1][second[2]:])
-    raise reason
+        return family
+    _plain_values(second[3])
+    return ShapeFamily(treedef, backend_name, parts, positions, second[3], fit,
+                       _check_layout(second[3].trace.size_checks), second[1][second[2]:], hull)
+
+
+def _unrecorded(spec):
+    """What an ordinary trace and a probe at the same size must agree on: everything
+    but the recorded facts."""
+    skeleton, numbers = [], []
+    plan_numbers.read(_fixed(spec), skeleton, numbers)
+    plan_numbers.read(_sized(spec), skeleton, numbers)
+    return skeleton, numbers
 
 
 def _plain_values(spec) -> None:
@@ -302,13 +342,14 @@ def _check_layout(size_checks):
     return checks
 
 
-def _instance(template, sized):
+def _instance(template, sized, family):
     """A copy of the template specialization with the sized parts `sized` (``_sized``)."""
     plan, mutations, int_ranges, state_int_ranges = sized
     trace = _copy(template.trace, mutations=mutations)
     compilation = _copy(template.compilation, plan=plan, trace=trace)
     return _copy(template, plan=plan, trace=trace, compilation=compilation, int_ranges=int_ranges,
-                 state_int_ranges=state_int_ranges, pending_event=None, warming=None, _device_scalars={})
+                 state_int_ranges=state_int_ranges, pending_event=None, warming=None, _device_scalars={},
+                 family=family)
 
 
 def _copy(obj, **changes):
@@ -330,7 +371,7 @@ class ShapeFamilies:
         self.enabled = enabled
         self.families: list = []
         self.refused: list = []          # (positions, reason, int positions) of dimensions that got no family
-        self._attempts: dict = {}        # positions -> families probed for them
+        self._refusals: dict = {}        # positions -> probe sets that gave no family
 
     def describe(self, path_of) -> list:
         """One line per family and per refusal; `path_of(leaf index)` names an argument."""
@@ -357,9 +398,8 @@ class ShapeFamilies:
 
     def after_new_key(self, key, leaves, abstract, treedef, backend, xp, arg_objects, traced_positions):
         """A key was traced: when it differs from an earlier one only in one varying size,
-        probe for a family (at most MAX_ATTEMPTS times per set of varying dimensions:
-        a function that branches on a size gets one family per side of the branch).
-        True when it probed."""
+        probe for a family (a function that branches on a size gets one family per side
+        of the branch; a growing size one per span of probes). True when it probed."""
         from ..tracer import unflatten
         from .sandbox import World
         compiled = self._compiled
@@ -368,36 +408,44 @@ class ShapeFamilies:
         found = self._nearest_earlier(key)
         if found is None:
             return False
-        positions, a, b = found
-        attempts = self._attempts.get(positions, 0)
-        if attempts >= MAX_ATTEMPTS:
+        positions, a, b, ordinary = found
+        if self._refusals.get(positions, 0) >= MAX_REFUSALS or \
+                sum(f.positions == positions for f in self.families) >= MAX_FAMILIES:
             return False
-        self._attempts[positions] = attempts + 1
         fn = compiled.fn
         try:
             family = build(fn, compiled.name, backend, lambda: World(fn, arg_objects, frozenset(compiled.int_state)),
                            key, abstract, lambda new: unflatten(treedef, new), positions, a, b, xp,
-                           traced_positions)
+                           traced_positions, ordinary)
         except NoFamily as exc:
-            self.refused.append((positions, str(exc), _int_positions(key[1], positions)))
+            self._refuse(positions, str(exc), key)
             return True
         except Exception as exc:      # noqa: BLE001  (a probe that fails: no family, the call is unaffected)
-            self.refused.append((positions, f"a probe trace failed: {type(exc).__name__}: {exc}",
-                                 _int_positions(key[1], positions)))
+            self._refuse(positions, f"a probe trace failed: {type(exc).__name__}: {exc}", key)
             return True
         self.families.append(family)
         return True
 
+    def _refuse(self, positions, reason, key):
+        self._refusals[positions] = self._refusals.get(positions, 0) + 1
+        self.refused.append((positions, reason, _int_positions(key[1], positions)))
+
+    def extends(self, key) -> bool:
+        """Whether a traced key is one a family would serve but for its span or facts
+        (a sequence that grew past the probes): such traces do not count toward the
+        recompile limit, since a family follows them."""
+        return any(f.size_of(key) is not None for f in self.families)
+
     def _nearest_earlier(self, key):
-        """(positions, a, b) for the compiled earlier key whose varying size `a` is
-        closest to this key's `b`, or None."""
+        """(positions, a, b, its specialization) for the traced earlier key whose varying
+        size `a` is closest to this key's `b`, or None."""
         from .specialization import Specialization
         best = None
         for old_key, specs in list(self._compiled._cache.items()):
-            if old_key == key or old_key[0] != key[0] or old_key[2] != key[2] or \
-                    not any(isinstance(s, Specialization) for s in specs):
+            ordinary = next((s for s in specs if type(s) is Specialization and s.family is None), None)
+            if old_key == key or old_key[0] != key[0] or old_key[2] != key[2] or ordinary is None:
                 continue
             found = varying_dims(old_key[1], key[1])
             if found is not None and (best is None or abs(found[1] - found[2]) < abs(best[1] - best[2])):
-                best = found
+                best = found + (ordinary,)
         return best

@@ -77,6 +77,7 @@ class Specialization:
     def __init__(self, compilation, xp, world, traced_positions):
         trace = compilation.trace
         self.pending_event = None      # (CompileEvent, kernels) until the first run (compiled.py)
+        self.family = None             # the shape family that made it (shape_families.py), if one did
         self.warming = None            # a background.BackgroundCompile until its kernels compiled
         self.compilation = compilation
         self.plan = compilation.plan

@@ -34,7 +34,7 @@ CHECKS = {
 
 # the opposite relation, for a comparison that came out False
 _NEGATED = {"lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "eq": "ne", "ne": "eq"}
-_INTERNAL = ("tracejit.", "numpy", "numba")
+_INTERNAL_PACKAGES = ("tracejit", "numpy", "numba")
 
 
 # the facts list of the probe trace being recorded in this thread or task (``recording``)
@@ -70,9 +70,10 @@ def record_relation(op: str, lhs, rhs) -> bool:
 
 
 def _user_frame() -> bool:
-    """Whether the code two frames up (the caller of the Dim method) is the user's."""
+    """Whether the code two frames up (the caller of the Dim method) is the user's:
+    not in tracejit, NumPy or Numba (a user module named ``numpy_utils`` is the user's)."""
     name = sys._getframe(2).f_globals.get("__name__", "")
-    return not name.startswith(_INTERNAL) and name != "tracejit"
+    return name.split(".", 1)[0] not in _INTERNAL_PACKAGES
 
 
 def _plain(value):
@@ -156,6 +157,7 @@ class Dim(int):
     # exact integer arithmetic stays a Dim (and stays visible)
     def _arith(self, other, fn):
         if not isinstance(other, int) or isinstance(other, bool):
+            record("const", self)                 # with a float (or anything else): not followed
             return fn(int(self), other)
         return Dim(fn(int(self), int(other)))
 
@@ -218,8 +220,69 @@ class Dim(int):
     def __divmod__(self, other):
         return self // other, self % other
 
+    def __rdivmod__(self, other):
+        record("const", self)                     # a varying divisor: not followed
+        return divmod(_plain(other), int(self))
+
     def __round__(self, ndigits=None):
-        return self
+        if ndigits is None or ndigits >= 0:
+            return self
+        record("const", self)
+        return round(int(self), ndigits)
+
+    def __int__(self):
+        # int(n) in the user's code gives a plain int whose uses cannot be seen
+        if _user_frame():
+            record("const", self)
+        return int.__int__(self)
+
+    def _opaque(self, fn, *args):
+        record("const", self)
+        return fn(int(self), *[_plain(a) for a in args])
+
+    def __and__(self, other):
+        return self._opaque(operator.and_, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return self._opaque(operator.or_, other)
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        return self._opaque(operator.xor, other)
+
+    __rxor__ = __xor__
+
+    def __lshift__(self, other):
+        return self._opaque(operator.lshift, other)
+
+    def __rlshift__(self, other):
+        return self._opaque(lambda a, b: b << a, other)
+
+    def __rshift__(self, other):
+        return self._opaque(operator.rshift, other)
+
+    def __rrshift__(self, other):
+        return self._opaque(lambda a, b: b >> a, other)
+
+    def __invert__(self):
+        return self._opaque(operator.invert)
+
+    def bit_length(self):
+        return self._opaque(int.bit_length)
+
+    def bit_count(self):
+        return self._opaque(int.bit_count)
+
+    def to_bytes(self, *args, **kwargs):
+        record("const", self)
+        return int(self).to_bytes(*args, **kwargs)
+
+    def as_integer_ratio(self):
+        record("const", self)
+        return int(self).as_integer_ratio()
 
     def __trunc__(self):
         return self

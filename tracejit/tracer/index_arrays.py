@@ -37,6 +37,7 @@ def _dtype(dtype, default):
 
 
 def _iota(shape, axis):
+    current().probe_forms = True
     return wrap(current().emit("iota", (), {"shape": tuple(shape), "axis": axis, "dtype": np.dtype(np.int64)}))
 
 

@@ -81,6 +81,7 @@ class TraceState:
         # trace relied on are recorded
         self.record_dims = False
         self.size_checks: list = []
+        self.probe_forms = False        # an index array made as an iota (index_arrays.py)
 
     def require_range(self, symbol, lo: int, hi: int) -> None:
         """The dynamic int argument `symbol` must lie in [lo, hi] for this trace to hold

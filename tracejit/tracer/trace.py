@@ -91,6 +91,7 @@ class Trace:
     int_ranges: dict = field(default_factory=dict)    # graph input of a dynamic int -> (lo, hi) it needs
     layout_guards: dict = field(default_factory=dict)  # graph input -> (strides, writeable) the trace read
     size_checks: list = field(default_factory=list)    # facts about sizes it relied on (dims.py)
+    probe_forms: bool = False     # a probe that computed index arrays an ordinary trace would not
 
     @property
     def out_weak(self) -> list:
@@ -348,4 +349,4 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None, la
     layout_guards = {collector.input_index[v]: state.input_layouts[v] for v in state.layout_reads}
     return Trace(graph, in_treedef, paths, traced_paths, out_tree.treedef, out_tree.leaves,
                  list(state.lifted), used_states, extra_trees, state.host_steps, mutations, int_ranges,
-                 layout_guards, state.size_checks)
+                 layout_guards, state.size_checks, state.probe_forms)

@@ -39,12 +39,47 @@ def _int_constants_fit(name, operands, loop_dtypes) -> bool:
     return True
 
 
+def _traced_ints_narrowed(operands, values, loop_dtypes) -> list:
+    """Positions of traced Python ints (weak int64 values: a changing int argument or
+    counter; not constants, which ``_int_constants_fit`` checks) that NumPy converts
+    to a narrower integer loop dtype."""
+    return [k for k, (x, v, d) in enumerate(zip(operands, values, loop_dtypes))
+            if isinstance(x, TracedArray) and v.type.weak and v.type.dtype.kind in "iu" and d.kind in "iu"
+            and d != v.type.dtype]
+
+
+def _require_fits(state, values, positions, loop_dtypes):
+    """NumPy 2's OverflowError for a traced Python int that does not fit the loop dtype:
+    a range guard on the int argument when the value is one plus a constant, else a
+    run-time check."""
+    for k in positions:
+        info = np.iinfo(loop_dtypes[k])
+        lo, hi = max(info.min, -2 ** 63), min(info.max, 2 ** 63 - 1)     # the int is an int64
+        found = state.affine.get(values[k])
+        if found is not None:
+            symbol, offset = found
+            state.require_range(symbol, lo - offset, hi - offset)
+            continue
+        low = state.emit(UFUNC_OPS["greater_equal"], (values[k], state.constant(lo, np.int64)))
+        high = state.emit(UFUNC_OPS["less_equal"], (values[k], state.constant(hi, np.int64)))
+        ok = state.emit(UFUNC_OPS["logical_and"], (low, high))
+        values[k] = state.emit("require", [values[k], ok], {
+            "error": "OverflowError", "message": f"Python integer out of bounds for {loop_dtypes[k]}"})
+
+
 def apply(name: str, operands, python_op: bool = False) -> TracedArray:
     """Trace ``np.<name>(*operands)`` (or a Python operator when `python_op`)."""
     state = current()
     values = [as_value(x) for x in operands]
     types = [v.type for v in values]
     loop_dtypes, out_dtype = resolve_ufunc(name, types)   # TypeError as NumPy's when no loop
+    narrowed = _traced_ints_narrowed(operands, values, loop_dtypes)
+    if narrowed and name in COMPARISONS:       # NumPy compares a Python int exactly: in int64
+        values = [v if v.type.weak else state.emit("cast", (v,), {"dtype": np.dtype(np.int64)}) for v in values]
+        types = [v.type for v in values]
+    elif narrowed:
+        _require_fits(state, values, narrowed, loop_dtypes)
+        types = [v.type for v in values]
     if not _int_constants_fit(name, operands, loop_dtypes):   # e.g. uint8 < -3: exact in int64
         wide = np.dtype(np.int64)
         values = [v if v.type.weak else state.emit("cast", (v,), {"dtype": wide}) for v in values]
