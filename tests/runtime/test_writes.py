@@ -7,6 +7,7 @@ Every program runs eagerly and compiled side by side (``eager_check``): results,
 arguments, attributes and globals must match after every call, without a fallback
 unless one is stated.
 """
+import warnings
 import numpy as np
 import pytest
 
@@ -243,3 +244,31 @@ def test_a_pointwise_full_write_goes_straight_into_the_callers_array():
     [written] = [s.into for s in sgd.specializations()[0].plan.steps if getattr(s, "into", None)]
     assert written == {0: 0}                  # output 0 of the kernel is argument 0
     assert not any(getattr(s, "into", None) for s in reversed_copy.specializations()[0].plan.steps)
+
+
+def correlation(m, data):
+    """NPBench's correlation kernel: writes into an np.eye result inside a loop."""
+    mean = np.mean(data, axis=0)
+    stddev = np.std(data, axis=0)
+    stddev[stddev <= 0.1] = 1.0
+    data -= mean
+    data /= np.sqrt(float(data.shape[0])) * stddev
+    corr = np.eye(m, dtype=data.dtype)
+    for i in range(m - 1):
+        corr[i + 1:m, i] = corr[i, i + 1:m] = data[:, i] @ data[:, i + 1:m]
+    return corr
+
+
+def test_writes_into_an_identity_matrix_compile():
+    data = np.random.default_rng(4).random((30, 12))
+    f = tracejit.compile(correlation)
+    a, b = data.copy(), data.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tracejit.FallbackWarning)
+        got = f(12, a)
+    np.testing.assert_allclose(got, correlation(12, b), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(a, b, rtol=1e-14)
+    for k in (0, 1, -2):
+        g = tracejit.compile(lambda n, k=k: np.eye(n, n + 1, k=k, dtype=np.int32) + np.identity(n + 1)[0])
+        want = np.eye(5, 6, k=k, dtype=np.int32) + np.identity(6)[0]
+        assert g(5).dtype == want.dtype and np.array_equal(g(5), want)

@@ -5,6 +5,8 @@
   Their producers guarantee the offsets are in bounds (a rolled loop's offsets were
   checked while tracing; a dynamic int argument is range-guarded); the reference
   checks anyway.
+- ``write_window``: ``dynamic_update_slice`` into the buffer of its array operand
+  (which nothing reads afterwards), planned as a step of its own.
 - ``loop``: runs its `body` graph `trips` times. Operands: the initial values of the
   `carried` values, the loop-invariant operands, then `per_trip` groups of `trips`
   operands each (trip k reads the k-th of each group: a list of weights). Body
@@ -71,6 +73,18 @@ def _dynamic_update_reference(arrays, attrs, out_types):
 
 _register(OpSpec("dynamic_update_slice", OpGroup.MOVEMENT, -1, _dynamic_update_infer, _dynamic_update_reference,
                  doc="x with x[o + steps * i] = v (broadcast) per axis, the offsets o int64 0-d operands",
+                 attrs=("steps", "shape")))
+
+
+def _write_window_reference(arrays, attrs, out_types):
+    return _dynamic_update_reference(arrays, attrs, out_types)
+
+
+# dynamic_update_slice whose array operand is dead after it (a loop's carried array,
+# passes/loop_writes.py): the plan writes the window into that buffer in place
+# (runtime/plan.py WindowWriteStep); the reference, for the interpreter, copies
+_register(OpSpec("write_window", OpGroup.LIBRARY, -1, _dynamic_update_infer, _write_window_reference,
+                 doc="dynamic_update_slice done in place: x's buffer, with x[o + steps * i] = v",
                  attrs=("steps", "shape")))
 
 

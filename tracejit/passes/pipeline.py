@@ -10,6 +10,7 @@ from .cse import cse
 from .dce import dce
 from .fold import fold_constants
 from .fusion import fuse
+from .loop_writes import carried_writes_in_place
 from .roll import roll_loops
 from .simplify import simplify
 
@@ -41,15 +42,20 @@ def optimize(graph: Graph, verify_each: bool = False) -> list:
 
 def optimize_loop_bodies(graph: Graph) -> Graph:
     """Every loop node's body through the whole pipeline (bodies are planned as
-    graphs of their own: kernels do not cross the loop boundary)."""
+    graphs of their own: kernels do not cross the loop boundary), after its slice
+    writes into carried arrays are made in place where they can be (loop_writes.py)."""
     if not any(node.op.name == "loop" for node in graph.nodes):
         return graph
 
     def optimized(node, inputs, builder):
         if node.op.name != "loop":
             return None
-        body = final_graph(optimize(node.attrs["body"]))
-        return builder.add("loop", inputs, {**node.attrs, "body": body}, node.loc).outputs
+        body, in_place = carried_writes_in_place(dce(node.attrs["body"]), node.attrs["carried"])
+        body = final_graph(optimize(body))
+        attrs = {**node.attrs, "body": body}
+        if in_place:
+            attrs["in_place"] = in_place
+        return builder.add("loop", inputs, attrs, node.loc).outputs
     return rebuild(graph, optimized)
 
 

@@ -14,7 +14,7 @@ the working set small (fewer page faults and cache misses on every call).
 """
 from __future__ import annotations
 
-from .plan import KernelStep, LoopStep, Plan, ViewStep
+from .plan import KernelStep, LoopStep, Plan, ViewStep, WindowWriteStep
 
 
 def plan_buffers(plan: Plan) -> None:
@@ -23,6 +23,8 @@ def plan_buffers(plan: Plan) -> None:
     for step in plan.steps:
         if isinstance(step, ViewStep):
             root[step.output] = root.get(step.input, step.input)
+        elif isinstance(step, WindowWriteStep):         # its result is its operand's buffer
+            root[step.outputs[0]] = root.get(step.inputs[0], step.inputs[0])
         elif isinstance(step, LoopStep):
             plan_buffers(step.body)
     escaping = {root.get(s, s) for s in plan.outputs} | {root.get(s, s) for s in range(plan.n_inputs)}

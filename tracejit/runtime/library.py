@@ -55,7 +55,8 @@ def _solve_operands(xp_broadcast, a, b):
 def torch_library(lib, name, attrs, arrays, out_types) -> list:
     torch = lib.torch
     dtypes = _operand_dtypes(arrays, lib)
-    needed = _TORCH_DTYPES if name in ("sort", "argsort", "searchsorted", "bincount") else _LINALG_DTYPES
+    needed = _TORCH_DTYPES if name in ("sort", "argsort", "searchsorted", "bincount", "write_window") \
+        else _LINALG_DTYPES
     if not dtypes <= set(needed) or (name == "svd" and attrs["hermitian"]):
         return via_host(lib, name, attrs, arrays, out_types)
     try:
@@ -65,8 +66,17 @@ def torch_library(lib, name, attrs, arrays, out_types) -> list:
     return [r.to(lib._dtype(t.dtype)).reshape(tuple(t.shape)).contiguous() for r, t in zip(results, out_types)]
 
 
+def _window(arrays):
+    return arrays[0], arrays[1], [int(o) for o in arrays[2:]]
+
+
 def _torch_op(torch, name, attrs, arrays, out_types, lib):
     linalg = torch.linalg
+    if name == "write_window":         # plans run it in place (WindowWriteStep); as a library op, a copy
+        x, v, starts = _window(arrays)
+        x = x.clone()
+        lib.write_slice(x, starts, attrs["steps"], attrs["shape"], v)
+        return [x]
     if name == "sort":
         return [torch.sort(arrays[0], dim=attrs["axis"], stable=True).values]
     if name == "argsort":
@@ -122,6 +132,12 @@ def cupy_library(lib, name, attrs, arrays, out_types) -> list:
 
 def _cupy_op(cp, name, attrs, arrays, out_types):
     linalg = cp.linalg
+    if name == "write_window":
+        from ..ir.ops import slice_index
+        x, v, starts = _window(arrays)
+        x = x.copy()
+        x[slice_index(starts, attrs["steps"], attrs["shape"])] = v
+        return [x]
     if name == "sort":
         return [cp.sort(arrays[0], axis=attrs["axis"])]            # stable (CuPy's only sort)
     if name == "argsort":

@@ -117,6 +117,21 @@ class LibraryStep:
 
 
 @dataclass
+class WindowWriteStep:
+    """A ``write_window`` (``passes/loop_writes.py``): ``x[window] = v`` into x's own
+    buffer, which nothing reads afterwards; the output is that buffer."""
+    attrs: dict
+    inputs: tuple               # x, v, then one 0-d offset per axis
+    outputs: tuple
+
+    def run(self, xp, slots):
+        x, v = slots[self.inputs[0]], slots[self.inputs[1]]
+        starts = [int(xp.to_numpy(slots[i])) for i in self.inputs[2:]]
+        xp.write_slice(x, starts, self.attrs["steps"], self.attrs["shape"], v)
+        slots[self.outputs[0]] = x
+
+
+@dataclass
 class InterpretStep:
     """Runs a whole graph in the reference interpreter (backend="interpret")."""
     graph: object
@@ -141,12 +156,15 @@ class LoopStep:
     tables: list
     inputs: tuple
     outputs: tuple
+    in_place: tuple = ()         # carried values the body writes into: copied once, on entry
     _per_trip: dict = field(default_factory=dict)     # array library name -> per-trip 0-d arrays
 
     def run(self, xp, slots):
         n_carried, n_invariant, groups, stacked = self.layout
         state = [slots[i] for i in self.inputs]
         carried = state[:n_carried]
+        for k in self.in_place:          # the body writes windows into these buffers
+            carried[k] = xp.copy(carried[k])
         invariant = state[n_carried:n_carried + n_invariant]
         grouped = state[n_carried + n_invariant:]
         tables = self._tables(xp)
@@ -215,7 +233,7 @@ def _finish(plan_steps, slot_of, graph, n_slots, kernels):
     outputs = tuple(slot_of[v] for v in graph.outputs)
     last_use = {}
     for index, step in enumerate(plan_steps):
-        reads = step.inputs if isinstance(step, (KernelStep, InterpretStep, LoopStep, LibraryStep)) else (step.input,)
+        reads = step.inputs if not isinstance(step, ViewStep) else (step.input,)
         for slot in reads:
             last_use[slot] = index
     keep = set(outputs) | set(range(len(graph.inputs)))
@@ -237,8 +255,13 @@ def build_plan(graph, compile_region) -> Plan:
                 slot_of[value] = len(slot_of)
             steps.append(LoopStep(body, node.attrs["trips"], loop_layout(node.attrs, len(node.inputs)),
                                   node.attrs["tables"], tuple(slot_of[v] for v in node.inputs),
-                                  tuple(slot_of[v] for v in node.outputs)))
+                                  tuple(slot_of[v] for v in node.outputs), tuple(node.attrs.get("in_place", ()))))
             kernels.extend(k for k in body.kernels if k not in kernels)
+            continue
+        if node.op.name == "write_window":
+            inputs = tuple(slot_of[v] for v in node.inputs)
+            slot_of[node.output] = len(slot_of)
+            steps.append(WindowWriteStep(node.attrs, inputs, (slot_of[node.output],)))
             continue
         if node.op.group is OpGroup.LIBRARY:
             for value in node.outputs:
@@ -280,6 +303,8 @@ def output_roots(plan: Plan):
     for step in plan.steps:
         if isinstance(step, ViewStep):
             source[step.output] = source.get(step.input, step.input)
+        elif isinstance(step, WindowWriteStep):
+            source[step.outputs[0]] = source.get(step.inputs[0], step.inputs[0])
     roots = []
     for slot in plan.outputs:
         root = source.get(slot, slot)

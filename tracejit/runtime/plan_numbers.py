@@ -19,7 +19,7 @@ import numpy as np
 
 from ..ir.types import TensorType
 from ..tracer.pytree import TreeDef
-from .plan import InterpretStep, KernelStep, LibraryStep, LoopStep, Plan, ViewStep
+from .plan import InterpretStep, KernelStep, LibraryStep, LoopStep, Plan, ViewStep, WindowWriteStep
 
 # the fields of each plan class that hold what the plan computes; the others are
 # per-call state (buffers, launch, lock) or kept from the template (region, nest: for dumps)
@@ -28,7 +28,8 @@ _FIELDS = {
     KernelStep: ("kernel", "sizes", "inputs", "outputs", "out_types", "into"),
     ViewStep: ("op", "attrs", "input", "output"),
     LibraryStep: ("name", "attrs", "inputs", "outputs", "out_types"),
-    LoopStep: ("body", "trips", "layout", "tables", "inputs", "outputs"),
+    LoopStep: ("body", "trips", "layout", "tables", "inputs", "outputs", "in_place"),
+    WindowWriteStep: ("attrs", "inputs", "outputs"),
 }
 _ATOMS = (str, bytes, float, complex, bool, type(None), np.dtype, type)
 

@@ -7,7 +7,9 @@ no other size can share. In the probe traces of shape families (``dims.py``), th
 array is an ``iota`` computed by the kernels instead, and its length stays visible
 (the comparisons and divisions on the sizes are recorded). Ordinary traces keep
 NumPy's concrete arrays: code may index with them or use them as masks, which a
-traced array would turn into data-dependent shapes. Anything else (float bounds,
+traced array would turn into data-dependent shapes; ``np.eye`` and ``np.identity``
+are iotas in every trace (code writes into them: ``c = np.eye(n); c[i, j] = ...``,
+which a constant of the trace could not take). Anything else (float bounds,
 unusual keywords) is left to NumPy (None). ``creation.py`` installs these while
 tracing, for calls from the user's code.
 """
@@ -36,8 +38,9 @@ def _dtype(dtype, default):
     return dtype if dtype in SUPPORTED_DTYPES and dtype.kind in "if" else None
 
 
-def _iota(shape, axis):
-    current().probe_forms = True
+def _iota(shape, axis, probe_only=True):
+    if probe_only:
+        current().probe_forms = True
     return wrap(current().emit("iota", (), {"shape": tuple(shape), "axis": axis, "dtype": np.dtype(np.int64)}))
 
 
@@ -79,14 +82,12 @@ def tri(N, M=None, k=0, dtype=float, *, like=None):
 
 
 def eye(N, M=None, k=0, dtype=float, order="C", *, device=None, like=None):
-    if not _probing():
-        return None
     M = N if M is None else M
     dtype = _dtype(dtype, float) if dtype is not bool else np.dtype(bool)
     if like is not None or device is not None or order != "C" or not _ints(N, M, k) or dtype is None \
             or N < 0 or M < 0:
         return None
-    rows, cols = _iota((N, M), 0), _iota((N, M), 1)
+    rows, cols = _iota((N, M), 0, False), _iota((N, M), 1, False)
     on = cols == rows + int(k) if k else cols == rows
     return astype(on, dtype)
 
