@@ -434,7 +434,9 @@ class ShapeFamilies:
         """Whether a traced key is one a family would serve but for its span or facts
         (a sequence that grew past the probes): such traces do not count toward the
         recompile limit, since a family follows them."""
-        return any(f.size_of(key) is not None for f in self.families)
+        matching = [f for f in self.families if f.size_of(key) is not None]
+        # bounded: past MAX_FAMILIES for one dimension, traces count again
+        return bool(matching) and sum(f.positions == matching[0].positions for f in self.families) < MAX_FAMILIES
 
     def _nearest_earlier(self, key):
         """(positions, a, b, its specialization) for the traced earlier key whose varying
