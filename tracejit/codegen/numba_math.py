@@ -334,7 +334,7 @@ _EXP_Q = (_F32(0.49999987904801707), _F32(0.166665124597883), _F32(0.04166964655
           _F32(0.008369631168488467), _F32(0.0013748823363182953))          # |r| <= ln2 / 2
 _F32_LOG2E, _F32_LN2_HI, _F32_LN2_LO = _F32(1.4426950408889634), _F32(0.693359375), _F32(-2.12194440e-4)
 _F32_NEAR, _F32_FAR, _F32_ONE, _F32_TWO = _F32(0.55), _F32(10.0), _F32(1.0), _F32(2.0)
-_F32_EXP_LO, _F32_EXP_HI = _F32(-104.0), _F32(89.0)
+_F32_EXP_LO, _F32_EXP_HI, _F32_ZERO = _F32(-104.0), _F32(89.0), _F32(0.0)
 
 
 @numba.njit(**_JIT)
@@ -351,8 +351,11 @@ def _exp_f32_core(y):
 def exp_f32(x):
     """np.exp for float32 within 2 ulp, in float32 arithmetic: 2^k e^r with 2^k applied
     as two factors, so that overflow gives inf and results below 2^-126 round once into
-    the subnormals (x is clamped to [-104, 89], beyond which exp is 0 or inf)."""
-    xc = min(max(x, _F32_EXP_LO), _F32_EXP_HI)
+    the subnormals (x is clamped to 89, beyond which exp is inf; below -104 it is 0,
+    chosen without computing: a subnormal product costs a microcode assist per lane,
+    and softmax's masked -inf scores are exactly that case)."""
+    tiny = x < _F32_EXP_LO               # exp is 0: never form a subnormal product for it
+    xc = _F32_ZERO if tiny else min(x, _F32_EXP_HI)
     kf = np.rint(xc * _F32_LOG2E)
     r = (xc - kf * _F32_LN2_HI) - kf * _F32_LN2_LO
     q = _EXP_Q
@@ -362,6 +365,7 @@ def exp_f32(x):
     rest = np.int32(k - half)
     y = (p * bits_f32(np.int32((half + np.int32(127)) << np.int32(23)))) * \
         bits_f32(np.int32((rest + np.int32(127)) << np.int32(23)))
+    y = _F32_ZERO if tiny else y
     return x if x != x else y
 
 
