@@ -65,3 +65,16 @@ def test_int_lists_that_decide_shapes_become_static():
 def test_changing_or_returning_the_list_runs_eagerly(name):
     calls = [lambda m: (np.ones(3), floats(20))] * 2
     check_like_eager(PROGRAMS, name, calls, warns=1, names_line=name == "appends")
+
+
+def test_a_token_list_that_grows_by_one_per_call_is_not_traced_per_token():
+    rng = np.random.default_rng(1)
+    wte, wpe = rng.random((50, 8)), rng.random((64, 8))
+    tokens = [3, 1, 4]
+    calls = []
+    for _ in range(14):                      # 3 tokens up to 16: the length changes every call
+        calls.append(lambda m, t=list(tokens): (wte.copy(), wpe.copy(), t))
+        tokens.append(len(tokens) % 7)
+    f, _ = check_like_eager(PROGRAMS, "embed", calls, backend="numba")      # (families need kernels)
+    # 3 tokens (a plain list), 4 (a number list from now on), 5 (and a shape family)
+    assert len(f.compiles) == 3

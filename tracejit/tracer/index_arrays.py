@@ -8,8 +8,9 @@ array is an ``iota`` computed by the kernels instead, and its length stays visib
 (the comparisons and divisions on the sizes are recorded). Ordinary traces keep
 NumPy's concrete arrays: code may index with them or use them as masks, which a
 traced array would turn into data-dependent shapes; ``np.eye`` and ``np.identity``
-are iotas in every trace (code writes into them: ``c = np.eye(n); c[i, j] = ...``,
-which a constant of the trace could not take). Anything else (float bounds,
+are iotas in every trace but as booleans (code writes into them: ``c = np.eye(n);
+c[i, j] = ...``, which a constant of the trace could not take; a boolean eye is a
+mask, which only a constant keeps static). Anything else (float bounds,
 unusual keywords) is left to NumPy (None). ``creation.py`` installs these while
 tracing, for calls from the user's code.
 """
@@ -84,6 +85,8 @@ def tri(N, M=None, k=0, dtype=float, *, like=None):
 def eye(N, M=None, k=0, dtype=float, order="C", *, device=None, like=None):
     M = N if M is None else M
     dtype = _dtype(dtype, float) if dtype is not bool else np.dtype(bool)
+    if dtype == np.dtype(bool) and not _probing():
+        return None              # a boolean eye is a mask: as a constant, x[mask] compiles
     if like is not None or device is not None or order != "C" or not _ints(N, M, k) or dtype is None \
             or N < 0 or M < 0:
         return None
