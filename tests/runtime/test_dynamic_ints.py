@@ -70,3 +70,30 @@ def test_a_changing_int_that_does_not_fit_a_narrow_dtype_raises_as_numpy_does():
             assert g.dtype == e.dtype
             np.testing.assert_array_equal(g, e)
     assert f.fallbacks == []
+
+
+def test_a_changing_int_compared_with_uint64_is_exact():
+    x = np.array([2 ** 64 - 1, 2 ** 63, 5, 0], np.uint64)
+    f = tracejit.compile(lambda x, k: (x < k, k >= x, x == k, x != k, np.where(x == k, x, 1)))
+    for k in (3, 7, -1, -5, 5, 2 ** 62, 0):
+        for e, g in zip((x < k, k >= x, x == k, x != k, np.where(x == k, x, 1)), f(x, k)):
+            assert g.dtype == e.dtype
+            np.testing.assert_array_equal(g, e)
+    assert f.fallbacks == [] and len(f.compiles) == 2
+
+
+@pytest.mark.parametrize("bounds", [(0, -1), (-5, 3), (0, 300), (300, 400), (-1, 2), (-200, 200), (0, -129)])
+def test_clip_bounds_outside_an_int_dtype_behave_as_numpy(bounds):
+    lo, hi = bounds
+    for dtype in (np.uint8, np.int8):
+        x = np.arange(-2, 4).astype(dtype)
+        f = tracejit.compile(lambda x: np.clip(x, lo, hi), backend="interpret")
+        try:
+            expected = np.clip(x, lo, hi)
+        except OverflowError:
+            with pytest.raises(OverflowError):
+                f(x)
+            continue
+        got = f(x)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)

@@ -57,10 +57,20 @@ def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue, 
     result = as_traced(a)
     if a_min is None and a_max is None:
         return copy(result)
-    if result.dtype.kind in "iu":   # NumPy's clip: Python int bounds beyond the dtype are clamped to it
+    if result.dtype.kind in "iu":
+        # NumPy's clip drops a Python int bound that cannot clip (a min at or below the
+        # dtype's minimum, a max at or above its maximum); any other bound outside the
+        # dtype reaches the ufunc, which raises OverflowError
         info = np.iinfo(result.dtype)
-        a_min, a_max = (builtins.min(builtins.max(b, int(info.min)), int(info.max))
-                        if type(b) is int else b for b in (a_min, a_max))
+        if type(a_min) is int and a_min <= info.min:
+            a_min = None
+        if type(a_max) is int and a_max >= info.max:
+            a_max = None
+        for bound in (a_min, a_max):
+            if type(bound) is int and not info.min <= bound <= info.max:
+                raise OverflowError(f"Python integer {bound} out of bounds for {result.dtype}")
+        if a_min is None and a_max is None:
+            return copy(result)
     # bound first: np.maximum keeps its second operand on ties, and clip keeps x
     # (clip(-0.0, 0, 1) is -0.0)
     if a_min is not None:

@@ -48,6 +48,21 @@ def _traced_ints_narrowed(operands, values, loop_dtypes) -> list:
             and d != v.type.dtype]
 
 
+def _compare_uint64(state, name, values, position):
+    """A uint64 array compared with a traced Python int, exactly as NumPy does: in uint64
+    when the int is not negative; when it is, the answer every uint64 gives (x > -1)."""
+    k = values[position]
+    u64 = np.dtype(np.uint64)
+    negative = state.emit(UFUNC_OPS["less"], (k, state.constant(0, np.int64)))
+    operands = [state.emit("cast", (v,), {"dtype": u64}) if v.type.dtype != u64 else v for v in values]
+    compared = state.emit(UFUNC_OPS[name], operands)
+    samples = [-1 if i == position else 0 for i in range(len(values))]     # any uint64 vs any negative int
+    answer = bool(getattr(np, name)(*samples))
+    fixed = state.emit("broadcast_to", (state.constant(answer, np.bool_),), {"shape": compared.type.shape}) \
+        if compared.type.shape else state.constant(answer, np.bool_)
+    return wrap(state.emit("where", (negative, fixed, compared)), scalar=compared.type.shape == ())
+
+
 def _require_fits(state, values, positions, loop_dtypes):
     """NumPy 2's OverflowError for a traced Python int that does not fit the loop dtype:
     a range guard on the int argument when the value is one plus a constant, else a
@@ -74,6 +89,8 @@ def apply(name: str, operands, python_op: bool = False) -> TracedArray:
     types = [v.type for v in values]
     loop_dtypes, out_dtype = resolve_ufunc(name, types)   # TypeError as NumPy's when no loop
     narrowed = _traced_ints_narrowed(operands, values, loop_dtypes)
+    if narrowed and name in COMPARISONS and np.dtype(np.uint64) in loop_dtypes:
+        return _compare_uint64(state, name, values, narrowed[0])
     if narrowed and name in COMPARISONS:       # NumPy compares a Python int exactly: in int64
         values = [v if v.type.weak else state.emit("cast", (v,), {"dtype": np.dtype(np.int64)}) for v in values]
         types = [v.type for v in values]
