@@ -57,7 +57,3 @@ def plan_buffers(plan: Plan) -> None:
             free.setdefault(key, []).append(buffer)
     plan.pool_size = size
 
-
-def distinct_buffers(plan: Plan) -> int:
-    """How many pool buffers the plan's intermediates use (for tests and dumps)."""
-    return plan.pool_size

@@ -4,9 +4,9 @@ A shape family (``shape_families.py``) compares the plans traced at several size
 they must be the same plan except for their integers (buffer shapes, kernel size
 arguments, view attributes, loop trip counts, written regions). ``read`` gives a
 plan's *skeleton* (everything but the integers: kernels by identity, dtypes, op names,
-floats, constant arrays) and its integers; ``rebuild`` makes a new plan from a
-template and a new list of integers. Both walk the same tables, so the i-th integer
-read is the i-th written.
+floats, constant arrays) and its integers; ``rebuilder`` generates the function that
+makes a new plan from a template and a new list of integers. Both walk the same
+tables, so the i-th integer read is the i-th written.
 
 Mutable per-call state of a plan (reused buffers, prepared launches, the lock) is
 never copied: a rebuilt plan starts fresh.

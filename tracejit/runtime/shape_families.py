@@ -1,17 +1,23 @@
-"""Shape families: after a dimension took a second size, one trace serves every size.
+"""Shape families: after a dimension took a second size, one trace serves many sizes.
 
 30 batch sizes used to mean 30 traces. When a call's key differs from an earlier
-one only in some dimensions, all of which went from one size `a` to another `b`
-(sizes 0 and 1 stay specialized: broadcasting and empty arrays behave differently),
-the function is traced three more times as *probes*, at `a`, at `b` and at a third
-size, with ``record_dims`` on (``tracer/dims.py``). The family exists when the three
-probes give the same plan but for their integers, and every integer is an affine
-function of the size (exact rational coefficients, fitted on two probes and checked
-on the third). A later size is then served without tracing: the facts the trace
-relied on (``Trace.size_checks``: branches on shapes, slice clamps, index bounds)
-are re-checked at the new size, and the plan is rebuilt from the fitted integers
-(``plan_numbers.py``). A fact that fails, or an integer that comes out fractional,
-sends the call to an ordinary trace.
+one only in some dimensions (array axes, a number list's length, an int argument
+that decides shapes), all of which went from one size `a` to another `b` (sizes 0
+and 1 stay specialized: broadcasting and empty arrays behave differently), the
+function is traced three more times as *probes*, at `a`, at `b` and at a far size
+(about 4 max(a, b)), with ``record_dims`` on (``tracer/dims.py``). The family exists
+when the probes give the same plan but for their integers, every integer is an
+affine function of the size (exact rational coefficients, fitted on two probes and
+checked on the third), and the probe at `a` reproduces the ordinary trace at `a`.
+If the far probe goes another way, a probe next to `b` is tried instead, and the
+recorded facts must then explain why the far one differs. A size between the probes
+is then served without tracing: the facts the trace relied on (``Trace.size_checks``:
+branches on shapes, slice clamps, index bounds) are re-checked at the new size, and
+the plan is rebuilt from the fitted integers (``plan_numbers.py``). A fact that
+fails, an integer that comes out fractional or a size past the probes sends the call
+to an ordinary trace, which may start the next family. Serving only sizes between
+probes is what keeps decisions the recording cannot see (NumPy or ``math`` reading a
+size in C) from giving a wrong answer: such a decision shows as probes that disagree.
 
 What else a specialization holds (its outputs, prints, implicit outputs, layout
 guards) must not depend on the size: a probe set where it does gives no family.
