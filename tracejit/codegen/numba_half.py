@@ -12,24 +12,11 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba.core import types
-from numba.core.extending import intrinsic
 
-from .numba_math import f32_bits, f64_bits
+from .numba_math import bits_f32, f32_bits, f64_bits
 
 _JIT = dict(nogil=True, cache=True, error_model="numpy")
 
-
-
-@intrinsic
-def bits_f32(typingctx, x):
-    """The float32 whose IEEE-754 bits are the int32 `x` (a register bitcast)."""
-    if x != types.int32:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float32))
-    return types.float32(types.int32), codegen
 
 
 @numba.njit(**_JIT)
