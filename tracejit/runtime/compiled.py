@@ -160,12 +160,13 @@ class CompiledFunction:
             for name in static:
                 bound.arguments[name] = _StaticArg(name)
         for name, value in bound.arguments.items():
-            if type(value) is list and number_list_type(value) is not None:
-                if name in self._growing_lists:
-                    bound.arguments[name] = wrap_number_lists(value, not self._int_lists_static, min_length=1)
-                elif self._list_lengths.setdefault(name, len(value)) != len(value):
-                    self._growing_lists.add(name)
-                    bound.arguments[name] = wrap_number_lists(value, not self._int_lists_static, min_length=1)
+            if type(value) is not list:
+                continue
+            if name not in self._growing_lists:
+                if self._list_lengths.setdefault(name, len(value)) == len(value) or number_list_type(value) is None:
+                    continue
+                self._growing_lists.add(name)        # a list of numbers whose length changed
+            bound.arguments[name] = wrap_number_lists(value, not self._int_lists_static, min_length=1)
         args = bound.args
         kwargs = bound.kwargs
         if any(type(v) in (list, tuple, dict) for v in bound.arguments.values()):
