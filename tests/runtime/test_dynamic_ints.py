@@ -97,3 +97,12 @@ def test_clip_bounds_outside_an_int_dtype_behave_as_numpy(bounds):
         got = f(x)
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got, expected)
+
+
+def test_uint64_compared_with_an_int_outside_its_range_compiles_exactly():
+    x = np.array([2 ** 64 - 1, 2 ** 63, 5, 0], np.uint64)
+    f = tracejit.compile(lambda x: (x < -1, -3 <= x, x != -1, np.less(x, -2), x[0] > -1), backend="interpret")
+    for e, g in zip((x < -1, -3 <= x, x != -1, np.less(x, -2), x[0] > -1), f(x)):
+        assert type(g) is type(e) and np.asarray(g).dtype == np.asarray(e).dtype
+        np.testing.assert_array_equal(g, e)
+    assert f.fallbacks == []

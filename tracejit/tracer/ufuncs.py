@@ -48,6 +48,25 @@ def _traced_ints_narrowed(operands, values, loop_dtypes) -> list:
             and d != v.type.dtype]
 
 
+def _beyond_uint64(name, operands, types, loop_dtypes):
+    """A uint64 array compared with a Python int outside uint64's range: NumPy answers
+    exactly, the same for every element (``x > -1`` is all True)."""
+    if name not in COMPARISONS or np.dtype(np.uint64) not in loop_dtypes:
+        return None
+    outside = [k for k, x in enumerate(operands) if is_python_scalar(x) and type(x) is int
+               and not 0 <= x <= 2 ** 64 - 1]
+    if not outside:
+        return None
+    samples = [(-1 if operands[k] < 0 else 2 ** 64) if k in outside else 0 for k in range(len(operands))]
+    answer = bool(getattr(np, name)(*[np.float64(v) for v in samples]))
+    state = current()
+    shape = broadcast_shapes(*(t.shape for t in types))
+    value = state.constant(answer, np.bool_)
+    if shape:
+        value = state.emit("broadcast_to", (value,), {"shape": shape})
+    return wrap(value, scalar=shape == ())
+
+
 def _compare_uint64(state, name, values, position):
     """A uint64 array compared with a traced Python int, exactly as NumPy does: in uint64
     when the int is not negative; when it is, the answer every uint64 gives (x > -1)."""
@@ -89,6 +108,9 @@ def apply(name: str, operands, python_op: bool = False) -> TracedArray:
     types = [v.type for v in values]
     loop_dtypes, out_dtype = resolve_ufunc(name, types)   # TypeError as NumPy's when no loop
     narrowed = _traced_ints_narrowed(operands, values, loop_dtypes)
+    beyond = _beyond_uint64(name, operands, types, loop_dtypes)
+    if beyond is not None:
+        return beyond
     if narrowed and name in COMPARISONS and np.dtype(np.uint64) in loop_dtypes:
         return _compare_uint64(state, name, values, narrowed[0])
     if narrowed and name in COMPARISONS:       # NumPy compares a Python int exactly: in int64
