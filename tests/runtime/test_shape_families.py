@@ -389,3 +389,26 @@ def test_user_modules_named_like_numpy_are_the_users():
     def scaled(x):
         return x * scale_for(x)
     run_sizes(scaled, [18, 19, 20, 16, 17, 30])
+
+
+def embed(wte, wpe, inputs):
+    return wte[inputs] + wpe[range(len(inputs))]
+
+
+def test_a_sequence_growing_to_hundreds_is_traced_a_logarithmic_number_of_times():
+    rng = np.random.default_rng(5)
+    wte, wpe = rng.random((50, 4)), rng.random((320, 4))     # positions past 320: NumPy's IndexError
+    f = tracejit.compile(embed)
+    tokens = [1, 2, 3, 4]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tracejit.FallbackWarning)
+        while len(tokens) <= 330:
+            try:
+                expected = embed(wte, wpe, tokens)
+            except IndexError:
+                with pytest.raises(IndexError):
+                    f(wte, wpe, tokens)
+            else:
+                np.testing.assert_array_equal(f(wte, wpe, tokens), expected)
+            tokens.append(len(tokens) % 50)
+    assert len(f.compiles) <= 16          # not one per token: families span about 4x each

@@ -95,14 +95,20 @@ def _resized(part, axes, size):
     return part[:2] + (((int, dims[0]),) if part[0] == "static" else (dims[0],))
 
 
-def _probe_sizes(a: int, b: int) -> tuple:
-    """Third sizes to check a fit on: one far from both (odd, and not a multiple of small
-    numbers they might share: the family serves sizes up to it), then one next to them,
-    for code that branches on a size between them and the far one."""
-    far = 4 * max(a, b) + 1
-    while far % 3 == 0 or far % 5 == 0 or far % 7 == 0:
-        far += 2
-    return far, max(a, b) + 1
+def _probe_sizes(a: int, b: int) -> list:
+    """Third sizes to check a fit on, farthest first (the family serves sizes up to the
+    one that fits): about 4x, 2x and 1.25x the larger size (odd, and not multiples of
+    small numbers a and b might share), then the size next to them, for code that
+    branches on a size (or cannot run at all) between them and a farther one."""
+    m = max(a, b)
+    sizes = []
+    for far in (4 * m + 1, 2 * m + 1, m + m // 4 + 1):
+        far |= 1
+        while far % 3 == 0 or far % 5 == 0 or far % 7 == 0:
+            far += 2
+        if far > m + 1 and far not in sizes:
+            sizes.append(far)
+    return sizes + [m + 1]
 
 
 class ShapeFamily:
@@ -211,27 +217,31 @@ def build(fn, name, backend, world_of, key, abstract, treedef_args, positions, a
     if ordinary is not None and not first[3].trace.probe_forms and _unrecorded(ordinary) != _unrecorded(first[3]):
         raise NoFamily("the code behaves differently when a size is not a plain int (type(n) is int, or an "
                        "API that refuses int subclasses)")
-    far, near = _probe_sizes(a, b)
-    far_reading = probe(far)
     treedef, parts, backend_name = key
-    try:
-        fit = _fit((a, b, far), (first, second, far_reading))
-        hull = (min(a, b), far)
-    except NoFamily:
-        fit = _fit((a, b, near), (first, second, probe(near)))
-        hull = (min(a, b), near)
+    missed, reason = [], None         # third probes that went another way (or raised)
+    for third in _probe_sizes(a, b):
+        try:
+            fit = _fit((a, b, third), (first, second, probe(third)))
+        except NoFamily as exc:
+            missed.append(third)
+            reason = exc
+            continue
+        except Exception as exc:      # noqa: BLE001  (the code fails at that size: NumPy would too)
+            missed.append(third)
+            reason = NoFamily(f"a probe at size {third} failed: {type(exc).__name__}: {exc}")
+            continue
         family = ShapeFamily(treedef, backend_name, parts, positions, second[3], fit,
-                             _check_layout(second[3].trace.size_checks), second[1][second[2]:], hull)
-        if family.facts_hold(far):
-            # the far probe went another way, and no recorded fact says why: a size
-            # reached a decision where it could not be seen (NumPy or math reading it)
-            raise NoFamily(f"the trace at size {far} differs from those at {a} and {b} in a way no recorded "
-                           "fact explains (a size used where its changes cannot be followed)") from None
+                             _check_layout(second[3].trace.size_checks), second[1][second[2]:],
+                             (min(a, b), third))
+        for size in missed:
+            if family.facts_hold(size):
+                # a farther probe went another way, and no recorded fact says why: a size
+                # reached a decision where it could not be seen (NumPy or math reading it)
+                raise NoFamily(f"the trace at size {size} differs from those at {a} and {b} in a way no "
+                               "recorded fact explains (a size used where its changes cannot be followed)")
         _plain_values(second[3])
         return family
-    _plain_values(second[3])
-    return ShapeFamily(treedef, backend_name, parts, positions, second[3], fit,
-                       _check_layout(second[3].trace.size_checks), second[1][second[2]:], hull)
+    raise reason
 
 
 def _unrecorded(spec):
