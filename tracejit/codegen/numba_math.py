@@ -57,48 +57,24 @@ BUILT_ON = {"numba_eft": "9784a65ce58a"}
 # bit views of floats (bitcast: no memory traffic, vectorizes)
 # ---------------------------------------------------------------------------
 
-@intrinsic
-def f64_bits(typingctx, x):
-    """The IEEE-754 bits of a float64 as an int64 (a register bitcast)."""
-    if x != types.float64:
-        return None
+def _register_bitcast(name, source, target, doc):
+    """An intrinsic reading a `source` number's IEEE-754 bits as a `target` number."""
+    def typer(typingctx, x):
+        if x != source:
+            return None
 
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
-    return types.int64(types.float64), codegen
-
-
-@intrinsic
-def bits_f64(typingctx, x):
-    """The float64 whose IEEE-754 bits are the int64 `x` (a register bitcast)."""
-    if x != types.int64:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-    return types.float64(types.int64), codegen
+        def codegen(context, builder, sig, args):
+            return builder.bitcast(args[0], context.get_value_type(target))
+        return target(source), codegen
+    typer.__name__ = typer.__qualname__ = name
+    typer.__doc__ = doc
+    return intrinsic(typer)
 
 
-@intrinsic
-def f32_bits(typingctx, x):
-    """The IEEE-754 bits of a float32 as an int32 (a register bitcast)."""
-    if x != types.float32:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int32))
-    return types.int32(types.float32), codegen
-
-
-@intrinsic
-def bits_f32(typingctx, x):
-    """The float32 whose IEEE-754 bits are the int32 `x` (a register bitcast)."""
-    if x != types.int32:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float32))
-    return types.float32(types.int32), codegen
+f64_bits = _register_bitcast("f64_bits", types.float64, types.int64, "The bits of a float64 as an int64.")
+bits_f64 = _register_bitcast("bits_f64", types.int64, types.float64, "The float64 with the bits of an int64.")
+f32_bits = _register_bitcast("f32_bits", types.float32, types.int32, "The bits of a float32 as an int32.")
+bits_f32 = _register_bitcast("bits_f32", types.int32, types.float32, "The float32 with the bits of an int32.")
 
 
 _LN2_HI = 6.93147180369123816490e-01   # high 32 bits of ln 2: k * _LN2_HI is exact

@@ -17,12 +17,11 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
-import threading
-from contextlib import contextmanager
 
 import numpy as np
 
 from . import index_arrays, layout
+from .installs import SharedInstall
 from .location import _skipped
 from .numlist import backing_array
 from .proxy import TracedArray
@@ -30,8 +29,6 @@ from .state import _ACTIVE, current, wrap
 from .ufuncs import astype
 from ..ir.types import SUPPORTED_DTYPES
 
-_LOCK = threading.Lock()
-_DEPTH = [0]
 _ORIGINALS: dict = {}
 _STDLIB = sysconfig.get_paths().get("stdlib") or ""
 
@@ -187,23 +184,23 @@ _MAKERS = {
 }
 
 
-@contextmanager
+def _install():
+    for name, make in _MAKERS.items():
+        original, creator = _traced(name, make)
+        _ORIGINALS[name] = original
+        setattr(np, name, creator)
+
+
+def _restore():
+    for name, original in _ORIGINALS.items():
+        setattr(np, name, original)
+    _ORIGINALS.clear()
+
+
+_INSTALL = SharedInstall(_install, _restore)
+
+
 def traced_creation():
     """Install the creators for the duration of a trace (nested and concurrent traces
     share one installation)."""
-    with _LOCK:
-        if _DEPTH[0] == 0:
-            for name, make in _MAKERS.items():
-                original, creator = _traced(name, make)
-                _ORIGINALS[name] = original
-                setattr(np, name, creator)
-        _DEPTH[0] += 1
-    try:
-        yield
-    finally:
-        with _LOCK:
-            _DEPTH[0] -= 1
-            if _DEPTH[0] == 0:
-                for name, original in _ORIGINALS.items():
-                    setattr(np, name, original)
-                _ORIGINALS.clear()
+    return _INSTALL.active()

@@ -14,17 +14,15 @@ recorded in this context first).
 from __future__ import annotations
 
 import builtins
-import threading
 from contextlib import contextmanager
 
 from .dims import Dim, _checks, _user_frame, record, record_relation
+from .installs import SharedInstall
 from .numlist import TracedList
 from .proxy import TracedArray
 
 _BUILTIN_LEN = builtins.len
 _BUILTIN_RANGE = builtins.range
-_LOCK = threading.Lock()
-_DEPTH = [0]
 
 
 def probe_len(obj):
@@ -133,20 +131,22 @@ class probe_range(metaclass=_RangeType):
         return _BUILTIN_RANGE(*args)
 
 
+def _install():
+    builtins.len, builtins.range = probe_len, probe_range
+
+
+def _restore():
+    builtins.len, builtins.range = _BUILTIN_LEN, _BUILTIN_RANGE
+
+
+_INSTALL = SharedInstall(_install, _restore)
+
+
 @contextmanager
 def probe_builtins(active: bool):
     """Install ``probe_len`` and ``probe_range`` for a probe trace (when `active`)."""
     if not active:
         yield
         return
-    with _LOCK:
-        if _DEPTH[0] == 0:
-            builtins.len, builtins.range = probe_len, probe_range
-        _DEPTH[0] += 1
-    try:
+    with _INSTALL.active():
         yield
-    finally:
-        with _LOCK:
-            _DEPTH[0] -= 1
-            if _DEPTH[0] == 0:
-                builtins.len, builtins.range = _BUILTIN_LEN, _BUILTIN_RANGE
