@@ -15,6 +15,7 @@ functions it calls, and the math helpers are inlined into every kernel. So:
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import os
 
@@ -35,15 +36,23 @@ def file_version(module: str) -> str:
 
 def codegen_imports(module: str) -> list:
     """The `tracejit.codegen` modules `module` imports directly (sorted names)."""
+    return list(_imports_in(module, _source(module)))
+
+
+@functools.lru_cache(maxsize=64)
+def _imports_in(module: str, text: str) -> tuple:
+    """`codegen_imports` of one source text; cached by text, because parsing costs
+    ~10 ms a module and every kernel's prelude asks (the text is re-read each time, so
+    an edited file is still noticed)."""
     found = set()
-    for node in ast.walk(ast.parse(_source(module))):
+    for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.ImportFrom):
             if node.level == 1 and node.module:
                 found.add(node.module.split(".")[0])
             elif node.level == 0 and (node.module or "").startswith(PACKAGE + "."):
                 found.add(node.module[len(PACKAGE) + 1:].split(".")[0])
     found.discard(module)
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 def dependencies(module: str) -> list:
