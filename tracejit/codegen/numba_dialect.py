@@ -29,6 +29,7 @@ from ..ir.accumulate import lower_accumulators, widen_float32_sums
 from ..ir.stash import stash_last_phase_values
 from . import column_tiles
 from .identity import normalize_region_text
+from . import numba_startup  # noqa: F401  (first: Numba without its SciPy import)
 from . import numba_math, numba_pow, numba_trig
 from .helper_versions import source_version
 from .render import Dialect, Renderer, used_names
