@@ -249,7 +249,7 @@ class NumbaDialect(Dialect):
         return f"{stmt.buffer}[{self._index_tuple(r, stmt.index)}] = {value}"
 
     def _index_tuple(self, r, index) -> str:
-        return ", ".join(self.index(r, e) for e in index) if index else "()"
+        return ", ".join(_unsigned(self.index(r, e)) for e in index) if index else "()"
 
     def index_value(self, r, stmt) -> str:
         return self.convert(self.index(r, stmt.index), np.int64, stmt.dtype)
@@ -283,6 +283,17 @@ class NumbaDialect(Dialect):
     def leave_inner(self, r, nest):
         for _ in nest.inner_axes:
             r.close()
+
+
+def _unsigned(index: str) -> str:
+    """An array index as an unsigned int, so that Numba leaves out NumPy's wraparound
+    (``i + n if i < 0``). That select makes every lane's address depend on its value,
+    and LLVM then vectorizes a loop with one scalar load and store per lane: ``x * 2 + 1``
+    runs 5.8x slower, ``exp`` 2x. The cast never changes an address: the loop IR's
+    indices are always in range (speculative loads are clamped, gather indices wrapped
+    and bounds-checked before use: ir/loopnest.py), as the Triton backend, which has no
+    wraparound, relies on too."""
+    return index if index.isdigit() else f"np.uint64({index})"
 
 
 def kernel_name(nest) -> str:
