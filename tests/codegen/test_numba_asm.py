@@ -27,6 +27,10 @@ def test_packed_and_scalar_float_instructions_are_counted_by_width():
     assert "vectorized, widest 512-bit" in str(report) and "scalar 2" in str(report)
     with_call = summarize("k", ASM)
     assert with_call.calls == ["sin"] and not with_call.vectorized and "calls sin per element" in str(with_call)
+    lanes = summarize("k", "\tvinsertps\t$16, 4(%rdi), %xmm1, %xmm1\n\tvextractps\t$1, %xmm0, 4(%rax)\n"
+                           "\tvpextrq\t$1, %xmm0, %rax\n\tvinsertf128\t$1, %xmm1, %ymm0, %ymm0\n" + ASM)
+    assert lanes.lane_moves == 3 and "3 single-lane moves" in str(lanes)
+    assert report.lane_moves == 0 and "single-lane" not in str(report)
     scalar_only = summarize("k", "\tvmulss\t%xmm0, %xmm1, %xmm2\n\tmovabsq\t$sinf, %rax\n\tcallq\t*%rax\n")
     assert not scalar_only.vectorized and "NOT vectorized" in str(scalar_only) and scalar_only.calls == ["sinf"]
 
@@ -39,4 +43,5 @@ def test_dump_asm_reports_each_kernel_and_writes_the_assembly(tmp_path):
                             cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
     line = next(l for l in result.stdout.splitlines() if l.startswith("axpy_k0:"))
     assert "vectorized, widest" in line and "NOT" not in line
+    assert "single-lane" not in line and "RuntimeWarning" not in result.stderr   # loads and stores are packed
     assert (tmp_path / "d" / "axpy" / "asm_axpy_k0.s").read_text().count("mul") > 0

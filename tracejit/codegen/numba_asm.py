@@ -8,8 +8,12 @@ whose hot loop vectorized shows packed instructions at the machine's widest widt
 scalar instructions are normal in loop remainders and in the final combine of a
 reduction. A kernel with only scalar ones, or one that calls ``sinf``/``cos``/...
 per element, did not vectorize (a loop-carried dependence LLVM could not reassociate,
-or an opaque libm call that forces one element at a time). ``tracejit dump --asm`` prints this per kernel and writes the
-assembly next to the other stages.
+or an opaque libm call that forces one element at a time). It also counts the
+instructions that move single values in or out of a vector register
+(``vinsertps``/``vextractps``, ``vpinsrd``/``vpextrq``...): a loop full of them did
+vectorize its arithmetic but loads and stores lane by lane, as LLVM does when each
+lane's address is computed on its own. ``tracejit dump --asm`` prints this per kernel
+and writes the assembly next to the other stages.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from dataclasses import dataclass, field
 # AVX (v-prefixed, 3-operand) and SSE forms of float arithmetic: add/sub/mul/div/min/max/
 # sqrt and the fused multiply-adds, packed (ps/pd) or scalar (ss/sd)
 _FLOAT_OP = re.compile(r"^\s*(v?)(add|sub|mul|div|min|max|sqrt|fn?m(?:add|sub)\d{3})([ps])([sd])\s+(.*)$")
+_LANE_MOVE = re.compile(r"^\s*v?p?(?:insert|extract|insr|extr)(?:ps|b|w|d|q)\s")
 _REGISTER = re.compile(r"%?\b([xyz])mm\d+\b")
 _WIDTH = {"x": 128, "y": 256, "z": 512}
 
@@ -30,6 +35,7 @@ class VectorReport:
     packed: Counter = field(default_factory=Counter)     # register width in bits -> instructions
     scalar: int = 0
     calls: list = field(default_factory=list)             # math library functions called (per element)
+    lane_moves: int = 0                                   # single values put into / taken out of a vector
     compiled: bool = True
 
     @property
@@ -48,8 +54,9 @@ class VectorReport:
         widths = ", ".join(f"{count} x {width}-bit" for width, count in sorted(self.packed.items(), reverse=True))
         verdict = f"vectorized, widest {self.widest}-bit" if self.vectorized else "NOT vectorized"
         calls = f"; calls {', '.join(self.calls)} per element" if self.calls else ""
+        lanes = f"; {self.lane_moves} single-lane moves (loads or stores lane by lane)" if self.lane_moves else ""
         return (f"{self.kernel}: {verdict}; float arithmetic: packed {widths or 'none'}, "
-                f"scalar {self.scalar}{calls}")
+                f"scalar {self.scalar}{calls}{lanes}")
 
 
 _MATH = re.compile(r"(?:\$|call[lq]?\s+)_*((?:sincos|a?(?:sin|cos|tan)h?|atan2|exp[m12]*|log(?:1p|2|10)?|pow|erfc?|"
@@ -63,6 +70,9 @@ def summarize(name: str, asm: str) -> VectorReport:
         called = _MATH.search(line)
         if called is not None and ("call" in line or "movabs" in line):
             calls.add(called.group(1))
+        if _LANE_MOVE.match(line):
+            report.lane_moves += 1
+            continue
         match = _FLOAT_OP.match(line)
         if match is None:
             continue
@@ -86,7 +96,7 @@ def kernel_assembly(kernel) -> str:
     function = getattr(kernel, "function", None)
     if function is None or not getattr(function, "signatures", None):
         return ""
-    options = {k: v for k, v in function.targetoptions.items() if k != "cache"}
+    options = {k: v for k, v in function.targetoptions.items() if k not in ("cache", "nopython")}
     fresh = numba.njit(**options)(function.py_func)
     for sig in function.signatures:
         fresh.compile(sig)
