@@ -26,6 +26,7 @@ import re
 import numpy as np
 
 from ..ir.accumulate import lower_accumulators, widen_float32_sums
+from ..ir.split_sums import split_stashed_sums
 from ..ir.stash import stash_last_phase_values
 from . import column_tiles
 from .identity import normalize_region_text
@@ -41,6 +42,7 @@ LOWERING_STEPS = [
     ("widen_float32_sums", widen_float32_sums),
     ("accumulators", lambda nest: lower_accumulators(nest, lanes=False)),
     ("stash_last_phase_values", stash_last_phase_values),
+    ("split_stashed_sums", split_stashed_sums),
 ]
 
 

@@ -18,7 +18,6 @@ import importlib.util
 import sys
 import threading
 
-import numba  # noqa: F401  (imported first, on purpose)
 
 _LOCK = threading.Lock()
 
