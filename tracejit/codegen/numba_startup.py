@@ -16,10 +16,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import threading
-
-
-_LOCK = threading.Lock()
 
 
 def _scipy_is_installed() -> None:
@@ -31,15 +27,14 @@ def _import_arraymath_without_scipy() -> None:
     if "numba.np.arraymath" in sys.modules:
         return
     import numba.np.linalg as linalg
-    with _LOCK:
-        real = linalg.ensure_blas
-        linalg.ensure_blas = _scipy_is_installed
-        try:
-            import numba.np.arraymath as arraymath
-        finally:
-            linalg.ensure_blas = real
-        if getattr(arraymath, "ensure_blas", None) is _scipy_is_installed:
-            arraymath.ensure_blas = real
+    real = linalg.ensure_blas        # (this runs once, under the import lock of this module)
+    linalg.ensure_blas = _scipy_is_installed
+    try:
+        import numba.np.arraymath as arraymath
+    finally:
+        linalg.ensure_blas = real
+    if getattr(arraymath, "ensure_blas", None) is _scipy_is_installed:
+        arraymath.ensure_blas = real
 
 
 _import_arraymath_without_scipy()
