@@ -10,6 +10,7 @@ from .cse import cse
 from .dce import dce
 from .fold import fold_constants
 from .fusion import fuse
+from .layout import follow_input_layouts
 from .loop_writes import carried_writes_in_place
 from .roll import roll_loops
 from .simplify import simplify
@@ -20,6 +21,7 @@ PIPELINE = [
     ("cse", cse),                        # one node per (op, operands, attrs)
     ("fold_constants", fold_constants),  # scalar constant subexpressions -> constants
     ("simplify", simplify),              # local exact algebra (x * 1 -> x, ...)
+    ("layout", follow_input_layouts),    # ops over transposed views computed in memory order
     ("cse", cse),                        # rewrites may expose new duplicates
     ("dce", dce),                        # and leave dead nodes behind
     ("fuse", fuse),                      # group ops into kernels
@@ -27,13 +29,17 @@ PIPELINE = [
 ]
 
 
-def optimize(graph: Graph, verify_each: bool = False) -> list:
-    """[("traced", graph), (pass name, result), ...]; verifies each stage if asked."""
+def optimize(graph: Graph, verify_each: bool = False, written_outputs=None) -> list:
+    """[("traced", graph), (pass name, result), ...]; verifies each stage if asked.
+    `written_outputs`: indices of the graph outputs the runtime writes into arguments
+    (None: all of them, as for loop bodies); passes marked ``reads_written_outputs``
+    are given it."""
     if verify_each:
         verify(graph, "traced")
+    written = frozenset(range(len(graph.outputs))) if written_outputs is None else frozenset(written_outputs)
     history = [("traced", graph)]
     for name, fn in PIPELINE:
-        graph = fn(graph)
+        graph = fn(graph, written) if getattr(fn, "reads_written_outputs", False) else fn(graph)
         if verify_each:
             verify(graph, f"after {name}")
         history.append((name, graph))

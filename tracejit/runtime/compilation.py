@@ -96,7 +96,8 @@ def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=N
         return Compilation(traced, history, plan, backend.name, seconds)
     start = time.perf_counter()
     try:
-        history = optimize(traced.graph, verify_each=debug_enabled())
+        written = frozenset(output for _, output, _ in traced.mutations)
+        history = optimize(traced.graph, verify_each=debug_enabled(), written_outputs=written)
         final = history[-1][1]
         verify(final, "final graph")
     except Exception as exc:

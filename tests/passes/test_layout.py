@@ -1,0 +1,113 @@
+"""The layout pass (passes/layout.py): elementwise ops and reductions over transposed
+views are computed in the operand's memory order; the graph computes what it computed
+before (checked with the reference interpreter), and compiled results, their layout and
+in-place writes match NumPy's."""
+import itertools
+
+import numpy as np
+import pytest
+
+import tracejit
+from tracejit.ir import TensorType, format_graph, run_graph
+from tracejit.passes.layout import follow_input_layouts
+from tracejit.tracer import trace
+from tests.runtime.eager_check import check_like_eager
+
+
+def _graphs(fn, *shapes, written=frozenset()):
+    graph = trace(fn, tuple(TensorType(s, np.float32) for s in shapes), {}).graph
+    return graph, follow_input_layouts(graph, written)
+
+
+def _ops_reading(graph, op):
+    """The producers' op names of every `op` node's operands."""
+    return [[v.producer.op.name if v.producer else "input" for v in n.inputs] for n in graph.nodes if n.op.name == op]
+
+
+def _same_results(before, after, shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    arrays[0].flat[::7] = np.nan
+    for a, e in zip(run_graph(after, arrays), run_graph(before, arrays)):
+        assert a.dtype == e.dtype and a.shape == e.shape
+        np.testing.assert_allclose(a, e, rtol=1e-6, atol=1e-6, equal_nan=True)
+
+
+def test_an_elementwise_chain_over_a_transpose_carries_one_transpose_to_its_end():
+    before, after = _graphs(lambda x: np.exp(x.T) * 2 + 1, (6, 5))
+    assert _ops_reading(after, "exp") == [["input"]]
+    assert [n.op.name for n in after.nodes if n.op.name != "constant"][-1] == "transpose"
+    assert after.outputs[0].producer.op.name == "transpose"
+    _same_results(before, after, [(6, 5)])
+
+
+def test_operands_transposed_alike_move_together_and_mixed_ones_stay():
+    before, after = _graphs(lambda x, y: x.T * y.T, (4, 6), (4, 6))
+    assert _ops_reading(after, "mul") == [["input", "input"]]
+    _same_results(before, after, [(4, 6), (4, 6)])
+    _, mixed = _graphs(lambda x, y: x.T + y, (5, 5), (5, 5))
+    assert _ops_reading(mixed, "add") == [["transpose", "input"]]
+    _, mixed_perms = _graphs(lambda x, y: x.transpose(1, 2, 0) + y.transpose(2, 0, 1), (3, 3, 3), (3, 3, 3))
+    assert _ops_reading(mixed_perms, "add") == [["transpose", "transpose"]]
+
+
+def test_a_result_written_into_an_argument_keeps_the_arguments_layout():
+    before, after = _graphs(lambda x: x.T * 2, (5, 5), written=frozenset({0}))
+    assert _ops_reading(after, "mul") == [["transpose", "constant"]]
+
+
+REDUCTIONS = ["sum", "max", "min", "prod", "argmax", "argmin", "any"]
+
+
+@pytest.mark.parametrize("perm", list(itertools.permutations(range(3))))
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions_of_a_transpose_read_the_operand_directly(perm, keepdims):
+    shape = (3, 4, 5)
+    for name in REDUCTIONS:
+        for axes in ([0], [1], [2], [0, 2], [1, 2]) if name not in ("argmax", "argmin") else ([0], [1], [2]):
+            axis = axes[0] if name in ("argmax", "argmin") else tuple(axes)
+
+            def fn(x, name=name, axis=axis):
+                return getattr(np, name)(x.transpose(perm), axis=axis, keepdims=keepdims)
+            before, after = _graphs(fn, shape)
+            reduced = [n for n in after.nodes if n.op.reduction is not None]
+            assert all(v.producer is None for n in reduced for v in n.inputs), (name, axes)
+            _same_results(before, after, [shape])
+
+
+PROGRAMS = """
+import numpy as np
+def affine_t(x):
+    return x.T * 2 + 1
+def colsum_t(x):
+    return x.T.sum(axis=1), x.T.max(axis=0, keepdims=True)
+def centre_t(x):
+    return x.T / x.T.sum(axis=-1, keepdims=True)
+def write_t(x, y):
+    x[...] = y.T * 2
+def write_back_t(x):
+    x[...] = np.sqrt(x.T) + 1
+def then_matmul(x, w):
+    return (x.T * 2) @ w
+def in_a_loop(x):
+    for _ in range(4):
+        x = np.tanh(x.T) * 0.5
+    return x
+"""
+
+
+@pytest.mark.parametrize("name, nargs", [("affine_t", 1), ("colsum_t", 1), ("centre_t", 1), ("write_t", 2),
+                                         ("write_back_t", 1), ("then_matmul", 2), ("in_a_loop", 1)])
+def test_compiled_results_and_writes_match_numpy(name, nargs):
+    rng = np.random.default_rng(2)
+    data = [[np.abs(rng.standard_normal((48, 48))).astype(np.float32) for _ in range(nargs)] for _ in range(2)]
+    data[1][0][3, 4] = np.nan
+    check_like_eager(PROGRAMS, name, [lambda m, d=d: tuple(a.copy() for a in d) for d in data], backend="numba")
+
+
+def test_an_elementwise_result_over_a_transpose_is_laid_out_as_numpy_lays_it_out():
+    x = np.random.default_rng(3).standard_normal((64, 32)).astype(np.float32)
+    got, want = tracejit.compile(lambda x: x.T * 2 + 1)(x), x.T * 2 + 1
+    assert got.flags.f_contiguous == want.flags.f_contiguous == True and got.strides == want.strides
+    np.testing.assert_array_equal(got, want)
+    assert "transpose" in format_graph(_graphs(lambda x: x.T * 2 + 1, (64, 32))[1])
