@@ -110,6 +110,31 @@ def test_rebound_globals_and_dict_entries_are_implicit_outputs(backend):
     assert f.fallbacks == [] and len(f.compiles) == 1
 
 
+SHRINKING_STATE = """
+import numpy as np
+W = np.arange(12.0).reshape(3, 4)
+class Model:
+    def __init__(self):
+        self.w = np.arange(20.0).reshape(4, 5)
+        self.v = np.arange(6.0).reshape(2, 3)
+    def step(self):
+        self.w = self.w[:, 1:] * 1.0
+        self.v = self.v.T * 0.9                  # (2, 3) -> (3, 2) -> (2, 3)
+        return self.w.sum() + self.v[0].sum()
+model = Model()
+def shrink():
+    global W
+    W = W[:, 1:] * 2.0
+    return W.sum()
+"""
+
+
+@pytest.mark.parametrize("name", ["model.step", "shrink"])
+def test_state_the_function_rebinds_to_another_shape_is_traced_again(name):
+    f, _ = check_like_eager(SHRINKING_STATE, name, calls(3, lambda m: ()), backend="numba")
+    assert len(f.compiles) == 3 and all("rebound" in c.reason for c in f.compiles[1:])
+
+
 ATTRIBUTE_STATE = """
 import numpy as np
 class Adam:

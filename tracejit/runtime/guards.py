@@ -382,9 +382,14 @@ class GuardTree:
         return "a guard failed"
 
     def refresh(self, node_index, key, value) -> None:
-        """After a write-back of an array: expect the new array (the fast path)."""
+        """After a write-back of an array: expect the new array (the fast path), if it
+        fits what the trace read (the same type, shape, dtype and layout). A function
+        that rebinds state to another shape (``s.w = s.w[:, 1:]``) must meet the slow
+        check on the next call, which fails and traces again."""
         guard = self._by_index.get(node_index)
         if guard is not None:
             i = guard.array_index.get(key)
-            if i is not None and type(value) is guard.sigs[i][0]:
+            if i is not None and _fits(value, guard.sigs[i]):
                 guard.exp[i] = value
+            elif i is not None:
+                guard.exp[i] = None
