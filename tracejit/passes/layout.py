@@ -28,12 +28,39 @@ from ..ir import rebuild
 from ..ir.ops import OpGroup
 
 
+def _compose(inner, outer) -> tuple:
+    """transpose(transpose(x, inner), outer) == transpose(x, _compose(inner, outer))."""
+    return tuple(inner[p] for p in outer)
+
+
+def _identity(perm) -> bool:
+    return tuple(perm) == tuple(range(len(perm)))
+
+
 def _transposed(value):
     """(the untransposed operand, perm) when `value` is a transpose, else None."""
     node = value.producer
     if node is None or node.op.name != "transpose":
         return None
     return node.inputs[0], tuple(node.attrs["perm"])
+
+
+def _strided_when_transposed(value) -> bool:
+    """Whether reading `value` through a transpose strides across memory: it has two
+    or more axes longer than 1 (with fewer, the view is contiguous too, and NumPy
+    keeps C order)."""
+    return sum(1 for n in value.type.shape if n > 1) >= 2
+
+
+def _emit_transpose(builder, value, perm, loc):
+    """transpose(value, perm), composed with a transpose that produced `value`, and
+    `value`'s operand itself when the two cancel."""
+    found = _transposed(value)
+    if found is not None:
+        value, perm = found[0], _compose(found[1], perm)
+    if _identity(perm):
+        return value
+    return builder.emit("transpose", [value], {"perm": tuple(perm)}, loc)
 
 
 def _common_perm(node, perm_of) -> tuple | None:
@@ -52,14 +79,24 @@ def _common_perm(node, perm_of) -> tuple | None:
     return perm
 
 
-def _movers(graph, written_outputs) -> set:
-    """The elementwise nodes that move a transpose to their result, and pay for it."""
-    perms, movers = {}, set()
+def _movers(graph, written_outputs, c_inputs) -> set:
+    """The elementwise nodes that move a transpose to their result, and pay for it.
+    `c_inputs`: the graph inputs laid out in C order (the others may be read in their
+    order already: an F-ordered ``x.T`` is C)."""
+    perms, bases, movers = {}, {}, set()
+    in_c_order = {v for k, v in enumerate(graph.inputs) if k in c_inputs}
     for node in graph.nodes:
         if node.op.name == "transpose":
-            perms[node.output] = tuple(node.attrs["perm"])
+            x = node.inputs[0]
+            inner = perms.get(x)
+            perm = _compose(inner, tuple(node.attrs["perm"])) if inner else tuple(node.attrs["perm"])
+            base = bases.get(x, x)
+            if not _identity(perm) and _strided_when_transposed(base) and \
+                    (base.producer is not None or base in in_c_order):
+                perms[node.output], bases[node.output] = perm, base
         elif _common_perm(node, perms.get) is not None:
             perms[node.output] = _common_perm(node, perms.get)
+            bases[node.output] = node.output
             movers.add(node)
     users = {}
     for node in graph.nodes:
@@ -86,15 +123,17 @@ def _elementwise(node, inputs, builder):
         return None
     operands = [v if v.type.rank == 0 else _transposed(v)[0] for v in inputs]
     inner = builder.emit(node.op.name, operands, dict(node.attrs), node.loc)
-    return [builder.emit("transpose", [inner], {"perm": perm}, node.loc)]
+    return [_emit_transpose(builder, inner, perm, node.loc)]
 
 
-def _reduction(node, inputs, builder):
+def _reduction(node, inputs, builder, c_inputs):
     if node.op.reduction is None or "axes" not in node.attrs or len(node.outputs) != 1:
         return None
     found = _transposed(inputs[0])
-    if found is None:
+    if found is None or not _strided_when_transposed(found[0]):
         return None
+    if found[0].producer is None and not any(found[0] is builder.inputs[k] for k in c_inputs):
+        return None                    # an argument not in C order: it may be read in order already
     x, perm = found
     axes, keepdims = tuple(node.attrs["axes"]), node.attrs["keepdims"]
     attrs = dict(node.attrs, axes=tuple(sorted(perm[a] for a in axes)))
@@ -105,24 +144,29 @@ def _reduction(node, inputs, builder):
         kept = [perm[d] for d in range(len(perm)) if d not in axes]
         ascending = sorted(kept)
         order = tuple(ascending.index(d) for d in kept)
-    if order == tuple(range(len(order))):
+    if _identity(order):
         return [reduced]
+    if node.op.reduction.arg:          # NumPy gives argmax/argmin results in C order
+        return None
     return [builder.emit("transpose", [reduced], {"perm": order}, node.loc)]
 
 
-def follow_input_layouts(graph, written_outputs=frozenset()):
+def follow_input_layouts(graph, facts):
     """`graph` with transposes moved past the ops that read them (see the module
-    docstring); `written_outputs`: indices of outputs written into arguments, which
-    keep the layout of the argument."""
-    movers = _movers(graph, written_outputs)
+    docstring). `facts` (``pipeline.CallFacts``): the outputs written into arguments,
+    which keep the argument's layout, and the inputs known to be in C order."""
+    c_inputs = facts.c_inputs
+    movers = _movers(graph, facts.written_outputs, c_inputs)
 
     def rewrite(node, inputs, builder):
         if node.op.group is OpGroup.REDUCTION:
-            return _reduction(node, inputs, builder)
+            return _reduction(node, inputs, builder, c_inputs)
+        if node.op.name == "transpose" and _transposed(inputs[0]) is not None:
+            return [_emit_transpose(builder, inputs[0], tuple(node.attrs["perm"]), node.loc)]
         return _elementwise(node, inputs, builder) if node in movers else None
     return rebuild(graph, rewrite)
 
 
-follow_input_layouts.reads_written_outputs = True
+follow_input_layouts.reads_call_facts = True
 
 __all__ = ["follow_input_layouts"]

@@ -5,6 +5,8 @@ by the pass's name; the last graph is the one the runtime compiles.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..ir import Graph, format_graph, rebuild, verify
 from .cse import cse
 from .dce import dce
@@ -29,17 +31,29 @@ PIPELINE = [
 ]
 
 
-def optimize(graph: Graph, verify_each: bool = False, written_outputs=None) -> list:
+@dataclass(frozen=True)
+class CallFacts:
+    """What the runtime knows of the call a graph was traced for, beyond the graph:
+    the indices of the outputs it writes into arguments, and of the inputs that are
+    in C order. ``CallFacts.unknown(graph)`` assumes the least (every output written,
+    no input known to be in C order), as for loop bodies."""
+    written_outputs: frozenset
+    c_inputs: frozenset
+
+    @staticmethod
+    def unknown(graph) -> "CallFacts":
+        return CallFacts(frozenset(range(len(graph.outputs))), frozenset())
+
+
+def optimize(graph: Graph, verify_each: bool = False, facts: CallFacts | None = None) -> list:
     """[("traced", graph), (pass name, result), ...]; verifies each stage if asked.
-    `written_outputs`: indices of the graph outputs the runtime writes into arguments
-    (None: all of them, as for loop bodies); passes marked ``reads_written_outputs``
-    are given it."""
+    Passes marked ``reads_call_facts`` are also given `facts`."""
     if verify_each:
         verify(graph, "traced")
-    written = frozenset(range(len(graph.outputs))) if written_outputs is None else frozenset(written_outputs)
+    facts = CallFacts.unknown(graph) if facts is None else facts
     history = [("traced", graph)]
     for name, fn in PIPELINE:
-        graph = fn(graph, written) if getattr(fn, "reads_written_outputs", False) else fn(graph)
+        graph = fn(graph, facts) if getattr(fn, "reads_call_facts", False) else fn(graph)
         if verify_each:
             verify(graph, f"after {name}")
         history.append((name, graph))

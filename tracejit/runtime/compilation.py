@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import time
+
+import numpy as np
 from dataclasses import dataclass, field
 
 from ..ir.printer import format_graph
 from ..ir.verifier import verify
-from ..passes.pipeline import optimize
+from ..passes.pipeline import CallFacts, optimize
 from ..tracer import trace
 from .backends import InterpretBackend
 from .buffers import plan_buffers
@@ -76,6 +78,38 @@ def _region_names(plan, names: dict) -> None:
             _region_names(body, names)
 
 
+def _c_ordered(shape, itemsize, strides) -> bool:
+    """Whether `strides` (bytes) lay out `shape` in C order (axes of extent 1 aside)."""
+    expected = itemsize
+    for n, stride in zip(reversed(shape), reversed(strides)):
+        if n > 1 and stride != expected:
+            return False
+        expected *= max(n, 1)
+    return True
+
+
+def call_facts(traced, layouts) -> CallFacts:
+    """The outputs this trace writes into arguments, and the inputs in C order: traced
+    arguments by `layouts` (per traced leaf: (strides, writeable) or None; no
+    `layouts`: arguments given as types, which stand for new C-ordered arrays), lifted
+    constants by their own strides; state arrays count as unknown."""
+    graph, n_traced = traced.graph, len(traced.traced_paths)
+    strides = {}
+    c_inputs = set(range(n_traced)) if layouts is None else set()
+    for k, layout in enumerate(layouts or ()):
+        if layout is not None:
+            strides[k] = layout[0]
+    first_lifted = len(graph.inputs) - len(traced.lifted)
+    for k, array in enumerate(traced.lifted):
+        if isinstance(array, np.ndarray):
+            strides[first_lifted + k] = array.strides
+    for k, value in enumerate(graph.inputs):
+        if k in strides and (k < n_traced or k >= first_lifted) and \
+                _c_ordered(value.type.shape, value.type.dtype.itemsize, strides[k]):
+            c_inputs.add(k)
+    return CallFacts(frozenset(output for _, output, _ in traced.mutations), frozenset(c_inputs))
+
+
 def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=None,
                      record_dims=False) -> Compilation:
     """Trace `fn` on abstract arguments (TensorType leaves) and build its plan.
@@ -96,8 +130,7 @@ def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=N
         return Compilation(traced, history, plan, backend.name, seconds)
     start = time.perf_counter()
     try:
-        written = frozenset(output for _, output, _ in traced.mutations)
-        history = optimize(traced.graph, verify_each=debug_enabled(), written_outputs=written)
+        history = optimize(traced.graph, verify_each=debug_enabled(), facts=call_facts(traced, layouts))
         final = history[-1][1]
         verify(final, "final graph")
     except Exception as exc:
