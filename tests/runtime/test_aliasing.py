@@ -97,3 +97,36 @@ def test_lifted_arrays_are_not_returned_as_new_memory():
     g = tracejit.compile(f, backend="numba")
     copy, same = g(np.zeros(3))
     assert same is w and not np.shares_memory(copy, w)
+
+
+RESHAPE_COPIES = """
+import numpy as np
+def write_through_flat_transpose(a):
+    flat = a.T.reshape(-1)              # NumPy copies: the write does not reach a
+    flat[0] = 100.0
+    return a.sum(), flat
+def write_through_reshaped_result(x):
+    y = x.T * 2                          # F-ordered in NumPy: its reshape copies
+    z = y.reshape(-1)
+    z[0] = 5.0
+    return y
+def result_and_its_reshape(x):
+    y = x.T * 2
+    return y, y.reshape(-1)
+def write_through_reshaped_view(a):
+    v = a.reshape(2, -1)                 # C-ordered: a view, the write reaches a
+    v[0, 0] = 7.0
+    return a.sum()
+"""
+
+
+@pytest.mark.parametrize("name", ["write_through_flat_transpose", "write_through_reshaped_result",
+                                  "result_and_its_reshape", "write_through_reshaped_view"])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_reshape_numpy_must_copy_is_new_memory(name, backend):
+    from tests.runtime.eager_check import check_like_eager
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    check_like_eager(RESHAPE_COPIES, name, [lambda m: (x.copy(),)] * 2, backend=backend)
+    if name == "result_and_its_reshape":
+        y, flat = tracejit.compile(lambda x: (x.T * 2, (x.T * 2).reshape(-1)), backend=backend)(x.copy())
+        assert not np.shares_memory(y, flat)

@@ -111,7 +111,7 @@ def _c_ordered(strides) -> bool:
     return all(a >= b for a, b in zip(moving, moving[1:]))
 
 
-def _reshaped(shape, strides, new_shape, itemsize):
+def reshaped_strides(shape, strides, new_shape, itemsize):
     """The strides of ``reshape`` to `new_shape` (C index order): C strides for a
     C-contiguous (or empty) array, else NumPy's no-copy reshape, which splits and
     merges groups of axes that are contiguous among themselves; None where NumPy
@@ -165,7 +165,7 @@ def _view_strides(node, strides, itemsize):
     if [n for n in shape if n != 1] == [n for n in new_shape if n != 1] and 0 not in shape:
         moving = iter(s for n, s in zip(shape, strides) if n != 1)    # only length-1 axes come or go
         return tuple(None if n == 1 else next(moving) for n in new_shape)
-    return _reshaped(shape, [0 if s is None else s for s in strides], new_shape, itemsize)
+    return reshaped_strides(shape, [0 if s is None else s for s in strides], new_shape, itemsize)
 
 
 def value_strides(state, value):

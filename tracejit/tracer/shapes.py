@@ -14,6 +14,7 @@ import weakref
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
+from . import layout
 from .dims import record_slice
 from .errors import UnsupportedError
 from .location import user_loc
@@ -104,7 +105,21 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     shape = resolve_shape(x.size, shape)
     if shape == x.shape:
         return view_of(x, x._value)
-    return view_of(x, emit("reshape", [x], {"shape": shape}))
+    value = emit("reshape", [x], {"shape": shape})
+    if _reshape_copies(x, shape):
+        return layout.assign(wrap(value), layout.c_strides(shape, x.dtype.itemsize))
+    return view_of(x, value)
+
+
+def _reshape_copies(x, shape) -> bool:
+    """Whether NumPy's reshape of `x` copies: x's layout in NumPy cannot be viewed in
+    the new shape (``a.T.reshape(-1)``, ``(x.T * 2).reshape(-1)`` of an F-ordered
+    result). Then writes through the result must not reach `x`, and the two do not
+    share memory. Where x's layout is not modelled, the reshape stays a view."""
+    if x.ndim <= 1 and x._base is None:
+        return False
+    strides = layout.known_strides(x)
+    return strides is not None and layout.reshaped_strides(x.shape, strides, shape, x.dtype.itemsize) is None
 
 
 def ravel(a, order="C"):
