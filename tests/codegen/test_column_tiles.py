@@ -33,7 +33,7 @@ FUNCTIONS = [colnorm, standardize, middle, lambda x: x.argmax(axis=0), lambda x:
 
 
 @pytest.mark.parametrize("fn", FUNCTIONS)
-@pytest.mark.parametrize("shape", [(7, 600), (3, 5, 300)])
+@pytest.mark.parametrize("shape", [(7, 600), (3, 5, 300), (5, 2 * column_tiles.TILE + 37)])   # last: 3 tiles
 def test_reductions_over_leading_axes_match_numpy(fn, shape):
     rng = np.random.default_rng(3)
     x = rng.standard_normal(shape).astype(np.float32) + np.float32(0.5)

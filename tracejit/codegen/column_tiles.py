@@ -29,7 +29,11 @@ import numpy as np
 
 from ..ir.nest import Accumulate, AccInit, Compute, Constant, IndexValue, Load
 
-TILE = 256
+# 2048 lanes: each row's read covers 8 KiB (two pages at float32), long enough runs for
+# the TLB and the prefetchers; a 4096x4096 float32 column sum took 6.5 ms at 256 lanes,
+# 3.3 ms at 1024 and 3.0 ms at 2048 (NumPy 3.2 ms). An accumulator's lane array is then
+# 16 KiB of float64, in L1/L2.
+TILE = 2048
 
 
 def applies(nest) -> bool:
