@@ -130,3 +130,37 @@ def test_a_reshape_numpy_must_copy_is_new_memory(name, backend):
     if name == "result_and_its_reshape":
         y, flat = tracejit.compile(lambda x: (x.T * 2, (x.T * 2).reshape(-1)), backend=backend)(x.copy())
         assert not np.shares_memory(y, flat)
+
+
+RAVEL_AND_UNKNOWN = """
+import numpy as np
+W = np.arange(6.0).reshape(2, 3)
+def ravel_and_write(x):
+    r = x.ravel()                        # a copy unless x is C-contiguous
+    r[0] = -1.0
+    return r, x.sum()
+def ravel_in_order_k(x):
+    return x.ravel(order="K") * 1.0
+def write_through_reshaped_state():
+    v = W.T.reshape(-1)                  # W's layout is not modelled: NumPy may copy or view
+    v[0] = 100.0
+    return W.sum()
+"""
+
+
+@pytest.mark.parametrize("make", [lambda: np.arange(12.0)[::2], lambda: np.arange(24.0).reshape(4, 6)[:, ::2],
+                                  lambda: np.arange(12.0).reshape(3, 4)])
+def test_ravel_copies_what_is_not_c_contiguous_as_numpy_does(make):
+    from tests.runtime.eager_check import check_like_eager
+    check_like_eager(RAVEL_AND_UNKNOWN, "ravel_and_write", [lambda m: (make(),)] * 2, backend="numba")
+
+
+def test_order_k_of_an_f_ordered_array_and_writes_through_an_unmodelled_reshape_run_eagerly():
+    from tests.runtime.eager_check import check_like_eager
+    f = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    check_like_eager(RAVEL_AND_UNKNOWN, "ravel_in_order_k", [lambda m: (f.copy(order="F"),)], warns=1,
+                     backend="numba", names_line=False)
+    check_like_eager(RAVEL_AND_UNKNOWN, "ravel_in_order_k", [lambda m: (np.arange(6.0).reshape(2, 3),)],
+                     backend="numba")
+    check_like_eager(RAVEL_AND_UNKNOWN, "write_through_reshaped_state", [lambda m: ()] * 2, warns=1,
+                     backend="numba", names_line=False)

@@ -40,7 +40,7 @@ class TracedArray:
     ``_layout``: see ``layout.py``."""
 
     __slots__ = ("_value", "_state", "_scalar", "_input", "_view", "_viewed", "_base", "_readonly",
-                 "_chain", "_views", "_origin", "_layout", "__weakref__")
+                 "_chain", "_views", "_origin", "_layout", "_ambiguous", "__weakref__")
     __array_priority__ = 1000.0
 
     def __init__(self, value, state, scalar: bool = False, is_input: bool = False, view: bool = False,
@@ -59,6 +59,7 @@ class TracedArray:
         self._views = None
         self._origin = value if is_input else None
         self._layout = None          # layout.py: eager NumPy's strides, where not derived from the value
+        self._ambiguous = False      # a reshape NumPy may view or copy (its layout is not modelled)
 
     @property
     def __class__(self):

@@ -72,9 +72,16 @@ def emit(op: str, inputs, attrs=None):
     return current().emit(op, [as_value(x) if not hasattr(x, "producer") else x for x in inputs], attrs)
 
 
-def _check_order(order, what):
-    if order not in ("C", "K", "A", None):
-        raise UnsupportedError(f"{what}(order={order!r})", what, user_loc())
+def _check_order(order, what, x=None):
+    """order 'C' (or None); 'A' and 'K' mean 'C' only for an array NumPy has in C order."""
+    if order in ("C", None):
+        return
+    if order in ("K", "A") and x is not None:
+        strides = layout.known_strides(x)
+        if strides is not None and layout.is_c_contiguous(x.shape, strides, x.dtype.itemsize):
+            return
+    raise UnsupportedError(f"{what}(order={order!r})" + (" of an array not in C order" if order in ("K", "A") else ""),
+                           what, user_loc())
 
 
 def resolve_shape(size: int, shape) -> tuple:
@@ -100,31 +107,50 @@ def resolve_shape(size: int, shape) -> tuple:
 def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     if shape is None:
         shape = newshape
-    _check_order(order, "reshape")
     x = as_traced(a)
+    _check_order(order, "reshape", x)
     shape = resolve_shape(x.size, shape)
     if shape == x.shape:
         return view_of(x, x._value)
-    value = emit("reshape", [x], {"shape": shape})
-    if _reshape_copies(x, shape):
+    return _reshaped(x, shape, _reshape_copies(x, shape))
+
+
+def _reshaped(x, shape, copies):
+    """x in `shape`: new memory where NumPy copies (`copies` True), a view where it
+    views (False), and where that is not known (None) a view that neither side may be
+    written through (writes.py raises UnsupportedError: the function runs eagerly)."""
+    if copies and shape == x.shape:
+        return layout.c_ordered_copy(x)
+    value = emit("reshape", [x], {"shape": shape}) if shape != x.shape else x._value
+    if copies:
         return layout.assign(wrap(value), layout.c_strides(shape, x.dtype.itemsize))
-    return view_of(x, value)
+    view = view_of(x, value)
+    if copies is None:
+        view._chain, view._ambiguous = None, True
+    return view
 
 
-def _reshape_copies(x, shape) -> bool:
-    """Whether NumPy's reshape of `x` copies: x's layout in NumPy cannot be viewed in
-    the new shape (``a.T.reshape(-1)``, ``(x.T * 2).reshape(-1)`` of an F-ordered
-    result). Then writes through the result must not reach `x`, and the two do not
-    share memory. Where x's layout is not modelled, the reshape stays a view."""
+def _reshape_copies(x, shape):
+    """Whether NumPy's reshape of `x` copies (True), views (False) or either (None:
+    x's layout in NumPy is not modelled, e.g. a state array). It copies where x's
+    layout cannot be viewed in the new shape (``a.T.reshape(-1)``, the reshape of an
+    F-ordered result); writes through a copy must not reach `x`."""
     if x.ndim <= 1 and x._base is None:
         return False
     strides = layout.known_strides(x)
-    return strides is not None and layout.reshaped_strides(x.shape, strides, shape, x.dtype.itemsize) is None
+    if strides is None:
+        return None
+    return layout.reshaped_strides(x.shape, strides, shape, x.dtype.itemsize) is None
 
 
 def ravel(a, order="C"):
-    _check_order(order, "ravel")
-    return reshape(a, (-1,))
+    """NumPy's ravel: a view of a C-contiguous array, else a contiguous copy (even
+    where a strided view would do, as for ``x[::2]``)."""
+    x = as_traced(a)
+    _check_order(order, "ravel", x)
+    strides = layout.known_strides(x)
+    contiguous = None if strides is None else layout.is_c_contiguous(x.shape, strides, x.dtype.itemsize)
+    return _reshaped(x, (x.size,), None if contiguous is None else not contiguous)
 
 
 def transpose(a, axes=None):

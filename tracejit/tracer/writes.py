@@ -89,7 +89,8 @@ def commit(target: TracedArray, new):
     owner = target._base if target._base is not None else target
     if target._base is not None:
         if target._chain is None:
-            raise UnsupportedError("writing through a view tracejit cannot follow back to its array",
+            raise UnsupportedError("writing through a view tracejit cannot follow back to its array"
+                                   + (" (a reshape NumPy may view or copy)" if target._ambiguous else ""),
                                    "__setitem__", user_loc())
         parents = [owner._value]
         for node in target._chain:
@@ -105,6 +106,10 @@ def commit(target: TracedArray, new):
     live = [ref for ref in owner._views or () if ref() is not None]
     owner._views = live
     for view in (ref() for ref in live):
+        if view is not None and view._ambiguous:
+            raise UnsupportedError("writing into an array with a reshape that NumPy may view or copy (its layout "
+                                   "is not modelled: a state array, or computed from arrays in mixed orders)",
+                                   "__setitem__", user_loc())
         if view is None or view._chain is None:
             continue
         value = owner._value
