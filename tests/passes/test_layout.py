@@ -136,3 +136,13 @@ def test_an_elementwise_result_over_a_transpose_is_laid_out_as_numpy_lays_it_out
     assert got.flags.f_contiguous == want.flags.f_contiguous == True and got.strides == want.strides
     np.testing.assert_array_equal(got, want)
     assert "transpose" in format_graph(_graphs(lambda x: x.T * 2 + 1, (64, 32))[1])
+
+
+def test_an_argument_whose_order_the_layout_relied_on_is_guarded():
+    f = tracejit.compile(lambda x: x.T * 2 + 1)
+    c = np.arange(12, dtype=np.float32).reshape(3, 4)
+    for x in (c, np.asfortranarray(c), c, np.asfortranarray(c)):
+        got, want = f(x), x.T * 2 + 1
+        assert got.strides == want.strides
+        np.testing.assert_array_equal(got, want)
+    assert len(f.compiles) == 2

@@ -79,18 +79,26 @@ def _common_perm(node, perm_of) -> tuple | None:
     return perm
 
 
-def _movers(graph, written_outputs, c_inputs) -> set:
+def _movers(graph, written_outputs, c_inputs, relied_on) -> set:
     """The elementwise nodes that move a transpose to their result, and pay for it.
     `c_inputs`: the graph inputs laid out in C order (the others may be read in their
-    order already: an F-ordered ``x.T`` is C)."""
+    order already: an F-ordered ``x.T`` is C); the inputs whose order decided are
+    added to `relied_on`."""
     perms, bases, movers = {}, {}, set()
     in_c_order = {v for k, v in enumerate(graph.inputs) if k in c_inputs}
+    users = {}
+    for node in graph.nodes:
+        for value in node.inputs:
+            users.setdefault(value, []).append(node)
     for node in graph.nodes:
         if node.op.name == "transpose":
             x = node.inputs[0]
             inner = perms.get(x)
             perm = _compose(inner, tuple(node.attrs["perm"])) if inner else tuple(node.attrs["perm"])
             base = bases.get(x, x)
+            if base.producer is None and _strided_when_transposed(base) and any(
+                    u.op.is_elementwise or u.op.group is OpGroup.REDUCTION for u in users.get(node.output, ())):
+                relied_on.add(graph.inputs.index(base))     # moved or not, by its order
             if not _identity(perm) and _strided_when_transposed(base) and \
                     (base.producer is not None or base in in_c_order):
                 perms[node.output], bases[node.output] = perm, base
@@ -98,10 +106,6 @@ def _movers(graph, written_outputs, c_inputs) -> set:
             perms[node.output] = _common_perm(node, perms.get)
             bases[node.output] = node.output
             movers.add(node)
-    users = {}
-    for node in graph.nodes:
-        for value in node.inputs:
-            users.setdefault(value, []).append(node)
     returned = {v for k, v in enumerate(graph.outputs) if k not in written_outputs}
     written = {v for k, v in enumerate(graph.outputs) if k in written_outputs}
     for node in reversed(graph.nodes):
@@ -114,7 +118,16 @@ def _movers(graph, written_outputs, c_inputs) -> set:
     return movers
 
 
-def _elementwise(node, inputs, builder):
+def _note_inputs(values, builder, facts) -> None:
+    """Record the graph inputs among `values` whose order a decision relied on."""
+    for value in values:
+        if value.producer is None:
+            for k, candidate in enumerate(builder.inputs):
+                if candidate is value:
+                    facts.relied_on.add(k)
+
+
+def _elementwise(node, inputs, builder, facts):
     def perm_of(value):
         found = _transposed(value)
         return None if found is None else found[1]
@@ -126,44 +139,49 @@ def _elementwise(node, inputs, builder):
     return [_emit_transpose(builder, inner, perm, node.loc)]
 
 
-def _reduction(node, inputs, builder, c_inputs):
+def _reduction(node, inputs, builder, facts):
     if node.op.reduction is None or "axes" not in node.attrs or len(node.outputs) != 1:
         return None
     found = _transposed(inputs[0])
     if found is None or not _strided_when_transposed(found[0]):
         return None
-    if found[0].producer is None and not any(found[0] is builder.inputs[k] for k in c_inputs):
+    _note_inputs([found[0]], builder, facts)   # moved or not, by its order
+    if found[0].producer is None and not any(found[0] is builder.inputs[k] for k in facts.c_inputs):
         return None                    # an argument not in C order: it may be read in order already
     x, perm = found
     axes, keepdims = tuple(node.attrs["axes"]), node.attrs["keepdims"]
     attrs = dict(node.attrs, axes=tuple(sorted(perm[a] for a in axes)))
+    if node.op.reduction.arg and not _identity(_kept_order(perm, axes, keepdims)):
+        return None                    # NumPy gives argmax/argmin results in C order
     reduced = builder.emit(node.op.name, [x], attrs, node.loc)
-    if keepdims:
-        order = perm
-    else:
-        kept = [perm[d] for d in range(len(perm)) if d not in axes]
-        ascending = sorted(kept)
-        order = tuple(ascending.index(d) for d in kept)
+    order = _kept_order(perm, axes, keepdims)
     if _identity(order):
         return [reduced]
-    if node.op.reduction.arg:          # NumPy gives argmax/argmin results in C order
-        return None
     return [builder.emit("transpose", [reduced], {"perm": order}, node.loc)]
+
+
+def _kept_order(perm, axes, keepdims) -> tuple:
+    """The transpose that puts the reduction of x over perm[axes] in the order of the
+    reduction of transpose(x, perm) over `axes`."""
+    if keepdims:
+        return perm
+    kept = [perm[d] for d in range(len(perm)) if d not in axes]
+    ascending = sorted(kept)
+    return tuple(ascending.index(d) for d in kept)
 
 
 def follow_input_layouts(graph, facts):
     """`graph` with transposes moved past the ops that read them (see the module
     docstring). `facts` (``pipeline.CallFacts``): the outputs written into arguments,
     which keep the argument's layout, and the inputs known to be in C order."""
-    c_inputs = facts.c_inputs
-    movers = _movers(graph, facts.written_outputs, c_inputs)
+    movers = _movers(graph, facts.written_outputs, facts.c_inputs, facts.relied_on)
 
     def rewrite(node, inputs, builder):
         if node.op.group is OpGroup.REDUCTION:
-            return _reduction(node, inputs, builder, c_inputs)
+            return _reduction(node, inputs, builder, facts)
         if node.op.name == "transpose" and _transposed(inputs[0]) is not None:
             return [_emit_transpose(builder, inputs[0], tuple(node.attrs["perm"]), node.loc)]
-        return _elementwise(node, inputs, builder) if node in movers else None
+        return _elementwise(node, inputs, builder, facts) if node in movers else None
     return rebuild(graph, rewrite)
 
 

@@ -5,7 +5,7 @@ by the pass's name; the last graph is the one the runtime compiles.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..ir import Graph, format_graph, rebuild, verify
 from .cse import cse
@@ -35,10 +35,12 @@ PIPELINE = [
 class CallFacts:
     """What the runtime knows of the call a graph was traced for, beyond the graph:
     the indices of the outputs it writes into arguments, and of the inputs that are
-    in C order. ``CallFacts.unknown(graph)`` assumes the least (every output written,
+    in C order; passes add to `relied_on` the inputs whose order (C or not) decided
+    what they did (the runtime then guards those layouts). ``CallFacts.unknown(graph)`` assumes the least (every output written,
     no input known to be in C order), as for loop bodies."""
     written_outputs: frozenset
     c_inputs: frozenset
+    relied_on: set = field(default_factory=set)   # filled by passes: inputs whose order decided
 
     @staticmethod
     def unknown(graph) -> "CallFacts":

@@ -130,7 +130,11 @@ def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=N
         return Compilation(traced, history, plan, backend.name, seconds)
     start = time.perf_counter()
     try:
-        history = optimize(traced.graph, verify_each=debug_enabled(), facts=call_facts(traced, layouts))
+        facts = call_facts(traced, layouts)
+        history = optimize(traced.graph, verify_each=debug_enabled(), facts=facts)
+        for k in facts.relied_on:        # the plan depends on these arguments' order: guard it
+            if layouts is not None and k < len(layouts) and layouts[k] is not None:
+                traced.layout_guards.setdefault(k, layouts[k])
         final = history[-1][1]
         verify(final, "final graph")
     except Exception as exc:
