@@ -18,19 +18,18 @@ transpose to its end. An elementwise op moves the transpose only where that pays
 each user of its result is a graph output, a reduction, a transpose, or another op that
 moves it too. Where a user needs the result in its own order (a write into an argument,
 an op with untransposed operands, a loop body's carried values), one kernel reading
-through the view is cheaper than a kernel in memory order plus a strided copy. Elementwise results are bit-identical; a sum or
-product over the permuted axes adds the same numbers in another order, which is within
-the tolerance every compiled sum has. Scans and other ops keep their operand layout.
+through the view is cheaper than a kernel in memory order plus a strided copy.
+
+Elementwise results are bit-identical; a sum or product over the permuted axes adds
+the same numbers in another order, within the tolerance every compiled sum has. Scans
+and other ops keep their operand layout. The arguments whose order decided a rewrite
+(either way) are reported in ``facts.relied_on``, and the runtime guards their layout.
 """
 from __future__ import annotations
 
 from ..ir import rebuild
 from ..ir.ops import OpGroup
-
-
-def _compose(inner, outer) -> tuple:
-    """transpose(transpose(x, inner), outer) == transpose(x, _compose(inner, outer))."""
-    return tuple(inner[p] for p in outer)
+from .simplify import compose_perms
 
 
 def _identity(perm) -> bool:
@@ -57,7 +56,7 @@ def _emit_transpose(builder, value, perm, loc):
     `value`'s operand itself when the two cancel."""
     found = _transposed(value)
     if found is not None:
-        value, perm = found[0], _compose(found[1], perm)
+        value, perm = found[0], compose_perms(found[1], perm)
     if _identity(perm):
         return value
     return builder.emit("transpose", [value], {"perm": tuple(perm)}, loc)
@@ -94,7 +93,7 @@ def _movers(graph, written_outputs, c_inputs, relied_on) -> set:
         if node.op.name == "transpose":
             x = node.inputs[0]
             inner = perms.get(x)
-            perm = _compose(inner, tuple(node.attrs["perm"])) if inner else tuple(node.attrs["perm"])
+            perm = compose_perms(inner, tuple(node.attrs["perm"])) if inner else tuple(node.attrs["perm"])
             base = bases.get(x, x)
             if base.producer is None and _strided_when_transposed(base) and any(
                     u.op.is_elementwise or u.op.group is OpGroup.REDUCTION for u in users.get(node.output, ())):
@@ -102,9 +101,8 @@ def _movers(graph, written_outputs, c_inputs, relied_on) -> set:
             if not _identity(perm) and _strided_when_transposed(base) and \
                     (base.producer is not None or base in in_c_order):
                 perms[node.output], bases[node.output] = perm, base
-        elif _common_perm(node, perms.get) is not None:
-            perms[node.output] = _common_perm(node, perms.get)
-            bases[node.output] = node.output
+        elif (common := _common_perm(node, perms.get)) is not None:
+            perms[node.output], bases[node.output] = common, node.output
             movers.add(node)
     returned = {v for k, v in enumerate(graph.outputs) if k not in written_outputs}
     written = {v for k, v in enumerate(graph.outputs) if k in written_outputs}
@@ -127,7 +125,7 @@ def _note_inputs(values, builder, facts) -> None:
                     facts.relied_on.add(k)
 
 
-def _elementwise(node, inputs, builder, facts):
+def _elementwise(node, inputs, builder):
     def perm_of(value):
         found = _transposed(value)
         return None if found is None else found[1]
@@ -150,11 +148,11 @@ def _reduction(node, inputs, builder, facts):
         return None                    # an argument not in C order: it may be read in order already
     x, perm = found
     axes, keepdims = tuple(node.attrs["axes"]), node.attrs["keepdims"]
-    attrs = dict(node.attrs, axes=tuple(sorted(perm[a] for a in axes)))
-    if node.op.reduction.arg and not _identity(_kept_order(perm, axes, keepdims)):
-        return None                    # NumPy gives argmax/argmin results in C order
-    reduced = builder.emit(node.op.name, [x], attrs, node.loc)
     order = _kept_order(perm, axes, keepdims)
+    if node.op.reduction.arg and not _identity(order):
+        return None                    # NumPy gives argmax/argmin results in C order
+    attrs = dict(node.attrs, axes=tuple(sorted(perm[a] for a in axes)))
+    reduced = builder.emit(node.op.name, [x], attrs, node.loc)
     if _identity(order):
         return [reduced]
     return [builder.emit("transpose", [reduced], {"perm": order}, node.loc)]
@@ -181,7 +179,7 @@ def follow_input_layouts(graph, facts):
             return _reduction(node, inputs, builder, facts)
         if node.op.name == "transpose" and _transposed(inputs[0]) is not None:
             return [_emit_transpose(builder, inputs[0], tuple(node.attrs["perm"]), node.loc)]
-        return _elementwise(node, inputs, builder, facts) if node in movers else None
+        return _elementwise(node, inputs, builder) if node in movers else None
     return rebuild(graph, rewrite)
 
 

@@ -64,7 +64,7 @@ def _producer(value, op):
     return node if node is not None and node.op.name == op else None
 
 
-def _compose(p1, p2) -> tuple:
+def compose_perms(p1, p2) -> tuple:
     """transpose(transpose(x, p1), p2) == transpose(x, p1[p2[i]])."""
     return tuple(p1[p] for p in p2)
 
@@ -116,7 +116,7 @@ RULES = [
     Rule("transpose(transpose(x, p), q) -> transpose(x, p[q])", "transpose",
          lambda n, a: _producer(a[0], "transpose") is not None,
          lambda n, a: New("transpose", (a[0].producer.inputs[0],),
-                          {"perm": _compose(a[0].producer.attrs["perm"], n.attrs["perm"])})),
+                          {"perm": compose_perms(a[0].producer.attrs["perm"], n.attrs["perm"])})),
     Rule("broadcast_to(x, x.shape) -> x", "broadcast_to", lambda n, a: tuple(n.attrs["shape"]) == a[0].shape,
          lambda n, a: a[0]),
     Rule("slice(x) covering all of x -> x", "slice", lambda n, a: _is_full_slice(n, a[0]), lambda n, a: a[0]),

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
-from dataclasses import dataclass, field
 
 from ..ir.printer import format_graph
 from ..ir.verifier import verify
 from ..passes.pipeline import CallFacts, optimize
 from ..tracer import trace
+from ..tracer.layout import is_c_contiguous
 from .backends import InterpretBackend
 from .buffers import plan_buffers
 from .inplace import plan_in_place_writes
@@ -78,16 +79,6 @@ def _region_names(plan, names: dict) -> None:
             _region_names(body, names)
 
 
-def _c_ordered(shape, itemsize, strides) -> bool:
-    """Whether `strides` (bytes) lay out `shape` in C order (axes of extent 1 aside)."""
-    expected = itemsize
-    for n, stride in zip(reversed(shape), reversed(strides)):
-        if n > 1 and stride != expected:
-            return False
-        expected *= max(n, 1)
-    return True
-
-
 def call_facts(traced, layouts) -> CallFacts:
     """The outputs this trace writes into arguments, and the inputs in C order: traced
     arguments by `layouts` (per traced leaf: (strides, writeable) or None; no
@@ -105,7 +96,7 @@ def call_facts(traced, layouts) -> CallFacts:
             strides[first_lifted + k] = array.strides
     for k, value in enumerate(graph.inputs):
         if k in strides and (k < n_traced or k >= first_lifted) and \
-                _c_ordered(value.type.shape, value.type.dtype.itemsize, strides[k]):
+                is_c_contiguous(value.type.shape, strides[k], value.type.dtype.itemsize):
             c_inputs.add(k)
     return CallFacts(frozenset(output for _, output, _ in traced.mutations), frozenset(c_inputs))
 

@@ -383,7 +383,7 @@ class GuardTree:
 
     def refresh(self, node_index, key, value) -> None:
         """After a write-back of an array: expect the new array (the fast path), if it
-        fits what the trace read (the same type, shape, dtype and layout). A function
+        fits what the trace read (the same type, shape and dtype). A function
         that rebinds state to another shape (``s.w = s.w[:, 1:]``) must meet the slow
         check on the next call, which fails and traces again."""
         guard = self._by_index.get(node_index)
