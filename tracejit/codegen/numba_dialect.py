@@ -31,10 +31,9 @@ from ..ir.split_sums import split_stashed_sums
 from ..ir.stash import stash_last_phase_values
 from . import column_tiles
 from .identity import normalize_region_text
-from . import numba_startup  # noqa: F401  (first: Numba without its SciPy import)
-from . import numba_math, numba_pow, numba_trig
 from .helper_versions import source_version
 from .render import Dialect, Renderer, used_names
+from .vector_math_names import VECTOR_MATH
 
 SUPPORTED_KINDS = "biufc"
 
@@ -103,9 +102,8 @@ def _tj_ipow(a, b):
 # reduction combines) and numba_half.py (float16 bits): imported, not pasted, so Numba
 # compiles each once per process; `_tj_<name>` -> (module, function); the vector math
 # of (op, dtype) is `_tj_v<op>_f32` / `_tj_v<op>_f64` (the op table's templates)
-VECTOR_MODULES = (numba_math, numba_trig, numba_pow)
-IMPORTED = {f"_tj_v{op}_{dt[0]}{dt[-2:]}": (module.__name__.rsplit(".", 1)[1], fn)
-            for module in VECTOR_MODULES for (op, dt), fn in module.VECTOR_MATH.items()}
+IMPORTED = {f"_tj_v{op}_{dt[0]}{dt[-2:]}": (module, fn)
+            for module, table in VECTOR_MATH.items() for (op, dt), fn in table.items()}
 IMPORTED.update({"_tj_radd": ("numba_math", "radd"), "_tj_rmul": ("numba_math", "rmul"),
                  "_tj_rmaximum": ("numba_math", "propagating_maximum"),
                  "_tj_rminimum": ("numba_math", "propagating_minimum"),

@@ -43,6 +43,7 @@ from numba.core import types
 from numba.core.extending import intrinsic
 
 from .numba_eft import fast_two_sum, two_prod
+from .vector_math_names import VECTOR_MATH as VECTOR_MATH_NAMES
 
 _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # LLVM alwaysinline
 
@@ -50,7 +51,7 @@ _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # L
 # modules they call: the versions (helper_versions.file_version) this file was checked
 # against; tests/codegen/test_numba_math.py fails when one differs, and updating the
 # hash here invalidates the stale cache entries.
-BUILT_ON = {"numba_eft": "9784a65ce58a"}
+BUILT_ON = {"numba_eft": "9784a65ce58a", "vector_math_names": "c1ca20f56440"}
 
 
 # ---------------------------------------------------------------------------
@@ -390,14 +391,7 @@ def log_f32(x):
 # what the emitter maps: (numpy function, dtype name) -> helper name in this module
 # ---------------------------------------------------------------------------
 
-VECTOR_MATH = {
-    ("exp", "float32"): "exp_f32", ("exp", "float64"): "exp_f64",
-    ("expm1", "float32"): "expm1_f32", ("expm1", "float64"): "expm1_f64",
-    ("log", "float32"): "log_f32", ("log", "float64"): "log_f64",
-    ("tanh", "float32"): "tanh_f32", ("tanh", "float64"): "tanh_f64",
-    ("exp2", "float32"): "exp2_f32", ("exp2", "float64"): "exp2_f64",
-    ("log1p", "float32"): "log1p_f32", ("log1p", "float64"): "log1p_f64",
-}
+VECTOR_MATH = VECTOR_MATH_NAMES["numba_math"]     # (op, dtype) -> function defined above
 
 
 # ---------------------------------------------------------------------------

@@ -42,6 +42,7 @@ import numpy as np
 from .math_constants import ln2_fixed, nearest, split
 from .numba_eft import fast_two_sum, fmadd, two_prod, two_sum
 from .numba_math import _exp_core, _expm1_tail, _log_plus, _pow2, bits_f64, f64_bits
+from .vector_math_names import VECTOR_MATH as VECTOR_MATH_NAMES
 
 _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # LLVM alwaysinline
 
@@ -49,7 +50,7 @@ _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # L
 # modules they call: these are the versions (numba_math.file_version) this file was
 # checked against; tests/codegen/test_numba_pow.py fails when one differs, and
 # updating the hash here invalidates the stale cache entries.
-BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "bf766c772ea9"}
+BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "cd935dc05316", "vector_math_names": "c1ca20f56440"}
 
 _N = 300
 _LN2 = ln2_fixed(_N)
@@ -154,4 +155,4 @@ def pow_f32(x, y):
     return np.float32(_with_special_cases(xd, yd, _exp_core(z)))
 
 
-VECTOR_MATH = {("pow", "float32"): "pow_f32", ("pow", "float64"): "pow_f64"}
+VECTOR_MATH = VECTOR_MATH_NAMES["numba_pow"]     # (op, dtype) -> function defined above

@@ -53,6 +53,7 @@ import numpy as np
 from .math_constants import atan_fixed, nearest, pi_fixed, reduction_table
 from .numba_eft import fast_two_sum, fmadd, two_prod, two_sum
 from .numba_math import f32_bits, f64_bits
+from .vector_math_names import VECTOR_MATH as VECTOR_MATH_NAMES
 
 _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # LLVM alwaysinline
 
@@ -60,7 +61,7 @@ _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # L
 # modules they call: these are the versions (numba_math.source_version) this file was
 # checked against. tests/codegen/test_numba_trig.py fails when one differs; updating
 # the hash here changes this file, which invalidates the stale cache entries.
-BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "bf766c772ea9"}
+BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "cd935dc05316", "vector_math_names": "c1ca20f56440"}
 
 _N = 300
 _PIO2_HI, _PIO2_LO = nearest(pi_fixed(_N), _N + 1, 2)
@@ -319,9 +320,4 @@ def arctan_f32(x):
     return x if x != x else y
 
 
-VECTOR_MATH = {
-    ("sin", "float32"): "sin_f32", ("sin", "float64"): "sin_f64",
-    ("cos", "float32"): "cos_f32", ("cos", "float64"): "cos_f64",
-    ("tan", "float32"): "tan_f32", ("tan", "float64"): "tan_f64",
-    ("arctan", "float32"): "arctan_f32", ("arctan", "float64"): "arctan_f64",
-}
+VECTOR_MATH = VECTOR_MATH_NAMES["numba_trig"]     # (op, dtype) -> function defined above
