@@ -7,6 +7,8 @@ call with an empty kernel cache (cold) and with the cache filled by an earlier p
 (warm), each split into tracejit's reported stages; the cold first call with
 ``background_compile=True``; and jax.jit's first call of the same function (``np``
 bound to ``jax.numpy``) where jax is installed. Medians of 3 processes, milliseconds.
+A warm first call runs the kernels' stored native code without importing Numba
+(``tracejit/codegen/native_cache.py``).
 """
 from __future__ import annotations
 
@@ -59,6 +61,7 @@ row = dict(first_ms=first * 1e3, stages={})
 
 def _run(code: str, cache_dir: str) -> dict:
     env = dict(os.environ, TRACEJIT_CACHE_DIR=cache_dir)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)    # Python's own bytecode cache on, as users have it
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
                          timeout=600)
     if out.returncode != 0:

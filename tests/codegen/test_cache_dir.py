@@ -1,6 +1,7 @@
-"""The kernel cache directory heals and stays bounded: damaged Numba cache files are
-deleted and recompiled with one warning (each kind of damage, in a fresh process, where
-the kernel is loaded from disk), least recently used entries are evicted past the size
+"""The kernel cache directory heals and stays bounded: damaged Numba cache files (read
+when native code is off) and damaged native-code files are deleted and recompiled with
+one warning (each kind of damage, in a fresh process, where the kernel is loaded from
+disk), least recently used entries are evicted past the size
 limit, ``tracejit cache info/clear`` report and empty it, and two processes can fill one
 directory at once."""
 from __future__ import annotations
@@ -21,8 +22,8 @@ PROGRAM = ("import warnings, numpy as np, tracejit; warnings.simplefilter('alway
            "print(repr(float(f(np.arange(4.0))[3])))")
 
 
-def _run(cache, code=PROGRAM):
-    env = dict(os.environ, TRACEJIT_CACHE_DIR=str(cache))
+def _run(cache, code=PROGRAM, native="1"):
+    env = dict(os.environ, TRACEJIT_CACHE_DIR=str(cache), TRACEJIT_NATIVE=native)
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=300)
 
@@ -45,19 +46,22 @@ def filled(tmp_path_factory):
 
 
 @pytest.mark.parametrize("suffix,kind", [(".nbi", "garbage"), (".nbi", "empty"), (".nbi", "truncated"),
-                                         (".nbc", "garbage"), (".nbc", "truncated")])
+                                         (".nbc", "garbage"), (".nbc", "truncated"),
+                                         (".tjn", "garbage"), (".tjn", "empty"), (".tjn", "truncated")])
 def test_a_damaged_cache_file_is_recompiled_with_one_warning(filled, suffix, kind):
     cache, expected = filled
+    native = "1" if suffix == ".tjn" else "0"      # Numba's files are read when there is no native code
     files = sorted((cache / "kernels" / "__pycache__").glob(f"*{suffix}"))
     assert files, "the first run left no compiled cache"
     for path in files:
         _damage(path, kind)
-    run = _run(cache)
+    run = _run(cache, native=native)
     assert run.returncode == 0, run.stderr
     assert run.stdout == expected
     assert run.stderr.count("CacheRepairWarning") == 1, run.stderr
-    healthy = _run(cache)                      # repaired: the next process loads it quietly
+    healthy = _run(cache, native=native)        # repaired: the next process loads it quietly
     assert healthy.returncode == 0 and "CacheRepairWarning" not in healthy.stderr, healthy.stderr
+    assert sorted((cache / "kernels" / "__pycache__").glob(f"*{suffix}"))
 
 
 def _fake_entry(kernels: Path, stem: str, size: int, used: float):

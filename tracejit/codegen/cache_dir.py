@@ -25,6 +25,7 @@ from pathlib import Path
 
 DEFAULT_LIMIT_MB = 256
 _TOUCHED: set = set()
+_IN_USE: set = set()          # module stems running as native code in this process
 
 
 class CacheRepairWarning(RuntimeWarning):
@@ -75,6 +76,12 @@ def _mtime(path) -> float:
         return 0.0
 
 
+def mark_in_use(path) -> None:
+    """Keep a module whose code this process runs without importing it (native code)
+    from being evicted, as imported modules are."""
+    _IN_USE.add(Path(path).stem)
+
+
 def touch(path) -> None:
     """Mark a module as used now (once per process)."""
     if path in _TOUCHED:
@@ -94,7 +101,7 @@ def enforce_limit(cache_dir, limit: int | None = None) -> int:
     total = sum(e[2] for e in found)
     if total <= limit:
         return 0
-    loaded = {name for name in sys.modules if name.startswith("tj_")}
+    loaded = {name for name in sys.modules if name.startswith("tj_")} | _IN_USE
     removed = 0
     for stem, paths, size, _ in found:
         if total - removed <= 0.8 * limit:

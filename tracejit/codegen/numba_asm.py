@@ -94,11 +94,13 @@ def kernel_assembly(kernel) -> str:
     call's)."""
     import numba
     function = getattr(kernel, "function", None)
-    if function is None or not getattr(function, "signatures", None):
+    signatures = kernel.numba_signatures() if hasattr(kernel, "numba_signatures") else \
+        getattr(function, "signatures", None)
+    if function is None or not signatures:
         return ""
     options = {k: v for k, v in function.targetoptions.items() if k not in ("cache", "nopython")}
     fresh = numba.njit(**options)(function.py_func)
-    for sig in function.signatures:
+    for sig in signatures:
         fresh.compile(sig)
     return "\n".join(fresh.inspect_asm(sig) for sig in fresh.signatures)
 

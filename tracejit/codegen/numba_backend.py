@@ -16,6 +16,12 @@ parallel. Whether a launch is large is measured, not guessed: the first launch o
 shape runs on one thread and is timed; later ones are split only when it took longer
 than ``PARALLEL_MIN_SECONDS`` (handing chunks to other threads costs tens of
 microseconds, more than a small kernel's whole run).
+
+Starting without Numba: the kernel module is imported (and Numba with it) only when
+Numba is needed. A launch first tries the kernel's native code for its argument types,
+stored in the cache directory by an earlier compile (``native_cache``); it goes through
+Numba's dispatcher only when none is stored, when the arguments fit no stored entry, or
+to raise the exception a native run reported.
 """
 from __future__ import annotations
 
@@ -27,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import cache_dir, files
+from . import cache_dir, files, native_cache
 from .identity import kernel_identity
 from ..ir.nest import Load, Store
 from .numba_dialect import generate_source, kernel_name
@@ -68,11 +74,11 @@ class NumbaKernel:
 
     backend = "numba"
 
-    def __init__(self, nest, source: str, path, module, size_names):
+    def __init__(self, nest, source: str, path, size_names, cache_root):
         self.name = nest.name
         self.source = source
         self.path = path
-        self.function = getattr(module, kernel_name(nest))
+        self.function_name = kernel_name(nest)
         self.size_names = tuple(size_names)          # the size parameters the kernel takes
         self.input_names = tuple(b.name for b in nest.inputs if b.name != "mm")
         self.outer_axis = nest.outer_axes[0] if nest.outer_axes else None
@@ -80,10 +86,15 @@ class NumbaKernel:
         self.matmul = nest.matmul
         self.plain_matmul = is_plain_matmul(nest)
         self.compile_seconds = None
+        self._cache_root = cache_root
         self._launch_shapes: dict = {}    # size values -> (rows, serial seconds or None, size arguments)
         self._half = None                 # whether it reads or writes float16 (as bits), known at first launch
         self._products: dict = {}         # (shape, dtype) -> a matmul product buffer reused across calls
-        self._first_lock = threading.Lock()
+        self._first_lock = threading.RLock()
+        self._dispatcher = None           # Numba's, once needed
+        self._entries: dict = {}          # argument types -> native entry (None: none for those types)
+        self._numba_only = not native_cache.enabled()
+        self._fast = None                 # what a launch calls first: returns None when it ran
 
     def __repr__(self) -> str:
         return f"<NumbaKernel {self.name} at {self.path}>"
@@ -130,16 +141,92 @@ class NumbaKernel:
         rows = 1 if self.outer_axis is None else _extent(self.domain_sizes[self.outer_axis], sizes)
         return [rows, None, size_args]
 
+    @property
+    def dispatcher(self):
+        """Numba's dispatcher of the kernel; importing it imports Numba (once) and the
+        kernel module (written again if the cache lost it)."""
+        if self._dispatcher is None:
+            with self._first_lock:
+                if self._dispatcher is None:
+                    from . import numba_startup  # noqa: F401  (Numba without its SciPy import)
+                    if not os.path.exists(self.path):
+                        files.write_module(self._cache_root, self.function_name, self.source)
+                    module = files.import_module(self.path)
+                    self._dispatcher = getattr(module, self.function_name)
+        return self._dispatcher
+
+    function = dispatcher     # the name the asm report and tests use
+
+    def numba_signatures(self) -> list:
+        """The Numba signatures the kernel ran with in this process, natively or not."""
+        found = list(self._dispatcher.signatures) if self._dispatcher is not None else []
+        for key, entry in self._entries.items():
+            if entry is not None:
+                signature = native_cache.numba_types(key)
+                if signature not in found:
+                    found.append(signature)
+        return found
+
     def _compile(self, args):
         """Compile (or load from Numba's disk cache) by a call over an empty range; a
         damaged cache file is deleted and the kernel compiled again."""
         for _ in range(8):
             try:
-                return self.function(0, 0, *args)
+                return self.dispatcher(0, 0, *args)
             except Exception as exc:
                 if not cache_dir.repair(exc):
                     raise
-        return self.function(0, 0, *args)
+        return self.dispatcher(0, 0, *args)
+
+    def _ready(self, args):
+        """Make the kernel runnable for these arguments (without the range): load its
+        stored native code, else compile it with Numba and store the native code."""
+        if self._numba_only:
+            self._compile(args)
+            self._fast = self.dispatcher
+            return
+        full = (0, 0, *args)
+        if self._entry_for(native_cache.argument_key(full), full) is None and not self._numba_only:
+            self._compile(args)
+
+    def _entry_for(self, key, args):
+        """The native entry for arguments of type `key` (loaded or stored on first
+        need; None where there is none: the kernel then runs through Numba)."""
+        if key is None:
+            return None
+        if key in self._entries:
+            return self._entries[key]
+        with self._first_lock:
+            if key not in self._entries:
+                entry = native_cache.load(self.path, self.function_name, key)
+                if entry is None:
+                    self._compile(args[2:])
+                    entry = native_cache.store(self.path, self.function_name, self.dispatcher, args, key)
+                    if entry is None:       # code that needs Numba's runtime: Numba runs it from now on
+                        self._numba_only = True
+                        self._fast = self.dispatcher
+                else:
+                    cache_dir.touch(self.path)
+                    cache_dir.mark_in_use(self.path)
+                self._entries[key] = entry
+                if entry is not None:
+                    self._fast = entry.function
+        return self._entries[key]
+
+    def _run(self, *args):
+        """Run the kernel over ``[args[0], args[1])`` of its split axis."""
+        fast = self._fast
+        if fast is not None and fast(*args) is None:
+            return
+        self._run_slowly(args)
+
+    def _run_slowly(self, args):
+        """The arguments fit no entry tried first, or its native run raised."""
+        if not self._numba_only:
+            entry = self._entry_for(native_cache.argument_key(args), args)
+            if entry is not None and entry.function is not self._fast and entry.function(*args) is None:
+                return
+        self.dispatcher(*args)     # a native run that raised runs again here, to raise it
 
     def __call__(self, inputs, outputs, sizes):
         self.launch(inputs, outputs, self.prepare(sizes))
@@ -172,22 +259,22 @@ class NumbaKernel:
             with self._first_lock:
                 if self.compile_seconds is None:
                     began = time.perf_counter()
-                    self._compile(args)
+                    self._ready(args)
                     self.compile_seconds = time.perf_counter() - began
         threads = min(_CPUS, rows)
         if serial is None:                       # the first launch of this shape: measure it
             began = time.perf_counter()
-            self.function(0, rows, *args)
+            self._run(0, rows, *args)
             launch[1] = time.perf_counter() - began
             return
         if serial < PARALLEL_MIN_SECONDS or threads < 2:
-            self.function(0, rows, *args)
+            self._run(0, rows, *args)
             return
         bounds = [rows * k // threads for k in range(threads + 1)]
-        futures = [_pool().submit(self.function, lo, hi, *args)
+        futures = [_pool().submit(self._run, lo, hi, *args)
                    for lo, hi in zip(bounds[1:-1], bounds[2:]) if hi > lo]
         try:
-            self.function(bounds[0], bounds[1], *args)   # the first chunk on this thread
+            self._run(bounds[0], bounds[1], *args)   # the first chunk on this thread
         finally:
             errors = [f.exception() for f in futures]    # every chunk finishes before we return
         for error in errors:
@@ -208,15 +295,15 @@ def is_plain_matmul(nest) -> bool:
 
 
 def compile_kernel(nest, cache_dir, region_text: str = "") -> NumbaKernel:
-    """Generate, write and import the Numba kernel for `nest` (or reuse the kernel of
-    an identical earlier nest). `region_text` (``str(region)``) goes into the header."""
+    """Generate and write the Numba kernel for `nest` (or reuse the kernel of an
+    identical earlier nest); it is loaded at its first launch. `region_text`
+    (``str(region)``) goes into the header."""
     source, body, size_names = generate_source(nest, region_text)
     key = (str(cache_dir), kernel_identity(body, kernel_name(nest), nest))
     with _KERNELS_LOCK:
         kernel = _KERNELS.get(key)
         if kernel is None:
             path = files.write_module(cache_dir, kernel_name(nest), source)
-            module = files.import_module(path)
-            kernel = NumbaKernel(nest, source, path, module, size_names)
+            kernel = NumbaKernel(nest, source, path, size_names, cache_dir)
             _KERNELS[key] = kernel
     return kernel
