@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import cache_dir, files, native_cache
+from . import blas_threads, cache_dir, files, native_cache
 from .identity import kernel_identity
 from ..ir.nest import Load, Store
 from .numba_dialect import generate_source, kernel_name
@@ -107,14 +107,14 @@ class NumbaKernel:
         shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
         dtype = np.dtype(mm.dtype)
         if self.plain_matmul and outputs[0].dtype == dtype and outputs[0].shape == shape:
-            np.matmul(a, b, out=outputs[0])
+            blas_threads.matmul(a, b, outputs[0], _pool().submit, _CPUS)
             return None
         # The epilogue could read each element of the product and overwrite it in place,
         # but LLVM's run-time alias check then picks the scalar loop (8x slower for a GELU
         # epilogue): the product gets a buffer of its own, kept for the next call.
         result = self._product_buffer(shape, dtype)
         if np.result_type(a, b) == dtype:
-            np.matmul(a, b, out=result)
+            blas_threads.matmul(a, b, result, _pool().submit, _CPUS)
         else:
             result[...] = np.matmul(a, b)
         if self.plain_matmul:

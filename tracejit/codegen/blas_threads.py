@@ -1,0 +1,98 @@
+"""Matmuls split over tracejit's own threads, with NumPy's OpenBLAS single-threaded.
+
+Why: OpenBLAS's worker threads keep spinning for a while (~0.1 s, its THREAD_TIMEOUT)
+after every call. A kernel that runs on two threads right after a matmul then shares a
+core with a spinner: the attention block's softmax kernel took 9.9 ms right after a
+matmul against 5.9 ms alone, on a 2-core machine. So a large matmul here is split by
+rows (or columns) into one chunk per CPU, the chunks run on tracejit's thread pool, and
+while any such matmul runs OpenBLAS is set to one thread
+(``openblas_set_num_threads_local``, which NumPy's bundled OpenBLAS 0.3.27+ exports;
+in its pthreads build the setting is process-wide, so a count of tracejit matmuls in
+flight decides when the previous setting is put back). OpenBLAS's own workers stay
+asleep. The cost: a NumPy matmul another thread makes during one of tracejit's runs on
+one thread. Where no such OpenBLAS is loaded, this is ``np.matmul``.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+import threading
+from contextlib import contextmanager
+
+import numpy as np
+
+# below this many multiply-adds a matmul runs on the calling thread (a chunk handed to
+# another thread costs tens of microseconds)
+SPLIT_MIN_MACS = 1 << 22
+
+
+@functools.lru_cache(maxsize=1)
+def _set_local_threads():
+    """OpenBLAS's ``openblas_set_num_threads_local`` (returns the previous count), from
+    a library already loaded into this process, or None."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            function = ctypes.CDLL(path).openblas_set_num_threads_local
+        except (OSError, AttributeError):
+            continue
+        function.restype, function.argtypes = ctypes.c_int, [ctypes.c_int]
+        return function
+    return None
+
+
+_LOCK = threading.Lock()
+_in_flight = 0           # tracejit matmuls running with OpenBLAS set to one thread
+_saved = None            # OpenBLAS's thread count before the first of them
+
+
+@contextmanager
+def _blas_on_one_thread(set_threads):
+    global _in_flight, _saved
+    with _LOCK:
+        if _in_flight == 0:
+            _saved = set_threads(1)
+        _in_flight += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _in_flight -= 1
+            if _in_flight == 0:
+                set_threads(_saved)
+
+
+def matmul(a, b, out, submit, threads: int) -> None:
+    """``np.matmul(a, b, out=out)``, on up to `threads` threads (`submit` hands a call to
+    the pool and returns its future) when OpenBLAS's thread count can be set."""
+    set_threads = _set_local_threads()
+    rows, cols = (out.shape[-2], out.shape[-1]) if out.ndim >= 2 else (1, 1)
+    by_rows = rows >= cols
+    extent = rows if by_rows else cols
+    if (set_threads is None or a.ndim < 2 or b.ndim < 2 or threads < 2 or extent < 2 * threads
+            or out.size * a.shape[-1] < SPLIT_MIN_MACS):
+        np.matmul(a, b, out=out)
+        return
+    bounds = [extent * k // threads for k in range(threads + 1)]
+
+    def part(lo, hi):
+        if by_rows:
+            return a[..., lo:hi, :], b, out[..., lo:hi, :]
+        return a, b[..., lo:hi], out[..., lo:hi]
+    with _blas_on_one_thread(set_threads):
+        futures = [submit(_part_matmul, *part(lo, hi)) for lo, hi in zip(bounds[1:-1], bounds[2:])]
+        try:
+            _part_matmul(*part(bounds[0], bounds[1]))
+        finally:
+            errors = [f.exception() for f in futures]
+    for error in errors:
+        if error is not None:
+            raise error
+
+
+def _part_matmul(a, b, out) -> None:
+    np.matmul(a, b, out=out)
