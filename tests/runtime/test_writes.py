@@ -246,6 +246,26 @@ def test_a_pointwise_full_write_goes_straight_into_the_callers_array():
     assert not any(getattr(s, "into", None) for s in reversed_copy.specializations()[0].plan.steps)
 
 
+def test_an_in_place_kernel_stores_through_its_input():
+    """Written into its own input, a pointwise kernel runs a variant that stores through
+    the input's name (one pointer: LLVM vectorizes without a run-time overlap check,
+    which a separate output of the same address always fails)."""
+    from tests.runtime.eager_check import make_module
+    sgd = tracejit.compile(make_module(IN_PLACE, "in_place_variant").sgd, backend="numba")
+    W, dW = rng_arrays((64, 32), (64, 32))
+    want = W - 0.1 * dW
+    sgd(W, dW, 0.1)
+    np.testing.assert_allclose(W, want, rtol=1e-6)
+    [step] = [s for s in sgd.specializations()[0].plan.steps if getattr(s, "into", None)]
+    [variant] = step.kernel._variants.values()
+    target = step.kernel.input_names[step.inputs.index(step.into[0])]        # W's buffer in the kernel
+    assert f"# Written in place: out0 is {target}." in variant.source
+    _, _, body = variant.source.partition("def ")
+    assert "out0" not in body and f"{target}[np.uint64(i0), np.uint64(i1)] = " in body
+    sgd(W, dW, 0.5)
+    np.testing.assert_allclose(W, want - 0.5 * dW, rtol=1e-6)
+
+
 def correlation(m, data):
     """NPBench's correlation kernel: writes into an np.eye result inside a loop."""
     mean = np.mean(data, axis=0)

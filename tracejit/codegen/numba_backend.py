@@ -74,7 +74,7 @@ class NumbaKernel:
 
     backend = "numba"
 
-    def __init__(self, nest, source: str, path, size_names, cache_root):
+    def __init__(self, nest, source: str, path, size_names, cache_root, region_text="", in_place=()):
         self.name = nest.name
         self.source = source
         self.path = path
@@ -95,6 +95,11 @@ class NumbaKernel:
         self._entries: dict = {}          # argument types -> native entry (None: none for those types)
         self._numba_only = not native_cache.enabled()
         self._fast = None                 # what a launch calls first: returns None when it ran
+        # (output, input) positions a plan may write in place (same shape and dtype, pointwise)
+        # and the kernels that then store through the input (``numba_dialect.kernel_text``)
+        self._in_place_candidates = () if in_place else _in_place_candidates(nest, self.input_names)
+        self._variants: dict = {}
+        self._variant_of = (nest, region_text)
 
     def __repr__(self) -> str:
         return f"<NumbaKernel {self.name} at {self.path}>"
@@ -140,6 +145,17 @@ class NumbaKernel:
         size_args = tuple(int(sizes[name]) for name in self.size_names)
         rows = 1 if self.outer_axis is None else _extent(self.domain_sizes[self.outer_axis], sizes)
         return [rows, None, size_args]
+
+    def _in_place_variant(self, pairs) -> "NumbaKernel":
+        variant = self._variants.get(pairs)
+        if variant is None:
+            nest, region_text = self._variant_of
+            in_place = tuple((nest.outputs[k].name, self.input_names[j]) for k, j in pairs)
+            variant = compile_kernel(nest, self._cache_root, region_text, in_place)
+            if variant.size_names != self.size_names:    # (never seen: the same code, renamed)
+                raise RuntimeError(f"{self.name}: the in-place kernel takes other sizes")
+            self._variants[pairs] = variant
+        return variant
 
     @property
     def dispatcher(self):
@@ -243,6 +259,13 @@ class NumbaKernel:
     def launch(self, inputs, outputs, launch):
         """Run on `inputs` into the preallocated `outputs` with a prepared launch."""
         inputs = [x if type(x) is np.ndarray else np.asarray(x) for x in inputs]
+        if self._in_place_candidates:
+            pairs = tuple((k, j) for k, j in self._in_place_candidates if outputs[k] is inputs[j])
+            if pairs:
+                variant = self._in_place_variant(pairs)
+                written = {k for k, _ in pairs}
+                variant.launch(inputs, [o for k, o in enumerate(outputs) if k not in written], launch)
+                return
         if self.matmul is not None:
             mm = self._matmul(inputs, outputs)
             if mm is None:
@@ -294,16 +317,27 @@ def is_plain_matmul(nest) -> bool:
             and np.dtype(nest.outputs[0].dtype) == np.dtype(nest.matmul.dtype))
 
 
-def compile_kernel(nest, cache_dir, region_text: str = "") -> NumbaKernel:
+def _in_place_candidates(nest, input_names) -> tuple:
+    """(output, input) positions of a pointwise kernel whose output a plan may write into
+    that input (``runtime/inplace.py`` decides; this only rules out the rest)."""
+    if nest.inner_axes or nest.matmul is not None:
+        return ()
+    inputs = {b.name: b for b in nest.inputs}
+    return tuple((k, j) for k, out in enumerate(nest.outputs) for j, name in enumerate(input_names)
+                 if tuple(inputs[name].shape) == tuple(out.shape) and inputs[name].dtype == out.dtype)
+
+
+def compile_kernel(nest, cache_dir, region_text: str = "", in_place=()) -> NumbaKernel:
     """Generate and write the Numba kernel for `nest` (or reuse the kernel of an
     identical earlier nest); it is loaded at its first launch. `region_text`
-    (``str(region)``) goes into the header."""
-    source, body, size_names = generate_source(nest, region_text)
-    key = (str(cache_dir), kernel_identity(body, kernel_name(nest), nest))
+    (``str(region)``) goes into the header; `in_place`: (output, input) buffer names
+    whose output the caller writes into the input (``numba_dialect.kernel_text``)."""
+    source, body, size_names = generate_source(nest, region_text, in_place)
+    key = (str(cache_dir), kernel_identity(body, kernel_name(nest), nest), in_place)
     with _KERNELS_LOCK:
         kernel = _KERNELS.get(key)
         if kernel is None:
             path = files.write_module(cache_dir, kernel_name(nest), source)
-            kernel = NumbaKernel(nest, source, path, size_names, cache_dir)
+            kernel = NumbaKernel(nest, source, path, size_names, cache_dir, region_text, in_place)
             _KERNELS[key] = kernel
     return kernel
