@@ -207,13 +207,34 @@ def test_a_damaged_file_is_deleted_with_one_warning(axpy, damage):
         path.write_bytes(good)
 
 
-def _rewrite_header(path, change):
+def _rewrite_header(path, change, sign=True):
+    """Edit a stored file's header; `sign`: as the writer would (a genuine file from
+    another machine), else leaving the old digest (damage)."""
     data = path.read_bytes()
     rest = data[len(native_cache.MAGIC):]
     end = rest.index(b"\n")
     header = json.loads(rest[:end])
     change(header)
+    if sign:
+        header["sha256"] = native_cache._digest(header, rest[end + 1:])
     path.write_bytes(native_cache.MAGIC + json.dumps(header).encode() + rest[end:])
+
+
+@pytest.mark.parametrize("change", ["objects", "entry", "imports"])
+def test_an_edited_header_is_damage(axpy, change):
+    kernel, args, key = axpy
+    path = _stored_file(kernel, key)
+    good = path.read_bytes()
+    edits = {"objects": lambda h: h.update(objects=h["objects"][::-1]),
+             "entry": lambda h: h.update(entry=h["entry"] + "x"),
+             "imports": lambda h: h.update(imports=h["imports"][1:])}
+    try:
+        _rewrite_header(path, edits[change], sign=False)
+        with pytest.warns(cache_dir.CacheRepairWarning):
+            assert native_cache.load(kernel.path, kernel.function_name, key) is None
+        assert not path.exists()
+    finally:
+        path.write_bytes(good)
 
 
 @pytest.mark.parametrize("change", ["cpu", "features", "symbol"])

@@ -46,8 +46,8 @@ from . import llvm_reach, native_entry
 from .elf_symbols import NotElf64, undefined_symbols
 from .native_entry import INT, ArrayArg
 
-FORMAT = 1
-MAGIC = b"tracejit-native-code 1\n"
+FORMAT = 2
+MAGIC = b"tracejit-native-code 2\n"
 # what the entry itself imports from CPython
 ENTRY_IMPORTS = ("PyLong_AsLongLong", "PyErr_Occurred", "PyEval_SaveThread", "PyEval_RestoreThread",
                  "Py_IncRef", "_Py_NoneStruct", "_Py_TrueStruct", "_Py_FalseStruct")
@@ -182,12 +182,20 @@ def native_path(module_path, function: str, key: tuple) -> Path:
 
 
 def _write(path: Path, header: dict, payload: bytes) -> None:
-    header = dict(header, sha256=hashlib.sha256(payload).hexdigest())
+    header = dict(header, sha256=_digest(header, payload))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "wb") as handle:
         handle.write(MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + payload)
     os.replace(tmp, path)
+
+
+def _digest(header: dict, payload: bytes) -> str:
+    """SHA-256 of the header (but its own digest) and the payload: a file is used only
+    as it was written, header included (its object sizes and symbol names decide what
+    the linker is given)."""
+    described = json.dumps({k: v for k, v in header.items() if k != "sha256"}, sort_keys=True)
+    return hashlib.sha256(described.encode() + b"\n" + payload).hexdigest()
 
 
 class _Damaged(ValueError):
@@ -209,7 +217,7 @@ def _read(path: Path) -> tuple | None:
         header = json.loads(rest[:line_end])
         payload = rest[line_end + 1:]
         sizes = header["objects"]
-        ok = (line_end > 0 and hashlib.sha256(payload).hexdigest() == header["sha256"]
+        ok = (line_end > 0 and _digest(header, payload) == header["sha256"]
               and sum(sizes) == len(payload))
     except (ValueError, KeyError, TypeError) as exc:
         raise _Damaged(str(exc)) from None
