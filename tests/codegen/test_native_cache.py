@@ -1,8 +1,9 @@
 """Kernels' stored native code (tracejit/codegen/native_cache.py, native_entry.py).
 
 A process with a warm cache runs compiled functions without importing Numba, with the
-same results; the entry refuses arguments that do not fit its signature (nothing runs,
-Numba takes over); a kernel that raises raises NumPy's exception through Numba; damaged,
+same results, for every layout stored and for equal dtypes in other objects, and leaves
+the user's own Numba code working; the entry refuses arguments that do not fit its signature (nothing runs,
+Numba takes over); a kernel that raises raises its exception, read from Numba's record; damaged,
 foreign-CPU or unlinkable files are never loaded; code needing Numba's runtime is not
 stored; ``TRACEJIT_NATIVE=0`` stores nothing.
 """
@@ -24,7 +25,7 @@ from tracejit.codegen.elf_symbols import NotElf64, undefined_symbols
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 PROGRAM = textwrap.dedent("""
-    import json, sys
+    import json, pickle, sys
     import numpy as np
     import tracejit
 
@@ -44,13 +45,21 @@ PROGRAM = textwrap.dedent("""
     out = {}
     out["layer"] = [a.tolist() for a in f(x, g, b)]
     out["lookup"] = lookup(np.array([1, 5, 11])).tolist()
+    out["strided"] = [a.tolist() for a in f(np.asfortranarray(x), g[::-1].copy(), b)]
+    unpickled = pickle.loads(pickle.dumps(x))           # an equal dtype in another object
+    out["unpickled"] = [a.tolist() for a in f(unpickled, g, b)]
     out["numba_imported_before_errors"] = "numba" in sys.modules
     try:
         lookup(np.array([1, 40]))
         out["raised"] = None
     except IndexError as exc:
         out["raised"] = type(exc).__name__
-    out["strided"] = [a.tolist() for a in f(np.asfortranarray(x), g[::-1].copy(), b)]
+    import numba                                         # the user's own Numba code still raises right
+    try:
+        numba.njit(lambda values: values[0])([1, 2.5])
+        out["user_numba"] = "no error"
+    except TypeError as exc:
+        out["user_numba"] = "TypeError"
     out["stages"] = sorted(f.compiles[0].stages)
     print(json.dumps(out))
 """)
@@ -99,6 +108,8 @@ def test_a_warm_process_runs_without_numba_and_agrees(warm_runs):
         assert run["lookup"] == [2.0, 10.0, 22.0]
         for got, want in zip(run["strided"], _eager_layer(np.asfortranarray(x), g[::-1].copy(), b)):
             np.testing.assert_allclose(np.array(got, np.float32), want, rtol=2e-5, atol=2e-6)
+        assert run["unpickled"] == run["layer"]
+        assert run["user_numba"] == "TypeError"
     assert warm["layer"] == cold["layer"]       # the same machine code: bit-identical
 
 
@@ -285,3 +296,22 @@ def test_undefined_symbols_of_an_object(axpy):
 
 def test_this_platform_takes_the_native_path():
     assert native_cache.enabled()
+
+
+class _Record(__import__("ctypes").Structure):
+    """Numba's exception record: {i8* pickled, i32 size, i8* hash, i8* builder, i32 flag}."""
+    import ctypes as _c
+    _fields_ = [("data", _c.c_void_p), ("size", _c.c_int32), ("hash", _c.c_void_p),
+                ("builder", _c.c_void_p), ("flag", _c.c_int32)]
+
+
+def test_a_kernels_exception_is_read_from_numbas_record():
+    import ctypes
+    import pickle
+    blob = ctypes.create_string_buffer(pickle.dumps((IndexError, ("index out of bounds",), None)))
+    record = _Record(ctypes.cast(blob, ctypes.c_void_p).value, len(blob.raw) - 1, None, None, 0)
+    error = native_cache.kernel_exception(ctypes.addressof(record), "k")
+    assert type(error) is IndexError and error.args == ("index out of bounds",)
+    record.builder = 1                               # a dynamic exception: not read, but named
+    assert type(native_cache.kernel_exception(ctypes.addressof(record), "k")) is RuntimeError
+    assert "kernel k" in str(native_cache.kernel_exception(0, "k"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import os
 import threading
 from contextlib import contextmanager
 
@@ -64,6 +65,19 @@ def _blas_on_one_thread(set_threads):
             _in_flight -= 1
             if _in_flight == 0:
                 set_threads(_saved)
+
+
+def _after_fork_in_child() -> None:
+    """The child has only the forking thread: no matmul of the parent is in flight."""
+    global _LOCK, _in_flight
+    _LOCK = threading.Lock()
+    if _in_flight:
+        _in_flight = 0
+        _set_local_threads()(_saved)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def matmul(a, b, out, submit, threads: int) -> None:

@@ -31,6 +31,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import pickle
 import platform
 import sys
 import sysconfig
@@ -46,11 +47,11 @@ from . import llvm_reach, native_entry
 from .elf_symbols import NotElf64, undefined_symbols
 from .native_entry import INT, ArrayArg
 
-FORMAT = 2
-MAGIC = b"tracejit-native-code 2\n"
+FORMAT = 3
+MAGIC = b"tracejit-native-code 3\n"
 # what the entry itself imports from CPython
-ENTRY_IMPORTS = ("PyLong_AsLongLong", "PyErr_Occurred", "PyEval_SaveThread", "PyEval_RestoreThread",
-                 "Py_IncRef", "_Py_NoneStruct", "_Py_TrueStruct", "_Py_FalseStruct")
+ENTRY_IMPORTS = ("PyLong_AsLongLong", "PyLong_FromVoidPtr", "PyErr_Occurred", "PyEval_SaveThread",
+                 "PyEval_RestoreThread", "Py_IncRef", "_Py_NoneStruct", "_Py_FalseStruct")
 # Numba-runtime functions a kernel may reach and still run natively: reference counting,
 # a no-op on the arrays it borrows (NULL meminfo). Any other NRT_/numba_ function the
 # kernel reaches (allocation, building exceptions, the GIL) keeps it on Numba.
@@ -61,8 +62,8 @@ _LOCK = threading.Lock()
 
 class NativeEntry:
     """A loaded kernel entry: call it as ``entry.function(start, stop, *args)``; it
-    returns None (ran), False (the arguments do not fit: nothing ran) or True (the
-    kernel raised: run it through Numba for the exception)."""
+    returns None (ran), False (the arguments do not fit: nothing ran) or an int (the
+    kernel raised: ``kernel_exception`` makes the exception)."""
 
     def __init__(self, function, engine, keep):
         self.function = function
@@ -103,6 +104,26 @@ def _array_layout_matches() -> bool:
             and (dims[0], dims[1], strides[0], strides[1]) == (2, 2, 12, 4)
             and read_pointer(native_entry.DESCR) == id(probe.dtype)
             and flags & 0xFFFF == probe.flags.num & 0xFFFF)
+
+
+def kernel_exception(record: int, kernel: str) -> BaseException:
+    """The exception a kernel raised, from the address of Numba's exception record
+    (``{i8* pickled, i32 size, i8* hash, i8* builder, i32 flag}``: a static exception
+    is the pickle of (class, args, location), with no builder). Anything else becomes a
+    RuntimeError naming the kernel: never a silent result."""
+    if not record:
+        return RuntimeError(f"tracejit: kernel {kernel} raised an error and left no record of it")
+    try:
+        data = ctypes.c_void_p.from_address(record).value
+        size = ctypes.c_int32.from_address(record + 8).value
+        builder = ctypes.c_void_p.from_address(record + 24).value
+        if data and not builder and 0 < size < 1 << 20:
+            kind, args = pickle.loads(ctypes.string_at(data, size))[:2]
+            if isinstance(kind, type) and issubclass(kind, Exception):
+                return kind(*args)
+    except Exception:   # noqa: BLE001  (a record this code cannot read: say so below)
+        pass
+    return RuntimeError(f"tracejit: kernel {kernel} raised an error whose details could not be read")
 
 
 # ---------------------------------------------------------------------------
@@ -258,6 +279,19 @@ def _address(name: str) -> int | None:
         return None
 
 
+def _symbol_value(name: str, address: int) -> int:
+    """What the JIT should bind `name` to. ``PyExc_*`` as Numba binds them, to the
+    exception object (its code uses the symbol as the object; C's symbol is the variable
+    holding it): only Numba's own wrapper names them, but a later Numba in this process
+    must find them as it would have bound them."""
+    if name.startswith("PyExc_"):
+        import builtins
+        exception = getattr(builtins, name[len("PyExc_"):], None)
+        if isinstance(exception, type):
+            return id(exception)
+    return address
+
+
 def _new_builtin(definition_address: int):
     new = ctypes.pythonapi.PyCFunction_NewEx
     new.restype = ctypes.py_object
@@ -296,7 +330,8 @@ def _link(header: dict, payload: bytes, key: tuple) -> NativeEntry | None:
     if any(address is None for address in addresses.values()):
         return None
     for name, address in addresses.items():
-        llvm.add_symbol(name, address)
+        if llvm.address_of_symbol(name) is None:     # never replace Numba's (or anyone's) own
+            llvm.add_symbol(name, _symbol_value(name, address))
     engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _target_machine())
     start = 0
     for size in header["objects"]:

@@ -8,9 +8,11 @@ builtin that checks each argument against the signature the code was compiled fo
 reads the arrays' fields, releases the GIL and calls the native function.
 
 The entry returns ``None`` when the kernel ran, ``False`` when an argument does not fit
-the signature (nothing ran: the caller uses Numba instead), ``True`` when the kernel
-raised (the caller runs it through Numba again, which raises the real exception), and
-NULL with a Python error set only when an integer argument cannot be converted.
+the signature (nothing ran: the caller uses Numba instead), the address of Numba's
+exception record (an int) when the kernel raised (``native_cache.kernel_exception``
+turns it into the exception; running the kernel again could see arguments it already
+wrote), and NULL with a Python error set only when an integer argument cannot be
+converted.
 
 Numba's native calling convention (numba.core.callconv, 0.5x-0.6x): ``i32 fn(ptr retptr,
 ptr excinfo, args...)`` where an array argument is flattened into ``meminfo, parent,
@@ -97,13 +99,13 @@ def entry_ir(entry: str, target: str, params: list, traps: list) -> str:
 @{entry}_types = global [{len(arrays) + 1} x ptr] zeroinitializer
 @{entry}_def = global {{ ptr, ptr, i32, ptr }} {{ ptr @{entry}_name, ptr @{entry}, i32 {METH_FASTCALL}, ptr null }}
 @_Py_NoneStruct = external global i8
-@_Py_TrueStruct = external global i8
 @_Py_FalseStruct = external global i8
 declare i64 @PyLong_AsLongLong(ptr)
 declare ptr @PyErr_Occurred()
 declare ptr @PyEval_SaveThread()
 declare void @PyEval_RestoreThread(ptr)
 declare void @Py_IncRef(ptr)
+declare ptr @PyLong_FromVoidPtr(ptr)
 declare void @llvm.trap()
 declare i32 @"{target}"(ptr, ptr{", " if native_types else ""}{native_types})
 
@@ -119,9 +121,14 @@ entry:
   %is_ok = icmp eq i32 %status, {STATUS_OK}
   %is_none = icmp eq i32 %status, {STATUS_NONE}
   %ran = or i1 %is_ok, %is_none
-  %result = select i1 %ran, ptr @_Py_NoneStruct, ptr @_Py_TrueStruct
-  call void @Py_IncRef(ptr %result)
-  ret ptr %result
+  br i1 %ran, label %done, label %raised
+done:
+  call void @Py_IncRef(ptr @_Py_NoneStruct)
+  ret ptr @_Py_NoneStruct
+raised:
+  %record = load ptr, ptr %excinfo
+  %address = call ptr @PyLong_FromVoidPtr(ptr %record)
+  ret ptr %address
 mismatch:
   call void @Py_IncRef(ptr @_Py_FalseStruct)
   ret ptr @_Py_FalseStruct

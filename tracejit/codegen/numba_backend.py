@@ -48,6 +48,16 @@ _POOL = None
 _POOL_LOCK = threading.Lock()
 
 
+def _forget_pool_after_fork() -> None:
+    """A forked child has none of the parent's pool threads: it starts a pool of its own."""
+    global _POOL, _POOL_LOCK
+    _POOL, _POOL_LOCK = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def _pool() -> ThreadPoolExecutor:
     global _POOL
     with _POOL_LOCK:
@@ -232,17 +242,29 @@ class NumbaKernel:
     def _run(self, *args):
         """Run the kernel over ``[args[0], args[1])`` of its split axis."""
         fast = self._fast
-        if fast is not None and fast(*args) is None:
-            return
+        if fast is not None:
+            result = fast(*args)
+            if result is None:
+                return
+            if result is not False:             # a native run raised
+                raise native_cache.kernel_exception(result, self.name)
         self._run_slowly(args)
 
     def _run_slowly(self, args):
-        """The arguments fit no entry tried first, or its native run raised."""
+        """The arguments fit no entry tried first: the entry for their types (loaded or
+        stored now), else Numba."""
         if not self._numba_only:
-            entry = self._entry_for(native_cache.argument_key(args), args)
-            if entry is not None and entry.function is not self._fast and entry.function(*args) is None:
-                return
-        self.dispatcher(*args)     # a native run that raised runs again here, to raise it
+            key = native_cache.argument_key(args)
+            entry = self._entry_for(key, args)
+            if entry is not None:
+                result = entry.function(*args)
+                if result is False:             # equal dtypes, other dtype objects: NumPy's own
+                    result = entry.function(*_canonical_dtypes(args))
+                if result is None:
+                    return
+                if result is not False:
+                    raise native_cache.kernel_exception(result, self.name)
+        self.dispatcher(*args)
 
     def __call__(self, inputs, outputs, sizes):
         self.launch(inputs, outputs, self.prepare(sizes))
@@ -315,6 +337,12 @@ def is_plain_matmul(nest) -> bool:
     load, store = stmts
     return (load.buffer == "mm" and store.src == load.dst and repr(load.index) == repr(store.index)
             and np.dtype(nest.outputs[0].dtype) == np.dtype(nest.matmul.dtype))
+
+
+def _canonical_dtypes(args) -> list:
+    """The arguments with each array viewed with NumPy's own object for its dtype (an
+    unpickled array, or np.longlong for int64, has an equal dtype in another object)."""
+    return [np.ndarray.view(a, np.dtype(a.dtype.str)) if type(a) is np.ndarray else a for a in args]
 
 
 def _in_place_candidates(nest, input_names) -> tuple:
