@@ -221,10 +221,13 @@ def keep_view(W, g):
     v = W[1:]
     W *= g
     return v
+def copy_then_overwrite(x, y):
+    y[...] = x                     # y's new contents are x's old ones
+    x[...] = y * 2
 """
 
 
-@pytest.mark.parametrize("name", ["sgd", "reversed_copy", "old_and_new", "keep_view"])
+@pytest.mark.parametrize("name", ["sgd", "reversed_copy", "old_and_new", "keep_view", "copy_then_overwrite"])
 def test_full_writes_in_place_or_copied_match_eager(name):
     make = (lambda m: rng_arrays((64, 32), (64, 32)) + (0.1,)) if name == "sgd" else \
         (lambda m: rng_arrays((64, 32))) if name == "reversed_copy" else (lambda m: rng_arrays((64, 32), (64, 32)))
@@ -264,6 +267,28 @@ def test_an_in_place_kernel_stores_through_its_input():
     assert "out0" not in body and f"{target}[np.uint64(i0), np.uint64(i1)] = " in body
     sgd(W, dW, 0.5)
     np.testing.assert_allclose(W, want - 0.5 * dW, rtol=1e-6)
+
+
+TABLE = np.arange(10.0)
+
+
+def _bump_and_look_up(x):
+    x += 1
+    return TABLE[x]
+
+
+@pytest.mark.parametrize("first", [-13, -12, 40])
+def test_a_kernel_that_raises_after_writing_an_argument_raises(first):
+    """The compiled code writes x in place, then its bounds check fails: NumPy's error,
+    never a silent result from running again on the changed x."""
+    f = tracejit.compile(_bump_and_look_up, backend="numba")
+    np.testing.assert_array_equal(f(np.array([0, 1])), [1.0, 2.0])
+    x = np.array([first, 0])
+    with pytest.raises(IndexError) as info:
+        f(x)
+    assert x[0] == first + 1                     # written once, as NumPy's `x += 1`
+    assert any("may have written" in note for note in getattr(info.value, "__notes__", []))
+    np.testing.assert_array_equal(f(np.array([2, 3])), [3.0, 4.0])
 
 
 def correlation(m, data):

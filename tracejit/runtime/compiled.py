@@ -57,6 +57,9 @@ _DYNAMIC_INT = ("dynint",)          # key part of an int traced as a value
 MAX_SPECIALIZATIONS = 8             # per key; beyond it the guards keep failing: run eagerly
 
 
+# the errors a kernel's own checks raise, as NumPy would (bounds, invalid values)
+KERNEL_ERRORS = (IndexError, ValueError, ZeroDivisionError, OverflowError, FloatingPointError)
+
 class _StaticArg:
     """Stands in for a static argument while the rest is flattened."""
     __slots__ = ("name",)
@@ -568,6 +571,13 @@ class CompiledFunction:
                 with self._lock:
                     self._fall_back(specs, exc)
                 return self.fn(*args, **kwargs)
+            if failure.wrote_inputs and isinstance(exc, KERNEL_ERRORS):
+                # running eagerly now would start from arguments the plan already changed
+                if hasattr(exc, "add_note"):
+                    exc.add_note(f"tracejit: {self.name}'s compiled code raised this after it may have "
+                                 "written into its array arguments or state: their contents can differ "
+                                 "from what NumPy would leave")
+                raise exc from None
             result = self.fn(*args, **kwargs)     # NumPy's own exception, if NumPy raises
             if self.fullgraph:
                 raise exc from None

@@ -10,8 +10,9 @@ array and does nothing).
 Legal means nothing can observe the overwritten values:
 - the kernel is pointwise and reads the array only at the point it stores, before
   that store (so each point is read before it is written, on every backend);
-- the kernel reads no other view of the array, and no later step of the plan reads
-  the array or a view of it;
+- the kernel reads no other view of the array, no later step of the plan reads the
+  array or a view of it, and no result of the plan is the old array or a view of it
+  (``y[...] = x; x[...] = y * 2``: y's new contents are x's old ones);
 - the version is the mutation's output only (no other result is it or a view of it).
 At run time the array must also be dense and of the output's shape and dtype
 (``KernelStep`` checks; otherwise it allocates as usual).
@@ -36,6 +37,8 @@ def plan_in_place_writes(plan: Plan, mutations) -> None:
         at, step = found[0]
         memory = _views_of(plan, input_slot)
         if any(s in memory for later in plan.steps[at + 1:] for s in _reads(later)):
+            continue
+        if any(s in memory for s in plan.outputs):      # a result is the old array (`y[...] = x`)
             continue
         if any(s in memory and s != input_slot for s in step.inputs):
             continue

@@ -206,6 +206,12 @@ class Plan:
     pool_size: int = 0                            # buffers shared by intermediates (buffers.py)
     pool: list = field(default_factory=list)      # those buffers, kept across calls
 
+    def writes_into_inputs(self) -> bool:
+        """Some step may write straight into an input's memory (a kernel writing in
+        place, a window write): after a failure the caller's arrays may have changed."""
+        return any((type(step) is KernelStep and any(s < self.n_inputs for s in (step.into or {}).values()))
+                   or type(step) is WindowWriteStep for step in self.steps)
+
     def run(self, xp, arrays):
         slots = [None] * self.n_slots
         slots[:self.n_inputs] = arrays

@@ -30,11 +30,13 @@ _INT64_MIN, _INT64_MAX = -2 ** 62, 2 ** 62     # dynamic ints stay far from int6
 
 
 class PlanFailed(Exception):
-    """The plan raised (a kernel failed to compile or a run-time error): ``cause``."""
+    """The plan raised (a kernel failed to compile or a run-time error): ``cause``;
+    ``wrote_inputs``: the plan may have written into the caller's arrays first."""
 
-    def __init__(self, cause):
+    def __init__(self, cause, wrote_inputs=False):
         super().__init__(str(cause))
         self.cause = cause
+        self.wrote_inputs = wrote_inputs
 
 
 class GuardsChanged(Exception):
@@ -251,7 +253,7 @@ class Specialization:
                 check_no_overlap(arrays, self.trace.mutations)
             results = self.plan.run(xp, arrays)
         except Exception as exc:    # noqa: BLE001  (the caller decides: fallback or NumPy's error)
-            raise PlanFailed(exc) from exc
+            raise PlanFailed(exc, self.plan.writes_into_inputs()) from exc
         for index, output, region in self.trace.mutations:     # writes into arguments and state arrays
             if region is None:
                 xp.copy_into(originals[index], results[output])
