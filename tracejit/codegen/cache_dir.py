@@ -2,13 +2,14 @@
 
 Layout (``files.py`` writes it): ``<cache>/kernels/tj_<stem>_<hash>.py`` per generated
 kernel module, and Numba's compiled code for it in ``<cache>/kernels/__pycache__/``
-(``tj_<stem>_<hash>.<function>-<line>.py311.nbi`` index, ``...nbc`` data). An *entry* is
-one module with its compiled files.
+(``tj_<stem>_<hash>.<function>-<line>.py311.nbi`` index, ``...nbc`` data) and the kernel's
+native code per argument types beside them (``tj_<stem>_<hash>.<function>-native-<key>.tjn``,
+``native_cache.py``). An *entry* is one module with its compiled files.
 
 - **Size**: after a new module is written the directory is kept under a limit
   (``TRACEJIT_CACHE_LIMIT_MB``, default 256) by deleting the least recently used entries
   (a module's mtime is refreshed when a process first uses it), never one this process
-  has loaded.
+  has loaded (imported, or running as native code).
 - **Repair**: a truncated, empty or garbage Numba index or data file makes Numba's
   loader raise (``EOFError``, ``UnpicklingError``, ``ValueError`` ...). ``damaged_files``
   finds the file in the exception's traceback; the caller deletes it, warns once and
