@@ -260,7 +260,7 @@ def test_an_in_place_kernel_stores_through_its_input():
     sgd(W, dW, 0.1)
     np.testing.assert_allclose(W, want, rtol=1e-6)
     [step] = [s for s in sgd.specializations()[0].plan.steps if getattr(s, "into", None)]
-    [variant] = step.kernel._variants.values()
+    [variant] = step.kernel.in_place_variants.values()
     target = step.kernel.input_names[step.inputs.index(step.into[0])]        # W's buffer in the kernel
     assert f"# Written in place: out0 is {target}." in variant.source
     _, _, body = variant.source.partition("def ")

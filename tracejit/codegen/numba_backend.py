@@ -108,7 +108,7 @@ class NumbaKernel:
         # (output, input) positions a plan may write in place (same shape and dtype, pointwise)
         # and the kernels that then store through the input (``numba_dialect.kernel_text``)
         self._in_place_candidates = () if in_place else _in_place_candidates(nest, self.input_names)
-        self._variants: dict = {}
+        self.in_place_variants: dict = {}
         self._variant_of = (nest, region_text)
 
     def __repr__(self) -> str:
@@ -157,14 +157,14 @@ class NumbaKernel:
         return [rows, None, size_args]
 
     def _in_place_variant(self, pairs) -> "NumbaKernel":
-        variant = self._variants.get(pairs)
+        variant = self.in_place_variants.get(pairs)
         if variant is None:
             nest, region_text = self._variant_of
             in_place = tuple((nest.outputs[k].name, self.input_names[j]) for k, j in pairs)
             variant = compile_kernel(nest, self._cache_root, region_text, in_place)
             if variant.size_names != self.size_names:    # (never seen: the same code, renamed)
                 raise RuntimeError(f"{self.name}: the in-place kernel takes other sizes")
-            self._variants[pairs] = variant
+            self.in_place_variants[pairs] = variant
         return variant
 
     @property
