@@ -224,10 +224,23 @@ def keep_view(W, g):
 def copy_then_overwrite(x, y):
     y[...] = x                     # y's new contents are x's old ones
     x[...] = y * 2
+def return_old(x, y):
+    prev = x.copy()                # NumPy's copy keeps the old values
+    x *= y
+    return prev
+def partial_after_copy(x, y):
+    prev = np.copy(x)
+    x[1:] = y[1:]
+    return prev
+def swap(x, y):
+    t = x.copy()
+    x[...] = y
+    y[...] = t
 """
 
 
-@pytest.mark.parametrize("name", ["sgd", "reversed_copy", "old_and_new", "keep_view", "copy_then_overwrite"])
+@pytest.mark.parametrize("name", ["sgd", "reversed_copy", "old_and_new", "keep_view", "copy_then_overwrite",
+                                  "return_old", "partial_after_copy", "swap"])
 def test_full_writes_in_place_or_copied_match_eager(name):
     make = (lambda m: rng_arrays((64, 32), (64, 32)) + (0.1,)) if name == "sgd" else \
         (lambda m: rng_arrays((64, 32))) if name == "reversed_copy" else (lambda m: rng_arrays((64, 32), (64, 32)))

@@ -57,8 +57,9 @@ _DYNAMIC_INT = ("dynint",)          # key part of an int traced as a value
 MAX_SPECIALIZATIONS = 8             # per key; beyond it the guards keep failing: run eagerly
 
 
-# the errors a kernel's own checks raise, as NumPy would (bounds, invalid values)
-KERNEL_ERRORS = (IndexError, ValueError, ZeroDivisionError, OverflowError, FloatingPointError)
+# the errors a kernel's own checks raise as NumPy would (bounds); its other checks
+# (ValueError, OverflowError of Python-scalar rules) mean "run this eagerly"
+KERNEL_ERRORS = (IndexError,)
 
 class _StaticArg:
     """Stands in for a static argument while the rest is flattened."""
@@ -571,7 +572,7 @@ class CompiledFunction:
                 with self._lock:
                     self._fall_back(specs, exc)
                 return self.fn(*args, **kwargs)
-            if failure.wrote_inputs and isinstance(exc, KERNEL_ERRORS):
+            if failure.wrote_inputs and isinstance(exc, KERNEL_ERRORS) and getattr(exc, "tracejit_kernel_error", False):
                 # running eagerly now would start from arguments the plan already changed
                 if hasattr(exc, "add_note"):
                     exc.add_note(f"tracejit: {self.name}'s compiled code raised this after it may have "

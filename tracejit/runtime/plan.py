@@ -21,6 +21,14 @@ from .records import CompilerError, is_kernel_compiler_error
 VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice", "bitcast")
 
 
+def _mark(exc, name, value) -> None:
+    """Note on an exception where in the plan it came from (not all exceptions take it)."""
+    try:
+        setattr(exc, name, value)
+    except AttributeError:
+        pass
+
+
 @dataclass
 class KernelStep:
     kernel: object            # a backend Kernel: kernel(inputs, outputs, sizes)
@@ -57,6 +65,7 @@ class KernelStep:
             else:
                 self.kernel([slots[i] for i in self.inputs], outs, self.sizes)
         except Exception as exc:
+            _mark(exc, "tracejit_kernel_error", True)     # raised by the kernel itself
             if is_kernel_compiler_error(exc):   # kernels compile lazily, on their first launch
                 first = self.region.nodes[0] if self.region is not None and self.region.nodes else None
                 raise CompilerError(f"compiling kernel {self.kernel.name}", exc, op=self.kernel.name,
@@ -206,11 +215,13 @@ class Plan:
     pool_size: int = 0                            # buffers shared by intermediates (buffers.py)
     pool: list = field(default_factory=list)      # those buffers, kept across calls
 
-    def writes_into_inputs(self) -> bool:
-        """Some step may write straight into an input's memory (a kernel writing in
-        place, a window write): after a failure the caller's arrays may have changed."""
+    def writes_into_inputs(self, failed_step=None) -> bool:
+        """A step up to `failed_step` (all: None) may write straight into an input's
+        memory (a kernel writing in place, a window write): after a failure there the
+        caller's arrays may have changed."""
+        steps = self.steps if failed_step is None else self.steps[:failed_step + 1]
         return any((type(step) is KernelStep and any(s < self.n_inputs for s in (step.into or {}).values()))
-                   or type(step) is WindowWriteStep for step in self.steps)
+                   or type(step) is WindowWriteStep for step in steps)
 
     def run(self, xp, arrays):
         slots = [None] * self.n_slots
@@ -222,11 +233,15 @@ class Plan:
             if reuse and len(self.pool) != self.pool_size:
                 self.pool[:] = [None] * self.pool_size
             pool = self.pool
-            for step, dead in zip(self.steps, self.release):
-                if reuse and type(step) is KernelStep:
-                    step.run(xp, slots, True, pool)
-                else:
-                    step.run(xp, slots)
+            for index, (step, dead) in enumerate(zip(self.steps, self.release)):
+                try:
+                    if reuse and type(step) is KernelStep:
+                        step.run(xp, slots, True, pool)
+                    else:
+                        step.run(xp, slots)
+                except Exception as exc:
+                    _mark(exc, "tracejit_failed_step", index)
+                    raise
                 for slot in dead:
                     slots[slot] = None
             return [slots[i] for i in self.outputs]

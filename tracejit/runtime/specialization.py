@@ -253,14 +253,19 @@ class Specialization:
                 check_no_overlap(arrays, self.trace.mutations)
             results = self.plan.run(xp, arrays)
         except Exception as exc:    # noqa: BLE001  (the caller decides: fallback or NumPy's error)
-            raise PlanFailed(exc, self.plan.writes_into_inputs()) from exc
+            raise PlanFailed(exc, self.plan.writes_into_inputs(getattr(exc, "tracejit_failed_step", None))) \
+                from exc
+        # first the copies NumPy made (`prev = x.copy()`; the plan may have left them as
+        # the input itself) and the written values that are another written array's old
+        # contents (`t = x.copy(); x[...] = y; y[...] = t`): they must keep the old values
+        results = self._fresh(results, arrays)
+        results = _before_write_back(self.xp, results, originals, self.trace.mutations)
         for index, output, region in self.trace.mutations:     # writes into arguments and state arrays
             if region is None:
                 xp.copy_into(originals[index], results[output])
             else:
                 xp.write_slice(originals[index], region["starts"], region["steps"], region["shape"],
                                results[output])
-        results = self._fresh(results, arrays)
         trace = self.trace
         values = [self._value(leaf, results, originals) for leaf in trace.outputs]
         for i, (kind, where) in self.statics.items():
@@ -355,6 +360,19 @@ class Specialization:
                 for key in plan.arg_path:
                     container = container[key]
                 container[plan.key] = value
+
+
+def _before_write_back(xp, results, originals, mutations):
+    """Copies of the written values that live in an array another mutation writes."""
+    if len(mutations) < 2:
+        return results
+    written = {id(_owner(originals[index])): index for index, _, _ in mutations}
+    results = list(results)
+    for index, output, _ in mutations:
+        value = results[output]
+        if isinstance(value, np.ndarray) and written.get(id(_owner(value)), index) != index:
+            results[output] = xp.copy(value)
+    return results
 
 
 _RETURNABLE = (int, float, bool, complex, str, bytes, type(None), np.generic, np.dtype, np.ndarray, type,
