@@ -156,6 +156,12 @@ class NumbaKernel:
         rows = 1 if self.outer_axis is None else _extent(self.domain_sizes[self.outer_axis], sizes)
         return [rows, None, size_args]
 
+    def _launch_in_place(self, inputs, outputs, launch) -> None:
+        pairs = tuple((k, j) for k, j in self._in_place_candidates if outputs[k] is inputs[j])
+        written = {k for k, _ in pairs}
+        self._in_place_variant(pairs).launch(inputs, [o for k, o in enumerate(outputs) if k not in written],
+                                             launch)
+
     def _in_place_variant(self, pairs) -> "NumbaKernel":
         variant = self.in_place_variants.get(pairs)
         if variant is None:
@@ -281,12 +287,9 @@ class NumbaKernel:
     def launch(self, inputs, outputs, launch):
         """Run on `inputs` into the preallocated `outputs` with a prepared launch."""
         inputs = [x if type(x) is np.ndarray else np.asarray(x) for x in inputs]
-        if self._in_place_candidates:
-            pairs = tuple((k, j) for k, j in self._in_place_candidates if outputs[k] is inputs[j])
-            if pairs:
-                variant = self._in_place_variant(pairs)
-                written = {k for k, _ in pairs}
-                variant.launch(inputs, [o for k, o in enumerate(outputs) if k not in written], launch)
+        for k, j in self._in_place_candidates:
+            if outputs[k] is inputs[j]:
+                self._launch_in_place(inputs, outputs, launch)
                 return
         if self.matmul is not None:
             mm = self._matmul(inputs, outputs)
