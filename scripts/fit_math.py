@@ -5,6 +5,7 @@ published coefficients are involved), then the coefficients rounded to float64 a
 the rounded polynomial's error measured on a dense grid.
 
     python scripts/fit_math.py            # prints every fit and its error
+    python scripts/fit_math.py --float32  # numba_trig_near.py's float32 sin/cos fits
 
 Each fit is P(z) ~ f(z) on [0, zmax] minimizing max |w(z) (P(z) - f(z))|, where w
 makes the error the one the caller sees (relative to the function's value):
@@ -117,18 +118,19 @@ def remez(target, zmax, degree, weight, fixed=(), iterations=30, grid_size=20000
     return best
 
 
-def fit_rounded(target, zmax, degree, weight):
-    """float64 coefficients, rounded one at a time from the lowest, each time refitting
-    the higher ones to absorb the rounding of those fixed so far."""
+def fit_rounded(target, zmax, degree, weight, kind=float):
+    """Coefficients of type `kind` (float: float64), rounded one at a time from the
+    lowest, each time refitting the higher ones to absorb the rounding of those fixed
+    so far."""
     c64 = []
     for i in range(degree + 1):
         coef = remez(target, zmax, degree, weight, fixed=c64)
-        c64.append(float(coef[i]))
+        c64.append(float(kind(coef[i])))
     return c64
 
 
-def report(name, target, zmax, degree, weight):
-    c64 = fit_rounded(target, zmax, degree, weight)
+def report(name, target, zmax, degree, weight, kind=float):
+    c64 = fit_rounded(target, zmax, degree, weight, kind)
     grid = np.linspace(0, zmax, 200001).astype(LD)[1:]
     err = weight(grid) * (series([LD(c) for c in c64], grid) - series(target, grid))
     print(f"# {name}: degree {degree} in z on [0, {zmax!r}], max weighted error "
@@ -139,7 +141,12 @@ def report(name, target, zmax, degree, weight):
 
 
 if __name__ == "__main__":
+    import sys
     quarter = (np.pi / 4 * (1 + 2 ** -20)) ** 2          # |r| <= pi/4, a little slack
+    if "--float32" in sys.argv:                           # numba_trig_near.py
+        report("sin S(z), float32", sin_target(), quarter, 3, lambda z: z, np.float32)
+        report("cos C(z), float32", cos_target(), quarter, 3, lambda z: z * z, np.float32)
+        sys.exit(0)
     report("sin S(z)", sin_target(), quarter, 5, lambda z: z)
     report("cos C(z)", cos_target(), quarter, 5, lambda z: z * z)
     report("atan A(z)", atan_target(), (7 / 16) ** 2, 10, lambda z: z)

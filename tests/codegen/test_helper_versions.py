@@ -11,7 +11,7 @@ import pytest
 from tracejit.codegen import helper_versions as H
 from tracejit.codegen import numba_dialect
 
-PINNED = ["numba_math", "numba_trig", "numba_pow"]
+PINNED = ["numba_math", "numba_trig", "numba_pow", "numba_trig_near"]
 
 
 @pytest.mark.parametrize("module", PINNED)

@@ -33,7 +33,8 @@ from . import column_tiles
 from .identity import normalize_region_text
 from .helper_versions import source_version
 from .render import Dialect, Renderer, used_names
-from .vector_math_names import VECTOR_MATH
+from .vector_math_names import NEAR_KEY, NEAR_MATH, VECTOR_MATH
+from . import near_paths
 
 SUPPORTED_KINDS = "biufc"
 
@@ -110,6 +111,9 @@ IMPORTED.update({"_tj_radd": ("numba_math", "radd"), "_tj_rmul": ("numba_math", 
                  "_tj_h2f": ("numba_half", "half_to_float"), "_tj_f2h": ("numba_half", "float_to_half"),
                  "_tj_rf16": ("numba_half", "round_to_half"), "_tj_rd2h": ("numba_half", "round_double_to_half"),
                  "_tj_bitcast": ("numba_bits", "bitcast")})
+IMPORTED.update({f"_tj_n{op}_{dt[0]}{dt[-2:]}": (module, fn)
+                 for module, table in NEAR_MATH.items() for (op, dt), fn in table.items()})
+IMPORTED[near_paths.KEY] = NEAR_KEY
 
 
 
@@ -359,13 +363,16 @@ def kernel_text(nest, in_place=()) -> tuple:
     check fails and it runs the scalar loop (GELU in place was 6x slower)."""
     r = Renderer(NumbaDialect())
     lowered = lower(nest)
-    if column_tiles.applies(lowered):
+    tiles = column_tiles.applies(lowered)
+    if tiles:
         column_tiles.walk(r, lowered, lambda dtype: ctor(holder(dtype)))
     else:
         r.walk_outer(lowered)
     body = r.text(base_depth=1)
     for output, target in in_place:
         body = re.sub(rf"\b{re.escape(output)}\b", target, body)
+    if not tiles and not lowered.inner_axes and near_paths.uses_near_candidates(body):
+        body = near_paths.rewrite(body)        # pointwise: near-range sin/cos, far elements rerun
     sizes = used_names(body, list(nest.sizes))
     written_in_place = {output for output, _ in in_place}
     params = (["start", "stop"] + [b.name for b in nest.inputs]

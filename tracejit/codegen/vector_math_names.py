@@ -24,3 +24,11 @@ VECTOR_MATH = {
     },
     "numba_pow": {("pow", "float32"): "pow_f32", ("pow", "float64"): "pow_f64"},
 }
+
+# float32 sin/cos valid for |x| < NEAR_LIMIT_F32 only, cheaper than the helpers above: a
+# kernel runs them and reruns far elements with those (near_paths.py)
+NEAR_LIMIT_F32 = 16777216.0                       # 2^24
+NEAR_MATH = {
+    "numba_trig_near": {("sin", "float32"): "sin_f32_near", ("cos", "float32"): "cos_f32_near"},
+}
+NEAR_KEY = ("numba_trig_near", "far_key_f32")    # |x| where finite, else 0

@@ -1,0 +1,149 @@
+"""Near-range sin/cos in generated kernels (tracejit/codegen/near_paths.py): the rewrite
+of a rendered innermost loop, and compiled kernels whose far elements (finite |x| >=
+2^24) are recomputed with the exact helpers. Every compiled result is compared bit for
+bit with the helpers applied elementwise: the near helper where every argument of the
+element is near, the exact one (numba_trig) where any is far, wherever the far element
+sits (first, last, on both sides of a block edge, in a row or a column)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tracejit
+from tests.codegen.ulp import apply
+from tracejit.codegen import near_paths
+from tracejit.codegen import numba_trig as T
+from tracejit.codegen import numba_trig_near as N
+
+FAR = np.array([1e30, 2.0 ** 24, -2.0 ** 24, 3.4e38, -3.4e38, 7.729179e28, 16777218.0], np.float32)
+SPECIAL = np.array([np.inf, -np.inf, np.nan, -0.0, 0.0, 16777215.0, -16777215.0], np.float32)
+EXACT = {"sin": T.sin_f32, "cos": T.cos_f32}
+NEAR = {"sin": N.sin_f32_near, "cos": N.cos_f32_near}
+
+
+def elementwise(op, x, far):
+    """op(x) as the kernel must give it: exact where `far`, near elsewhere."""
+    return np.where(far, apply(EXACT[op], x), apply(NEAR[op], x))
+
+
+def is_far(x):
+    return np.isfinite(x) & (np.abs(x) >= np.float32(2.0 ** 24))
+
+
+def sprinkled(rng, n, positions):
+    x = (rng.standard_normal(n) * 20).astype(np.float32)
+    values = np.concatenate([FAR, SPECIAL])
+    x[positions] = values[np.arange(len(positions)) % len(values)]
+    return x
+
+
+def sin_cos_chain(x):
+    return np.sin(x) * np.cos(x) + x * x
+
+
+def test_one_dimension_far_elements_anywhere(rng):
+    n = 3 * near_paths.BLOCK + 17
+    x = sprinkled(rng, n, [0, 1, near_paths.BLOCK - 1, near_paths.BLOCK, 2 * near_paths.BLOCK + 5, n - 1])
+    got = tracejit.compile(sin_cos_chain, backend="numba")(x)
+    far = is_far(x)
+    with np.errstate(invalid="ignore", over="ignore"):
+        want = elementwise("sin", x, far) * elementwise("cos", x, far) + x * x
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+
+
+def two_arguments(x, b):
+    return np.sin(x * np.float32(2) + b[None, :]) + np.cos(b)[None, :]
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_rows_and_columns_with_two_arguments(rng, transposed):
+    """An element reruns when either argument is far; the second input's far column
+    reruns every row."""
+    x = sprinkled(rng, 60 * 90, [7, 130, 4000, 5399]).reshape(60, 90)
+    x = np.ascontiguousarray(x.T).T if transposed else x
+    b = sprinkled(rng, 90, [3, 89])
+    got = tracejit.compile(two_arguments, backend="numba")(x, b)
+    with np.errstate(invalid="ignore", over="ignore"):
+        arg = x * np.float32(2) + b[None, :]
+        far = is_far(arg) | is_far(b)[None, :]
+        want = (elementwise("sin", arg.ravel(), far.ravel()).reshape(arg.shape)
+                + elementwise("cos", np.broadcast_to(b, arg.shape).ravel(), far.ravel()).reshape(arg.shape))
+    np.testing.assert_array_equal(got, want)
+
+
+def sin_in_place(x):
+    x[...] = np.sin(x)
+
+
+def test_written_in_place_a_far_element_keeps_its_input_for_the_rerun(rng):
+    x = sprinkled(rng, 2 * near_paths.BLOCK + 3, [0, 5, near_paths.BLOCK, 2 * near_paths.BLOCK + 2])
+    want = elementwise("sin", x, is_far(x))
+    f = tracejit.compile(sin_in_place, backend="numba")
+    f(x)
+    np.testing.assert_array_equal(x, want)
+    [step] = [s for s in f.specializations()[0].plan.steps if getattr(s, "into", None)]
+    [variant] = step.kernel.in_place_variants.values()
+    assert "if _tj_e < np.float32(16777216.0) else" in variant.source
+
+
+def nested(x):
+    return np.cos(np.sin(x) * np.float32(3e7))
+
+
+def test_a_near_result_feeding_a_far_argument_reruns_that_element(rng):
+    """sin(x) * 3e7 is far for most x: those elements rerun, exact all the way."""
+    x = (rng.standard_normal(5000)).astype(np.float32)
+    got = tracejit.compile(nested, backend="numba")(x)
+    near_inner = apply(N.sin_f32_near, x) * np.float32(3e7)
+    far = is_far(near_inner)
+    assert far.mean() > 0.5
+    exact_all = apply(T.cos_f32, apply(T.sin_f32, x) * np.float32(3e7))
+    near_all = apply(N.cos_f32_near, near_inner)
+    np.testing.assert_array_equal(got, np.where(far, exact_all, near_all))
+
+
+def sum_of_sin(x):
+    return np.sin(x).sum(axis=1)
+
+
+def test_reductions_keep_the_exact_helpers(rng):
+    x = sprinkled(rng, 40 * 50, [3, 77]).reshape(40, 50)
+    f = tracejit.compile(sum_of_sin, backend="numba")
+    got = f(x)
+    np.testing.assert_allclose(got, np.sin(x.astype(np.float64)).sum(axis=1), rtol=1e-5, atol=1e-5)
+    sources = [s.kernel.source for s in f.specializations()[0].plan.steps if hasattr(s, "kernel")]
+    assert sources and all("_tj_nsin_f32" not in src for src in sources)
+
+
+# -- the rewrite itself, on rendered text --------------------------------------------------
+
+BODY = """    for i0 in range(start, stop):
+        t1 = in0[np.uint64(i0)]
+        t2 = np.float32(_tj_vsin_f32(t1))
+        t3 = (t2 * t1)
+        out0[np.uint64(i0)] = t3"""
+
+
+def test_the_rewrite_of_a_one_dimensional_loop():
+    text = near_paths.rewrite(BODY)
+    first, _, rerun = text.partition("if _tj_far >= np.float32(16777216.0):")
+    assert first.splitlines()[0] == "    for _tj_b in range(start, stop, 4096):"
+    assert "for i0 in range(_tj_b, min(_tj_b + 4096, stop)):" in first
+    assert "_tj_nsin_f32(t1)" in first and "_tj_vsin_f32" not in first
+    assert "_tj_e = _tj_nkey_f32(t1)" in first and "_tj_far = _tj_rmaximum(_tj_far, _tj_e)" in first
+    near_part, _, exact_part = rerun.partition("if _tj_e >= np.float32(16777216.0):")
+    assert "_tj_nsin_f32" not in near_part and "out0" not in near_part     # only what the key needs
+    assert [line.strip() for line in exact_part.strip().splitlines()] == \
+        [line.strip() for line in BODY.splitlines()[1:]]
+    compile("def kernel(start, stop, in0, out0):\n" + text, "<kernel>", "exec")
+
+
+@pytest.mark.parametrize("body", [
+    BODY.replace("        t2 = np.float32(_tj_vsin_f32(t1))",
+                 "        if _tj_vsin_f32(t1) > 0:\n            t2 = t1"),
+    BODY.replace("_tj_vsin_f32", "_tj_vtan_f32"),
+    BODY.replace("        out0[np.uint64(i0)] = t3", "        if t3 > 0:\n            out0[np.uint64(i0)] = t3"),
+])
+def test_loops_the_rewrite_cannot_handle_stay_exact(body):
+    assert near_paths.rewrite(body) == body

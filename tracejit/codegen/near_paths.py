@@ -1,0 +1,184 @@
+"""Near-range fast paths in a rendered Numba kernel, with an exact rerun of far elements.
+
+Why: the float32 sin/cos of ``numba_trig_near`` are ~2.3x cheaper than the exact ones of
+``numba_trig`` but only right for |x| < 2^24. Vector code cannot branch per lane, and
+both paths behind a select cost their sum; so the innermost loop runs the near
+helpers and keeps the largest finite |argument| it met, and only when that reaches the
+limit does the loop run again, recomputing with the exact helpers just the elements
+that had a far argument::
+
+    _tj_far = np.float32(0.0)
+    for i1 in range(n1):
+        t1 = in0[np.uint64(i0), np.uint64(i1)]
+        t2 = np.float32(_tj_nsin_f32(t1))
+        _tj_e = _tj_nkey_f32(t1)
+        out0[np.uint64(i0), np.uint64(i1)] = t2
+        _tj_far = _tj_rmaximum(_tj_far, _tj_e)
+    if _tj_far >= np.float32(16777216.0):
+        for i1 in range(n1):
+            (the near lines again, without stores: the same per-element decision)
+            if _tj_e >= np.float32(16777216.0):
+                (the original lines: exact helpers, stores)
+
+The rerun repeats the near lines so that it decides per element exactly as the first
+pass did (a near result can feed another call's argument). It reads the inputs again,
+so a store into a buffer the loop also reads (a kernel written in place) keeps the old
+value for a far element in the first pass. Only straight-line innermost loops are
+rewritten (pointwise kernels: the caller checks there are no reductions); anything
+else keeps the exact helpers.
+"""
+from __future__ import annotations
+
+import re
+
+from .vector_math_names import NEAR_LIMIT_F32, NEAR_MATH
+
+# exact helper name in kernel text -> near helper name (`_tj_v<op>_f32` -> `_tj_n<op>_f32`)
+NEAR_NAMES = {f"_tj_v{op}_f32": f"_tj_n{op}_f32" for table in NEAR_MATH.values() for op, _ in table}
+KEY = "_tj_nkey_f32"          # numba_trig_near.far_key_f32
+LIMIT = f"np.float32({NEAR_LIMIT_F32!r})"
+_CALL = re.compile(r"\b(" + "|".join(map(re.escape, NEAR_NAMES)) + r")\(")
+_FOR = re.compile(r"^(\s*)for \w+ in range\(.*\):$")
+_STORE = re.compile(r"^(\s*)([A-Za-z_]\w*)\[(.+?)\] = (.+)$")
+_STEP = "    "
+BLOCK = 4096     # elements a far argument reruns at most
+
+
+def uses_near_candidates(body: str) -> bool:
+    return _CALL.search(body) is not None
+
+
+def rewrite(body: str) -> str:
+    """`body` with every eligible innermost loop on the near path (else unchanged)."""
+    lines = body.split("\n")
+    out, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        if _FOR.match(line):
+            end = _block_end(lines, i)
+            block = lines[i + 1:end]
+            new = _rewrite_loop(line, block, body) if not any(_FOR.match(b) for b in block) else None
+            if new is not None:
+                out.extend(new)
+                i = end
+                continue
+        out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _block_end(lines, start) -> int:
+    depth = _indent(lines[start])
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) > depth):
+        end += 1
+    return end
+
+
+def _call_arguments(line: str) -> list:
+    """The argument texts of the near-able calls in `line`, outermost first."""
+    args = []
+    for match in _CALL.finditer(line):
+        depth, start = 1, match.end()
+        for k in range(start, len(line)):
+            depth += {"(": 1, ")": -1}.get(line[k], 0)
+            if depth == 0:
+                args.append(line[start:k])
+                break
+        else:
+            return []
+    return args
+
+
+def _to_near(text: str) -> str:
+    return _CALL.sub(lambda m: NEAR_NAMES[m.group(1)] + "(", text)
+
+
+def _rewrite_loop(header: str, block: list, body: str):
+    """The lines replacing one innermost loop, or None to leave it as it is."""
+    inner = _indent(header) + len(_STEP)
+    keys, near, stores = [], [], []
+    block = [line for line in block if line.strip()]
+    for line in block:
+        args = _call_arguments(line)
+        if _CALL.search(line) and (not args or _indent(line) != inner or line.rstrip().endswith(":")):
+            return None
+        store = _STORE.match(line)
+        if store and _indent(line) != inner:
+            return None
+        if store:
+            stores.append(store)
+            continue
+        near.append(_to_near(line))
+        for arg in args:
+            key = f"{KEY}({_to_near(arg)})"
+            near.append(" " * inner + (f"_tj_e = {key}" if not keys else f"_tj_e = _tj_rmaximum(_tj_e, {key})"))
+            keys.append(arg)
+    if not keys:
+        return None
+    read = {m.group(2) for m in stores if re.search(rf"\b{re.escape(m.group(2))}\[", _without_stores(body))}
+    first = []
+    for m in stores:
+        indent, buf, index, value = m.groups()
+        if buf in read:      # written in place: a far element keeps its input for the rerun
+            value = f"({value}) if _tj_e < {LIMIT} else {buf}[{index}]"
+        first.append(f"{indent}{buf}[{index}] = {_to_near(value)}")
+    outer, header = _blocked(header)
+    pad = " " * _indent(header)
+    step = _STEP * len(outer)                          # the lines move in with the loop
+    inner += len(step)
+    near = [step + line for line in near]
+    first = [step + line for line in first]
+    block = [step + line for line in block]
+    return outer + ([f"{pad}_tj_far = np.float32(0.0)", header] + near + first
+                    + [" " * inner + "_tj_far = _tj_rmaximum(_tj_far, _tj_e)",
+                       f"{pad}if _tj_far >= {LIMIT}:", _STEP + header]
+                    + [_STEP + line for line in _needed_for_key(near)]
+                    + [_STEP + " " * inner + f"if _tj_e >= {LIMIT}:"]
+                    + [2 * _STEP + line for line in block])
+
+
+def _blocked(header: str) -> tuple:
+    """(lines opening a loop over BLOCK-long pieces of the range, the loop over one
+    piece): one far element reruns one piece, not a whole row or chunk."""
+    m = re.match(r"^(\s*)for (\w+) in range\((.*)\):$", header)
+    bounds = _top_level_split(m.group(3))
+    if len(bounds) not in (1, 2):
+        return [], header
+    lo, hi = (["0"] + bounds) if len(bounds) == 1 else bounds
+    pad, var = m.group(1), m.group(2)
+    return ([f"{pad}for _tj_b in range({lo}, {hi}, {BLOCK}):"],
+            f"{pad}{_STEP}for {var} in range(_tj_b, min(_tj_b + {BLOCK}, {hi})):")
+
+
+def _top_level_split(text: str) -> list:
+    parts, depth, start = [], 0, 0
+    for k, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(text[start:k].strip())
+            start = k + 1
+    return parts + [text[start:].strip()]
+
+
+def _without_stores(body: str) -> str:
+    return "\n".join(line for line in body.split("\n") if not _STORE.match(line))
+
+
+_ASSIGN = re.compile(r"^\s*([A-Za-z_]\w*) = (.+)$")
+_NAME = re.compile(r"\b[A-Za-z_]\w*\b")
+
+
+def _needed_for_key(near: list) -> list:
+    """The near lines the per-element key depends on (the rerun's decision only)."""
+    needed, kept = {"_tj_e"}, []
+    for line in reversed(near):
+        m = _ASSIGN.match(line)
+        if m and m.group(1) in needed:
+            kept.append(line)
+            needed |= set(_NAME.findall(m.group(2)))
+    return kept[::-1]
