@@ -17,17 +17,20 @@ from tracejit.codegen import numba_trig_near as N
 
 FAR = np.array([1e30, 2.0 ** 24, -2.0 ** 24, 3.4e38, -3.4e38, 7.729179e28, 16777218.0], np.float32)
 SPECIAL = np.array([np.inf, -np.inf, np.nan, -0.0, 0.0, 16777215.0, -16777215.0], np.float32)
-EXACT = {"sin": T.sin_f32, "cos": T.cos_f32}
-NEAR = {"sin": N.sin_f32_near, "cos": N.cos_f32_near}
 
 
 def elementwise(op, x, far):
     """op(x) as the kernel must give it: exact where `far`, near elsewhere."""
-    return np.where(far, apply(EXACT[op], x), apply(NEAR[op], x))
+    dtype = x.dtype.name
+    exact = getattr(T, T.VECTOR_MATH[(op, dtype)])
+    near = getattr(N, N.NEAR_MATH[(op, dtype)])
+    return np.where(far, apply(exact, x), apply(near, x))
 
 
 def is_far(x):
-    return np.isfinite(x) & (np.abs(x) >= np.float32(2.0 ** 24))
+    """Where the kernel reruns: the key (|x| / limit, as a float32) reaches 1."""
+    key = getattr(N, N.NEAR_MATH[("key", x.dtype.name)])
+    return (apply(key, np.ascontiguousarray(x).ravel()) >= 1).reshape(x.shape)
 
 
 def sprinkled(rng, n, positions):
@@ -41,14 +44,18 @@ def sin_cos_chain(x):
     return np.sin(x) * np.cos(x) + x * x
 
 
-def test_one_dimension_far_elements_anywhere(rng):
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_dimension_far_elements_anywhere(rng, dtype):
     n = 3 * near_paths.BLOCK + 17
     x = sprinkled(rng, n, [0, 1, near_paths.BLOCK - 1, near_paths.BLOCK, 2 * near_paths.BLOCK + 5, n - 1])
+    x = x.astype(dtype)
+    if dtype == np.float64:
+        x[[9, 4000, 9000]] = [2.0 ** 20, -1e6, 1048575.9999999999]       # near or just far
     got = tracejit.compile(sin_cos_chain, backend="numba")(x)
     far = is_far(x)
     with np.errstate(invalid="ignore", over="ignore"):
         want = elementwise("sin", x, far) * elementwise("cos", x, far) + x * x
-    assert got.dtype == np.float32
+    assert got.dtype == dtype and far.sum() >= 6
     np.testing.assert_array_equal(got, want)
 
 
@@ -84,7 +91,7 @@ def test_written_in_place_a_far_element_keeps_its_input_for_the_rerun(rng):
     np.testing.assert_array_equal(x, want)
     [step] = [s for s in f.specializations()[0].plan.steps if getattr(s, "into", None)]
     [variant] = step.kernel.in_place_variants.values()
-    assert "if _tj_e < np.float32(16777216.0) else" in variant.source
+    assert "if _tj_e < np.float32(1.0) else" in variant.source
 
 
 def nested(x):
@@ -127,12 +134,12 @@ BODY = """    for i0 in range(start, stop):
 
 def test_the_rewrite_of_a_one_dimensional_loop():
     text = near_paths.rewrite(BODY)
-    first, _, rerun = text.partition("if _tj_far >= np.float32(16777216.0):")
+    first, _, rerun = text.partition("if _tj_far >= np.float32(1.0):")
     assert first.splitlines()[0] == "    for _tj_b in range(start, stop, 4096):"
     assert "for i0 in range(_tj_b, min(_tj_b + 4096, stop)):" in first
     assert "_tj_nsin_f32(t1)" in first and "_tj_vsin_f32" not in first
     assert "_tj_e = _tj_nkey_f32(t1)" in first and "_tj_far = _tj_rmaximum(_tj_far, _tj_e)" in first
-    near_part, _, exact_part = rerun.partition("if _tj_e >= np.float32(16777216.0):")
+    near_part, _, exact_part = rerun.partition("if _tj_e >= np.float32(1.0):")
     assert "_tj_nsin_f32" not in near_part and "out0" not in near_part     # only what the key needs
     assert [line.strip() for line in exact_part.strip().splitlines()] == \
         [line.strip() for line in BODY.splitlines()[1:]]

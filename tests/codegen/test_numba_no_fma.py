@@ -1,6 +1,6 @@
 """The vector math on a CPU without fused multiply-add: in a subprocess with
 NUMBA_CPU_NAME=generic (baseline x86-64: SSE2, no FMA) numba_eft picks Dekker's
-two_prod and an unfused multiply-add, and every helper that uses them keeps its
+two_prod and an unfused multiply-add, and every helper that uses them (the near-range float32 sin/cos too) keeps its
 accuracy bound (within 1 ulp of correctly rounded) and still vectorizes."""
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ SCRIPT = r"""
 import json
 import numpy as np
 from tracejit.codegen import numba_eft as E, numba_math as M, numba_pow as P, numba_trig as T
+from tracejit.codegen import numba_trig_near as N
 from tests.codegen.ulp import apply, correctly_rounded, is_vectorized, random_bits, ulps, vector_loop_ir
 rng = np.random.default_rng(5)
 worst = {}
@@ -31,6 +32,11 @@ for dt in ("float32", "float64"):
     y = (rng.uniform(-80, 80, 20000) / np.log(b.astype(np.float64))).astype(dt)
     got = apply(getattr(P, P.VECTOR_MATH[("pow", dt)]), b, y)
     worst["pow_" + dt] = float(ulps(got, correctly_rounded("power", b, y)).max())
+for dt, top in (("float32", 1.6e7), ("float64", 1e6)):
+    x = np.concatenate([rng.uniform(-top, top, 20000), rng.uniform(-10, 10, 20000)]).astype(dt)
+    for op in ("sin", "cos"):
+        got = apply(getattr(N, N.NEAR_MATH[(op, dt)]), x)
+        worst[op + "_near_" + dt] = float(ulps(got, correctly_rounded(op, x)).max())
 print(json.dumps({"fma": E.HAS_FMA, "dekker": E.two_prod is E.two_prod_dekker, "worst": worst,
                   "vectorized": is_vectorized(vector_loop_ir(T.sin_f64, "float64"))}))
 """

@@ -1,42 +1,45 @@
 """Near-range fast paths in a rendered Numba kernel, with an exact rerun of far elements.
 
-Why: the float32 sin/cos of ``numba_trig_near`` are ~2.3x cheaper than the exact ones of
-``numba_trig`` but only right for |x| < 2^24. Vector code cannot branch per lane, and
-both paths behind a select cost their sum; so the innermost loop runs the near
-helpers and keeps the largest finite |argument| it met, and only when that reaches the
-limit does the loop run again, recomputing with the exact helpers just the elements
-that had a far argument::
+Why: the sin/cos of ``numba_trig_near`` are ~2x cheaper than the exact ones of
+``numba_trig`` but only right below a limit (|x| < 2^24 for float32, 2^20 for
+float64). Vector code cannot branch per lane, and both paths behind a select cost
+their sum; so the innermost loop runs the near helpers and keeps the largest key
+(|argument| / limit, 0 where not finite) it met, and only when that reaches 1 does the
+loop run again, recomputing with the exact helpers just the elements that had a far
+argument. The loop goes in blocks of BLOCK elements, so one far element reruns one
+block::
 
-    _tj_far = np.float32(0.0)
-    for i1 in range(n1):
-        t1 = in0[np.uint64(i0), np.uint64(i1)]
-        t2 = np.float32(_tj_nsin_f32(t1))
-        _tj_e = _tj_nkey_f32(t1)
-        out0[np.uint64(i0), np.uint64(i1)] = t2
-        _tj_far = _tj_rmaximum(_tj_far, _tj_e)
-    if _tj_far >= np.float32(16777216.0):
-        for i1 in range(n1):
-            (the near lines again, without stores: the same per-element decision)
-            if _tj_e >= np.float32(16777216.0):
-                (the original lines: exact helpers, stores)
+    for _tj_b in range(start, stop, 4096):
+        _tj_far = np.float32(0.0)
+        for i0 in range(_tj_b, min(_tj_b + 4096, stop)):
+            t1 = in0[np.uint64(i0)]
+            t2 = np.float32(_tj_nsin_f32(t1))
+            _tj_e = _tj_nkey_f32(t1)
+            out0[np.uint64(i0)] = t2
+            _tj_far = _tj_rmaximum(_tj_far, _tj_e)
+        if _tj_far >= np.float32(1.0):
+            for i0 in range(_tj_b, min(_tj_b + 4096, stop)):
+                (the near lines the key needs: the same per-element decision)
+                if _tj_e >= np.float32(1.0):
+                    (the original lines: exact helpers, stores)
 
-The rerun repeats the near lines so that it decides per element exactly as the first
-pass did (a near result can feed another call's argument). It reads the inputs again,
-so a store into a buffer the loop also reads (a kernel written in place) keeps the old
-value for a far element in the first pass. Only straight-line innermost loops are
-rewritten (pointwise kernels: the caller checks there are no reductions); anything
-else keeps the exact helpers.
+The rerun recomputes the key from the near lines because a near result can feed
+another call's argument. It reads the inputs again, so a store into a buffer the loop
+also reads (a kernel written in place) keeps the old value for a far element in the
+first pass. Only straight-line innermost loops are rewritten (pointwise kernels: the
+caller checks there are no reductions); anything else keeps the exact helpers.
 """
 from __future__ import annotations
 
 import re
 
-from .vector_math_names import NEAR_LIMIT_F32, NEAR_MATH
+from .vector_math_names import NEAR_MATH
 
-# exact helper name in kernel text -> near helper name (`_tj_v<op>_f32` -> `_tj_n<op>_f32`)
-NEAR_NAMES = {f"_tj_v{op}_f32": f"_tj_n{op}_f32" for table in NEAR_MATH.values() for op, _ in table}
-KEY = "_tj_nkey_f32"          # numba_trig_near.far_key_f32
-LIMIT = f"np.float32({NEAR_LIMIT_F32!r})"
+# exact helper name in kernel text -> near helper name (`_tj_vsin_f32` -> `_tj_nsin_f32`),
+# and the name of its argument's key (`_tj_nkey_f32`: |x| / limit, a float32)
+NEAR_NAMES = {f"_tj_v{op}_{dt[0]}{dt[-2:]}": f"_tj_n{op}_{dt[0]}{dt[-2:]}"
+              for table in NEAR_MATH.values() for op, dt in table if op != "key"}
+LIMIT = "np.float32(1.0)"      # a key at or above it: far
 _CALL = re.compile(r"\b(" + "|".join(map(re.escape, NEAR_NAMES)) + r")\(")
 _FOR = re.compile(r"^(\s*)for \w+ in range\(.*\):$")
 _STORE = re.compile(r"^(\s*)([A-Za-z_]\w*)\[(.+?)\] = (.+)$")
@@ -80,14 +83,14 @@ def _block_end(lines, start) -> int:
 
 
 def _call_arguments(line: str) -> list:
-    """The argument texts of the near-able calls in `line`, outermost first."""
+    """(helper, argument text) of the near-able calls in `line`, outermost first."""
     args = []
     for match in _CALL.finditer(line):
         depth, start = 1, match.end()
         for k in range(start, len(line)):
             depth += {"(": 1, ")": -1}.get(line[k], 0)
             if depth == 0:
-                args.append(line[start:k])
+                args.append((match.group(1), line[start:k]))
                 break
         else:
             return []
@@ -114,8 +117,8 @@ def _rewrite_loop(header: str, block: list, body: str):
             stores.append(store)
             continue
         near.append(_to_near(line))
-        for arg in args:
-            key = f"{KEY}({_to_near(arg)})"
+        for name, arg in args:
+            key = f"_tj_nkey_{name[-3:]}({_to_near(arg)})"
             near.append(" " * inner + (f"_tj_e = {key}" if not keys else f"_tj_e = _tj_rmaximum(_tj_e, {key})"))
             keys.append(arg)
     if not keys:

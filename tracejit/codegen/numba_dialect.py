@@ -33,7 +33,7 @@ from . import column_tiles
 from .identity import normalize_region_text
 from .helper_versions import source_version
 from .render import Dialect, Renderer, used_names
-from .vector_math_names import NEAR_KEY, NEAR_MATH, VECTOR_MATH
+from .vector_math_names import NEAR_MATH, VECTOR_MATH
 from . import near_paths
 
 SUPPORTED_KINDS = "biufc"
@@ -113,7 +113,6 @@ IMPORTED.update({"_tj_radd": ("numba_math", "radd"), "_tj_rmul": ("numba_math", 
                  "_tj_bitcast": ("numba_bits", "bitcast")})
 IMPORTED.update({f"_tj_n{op}_{dt[0]}{dt[-2:]}": (module, fn)
                  for module, table in NEAR_MATH.items() for (op, dt), fn in table.items()})
-IMPORTED[near_paths.KEY] = NEAR_KEY
 
 
 

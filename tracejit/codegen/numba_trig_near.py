@@ -1,31 +1,40 @@
-"""float32 sin and cos in float32 arithmetic, for |x| < 2^24: the kernels' fast path.
+"""sin and cos below a limit (|x| < 2^24 for float32, 2^20 for float64): the kernels'
+fast path.
 
-Why: ``numba_trig``'s float32 sin/cos work for every input (Payne-Hanek reduction,
-float64 polynomials) and cost ~2.3x more. Most arguments are small, so a Numba kernel
-calls these instead and reruns, with the exact helpers, only the elements whose
-argument was far (``near_paths.py`` writes that loop; `far_key_f32` is what it
-compares with NEAR_LIMIT_F32).
+Why: ``numba_trig``'s sin/cos work for every input (Payne-Hanek reduction with table
+loads; float32 through float64 polynomials) and cost ~2x more. Most arguments are
+small, so a Numba kernel calls these instead and reruns, with the exact helpers, only
+the elements whose argument was far (``near_paths.py`` writes that loop; the
+`far_key_*` functions give what it compares with 1: |x| / limit).
 
-Method:
+float32, in float32 arithmetic after a float64 reduction:
 
-- reduction in float64, Cody-Waite with pi/2 in three pieces: C1 and C2 of 29 bits
-  (so k * C1 and k * C2 are exact for k < 2^24), C3 the rest rounded. For |x| < 2^24,
-  a - k C1 is exact and each later step rounds once, relative to r: r has a relative
-  error below 2^-52, even at the float32 closest to a multiple of pi/2 (2^-29.9
-  quadrants away: scripts/float32_reduction_worst_case.py). r is then split in two
-  float32s, rh + rl;
+- Cody-Waite in float64 with pi/2 in three pieces: C1 and C2 of 29 bits (k * C1 and
+  k * C2 exact for k < 2^24), C3 the rest rounded. For |x| < 2^24, a - k C1 is exact
+  and each later step rounds once, relative to r: r has a relative error below 2^-52,
+  even at the float32 closest to a multiple of pi/2 (2^-29.9 quadrants away:
+  scripts/float32_reduction_worst_case.py). r is then split in two float32s, rh + rl;
 - polynomials in float32 (minimax, scripts/fit_math.py --float32): sin r = r + r^3 S(z)
   and cos r = 1 - z/2 + z^2 C(z), z = rh^2, relative errors 2^-32.6 and 2^-37.2; rl
   enters both (rl in sin, -rh rl in cos) and cos adds back the rounding of 1 - z/2;
-- the quadrant k mod 4 in float64, then compared as float32.
+- the quadrant k mod 4 computed and compared in float32 (k < 2^24 is exact there).
 
 Accuracy: within 1 ulp of the correctly rounded result (faithful, as NumPy's own
 float32 sin/cos, which are not correctly rounded on ~15% of inputs). Measured on every
 float32 in [0, 2^24) by scripts/check_near_trig.py: max 1 ulp for both, not correctly
 rounded on 0.59% (sin) and 0.61% (cos) of them; ~3.5% of uniform inputs of magnitude
-1-10^7 (tests/codegen/test_numba_trig_near.py samples the range). Special values as
-NumPy: NaN -> NaN, +-inf -> NaN, sin keeps the sign of zero. For finite |x| >= 2^24
-the result is meaningless: the caller reruns those with ``numba_trig``.
+1-10^7 (tests/codegen/test_numba_trig_near.py samples the range).
+
+float64: Cody-Waite in double-double with pi/2 = D1 + D2 + D3 + D4, D1-D3 of 33 bits
+(k * Di exact for k < 2^20), D4 the rest: a - k D1 is exact, the next two terms are
+added with error-free sums, and the result r + rl carries ~100 bits, far more than
+the closest float64 below 2^20 to a multiple of pi/2 needs (no float64 comes closer
+than ~2^-61 to one). Then numba_trig's double-double kernel: within 1 ulp, as the
+exact helpers (sampled, including the multiples of pi/2 and their neighbours).
+
+Special values as NumPy: NaN -> NaN, +-inf -> NaN, sin keeps the sign of zero. For
+finite |x| at or above the limit the result is meaningless: the caller reruns those
+with ``numba_trig``.
 """
 from __future__ import annotations
 
@@ -35,20 +44,27 @@ import numba
 import numpy as np
 
 from .math_constants import pi_fixed, split, two_over_pi_fixed
-from .numba_eft import fmadd
-from .numba_math import f32_bits
+from .numba_eft import fast_two_sum, fmadd, two_sum
+from .numba_math import f32_bits, f64_bits
+from .numba_trig import _TINY64, _mod4, _sin_cos_kernel
+from .vector_math_names import NEAR_LIMIT
 from .vector_math_names import NEAR_MATH as NEAR_MATH_NAMES
 
 _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # LLVM alwaysinline
 
 # see numba_trig.BUILT_ON (scripts/pin_helper_versions.py keeps it current)
-BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "7d7dd28b7b48", "vector_math_names": "611685fa015a"}
+BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "02d9b3f7822d", "numba_trig": "67e27afb5ec8", "vector_math_names": "b62c7b60eccc"}
 
 _N = 300
 _C1, _C2 = split(pi_fixed(_N), _N + 1, 2, 29)                        # pi/2 = C1 + C2 + C3
 _C3 = float(Fraction(pi_fixed(_N), 1 << (_N + 1)) - Fraction(_C1) - Fraction(_C2))
 _TWO_OVER_PI = float(Fraction(two_over_pi_fixed(_N), 1 << _N))
 _INF = np.float32(np.inf)
+_KEY32 = np.float32(1.0 / NEAR_LIMIT["float32"])
+_KEY64 = 1.0 / NEAR_LIMIT["float64"]
+# float64: pi/2 = D1 + D2 + D3 + D4, the first three of 33 bits (k * Di exact for k < 2^20)
+_D1, _D2, _D3 = split(pi_fixed(_N), _N + 1, 3, 33)
+_D4 = float(Fraction(pi_fixed(_N), 1 << (_N + 1)) - Fraction(_D1) - Fraction(_D2) - Fraction(_D3))
 _HALF, _ONE, _TWO, _THREE = np.float32(0.5), np.float32(1.0), np.float32(2.0), np.float32(3.0)
 
 # sin r = r + r^3 S(z), cos r = 1 - z/2 + z^2 C(z), z = r^2 (scripts/fit_math.py --float32)
@@ -64,9 +80,9 @@ def _reduce(x):
     |rh + rl| <= pi/4, for |x| < 2^24 (other inputs: finite or NaN garbage)."""
     a = abs(np.float64(x))
     k = np.rint(a * _TWO_OVER_PI)
-    r = (a - k * _C1) - k * _C2
-    r = r - k * _C3
-    n = np.float32(k - 4.0 * np.floor(k * 0.25))
+    r = fmadd(-k, _C3, fmadd(-k, _C2, fmadd(-k, _C1, a)))   # k C1, k C2 exact: fused or not alike
+    kf = np.float32(k)                                       # exact: k < 2^24
+    n = fmadd(np.float32(-4.0), np.floor(kf * np.float32(0.25)), kf)
     rh = np.float32(r)
     return n, rh, np.float32(r - np.float64(rh))
 
@@ -105,12 +121,65 @@ def cos_f32_near(x):
     return v if abs(x) < _INF else x - x
 
 
+# ---------------------------------------------------------------------------
+# float64: Cody-Waite in double-double, numba_trig's kernel
+# ---------------------------------------------------------------------------
+
+@numba.njit(**_JIT)
+def _reduce_f64(a):
+    """(n, r, rl): a = (4j + n) pi/2 + r + rl, n in {0, 1, 2, 3} as a float, for
+    2^-26 <= a < 2^20; r + rl to ~2^-100 relative (see the module docstring)."""
+    k = np.rint(a * _TWO_OVER_PI)
+    r1 = a - k * _D1                                   # exact
+    s, e1 = two_sum(r1, -k * _D2)                      # k * D2, k * D3: exact
+    s, e2 = two_sum(s, -k * _D3)
+    lo = (e1 + e2) - k * _D4
+    r, rl = fast_two_sum(s, lo)
+    return _mod4(k), r, rl
+
+
+@numba.njit(**_JIT)
+def sin_f64_near(x):
+    """np.sin for a float64 with |x| < 2^20, NaN or +-inf (within 1 ulp)."""
+    a = abs(x)
+    n, r, rl = _reduce_f64(a)
+    sh, sl, ch, cl = _sin_cos_kernel(r, rl)
+    v = ch if (n == 1.0) | (n == 3.0) else sh
+    v = -v if n >= 2.0 else v
+    v = a if a < _TINY64 else v
+    v = -v if f64_bits(x) < np.int64(0) else v
+    return v if a < np.inf else x - x
+
+
+@numba.njit(**_JIT)
+def cos_f64_near(x):
+    """np.cos for a float64 with |x| < 2^20, NaN or +-inf (within 1 ulp)."""
+    a = abs(x)
+    n, r, rl = _reduce_f64(a)
+    sh, sl, ch, cl = _sin_cos_kernel(r, rl)
+    v = sh if (n == 1.0) | (n == 3.0) else ch
+    v = -v if (n == 1.0) | (n == 2.0) else v
+    v = 1.0 if a < _TINY64 else v
+    return v if a < np.inf else x - x
+
+
+# ---------------------------------------------------------------------------
+# keys: |x| / limit, 0 where x is not finite; a loop keeps the largest (a float32 max
+# reduction, which vectorizes) and reruns when it reaches 1
+# ---------------------------------------------------------------------------
+
 @numba.njit(**_JIT)
 def far_key_f32(x):
-    """|x| where it is finite, else 0: a loop keeps the largest (a max reduction, which
-    vectorizes) and compares it with the limit once."""
+    """|x| / 2^24 (exact) where x is finite, else 0."""
     a = abs(x)
-    return a if a < _INF else np.float32(0.0)
+    return a * _KEY32 if a < _INF else np.float32(0.0)
+
+
+@numba.njit(**_JIT)
+def far_key_f64(x):
+    """|x| / 2^20 as a float32 (rounding keeps every far key >= 1), 0 where not finite."""
+    a = abs(x)
+    return np.float32(a * _KEY64) if a < np.inf else np.float32(0.0)
 
 
 NEAR_MATH = NEAR_MATH_NAMES["numba_trig_near"]       # (op, dtype) -> function defined above

@@ -25,10 +25,12 @@ VECTOR_MATH = {
     "numba_pow": {("pow", "float32"): "pow_f32", ("pow", "float64"): "pow_f64"},
 }
 
-# float32 sin/cos valid for |x| < NEAR_LIMIT_F32 only, cheaper than the helpers above: a
-# kernel runs them and reruns far elements with those (near_paths.py)
-NEAR_LIMIT_F32 = 16777216.0                       # 2^24
+# sin/cos valid below a limit only (|x| < 2^24 for float32, 2^20 for float64), cheaper
+# than the helpers above: a kernel runs them and reruns far elements with those
+# (near_paths.py); the key of x is |x| / limit as a float32 (0 where x is not finite)
+NEAR_LIMIT = {"float32": 2.0 ** 24, "float64": 2.0 ** 20}
 NEAR_MATH = {
-    "numba_trig_near": {("sin", "float32"): "sin_f32_near", ("cos", "float32"): "cos_f32_near"},
+    "numba_trig_near": {("sin", "float32"): "sin_f32_near", ("cos", "float32"): "cos_f32_near",
+                        ("sin", "float64"): "sin_f64_near", ("cos", "float64"): "cos_f64_near",
+                        ("key", "float32"): "far_key_f32", ("key", "float64"): "far_key_f64"},
 }
-NEAR_KEY = ("numba_trig_near", "far_key_f32")    # |x| where finite, else 0
