@@ -2,7 +2,7 @@
 correctly rounded result below the limit (|x| < 2^24 for float32, 2^20 for float64:
 every exponent, subnormals, the inputs closest to multiples of pi/2, the edge of the
 range), exactly odd and even, special values exactly as NumPy, the far keys, and vector
-code. scripts/check_near_trig.py runs every float32 below 2^24."""
+code. scripts/check_float32_exhaustive.py runs every float32 below 2^24."""
 from __future__ import annotations
 
 import numpy as np

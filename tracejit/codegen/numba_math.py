@@ -42,7 +42,7 @@ import numpy as np
 from numba.core import types
 from numba.core.extending import intrinsic
 
-from .numba_eft import fast_two_sum, two_prod
+from .numba_eft import fast_two_sum, fmadd, two_prod
 from .vector_math_names import VECTOR_MATH as VECTOR_MATH_NAMES
 
 _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # LLVM alwaysinline
@@ -301,9 +301,12 @@ def expm1_f32(x):
     return x if x != x else y
 
 
-# float32 tanh in float32 arithmetic (8 lanes on AVX2, where float64 has 4): a
+# float32 tanh and exp in float32 arithmetic (8 lanes on AVX2, where float64 has 4): a
 # polynomial near 0, 1 - 2 / (exp(2|x|) + 1) beyond; coefficients fitted by weighted
-# least squares on Chebyshev nodes (approximation errors 1e-9 and 4e-9 relative).
+# least squares on Chebyshev nodes (approximation errors 1e-9 and 4e-9 relative);
+# polynomials in fused multiply-adds where the CPU has them. Checked on every float32
+# of their ranges (scripts/check_float32_exhaustive.py, with FMA): tanh within 2 ulp of
+# the correctly rounded result (not equal to it on 0.31%), exp within 1 ulp (3.5%).
 _F32 = np.float32
 _TANH_P = (_F32(-0.333333186500199), _F32(0.13332616787405854), _F32(-0.05385511069655526),
            _F32(0.021082018616260908), _F32(-0.006287600914111306))        # a <= 0.55
@@ -320,7 +323,7 @@ def _exp_f32_core(y):
     kf = np.rint(y * _F32_LOG2E)
     r = (y - kf * _F32_LN2_HI) - kf * _F32_LN2_LO      # kf * _F32_LN2_HI is exact for k < 2^14
     q = _EXP_Q
-    p = _F32_ONE + r + r * r * (q[0] + r * (q[1] + r * (q[2] + r * (q[3] + r * q[4]))))
+    p = _F32_ONE + r + r * r * fmadd(r, fmadd(r, fmadd(r, fmadd(r, q[4], q[3]), q[2]), q[1]), q[0])
     return p * bits_f32(np.int32((np.int32(kf) + np.int32(127)) << np.int32(23)))    # int32 sums widen
 
 
@@ -336,7 +339,7 @@ def exp_f32(x):
     kf = np.rint(xc * _F32_LOG2E)
     r = (xc - kf * _F32_LN2_HI) - kf * _F32_LN2_LO
     q = _EXP_Q
-    p = _F32_ONE + r + r * r * (q[0] + r * (q[1] + r * (q[2] + r * (q[3] + r * q[4]))))
+    p = _F32_ONE + r + r * r * fmadd(r, fmadd(r, fmadd(r, fmadd(r, q[4], q[3]), q[2]), q[1]), q[0])
     k = np.int32(kf)
     half = np.int32(k >> np.int32(1))
     rest = np.int32(k - half)
@@ -354,7 +357,7 @@ def tanh_f32(x):
     a = abs(x)
     z = a * a
     p = _TANH_P
-    near = a + a * z * (p[0] + z * (p[1] + z * (p[2] + z * (p[3] + z * p[4]))))
+    near = a + a * z * fmadd(z, fmadd(z, fmadd(z, fmadd(z, p[4], p[3]), p[2]), p[1]), p[0])
     far = _F32_ONE - _F32_TWO / (_exp_f32_core(_F32_TWO * min(a, _F32_FAR)) + _F32_ONE)
     t = near if a < _F32_NEAR else far
     y = np.copysign(t, x)

@@ -21,7 +21,7 @@ float32, in float32 arithmetic after a float64 reduction:
 
 Accuracy: within 1 ulp of the correctly rounded result (faithful, as NumPy's own
 float32 sin/cos, which are not correctly rounded on ~15% of inputs). Measured on every
-float32 in [0, 2^24) by scripts/check_near_trig.py: max 1 ulp for both, not correctly
+float32 in [0, 2^24) by scripts/check_float32_exhaustive.py: max 1 ulp for both, not correctly
 rounded on 0.59% (sin) and 0.61% (cos) of them; ~3.5% of uniform inputs of magnitude
 1-10^7 (tests/codegen/test_numba_trig_near.py samples the range).
 
@@ -53,7 +53,7 @@ from .vector_math_names import NEAR_MATH as NEAR_MATH_NAMES
 _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # LLVM alwaysinline
 
 # see numba_trig.BUILT_ON (scripts/pin_helper_versions.py keeps it current)
-BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "02d9b3f7822d", "numba_trig": "67e27afb5ec8", "vector_math_names": "b62c7b60eccc"}
+BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "85d5fa0a3723", "numba_trig": "690e044f71a8", "vector_math_names": "b62c7b60eccc"}
 
 _N = 300
 _C1, _C2 = split(pi_fixed(_N), _N + 1, 2, 29)                        # pi/2 = C1 + C2 + C3
