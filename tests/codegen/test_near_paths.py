@@ -83,15 +83,73 @@ def sin_in_place(x):
     x[...] = np.sin(x)
 
 
-def test_written_in_place_a_far_element_keeps_its_input_for_the_rerun(rng):
-    x = sprinkled(rng, 2 * near_paths.BLOCK + 3, [0, 5, near_paths.BLOCK, 2 * near_paths.BLOCK + 2])
-    want = elementwise("sin", x, is_far(x))
-    f = tracejit.compile(sin_in_place, backend="numba")
-    f(x)
-    np.testing.assert_array_equal(x, want)
-    [step] = [s for s in f.specializations()[0].plan.steps if getattr(s, "into", None)]
-    [variant] = step.kernel.in_place_variants.values()
-    assert "if _tj_e < np.float32(1.0) else" in variant.source
+def sin_in_place_scaled(x):
+    x[...] = np.sin(x) * np.float32(1e30)
+
+
+def sin_and_bump(x):
+    y = np.sin(x)
+    x += 1.0
+    return y
+
+
+def add_sin(x):
+    x += np.sin(x)
+
+
+def gather_in_place(x, table):
+    x[...] = np.sin(table[x.astype(np.int64)]) * 1e15
+
+
+@pytest.mark.parametrize("case", ["sin", "scaled", "bump", "add", "gather"])
+def test_kernels_written_in_place_keep_the_exact_helpers(case, rng):
+    """The rerun reads the inputs again, so a kernel that overwrote them cannot take the
+    near path (a near element whose new value is far was recomputed from it)."""
+    n = 2 * near_paths.BLOCK + 3
+    if case == "gather":
+        table = np.linspace(0, 1, 10)
+        table[3] = 1e300
+        x = np.arange(n, dtype=np.float64) % 10
+        f, args, want = gather_in_place, (table,), np.sin(table[(np.arange(n) % 10)]) * 1e15
+    else:
+        dtype = np.float64 if case in ("bump", "add") else np.float32
+        x = sprinkled(rng, n, [0, 5, near_paths.BLOCK, 2 * near_paths.BLOCK + 2]).astype(dtype)
+        x[[1, 2, 3]] = [1.0, 2.0 ** 20 - 0.5, 1048575.9]
+        fn = {"sin": sin_in_place, "scaled": sin_in_place_scaled, "bump": sin_and_bump, "add": add_sin}[case]
+        want_x = x.copy()
+        with np.errstate(all="ignore"):
+            want = fn(want_x)
+        f, args = fn, ()
+        want = want_x if want is None else (want, want_x)
+    compiled = tracejit.compile(f, backend="numba")
+    with np.errstate(all="ignore"):
+        got = compiled(x, *args)
+    got = x if got is None else (got, x)
+    np.testing.assert_allclose(got, want, rtol=2e-7 if x.dtype == np.float32 else 4e-16, atol=0)
+    for step in compiled.specializations()[0].plan.steps:
+        for variant in getattr(getattr(step, "kernel", None), "in_place_variants", {}).values():
+            assert "_tj_nsin" not in variant.source
+
+
+def gather_by_sin(x, table):
+    return table[((np.sin(x) + np.float32(1)) * np.float32(4)).astype(np.int64)]
+
+
+def power_by_sin(x):
+    return np.int64(3) ** (np.sin(x) + np.float32(1)).astype(np.int64)
+
+
+@pytest.mark.parametrize("fn", [gather_by_sin, power_by_sin])
+def test_checks_that_see_a_near_result_keep_the_exact_helpers(fn):
+    """A far argument's near value is garbage: a bounds or value check on it would
+    raise before the rerun (a fallback, or an error in place of NumPy's result)."""
+    import warnings
+    x = np.array([0.5, 1e30, 2.0, -3e38], np.float32)
+    args = (x, np.arange(9, dtype=np.float32)) if fn is gather_by_sin else (x,)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = tracejit.compile(fn, backend="numba")(*args)
+    np.testing.assert_array_equal(got, fn(*args))
 
 
 def nested(x):

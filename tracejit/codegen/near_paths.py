@@ -24,10 +24,13 @@ block::
                     (the original lines: exact helpers, stores)
 
 The rerun recomputes the key from the near lines because a near result can feed
-another call's argument. It reads the inputs again, so a store into a buffer the loop
-also reads (a kernel written in place) keeps the old value for a far element in the
-first pass. Only straight-line innermost loops are rewritten (pointwise kernels: the
-caller checks there are no reductions); anything else keeps the exact helpers.
+another call's argument, and it reads the inputs again: so a loop that stores into a
+buffer it reads (a kernel written in place) is not rewritten, nor is one whose checks
+or branches see a near result (a far argument's garbage could raise before the rerun:
+a gather index, an integer power's exponent). Only straight-line innermost loops are
+rewritten (pointwise kernels: the caller checks there are no reductions); anything
+else keeps the exact helpers. A kernel and its in-place variant may therefore differ by
+an ulp (both within the helpers' bounds).
 """
 from __future__ import annotations
 
@@ -102,42 +105,41 @@ def _to_near(text: str) -> str:
 
 
 def _rewrite_loop(header: str, block: list, body: str):
-    """The lines replacing one innermost loop, or None to leave it as it is."""
+    """The lines replacing one innermost loop, or None to leave it as it is: a loop
+    that stores into a buffer it reads (written in place: the rerun would read the
+    new values), and a loop whose checks or branches see a near result (a far
+    argument's garbage would raise, or choose, before the rerun) keep the exact
+    helpers."""
     inner = _indent(header) + len(_STEP)
-    keys, near, stores = [], [], []
     block = [line for line in block if line.strip()]
+    read = _read_buffers(body)
+    near, keys, tainted = [], 0, set()
     for line in block:
-        args = _call_arguments(line)
-        if _CALL.search(line) and (not args or _indent(line) != inner or line.rstrip().endswith(":")):
+        calls = _call_arguments(line)
+        store, assign = _STORE.match(line), _ASSIGN.match(line)
+        if calls and (_indent(line) != inner or not assign or len(calls) != len(_CALL.findall(line))):
             return None
-        store = _STORE.match(line)
-        if store and _indent(line) != inner:
+        if store and (store.group(2) in read or _indent(line) != inner):
             return None
-        if store:
-            stores.append(store)
-            continue
+        if assign and _indent(line) == inner:
+            if calls or _names(assign.group(2)) & tainted:
+                tainted.add(assign.group(1))
+        elif not store and _names(line) & tainted:
+            return None
         near.append(_to_near(line))
-        for name, arg in args:
+        for name, arg in calls:
             key = f"_tj_nkey_{name[-3:]}({_to_near(arg)})"
             near.append(" " * inner + (f"_tj_e = {key}" if not keys else f"_tj_e = _tj_rmaximum(_tj_e, {key})"))
-            keys.append(arg)
+            keys += 1
     if not keys:
         return None
-    read = {m.group(2) for m in stores if re.search(rf"\b{re.escape(m.group(2))}\[", _without_stores(body))}
-    first = []
-    for m in stores:
-        indent, buf, index, value = m.groups()
-        if buf in read:      # written in place: a far element keeps its input for the rerun
-            value = f"({value}) if _tj_e < {LIMIT} else {buf}[{index}]"
-        first.append(f"{indent}{buf}[{index}] = {_to_near(value)}")
     outer, header = _blocked(header)
     pad = " " * _indent(header)
     step = _STEP * len(outer)                          # the lines move in with the loop
     inner += len(step)
     near = [step + line for line in near]
-    first = [step + line for line in first]
     block = [step + line for line in block]
-    return outer + ([f"{pad}_tj_far = np.float32(0.0)", header] + near + first
+    return outer + ([f"{pad}_tj_far = np.float32(0.0)", header] + near
                     + [" " * inner + "_tj_far = _tj_rmaximum(_tj_far, _tj_e)",
                        f"{pad}if _tj_far >= {LIMIT}:", _STEP + header]
                     + [_STEP + line for line in _needed_for_key(near)]
@@ -168,8 +170,23 @@ def _top_level_split(text: str) -> list:
     return parts + [text[start:].strip()]
 
 
-def _without_stores(body: str) -> str:
-    return "\n".join(line for line in body.split("\n") if not _STORE.match(line))
+_STRING = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _names(text: str) -> set:
+    """The identifiers in a line of code, outside string literals."""
+    return set(_NAME.findall(_STRING.sub("", text)))
+
+
+def _read_buffers(body: str) -> set:
+    """Names indexed anywhere except as a store's target (conservative: any `name[`)."""
+    found = set()
+    for line in body.split("\n"):
+        store = _STORE.match(line)
+        found |= set(re.findall(r"\b([A-Za-z_]\w*)\[", store.group(4) if store else line))
+        if store:
+            found |= set(re.findall(r"\b([A-Za-z_]\w*)\[", store.group(3)))
+    return found
 
 
 _ASSIGN = re.compile(r"^\s*([A-Za-z_]\w*) = (.+)$")
