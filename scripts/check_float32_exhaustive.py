@@ -8,7 +8,8 @@ is not the correctly rounded value.
 Ranges: the near sin/cos on [0, 2^24) (the helpers reduce |x| and set the sign
 exactly, so negative inputs follow); tanh on [0, 10] (odd; from 9.02 on it rounds to
 1, which the helper returns from 10 on); exp on [-104, 89] (outside: 0 and inf,
-chosen by the helper without computing). The tests sample the same ranges; this is
+chosen by the helper without computing); expm1 on the same; log on every positive
+finite float32 (subnormals included). The tests sample the same ranges; this is
 the exhaustive run behind the bounds the module docstrings state.
 """
 from __future__ import annotations
@@ -37,6 +38,8 @@ CHECKS = {
     "cos_near": (N.cos_f32_near, "cos", [(0, bits(2.0 ** 24) - 1)]),
     "tanh": (M.tanh_f32, "tanh", [(0, bits(10.0))]),
     "exp": (M.exp_f32, "exp", [(0, bits(89.0)), (bits(-0.0), bits(-104.0))]),
+    "expm1": (M.expm1_f32, "expm1", [(0, bits(89.0)), (bits(-0.0), bits(-104.0))]),
+    "log": (M.log_f32, "log", [(1, bits(np.finfo(np.float32).max))]),
 }
 
 

@@ -14,7 +14,11 @@ Accuracy (see tests/codegen/test_numba_math.py):
 - float32 functions compute in float64 (the float32 input range maps into float64's
   normal range, so overflow, underflow, denormal outputs and rounding all happen in the
   final float64 -> float32 conversion): results are the correctly rounded value in
-  nearly every case, at most 1 ulp from it.
+  nearly every case, at most 1 ulp from it (log and expm1 on every float32 of their
+  ranges: scripts/check_float32_exhaustive.py, fewer than 1 in 10^4 not correctly rounded).
+- polynomials are evaluated in fused multiply-adds where the CPU has them (one
+  rounding per step instead of two: the bounds hold either way; float64 exp + log on
+  16M elements 59 -> 45 ms with them).
 - float64 functions use Cody-Waite range reduction (ln2 split in a high part with
   trailing zero bits and a low part), Taylor polynomials long enough for full double
   accuracy, and scaling by 2^k built from integer bits (split in two factors so
@@ -95,18 +99,18 @@ def _pow2(k):
 def _expm1_tail(r):
     """expm1(r) - r for |r| <= ln2/2 + tiny: r^2 times Taylor to degree 12."""
     p = 1.0 / 87178291200.0
-    p = 1.0 / 6227020800.0 + r * p
-    p = 1.0 / 479001600.0 + r * p
-    p = 1.0 / 39916800.0 + r * p
-    p = 1.0 / 3628800.0 + r * p
-    p = 1.0 / 362880.0 + r * p
-    p = 1.0 / 40320.0 + r * p
-    p = 1.0 / 5040.0 + r * p
-    p = 1.0 / 720.0 + r * p
-    p = 1.0 / 120.0 + r * p
-    p = 1.0 / 24.0 + r * p
-    p = 1.0 / 6.0 + r * p
-    p = 0.5 + r * p
+    p = fmadd(r, p, 1.0 / 6227020800.0)
+    p = fmadd(r, p, 1.0 / 479001600.0)
+    p = fmadd(r, p, 1.0 / 39916800.0)
+    p = fmadd(r, p, 1.0 / 3628800.0)
+    p = fmadd(r, p, 1.0 / 362880.0)
+    p = fmadd(r, p, 1.0 / 40320.0)
+    p = fmadd(r, p, 1.0 / 5040.0)
+    p = fmadd(r, p, 1.0 / 720.0)
+    p = fmadd(r, p, 1.0 / 120.0)
+    p = fmadd(r, p, 1.0 / 24.0)
+    p = fmadd(r, p, 1.0 / 6.0)
+    p = fmadd(r, p, 0.5)
     return (r * r) * p
 
 
@@ -120,7 +124,7 @@ def _expm1_reduced(r):
 def _reduce(x):
     """(k, r) with x = k ln2 + r, |r| <= ~ln2/2, for |x| <= ~746 (Cody-Waite)."""
     kf = np.rint(x * _LOG2E)
-    r = (x - kf * _LN2_HI) - kf * _LN2_LO
+    r = fmadd(-kf, _LN2_LO, fmadd(-kf, _LN2_HI, x))      # kf * _LN2_HI is exact
     return kf, r
 
 
@@ -178,16 +182,16 @@ def _log_plus(x, corr):
     s = f / (2.0 + f)
     z = s * s
     r = 2.0 / 23.0
-    r = 2.0 / 21.0 + z * r
-    r = 2.0 / 19.0 + z * r
-    r = 2.0 / 17.0 + z * r
-    r = 2.0 / 15.0 + z * r
-    r = 2.0 / 13.0 + z * r
-    r = 2.0 / 11.0 + z * r
-    r = 2.0 / 9.0 + z * r
-    r = 2.0 / 7.0 + z * r
-    r = 2.0 / 5.0 + z * r
-    r = 2.0 / 3.0 + z * r
+    r = fmadd(z, r, 2.0 / 21.0)
+    r = fmadd(z, r, 2.0 / 19.0)
+    r = fmadd(z, r, 2.0 / 17.0)
+    r = fmadd(z, r, 2.0 / 15.0)
+    r = fmadd(z, r, 2.0 / 13.0)
+    r = fmadd(z, r, 2.0 / 11.0)
+    r = fmadd(z, r, 2.0 / 9.0)
+    r = fmadd(z, r, 2.0 / 7.0)
+    r = fmadd(z, r, 2.0 / 5.0)
+    r = fmadd(z, r, 2.0 / 3.0)
     r = z * r
     hfsq = 0.5 * f * f
     dk = np.float64(e)
@@ -255,14 +259,14 @@ def tanh_f64(x):
 def _exp_small(r):
     """exp(r) for |r| <= ln2/2 + tiny, Taylor to degree 10 (~1e-16 relative)."""
     p = 1.0 / 3628800.0
-    p = 1.0 / 362880.0 + r * p
-    p = 1.0 / 40320.0 + r * p
-    p = 1.0 / 5040.0 + r * p
-    p = 1.0 / 720.0 + r * p
-    p = 1.0 / 120.0 + r * p
-    p = 1.0 / 24.0 + r * p
-    p = 1.0 / 6.0 + r * p
-    p = 0.5 + r * p
+    p = fmadd(r, p, 1.0 / 362880.0)
+    p = fmadd(r, p, 1.0 / 40320.0)
+    p = fmadd(r, p, 1.0 / 5040.0)
+    p = fmadd(r, p, 1.0 / 720.0)
+    p = fmadd(r, p, 1.0 / 120.0)
+    p = fmadd(r, p, 1.0 / 24.0)
+    p = fmadd(r, p, 1.0 / 6.0)
+    p = fmadd(r, p, 0.5)
     return 1.0 + (r + (r * r) * p)
 
 
@@ -375,12 +379,12 @@ def log_f32(x):
     s = f / (2.0 + f)
     z = s * s
     r = 2.0 / 15.0
-    r = 2.0 / 13.0 + z * r
-    r = 2.0 / 11.0 + z * r
-    r = 2.0 / 9.0 + z * r
-    r = 2.0 / 7.0 + z * r
-    r = 2.0 / 5.0 + z * r
-    r = 2.0 / 3.0 + z * r
+    r = fmadd(z, r, 2.0 / 13.0)
+    r = fmadd(z, r, 2.0 / 11.0)
+    r = fmadd(z, r, 2.0 / 9.0)
+    r = fmadd(z, r, 2.0 / 7.0)
+    r = fmadd(z, r, 2.0 / 5.0)
+    r = fmadd(z, r, 2.0 / 3.0)
     logm = 2.0 * s + s * (z * r)             # 2 atanh(s), error << float32's ulp
     y = np.float32(np.float64(e) * _LN2 + logm)
     y = x if x == np.float32(np.inf) else y

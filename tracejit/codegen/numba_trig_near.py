@@ -53,7 +53,7 @@ from .vector_math_names import NEAR_MATH as NEAR_MATH_NAMES
 _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # LLVM alwaysinline
 
 # see numba_trig.BUILT_ON (scripts/pin_helper_versions.py keeps it current)
-BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "8f8472ed7eee", "numba_trig": "7cbe62eb9405", "vector_math_names": "b62c7b60eccc"}
+BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "8e1d810c9476", "numba_trig": "fb180b0d9b77", "vector_math_names": "b62c7b60eccc"}
 
 _N = 300
 _C1, _C2 = split(pi_fixed(_N), _N + 1, 2, 29)                        # pi/2 = C1 + C2 + C3
