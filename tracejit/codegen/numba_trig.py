@@ -170,15 +170,30 @@ def _sin_cos_kernel(r, rl):
 # ---------------------------------------------------------------------------
 
 @numba.njit(**_JIT)
+def sin_from_quadrant(x, a, n, sh, ch):
+    """sin x for a finite float64 x = +-a, a = (4k + n) pi/2 + r, from sin r and cos r
+    (numba_trig_near's float64 sin ends the same way)."""
+    v = ch if (n == 1.0) | (n == 3.0) else sh
+    v = -v if n >= 2.0 else v
+    v = a if a < _TINY64 else v
+    return -v if f64_bits(x) < np.int64(0) else v
+
+
+@numba.njit(**_JIT)
+def cos_from_quadrant(a, n, sh, ch):
+    """cos x for a finite float64 x = +-a, a = (4k + n) pi/2 + r, from sin r and cos r."""
+    v = sh if (n == 1.0) | (n == 3.0) else ch
+    v = -v if (n == 1.0) | (n == 2.0) else v
+    return 1.0 if a < _TINY64 else v
+
+
+@numba.njit(**_JIT)
 def sin_f64(x):
     """np.sin for float64 (within 1 ulp of correctly rounded, every finite input)."""
     a = abs(x)
     n, r, rl = _reduce_f64(a)
     sh, sl, ch, cl = _sin_cos_kernel(r, rl)
-    v = ch if (n == 1.0) | (n == 3.0) else sh
-    v = -v if n >= 2.0 else v
-    v = a if a < _TINY64 else v
-    v = -v if f64_bits(x) < np.int64(0) else v
+    v = sin_from_quadrant(x, a, n, sh, ch)
     v = np.nan if a == np.inf else v
     return x if x != x else v
 
@@ -189,9 +204,7 @@ def cos_f64(x):
     a = abs(x)
     n, r, rl = _reduce_f64(a)
     sh, sl, ch, cl = _sin_cos_kernel(r, rl)
-    v = sh if (n == 1.0) | (n == 3.0) else ch
-    v = -v if (n == 1.0) | (n == 2.0) else v
-    v = 1.0 if a < _TINY64 else v
+    v = cos_from_quadrant(a, n, sh, ch)
     v = np.nan if a == np.inf else v
     return x if x != x else v
 

@@ -45,15 +45,15 @@ import numpy as np
 
 from .math_constants import pi_fixed, split, two_over_pi_fixed
 from .numba_eft import fast_two_sum, fmadd, two_sum
-from .numba_math import f32_bits, f64_bits
-from .numba_trig import _TINY64, _mod4, _sin_cos_kernel
+from .numba_math import f32_bits
+from .numba_trig import _mod4, _sin_cos_kernel, cos_from_quadrant, sin_from_quadrant
 from .vector_math_names import NEAR_LIMIT
 from .vector_math_names import NEAR_MATH as NEAR_MATH_NAMES
 
 _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # LLVM alwaysinline
 
 # see numba_trig.BUILT_ON (scripts/pin_helper_versions.py keeps it current)
-BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "8e1d810c9476", "numba_trig": "fb180b0d9b77", "vector_math_names": "b62c7b60eccc"}
+BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "8e1d810c9476", "numba_trig": "0aa45503da80", "vector_math_names": "b62c7b60eccc"}
 
 _N = 300
 _C1, _C2 = split(pi_fixed(_N), _N + 1, 2, 29)                        # pi/2 = C1 + C2 + C3
@@ -144,11 +144,7 @@ def sin_f64_near(x):
     a = abs(x)
     n, r, rl = _reduce_f64(a)
     sh, sl, ch, cl = _sin_cos_kernel(r, rl)
-    v = ch if (n == 1.0) | (n == 3.0) else sh
-    v = -v if n >= 2.0 else v
-    v = a if a < _TINY64 else v
-    v = -v if f64_bits(x) < np.int64(0) else v
-    return v if a < np.inf else x - x
+    return sin_from_quadrant(x, a, n, sh, ch) if a < np.inf else x - x
 
 
 @numba.njit(**_JIT)
@@ -157,10 +153,7 @@ def cos_f64_near(x):
     a = abs(x)
     n, r, rl = _reduce_f64(a)
     sh, sl, ch, cl = _sin_cos_kernel(r, rl)
-    v = sh if (n == 1.0) | (n == 3.0) else ch
-    v = -v if (n == 1.0) | (n == 2.0) else v
-    v = 1.0 if a < _TINY64 else v
-    return v if a < np.inf else x - x
+    return cos_from_quadrant(a, n, sh, ch) if a < np.inf else x - x
 
 
 # ---------------------------------------------------------------------------
