@@ -51,6 +51,7 @@ BLOCK = 4096     # elements a far argument reruns at most
 
 
 def uses_near_candidates(body: str) -> bool:
+    """Whether `body` calls a helper that has a near version (cheap test before rewrite)."""
     return _CALL.search(body) is not None
 
 
