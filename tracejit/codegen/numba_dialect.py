@@ -29,12 +29,11 @@ from ..ir.accumulate import lower_accumulators, widen_float32_sums
 from ..ir.nest import Load, index_vars
 from ..ir.split_sums import split_stashed_sums
 from ..ir.stash import stash_last_phase_values
-from . import column_tiles
+from . import column_tiles, near_paths
 from .identity import normalize_region_text
 from .helper_versions import source_version
 from .render import Dialect, Renderer, used_names
 from .vector_math_names import NEAR_MATH, VECTOR_MATH
-from . import near_paths
 
 SUPPORTED_KINDS = "biufc"
 
