@@ -38,6 +38,7 @@ for dt, top in (("float32", 1.6e7), ("float64", 1e6)):
         got = apply(getattr(N, N.NEAR_MATH[(op, dt)]), x)
         worst[op + "_near_" + dt] = float(ulps(got, correctly_rounded(op, x)).max())
 print(json.dumps({"fma": E.HAS_FMA, "dekker": E.two_prod is E.two_prod_dekker, "worst": worst,
+                  "wide_powers": P.cube_f32 is P._cube_f32_wide and P.pow4_f32 is P._pow4_f32_wide,
                   "vectorized": is_vectorized(vector_loop_ir(T.sin_f64, "float64"))}))
 """
 
@@ -50,6 +51,6 @@ def test_without_fma_the_helpers_keep_their_bounds():
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert not result["fma"] and result["dekker"]
+    assert not result["fma"] and result["dekker"] and result["wide_powers"]
     assert max(result["worst"].values()) <= 1, result["worst"]
     assert result["vectorized"]

@@ -109,7 +109,8 @@ IMPORTED.update({"_tj_radd": ("numba_math", "radd"), "_tj_rmul": ("numba_math", 
                  "_tj_rminimum": ("numba_math", "propagating_minimum"),
                  "_tj_h2f": ("numba_half", "half_to_float"), "_tj_f2h": ("numba_half", "float_to_half"),
                  "_tj_rf16": ("numba_half", "round_to_half"), "_tj_rd2h": ("numba_half", "round_double_to_half"),
-                 "_tj_bitcast": ("numba_bits", "bitcast")})
+                 "_tj_bitcast": ("numba_bits", "bitcast"),
+                 "_tj_cube_f32": ("numba_pow", "cube_f32"), "_tj_pow4_f32": ("numba_pow", "pow4_f32")})
 IMPORTED.update({f"_tj_n{op}_{dt[0]}{dt[-2:]}": (module, fn)
                  for module, table in NEAR_MATH.items() for (op, dt), fn in table.items()})
 
@@ -222,8 +223,9 @@ class NumbaDialect(Dialect):
 
     def special(self, r, stmt, args):
         """Reduction combines that vectorize, and float x**n for a constant n in 2..4
-        as products (float32 in float64: exact for n <= 2, one rounding for 3, 4, which
-        is what powf gives, without a libm call; float64 x**2 is NumPy's own x*x)."""
+        as products: x**2 is x * x (NumPy's own for float64, and the correctly rounded
+        square for float32, as powf gives); float32 x**3 and x**4 by numba_pow's FMA
+        products, rounded once as powf rounds, without a libm call)."""
         from ..ir.nest import Accumulate
         if stmt.op.name == "cast" and np.float16 in (np.dtype(stmt.dtype), np.dtype(stmt.arg_dtypes[0])):
             return self.convert(args[0], stmt.arg_dtypes[0], stmt.dtype)
@@ -235,8 +237,10 @@ class NumbaDialect(Dialect):
             n = r.constants.get(stmt.args[1])
             if n is not None and np.isfinite(n) and float(n) == int(n):
                 x = args[0]
-                if loop == np.float32 and int(n) in (2, 3, 4):
-                    return f"{ctor(stmt.dtype)}(" + " * ".join([f"np.float64({x})"] * int(n)) + ")"
+                if loop == np.float32 and int(n) == 2:
+                    return f"{ctor(stmt.dtype)}({x} * {x})"
+                if loop == np.float32 and int(n) in (3, 4):
+                    return f"{ctor(stmt.dtype)}({'_tj_cube_f32' if int(n) == 3 else '_tj_pow4_f32'}({x}))"
                 if loop == np.float64 and int(n) == 2 and np.dtype(stmt.dtype) == loop:
                     return f"({x} * {x})"
         return None
