@@ -40,8 +40,10 @@ def _damage(path: Path, kind: str):
 @pytest.fixture(scope="module")
 def filled(tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
-    first = _run(cache)
+    first = _run(cache, native="0")         # Numba's own cache files (.nbi, .nbc)
     assert first.returncode == 0, first.stderr
+    second = _run(cache)                    # native code (.tjn): compiled without Numba's wrappers
+    assert second.returncode == 0 and second.stdout == first.stdout, second.stderr
     return cache, first.stdout
 
 

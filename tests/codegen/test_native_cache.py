@@ -287,12 +287,32 @@ def test_undefined_symbols_of_an_object(axpy):
     rest = data[len(native_cache.MAGIC):]
     header = json.loads(rest[:rest.index(b"\n")])
     payload = rest[rest.index(b"\n") + 1:]
-    numba_object = payload[:header["objects"][0]]
-    names = undefined_symbols(numba_object)
+    stored = undefined_symbols(payload[:header["objects"][0]])
+    # compiled without Numba's wrappers: nothing of the CPython wrapper is imported
+    assert "NRT_adapt_ndarray_from_python" not in stored and "PyArg_UnpackTuple" not in stored
+    assert header["target"] not in stored          # defined there
+    kernel.dispatcher(*args)                        # Numba's own compile, with its wrappers
+    types = tuple(kernel.dispatcher.typeof_pyval(a) for a in args)
+    obj, _ = native_cache._object_code(kernel.dispatcher, kernel.dispatcher.overloads[types], types)
+    names = undefined_symbols(obj)
     assert "NRT_adapt_ndarray_from_python" in names and "PyArg_UnpackTuple" in names
-    assert header["target"] not in names          # defined there
     with pytest.raises(NotElf64):
         undefined_symbols(b"MZ" + bytes(100))
+
+
+def test_an_entry_stored_from_numbas_own_compile_runs(axpy, tmp_path):
+    """The path for kernels first compiled by the dispatcher: the entry built from
+    that overload's object code runs like the one compiled without wrappers."""
+    kernel, args, key = axpy
+    kernel.dispatcher(*args)
+    module = tmp_path / kernel.path.name
+    module.write_text(kernel.source)
+    entry = native_cache.store(module, kernel.function_name, kernel.dispatcher, args, key)
+    assert entry is not None
+    start, stop, xs, ys, out, *sizes = args
+    fresh = np.zeros_like(out)
+    assert entry.function(start, stop, xs, ys, fresh, *sizes) is None
+    np.testing.assert_array_equal(fresh, xs * 2 + ys)
 
 
 def test_this_platform_takes_the_native_path():

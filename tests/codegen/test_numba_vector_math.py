@@ -81,5 +81,6 @@ def test_sin_cos_square_kernel_is_vectorized(rng, builder, check):
     out = b.emit("add", [b.emit("mul", [b.emit("sin", [x]), b.emit("cos", [x])]), b.emit("pow", [x, two])])
     data = (rng.standard_normal(1000) * 10).astype(np.float32)
     (got,), kernel = check(b.finish([out]), [data])
-    fn = kernel.function
-    assert is_vectorized(fn.inspect_llvm(fn.signatures[0]))
+    fn, signature = kernel.function, kernel.numba_signatures()[0]
+    fn.compile(signature)            # the run compiled it without Numba's wrappers: again here
+    assert is_vectorized(fn.inspect_llvm(signature))

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cache_dir as cache_maintenance
-from . import llvm_reach, native_entry
+from . import llvm_reach, native_entry, numba_direct
 from .elf_symbols import NotElf64, undefined_symbols
 from .native_entry import INT, ArrayArg
 
@@ -359,10 +359,37 @@ def store(module_path, function: str, dispatcher, args, key: tuple) -> NativeEnt
         if compiled is None or _key_of_numba_types(types) != key:
             return None
         obj, bitcode = _object_code(dispatcher, compiled, types)
-        imported = undefined_symbols(obj)
-    except (NotElf64, RuntimeError, AttributeError, KeyError, TypeError, ValueError, IndexError):
+    except (RuntimeError, AttributeError, KeyError, TypeError, ValueError, IndexError):
         return None
-    target = compiled.fndesc.llvm_func_name
+    return _store_object(module_path, function, obj, bitcode, compiled.fndesc.llvm_func_name, key)
+
+
+def compile_and_store(module_path, function: str, dispatcher, args, key: tuple) -> NativeEntry | None:
+    """Compile the kernel for these arguments without Numba's wrappers
+    (``numba_direct``), write its native code and return it loaded; None where the
+    native path does not apply or the code cannot be stored (the caller then compiles
+    through the dispatcher, which also reports any compile error)."""
+    if key is None or not enabled():
+        return None
+    try:
+        types = tuple(dispatcher.typeof_pyval(a) for a in args)
+        if _key_of_numba_types(types) != key:
+            return None
+        obj, bitcode, target = numba_direct.compile_object(dispatcher, types)
+    except Exception:           # noqa: BLE001  (the dispatcher compiles it again and raises)
+        return None
+    return _store_object(module_path, function, obj, bitcode, target, key)
+
+
+def _store_object(module_path, function: str, obj: bytes, bitcode: bytes, target: str,
+                  key: tuple) -> NativeEntry | None:
+    """Write the object code of the kernel function `target`, with an entry for the
+    argument types `key`, and return it loaded; None where it reaches Numba's runtime
+    or is not ELF64."""
+    try:
+        imported = undefined_symbols(obj)
+    except (NotElf64, ValueError, IndexError):
+        return None
     llvm, cpu, features = _llvm()
     with _LOCK:
         reached = llvm_reach.reached(str(llvm.parse_bitcode(bitcode)), target)

@@ -232,6 +232,9 @@ class NumbaKernel:
             if key not in self._entries:
                 entry = native_cache.load(self.path, self.function_name, key)
                 if entry is None:
+                    entry = native_cache.compile_and_store(self.path, self.function_name, self.dispatcher,
+                                                           args, key)
+                if entry is None:
                     self._compile(args[2:])
                     entry = native_cache.store(self.path, self.function_name, self.dispatcher, args, key)
                     if entry is None:       # code that needs Numba's runtime: Numba runs it from now on
