@@ -5,8 +5,8 @@ is not the correctly rounded value.
     python scripts/check_float32_exhaustive.py            # all of them (~30 min on one core)
     python scripts/check_float32_exhaustive.py tanh exp   # some
 
-Ranges: the near sin/cos on [0, 2^24) (the helpers reduce |x| and set the sign
-exactly, so negative inputs follow); tanh on [0, 10] (odd; from 9.02 on it rounds to
+Ranges: the near sin/cos on [0, 2^24) and the small ones on [0, 2^16) (the helpers
+reduce |x| and set the sign exactly, so negative inputs follow); tanh on [0, 10] (odd; from 9.02 on it rounds to
 1, which the helper returns from 10 on); exp on [-104, 89] (outside: 0 and inf,
 chosen by the helper without computing); expm1 on the same; log on every positive
 finite float32 (subnormals included). The tests sample the same ranges; this is
@@ -36,6 +36,8 @@ def bits(value) -> int:
 CHECKS = {
     "sin_near": (N.sin_f32_near, "sin", [(0, bits(2.0 ** 24) - 1)]),
     "cos_near": (N.cos_f32_near, "cos", [(0, bits(2.0 ** 24) - 1)]),
+    "sin_small": (N.sin_f32_small, "sin", [(0, bits(2.0 ** 16) - 1)]),
+    "cos_small": (N.cos_f32_small, "cos", [(0, bits(2.0 ** 16) - 1)]),
     "tanh": (M.tanh_f32, "tanh", [(0, bits(10.0))]),
     "exp": (M.exp_f32, "exp", [(0, bits(89.0)), (bits(-0.0), bits(-104.0))]),
     "expm1": (M.expm1_f32, "expm1", [(0, bits(89.0)), (bits(-0.0), bits(-104.0))]),

@@ -3,7 +3,8 @@ of a rendered innermost loop, and compiled kernels whose far elements (finite |x
 2^24) are recomputed with the exact helpers. Every compiled result is compared bit for
 bit with the helpers applied elementwise: the near helper where every argument of the
 element is near, the exact one (numba_trig) where any is far, wherever the far element
-sits (first, last, on both sides of a block edge, in a row or a column)."""
+sits (first, last, on both sides of a block edge, in a row or a column); the small
+float32 helpers where every argument of the block lies below 2^16."""
 from __future__ import annotations
 
 import numpy as np
@@ -42,6 +43,56 @@ def sprinkled(rng, n, positions):
 
 def sin_cos_chain(x):
     return np.sin(x) * np.cos(x) + x * x
+
+
+def small_sin_cos(x):
+    return apply(N.sin_f32_small, x) * apply(N.cos_f32_small, x) + x * x
+
+
+SMALL = np.array([np.inf, -np.inf, np.nan, -0.0, 0.0, 65535.99, -65535.99, 252.89821, 1e-40, -3e-39],
+                 np.float32)
+
+
+def test_blocks_of_small_arguments_take_the_small_helpers(rng):
+    n = 3 * near_paths.BLOCK + 17
+    x = (rng.uniform(-1, 1, n) * rng.choice([1.0, 100.0, 60000.0], n)).astype(np.float32)
+    x[[0, 5, near_paths.BLOCK, near_paths.BLOCK + 1, 2 * near_paths.BLOCK - 1, 7000, 9000, 12000, n - 2, n - 1]] = SMALL
+    got = tracejit.compile(sin_cos_chain, backend="numba")(x)
+    with np.errstate(invalid="ignore"):
+        want = small_sin_cos(x)
+    assert not np.array_equal(want, apply(N.sin_f32_near, x) * apply(N.cos_f32_near, x) + x * x)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_a_block_with_a_larger_argument_takes_the_near_helpers(rng):
+    """The first half only small arguments, the second a mid-range one (2^16 <= |x| <
+    2^24) in every 50 and a far one: each element is the small or the near result, the
+    first block small, every mid-range element near, the far ones exact."""
+    n = 4 * near_paths.BLOCK
+    x = (rng.standard_normal(n) * 30).astype(np.float32)
+    x[n // 2::50] = rng.uniform(65536, 1.6e7, len(x[n // 2::50])).astype(np.float32)
+    x[[n // 2 + 7, n - 3]] = [1e30, -7.729179e28]
+    got = tracejit.compile(sin_cos_chain, backend="numba")(x)
+    far = is_far(x)
+    with np.errstate(invalid="ignore", over="ignore"):
+        near = elementwise("sin", x, far) * elementwise("cos", x, far) + x * x
+        small = small_sin_cos(x)
+    mid = np.abs(x) >= 65536
+    assert far.sum() == 2 and mid.sum() > 80
+    np.testing.assert_array_equal(got[mid], near[mid])
+    np.testing.assert_array_equal(got[:near_paths.BLOCK], small[:near_paths.BLOCK])
+    assert np.all((got == small) | (got == near) | np.isnan(got))
+    assert np.count_nonzero(got[n // 2:] != small[n // 2:]) > 0      # the near tier ran there
+
+
+def test_the_small_tier_of_two_arguments_in_rows(rng):
+    x = (rng.standard_normal((60, 90)) * 10).astype(np.float32)
+    b = (rng.standard_normal(90) * 1000).astype(np.float32)
+    got = tracejit.compile(two_arguments, backend="numba")(x, b)
+    arg = x * np.float32(2) + b[None, :]
+    want = (apply(N.sin_f32_small, arg.ravel()).reshape(arg.shape)
+            + apply(N.cos_f32_small, np.ascontiguousarray(np.broadcast_to(b, arg.shape)).ravel()).reshape(arg.shape))
+    np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -202,6 +253,24 @@ def test_the_rewrite_of_a_one_dimensional_loop():
     assert [line.strip() for line in exact_part.strip().splitlines()] == \
         [line.strip() for line in BODY.splitlines()[1:]]
     compile("def kernel(start, stop, in0, out0):\n" + text, "<kernel>", "exec")
+
+
+def test_the_small_tier_of_the_rewrite():
+    text = near_paths.rewrite(BODY)
+    keys, _, rest = text.partition("if _tj_near < np.float32(1.0):")
+    small, _, two_tiers = rest.partition("else:")
+    assert [line.strip() for line in keys.splitlines()[1:] if line.strip()] == [
+        "_tj_near = np.float32(0.0)", "for i0 in range(_tj_b, min(_tj_b + 4096, stop)):",
+        "t1 = in0[np.uint64(i0)]", "_tj_e = _tj_skey_f32(t1)", "_tj_near = _tj_rmaximum(_tj_near, _tj_e)"]
+    assert "_tj_ssin_f32(t1)" in small and "out0" in small and "_tj_nsin" not in small
+    assert "_tj_nsin_f32(t1)" in two_tiers and "if _tj_far >= np.float32(1.0):" in two_tiers
+
+
+def test_a_loop_with_a_check_gets_no_small_tier():
+    """The keys' pass would load before the check ran: only the near path and rerun."""
+    body = BODY.replace("        t2 =", "        if not (0 <= i0 < 5):\n            raise IndexError('x')\n        t2 =")
+    text = near_paths.rewrite(body)
+    assert "_tj_nsin_f32" in text and "_tj_near" not in text and "_tj_ssin" not in text
 
 
 @pytest.mark.parametrize("body", [

@@ -39,6 +39,8 @@ for dt, top in (("float32", 1.6e7), ("float64", 1e6)):
         worst[op + "_near_" + dt] = float(ulps(got, correctly_rounded(op, x)).max())
 print(json.dumps({"fma": E.HAS_FMA, "dekker": E.two_prod is E.two_prod_dekker, "worst": worst,
                   "wide_powers": P.cube_f32 is P._cube_f32_wide and P.pow4_f32 is P._pow4_f32_wide,
+                  "small_is_near": N.sin_f32_small is N.sin_f32_near and N.cos_f32_small is N.cos_f32_near
+                                   and N.small_key_f32 is N.far_key_f32,
                   "vectorized": is_vectorized(vector_loop_ir(T.sin_f64, "float64"))}))
 """
 
@@ -51,6 +53,6 @@ def test_without_fma_the_helpers_keep_their_bounds():
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert not result["fma"] and result["dekker"] and result["wide_powers"]
+    assert not result["fma"] and result["dekker"] and result["wide_powers"] and result["small_is_near"]
     assert max(result["worst"].values()) <= 1, result["worst"]
     assert result["vectorized"]

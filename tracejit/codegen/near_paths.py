@@ -36,12 +36,16 @@ from __future__ import annotations
 
 import re
 
-from .vector_math_names import NEAR_MATH
+from .vector_math_names import NEAR_MATH, SMALL_MATH
 
 # exact helper name in kernel text -> near helper name (`_tj_vsin_f32` -> `_tj_nsin_f32`),
 # and the name of its argument's key (`_tj_nkey_f32`: |x| / limit, a float32)
 NEAR_NAMES = {f"_tj_v{op}_{dt[0]}{dt[-2:]}": f"_tj_n{op}_{dt[0]}{dt[-2:]}"
               for table in NEAR_MATH.values() for op, dt in table if op != "key"}
+# exact helper name -> small helper name (`_tj_vsin_f32` -> `_tj_ssin_f32`); the key of
+# their arguments is `_tj_skey_f32`
+SMALL_NAMES = {f"_tj_v{op}_{dt[0]}{dt[-2:]}": f"_tj_s{op}_{dt[0]}{dt[-2:]}"
+               for table in SMALL_MATH.values() for op, dt in table if op != "key"}
 LIMIT = "np.float32(1.0)"      # a key at or above it: far
 _CALL = re.compile(r"\b(" + "|".join(map(re.escape, NEAR_NAMES)) + r")\(")
 _FOR = re.compile(r"^(\s*)for \w+ in range\(.*\):$")
@@ -140,12 +144,47 @@ def _rewrite_loop(header: str, block: list, body: str):
     inner += len(step)
     near = [step + line for line in near]
     block = [step + line for line in block]
-    return outer + ([f"{pad}_tj_far = np.float32(0.0)", header] + near
-                    + [" " * inner + "_tj_far = _tj_rmaximum(_tj_far, _tj_e)",
-                       f"{pad}if _tj_far >= {LIMIT}:", _STEP + header]
-                    + [_STEP + line for line in _needed_for_key(near)]
-                    + [_STEP + " " * inner + f"if _tj_e >= {LIMIT}:"]
-                    + [2 * _STEP + line for line in block])
+    two_tiers = ([f"{pad}_tj_far = np.float32(0.0)", header] + near
+                 + [" " * inner + "_tj_far = _tj_rmaximum(_tj_far, _tj_e)",
+                    f"{pad}if _tj_far >= {LIMIT}:", _STEP + header]
+                 + [_STEP + line for line in _needed_for_key(near)]
+                 + [_STEP + " " * inner + f"if _tj_e >= {LIMIT}:"]
+                 + [2 * _STEP + line for line in block])
+    keys_first = _small_keys(block, inner)
+    if keys_first is None:
+        return outer + two_tiers
+    return outer + ([f"{pad}_tj_near = np.float32(0.0)", header] + keys_first
+                    + [" " * inner + "_tj_near = _tj_rmaximum(_tj_near, _tj_e)",
+                       f"{pad}if _tj_near < {LIMIT}:", _STEP + header]
+                    + [_STEP + _to_small(line) for line in block]
+                    + [f"{pad}else:"] + [_STEP + line for line in two_tiers])
+
+
+def _small_keys(block: list, inner: int):
+    """The lines giving `_tj_e`, the largest small-range key of the block's calls, for
+    a pass over the block before it runs: None where the small helpers do not apply
+    (a call without a small version, an argument computed by a call, or a check or
+    branch in the loop, which must run before any load it guards)."""
+    calls = [c for line in block for c in _call_arguments(line)]
+    if not calls or any(name not in SMALL_NAMES for name, _ in calls):
+        return None
+    if any(not (_ASSIGN.match(line) or _STORE.match(line)) for line in block):
+        return None
+    keyed, keys = [], 0
+    for line in block:
+        keyed.append(line)
+        for name, arg in _call_arguments(line):
+            key = f"_tj_skey_{name[-3:]}({arg})"
+            keyed.append(" " * inner + (f"_tj_e = {key}" if not keys else f"_tj_e = _tj_rmaximum(_tj_e, {key})"))
+            keys += 1
+    needed = _needed_for_key(keyed)
+    if any(_CALL.search(line) for line in needed):
+        return None
+    return needed
+
+
+def _to_small(text: str) -> str:
+    return _CALL.sub(lambda m: SMALL_NAMES[m.group(1)] + "(", text)
 
 
 def _blocked(header: str) -> tuple:

@@ -33,7 +33,7 @@ from . import column_tiles, near_paths
 from .identity import normalize_region_text
 from .helper_versions import source_version
 from .render import Dialect, Renderer, used_names
-from .vector_math_names import NEAR_MATH, VECTOR_MATH
+from .vector_math_names import NEAR_MATH, SMALL_MATH, VECTOR_MATH
 
 SUPPORTED_KINDS = "biufc"
 
@@ -113,6 +113,8 @@ IMPORTED.update({"_tj_radd": ("numba_math", "radd"), "_tj_rmul": ("numba_math", 
                  "_tj_cube_f32": ("numba_pow", "cube_f32"), "_tj_pow4_f32": ("numba_pow", "pow4_f32")})
 IMPORTED.update({f"_tj_n{op}_{dt[0]}{dt[-2:]}": (module, fn)
                  for module, table in NEAR_MATH.items() for (op, dt), fn in table.items()})
+IMPORTED.update({f"_tj_s{op}_{dt[0]}{dt[-2:]}": (module, fn)
+                 for module, table in SMALL_MATH.items() for (op, dt), fn in table.items()})
 
 
 

@@ -1,5 +1,7 @@
 """sin and cos below a limit (|x| < 2^24 for float32, 2^20 for float64): the kernels'
-fast path.
+fast path; and float32 sin and cos below 2^16, with the reduction in float32 too: the
+faster path a block of a kernel loop takes when all its arguments are that small
+(see the section at the end).
 
 Why: ``numba_trig``'s sin/cos work for every input (Payne-Hanek reduction with table
 loads; float32 through float64 polynomials) and cost ~2x more. Most arguments are
@@ -44,16 +46,17 @@ import numba
 import numpy as np
 
 from .math_constants import pi_fixed, split, two_over_pi_fixed
-from .numba_eft import fast_two_sum, fmadd, two_sum
-from .numba_math import f32_bits
+from .numba_eft import HAS_FMA, fast_two_sum, fma, fmadd, two_sum
+from .numba_math import bits_f32, f32_bits
 from .numba_trig import _mod4, _sin_cos_kernel, cos_from_quadrant, sin_from_quadrant
-from .vector_math_names import NEAR_LIMIT
+from .vector_math_names import NEAR_LIMIT, SMALL_LIMIT
 from .vector_math_names import NEAR_MATH as NEAR_MATH_NAMES
+from .vector_math_names import SMALL_MATH as SMALL_MATH_NAMES
 
 _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # LLVM alwaysinline
 
 # see numba_trig.BUILT_ON (scripts/pin_helper_versions.py keeps it current)
-BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "8e1d810c9476", "numba_trig": "0aa45503da80", "vector_math_names": "b62c7b60eccc"}
+BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "68f2e27be03b", "numba_trig": "a41f02aa14f9", "vector_math_names": "607928a2615e"}
 
 _N = 300
 _C1, _C2 = split(pi_fixed(_N), _N + 1, 2, 29)                        # pi/2 = C1 + C2 + C3
@@ -175,4 +178,70 @@ def far_key_f64(x):
     return np.float32(a * _KEY64) if a < np.inf else np.float32(0.0)
 
 
+# ---------------------------------------------------------------------------
+# float32 below 2^16: the reduction in float32 arithmetic as well (FMA machines)
+# ---------------------------------------------------------------------------
+# pi/2 = P1 + P2 + P3 + ..., P1 and P2 of 24 bits (truncated), P3 the rest rounded. With
+# k = rint(a 2/pi), a - k P1 is exact by one FMA (a and k P1 lie on the 2^-23 grid of
+# [1, 2) or on a finer one, and the difference is below 2 in magnitude); k P2 = ph + pe
+# exactly (FMA), (a - k P1) - ph = s + se exactly (two_sum), and se - pe - k P3 adds the
+# rest: about k 2^-70 absolute error, against |r| >= 2^-27.9 for every float32 below
+# 2^16 (the closest to a multiple of pi/2 is 252.89821, 2^-28.5 quadrants away:
+# scripts/float32_reduction_worst_case.py 16). k may be off by one where a 2/pi lies
+# within ~2^-9 of a half-integer, so |r| <= pi/4 + 2^-8; the polynomials hold there.
+# The quadrant and signs as integer bits. Checked on every float32 below 2^16
+# (scripts/check_float32_exhaustive.py sin_small cos_small): within 1 ulp.
+_P1, _P2 = (np.float32(p) for p in split(pi_fixed(_N), _N + 1, 2, 24))
+_P3 = np.float32(float(Fraction(pi_fixed(_N), 1 << (_N + 1)) - Fraction(float(_P1)) - Fraction(float(_P2))))
+_TWO_OVER_PI_F32 = np.float32(_TWO_OVER_PI)
+_SMALL_KEY = np.float32(1.0 / SMALL_LIMIT["float32"])
+_I1, _I2, _I30, _SIGN = np.int32(1), np.int32(2), np.int32(30), np.int32(-2 ** 31)
+
+
+@numba.njit(**_JIT)
+def _reduce_small(x):
+    """(k as an int32, rh, rl): |x| = k pi/2 + rh + rl, for |x| < 2^16 (NaN for NaN
+    and +-inf, whose k is then meaningless)."""
+    a = abs(x)
+    k = np.rint(a * _TWO_OVER_PI_F32)
+    r1 = fma(-k, _P1, a)                     # exact
+    ph = k * _P2
+    pe = fma(k, _P2, -ph)                    # k P2 = ph + pe
+    s, se = two_sum(r1, -ph)
+    rh, rl = fast_two_sum(s, fma(-k, _P3, se - pe))
+    return np.int32(k), rh, rl
+
+
+@numba.njit(**_JIT)
+def _sin_f32_small(x):
+    q, rh, rl = _reduce_small(x)
+    sin, cos = _sin_cos(rh, rl)
+    v = cos if (q & _I1) != np.int32(0) else sin
+    flip = np.int32(((q & _I2) << _I30) ^ (f32_bits(x) & _SIGN))      # sin(-x) = -sin(x)
+    return bits_f32(np.int32(f32_bits(v) ^ flip))
+
+
+@numba.njit(**_JIT)
+def _cos_f32_small(x):
+    q, rh, rl = _reduce_small(x)
+    sin, cos = _sin_cos(rh, rl)
+    v = sin if (q & _I1) != np.int32(0) else cos
+    return bits_f32(np.int32(f32_bits(v) ^ np.int32(((q + _I1) & _I2) << _I30)))
+
+
+@numba.njit(**_JIT)
+def _small_key_f32(x):
+    """|x| / 2^16 (exact) where x is finite, else 0."""
+    a = abs(x)
+    return a * _SMALL_KEY if a < _INF else np.float32(0.0)
+
+
+# np.sin / np.cos for a float32 with |x| < 2^16, NaN or +-inf (within 1 ulp), and the
+# key of x; without FMA these are the near ones and their key (the FMA steps above
+# would be libm calls)
+sin_f32_small = _sin_f32_small if HAS_FMA else sin_f32_near
+cos_f32_small = _cos_f32_small if HAS_FMA else cos_f32_near
+small_key_f32 = _small_key_f32 if HAS_FMA else far_key_f32
+
 NEAR_MATH = NEAR_MATH_NAMES["numba_trig_near"]       # (op, dtype) -> function defined above
+SMALL_MATH = SMALL_MATH_NAMES["numba_trig_near"]
