@@ -196,12 +196,13 @@ _P3 = np.float32(float(Fraction(pi_fixed(_N), 1 << (_N + 1)) - Fraction(float(_P
 _TWO_OVER_PI_F32 = np.float32(_TWO_OVER_PI)
 _SMALL_KEY = np.float32(1.0 / SMALL_LIMIT["float32"])
 _I1, _I2, _I30, _SIGN = np.int32(1), np.int32(2), np.int32(30), np.int32(-2 ** 31)
+_TWO_23 = np.float32(2.0 ** 23)      # k + 2^23 (exact, k < 2^23) has k in its low mantissa bits
 
 
 @numba.njit(**_JIT)
 def _reduce_small(x):
-    """(k as an int32, rh, rl): |x| = k pi/2 + rh + rl, for |x| < 2^16 (NaN for NaN
-    and +-inf, whose k is then meaningless)."""
+    """(q, rh, rl): |x| = k pi/2 + rh + rl with k mod 4 the low bits of the int32 q, for
+    |x| < 2^16 (NaN for NaN and +-inf, whose q is then meaningless)."""
     a = abs(x)
     k = np.rint(a * _TWO_OVER_PI_F32)
     r1 = fma(-k, _P1, a)                     # exact
@@ -209,7 +210,7 @@ def _reduce_small(x):
     pe = fma(k, _P2, -ph)                    # k P2 = ph + pe
     s, se = two_sum(r1, -ph)
     rh, rl = fast_two_sum(s, fma(-k, _P3, se - pe))
-    return np.int32(k), rh, rl
+    return f32_bits(k + _TWO_23), rh, rl          # k's low bits, no conversion of NaN to int
 
 
 @numba.njit(**_JIT)
