@@ -68,7 +68,9 @@ _KEY64 = 1.0 / NEAR_LIMIT["float64"]
 # float64: pi/2 = D1 + D2 + D3 + D4, the first three of 33 bits (k * Di exact for k < 2^20)
 _D1, _D2, _D3 = split(pi_fixed(_N), _N + 1, 3, 33)
 _D4 = float(Fraction(pi_fixed(_N), 1 << (_N + 1)) - Fraction(_D1) - Fraction(_D2) - Fraction(_D3))
-_HALF, _ONE, _TWO, _THREE = np.float32(0.5), np.float32(1.0), np.float32(2.0), np.float32(3.0)
+_HALF, _ONE = np.float32(0.5), np.float32(1.0)
+_I1, _I2, _I30, _SIGN = np.int32(1), np.int32(2), np.int32(30), np.int32(-2 ** 31)
+_TWO_23 = np.float32(2.0 ** 23)      # k + 2^23 (exact, k < 2^23) has k in its low mantissa bits
 
 # sin r = r + r^3 S(z), cos r = 1 - z/2 + z^2 C(z), z = r^2 (scripts/fit_math.py --float32)
 _S0, _S1, _S2, _S3 = (np.float32(-0.16666667), np.float32(0.00833338),
@@ -105,13 +107,27 @@ def _sin_cos(rh, rl):
 
 
 @numba.njit(**_JIT)
+def _sin_of_quadrant(q, x, sin, cos):
+    """sin x from sin and cos of its reduced argument, k mod 4 in q's low bits: the
+    quadrant picks one and flips its sign bit, as does a negative x (sin(-x) = -sin(x))."""
+    v = cos if (q & _I1) != np.int32(0) else sin
+    return bits_f32(np.int32(f32_bits(v) ^ (((q & _I2) << _I30) ^ (f32_bits(x) & _SIGN))))
+
+
+@numba.njit(**_JIT)
+def _cos_of_quadrant(q, sin, cos):
+    """cos x likewise (even: the sign of x plays no part)."""
+    v = sin if (q & _I1) != np.int32(0) else cos
+    return bits_f32(np.int32(f32_bits(v) ^ np.int32(((q + _I1) & _I2) << _I30)))
+
+
+@numba.njit(**_JIT)
 def sin_f32_near(x):
-    """np.sin for a float32 with |x| < 2^24, NaN or +-inf (within 1 ulp)."""
+    """np.sin for a float32 with |x| < 2^24, NaN or +-inf (within 1 ulp; +-inf reduce to
+    NaN)."""
     n, rh, rl = _reduce(x)
     sin, cos = _sin_cos(rh, rl)
-    v = cos if (n == _ONE) | (n == _THREE) else sin
-    v = -v if (n >= _TWO) != (f32_bits(x) < np.int32(0)) else v
-    return v if abs(x) < _INF else x - x
+    return _sin_of_quadrant(f32_bits(n + _TWO_23), x, sin, cos)
 
 
 @numba.njit(**_JIT)
@@ -119,9 +135,7 @@ def cos_f32_near(x):
     """np.cos for a float32 with |x| < 2^24, NaN or +-inf (within 1 ulp)."""
     n, rh, rl = _reduce(x)
     sin, cos = _sin_cos(rh, rl)
-    v = sin if (n == _ONE) | (n == _THREE) else cos
-    v = -v if (n == _ONE) | (n == _TWO) else v
-    return v if abs(x) < _INF else x - x
+    return _cos_of_quadrant(f32_bits(n + _TWO_23), sin, cos)
 
 
 # ---------------------------------------------------------------------------
@@ -195,8 +209,6 @@ _P1, _P2 = (np.float32(p) for p in split(pi_fixed(_N), _N + 1, 2, 24))
 _P3 = np.float32(float(Fraction(pi_fixed(_N), 1 << (_N + 1)) - Fraction(float(_P1)) - Fraction(float(_P2))))
 _TWO_OVER_PI_F32 = np.float32(_TWO_OVER_PI)
 _SMALL_KEY = np.float32(1.0 / SMALL_LIMIT["float32"])
-_I1, _I2, _I30, _SIGN = np.int32(1), np.int32(2), np.int32(30), np.int32(-2 ** 31)
-_TWO_23 = np.float32(2.0 ** 23)      # k + 2^23 (exact, k < 2^23) has k in its low mantissa bits
 
 
 @numba.njit(**_JIT)
@@ -217,17 +229,14 @@ def _reduce_small(x):
 def _sin_f32_small(x):
     q, rh, rl = _reduce_small(x)
     sin, cos = _sin_cos(rh, rl)
-    v = cos if (q & _I1) != np.int32(0) else sin
-    flip = np.int32(((q & _I2) << _I30) ^ (f32_bits(x) & _SIGN))      # sin(-x) = -sin(x)
-    return bits_f32(np.int32(f32_bits(v) ^ flip))
+    return _sin_of_quadrant(q, x, sin, cos)
 
 
 @numba.njit(**_JIT)
 def _cos_f32_small(x):
     q, rh, rl = _reduce_small(x)
     sin, cos = _sin_cos(rh, rl)
-    v = sin if (q & _I1) != np.int32(0) else cos
-    return bits_f32(np.int32(f32_bits(v) ^ np.int32(((q + _I1) & _I2) << _I30)))
+    return _cos_of_quadrant(q, sin, cos)
 
 
 @numba.njit(**_JIT)
