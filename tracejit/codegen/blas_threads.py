@@ -108,5 +108,47 @@ def matmul(a, b, out, submit, threads: int) -> None:
             raise error
 
 
+CAUSAL_ROWS = 128      # rows of the product one causal block computes
+
+
+def causal_matmul(a, b, out, offset: int, submit, threads: int) -> None:
+    """``out[.., i, j] = (a @ b)[.., i, j]`` for every j <= i + offset (elements beyond
+    are left as they are: the caller never uses them, ``ir/masked_product.py``), in
+    blocks of CAUSAL_ROWS rows, each up to the last column its rows need; the blocks
+    are shared among up to `threads` threads, the most work first."""
+    rows, cols = out.shape[-2], out.shape[-1]
+    blocks = []
+    for lo in range(0, rows, CAUSAL_ROWS):
+        hi = min(lo + CAUSAL_ROWS, rows)
+        width = min(cols, hi + offset)               # the columns its last row needs
+        if width > 0:
+            blocks.append((width, lo, hi))
+    work = sum(w * (hi - lo) for w, lo, hi in blocks) * a.shape[-1] * max(1, out.size // (rows * cols))
+    set_threads = _set_local_threads()
+    if set_threads is None or threads < 2 or len(blocks) < 2 or work < SPLIT_MIN_MACS:
+        for width, lo, hi in blocks:
+            np.matmul(a[..., lo:hi, :], b[..., :width], out=out[..., lo:hi, :width])
+        return
+    blocks.sort(reverse=True)
+    shares, loads = [[] for _ in range(threads)], [0] * threads
+    for width, lo, hi in blocks:                    # each block to the least loaded thread
+        t = loads.index(min(loads))
+        shares[t].append((width, lo, hi))
+        loads[t] += width * (hi - lo)
+
+    def run(share):
+        for width, lo, hi in share:
+            np.matmul(a[..., lo:hi, :], b[..., :width], out=out[..., lo:hi, :width])
+    with _blas_on_one_thread(set_threads):
+        futures = [submit(run, share) for share in shares[1:] if share]
+        try:
+            run(shares[0])
+        finally:
+            errors = [f.exception() for f in futures]
+    for error in errors:
+        if error is not None:
+            raise error
+
+
 def _part_matmul(a, b, out) -> None:
     np.matmul(a, b, out=out)

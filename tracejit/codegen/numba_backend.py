@@ -35,6 +35,7 @@ import numpy as np
 
 from . import blas_threads, cache_dir, files, native_cache
 from .identity import kernel_identity
+from ..ir.masked_product import needed_columns
 from ..ir.nest import Load, Store
 from .numba_dialect import generate_source, kernel_name
 
@@ -95,6 +96,8 @@ class NumbaKernel:
         self.domain_sizes = tuple(nest.domain_sizes)
         self.matmul = nest.matmul
         self.plain_matmul = is_plain_matmul(nest)
+        # the product is computed only where column <= row + offset (None: everywhere)
+        self.causal_offset = None if self.plain_matmul else needed_columns(nest)
         self.compile_seconds = None
         self._cache_root = cache_root
         self._launch_shapes: dict = {}    # size values -> (rows, serial seconds or None, size arguments)
@@ -128,7 +131,9 @@ class NumbaKernel:
         # but LLVM's run-time alias check then picks the scalar loop (8x slower for a GELU
         # epilogue): the product gets a buffer of its own, kept for the next call.
         result = self._product_buffer(shape, dtype)
-        if np.result_type(a, b) == dtype:
+        if np.result_type(a, b) == dtype and self.causal_offset is not None and a.ndim >= 2 and b.ndim >= 2:
+            blas_threads.causal_matmul(a, b, result, self.causal_offset, _pool().submit, _CPUS)
+        elif np.result_type(a, b) == dtype:
             blas_threads.matmul(a, b, result, _pool().submit, _CPUS)
         else:
             result[...] = np.matmul(a, b)
@@ -146,7 +151,9 @@ class NumbaKernel:
             return cached
         if len(self._products) > 8:
             self._products.clear()
-        self._products[key] = fresh = np.empty(shape, dtype)
+        # zeros where only part of it is computed: what the loop reads and never uses is
+        # then never a subnormal (slow to multiply) or a signalling NaN
+        self._products[key] = fresh = np.empty(shape, dtype) if self.causal_offset is None else np.zeros(shape, dtype)
         return fresh
 
     def _launch_shape(self, sizes):

@@ -26,6 +26,7 @@ import re
 import numpy as np
 
 from ..ir.accumulate import lower_accumulators, widen_float32_sums
+from ..ir.masked_product import needed_columns
 from ..ir.nest import Load, index_vars
 from ..ir.split_sums import split_stashed_sums
 from ..ir.stash import stash_last_phase_values
@@ -386,6 +387,9 @@ def kernel_text(nest, in_place=()) -> tuple:
         mm = nest.matmul
         head.append(f"# {mm.result} = np.matmul({mm.a}, {mm.b}) as {np.dtype(mm.dtype).name}: "
                     "computed by the caller, passed in as a buffer")
+        offset = needed_columns(nest)
+        if offset is not None:
+            head.append(f"# (only where column <= row + {offset}: the loop never uses the rest)")
     head += ['@numba.njit(cache=True, nogil=True, error_model="numpy")',
              f"def {kernel_name(nest)}({', '.join(params)}):"]
     return "\n".join(head) + "\n" + body, sizes
