@@ -136,3 +136,17 @@ def test_masks_from_aranges(rng):
     f = tracejit.compile(iota_mask)
     for got, want in zip(f(q, k), iota_mask(q, k)):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def gathered(q, k, table):
+    T = q.shape[-2]
+    s = q @ k.swapaxes(-1, -2)
+    return np.where(np.tril(np.ones((T, T), dtype=bool)), s + table[(s > 0).astype(np.int64)], -np.inf)
+
+
+def test_an_index_computed_from_the_product_keeps_it_whole(rng):
+    q, k = data(rng, 2, 150, 8), data(rng, 2, 150, 8)
+    table = rng.standard_normal(2).astype(np.float32)
+    f = tracejit.compile(gathered)
+    np.testing.assert_array_equal(f(q, k, table), gathered(q, k, table))
+    assert all(o is None for o in offsets(f))

@@ -17,7 +17,7 @@ product element, an accumulation, or a product read at another index means None.
 """
 from __future__ import annotations
 
-from .nest import Compute, Constant, IndexValue, Load, LoopNest, Store, const, var
+from .nest import Compute, Constant, IndexValue, Load, LoopNest, Store, const, index_names, var
 
 
 def needed_columns(nest: LoopNest) -> int | None:
@@ -36,6 +36,8 @@ def needed_columns(nest: LoopNest) -> int | None:
     row, col = f"i{rank - 2}", f"i{rank - 1}"
     defs, tainted, offsets = {}, set(), []
     for stmt in nest.statements():
+        if _scalars_in_indices(stmt) & tainted:
+            return None                 # an index computed from the product (a gather, a check)
         if isinstance(stmt, Load):
             if stmt.buffer == mm.result:
                 if tuple(stmt.index) != full:
@@ -66,6 +68,17 @@ def needed_columns(nest: LoopNest) -> int | None:
             if names & tainted or getattr(stmt, "dst", None) in tainted:
                 return None
     return max(offsets) if offsets else None
+
+
+def _scalars_in_indices(stmt) -> set:
+    """The scalar statements the index expressions of `stmt` read."""
+    found = set()
+    for field in ("index", "size"):
+        value = getattr(stmt, field, None)
+        for expr in (value if isinstance(value, tuple) else (value,)):
+            if expr is not None and hasattr(expr, "kind"):
+                found |= index_names(expr, "scalar")
+    return found
 
 
 def _offset(name: str, defs: dict, row: str, col: str) -> int | None:
