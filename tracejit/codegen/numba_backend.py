@@ -131,12 +131,12 @@ class NumbaKernel:
         # but LLVM's run-time alias check then picks the scalar loop (8x slower for a GELU
         # epilogue): the product gets a buffer of its own, kept for the next call.
         result = self._product_buffer(shape, dtype)
-        if np.result_type(a, b) == dtype and self.causal_offset is not None and a.ndim >= 2 and b.ndim >= 2:
-            blas_threads.causal_matmul(a, b, result, self.causal_offset, _pool().submit, _CPUS)
-        elif np.result_type(a, b) == dtype:
-            blas_threads.matmul(a, b, result, _pool().submit, _CPUS)
-        else:
+        if np.result_type(a, b) != dtype:
             result[...] = np.matmul(a, b)
+        elif self.causal_offset is not None and a.ndim >= 2 and b.ndim >= 2:
+            blas_threads.causal_matmul(a, b, result, self.causal_offset, _pool().submit, _CPUS)
+        else:
+            blas_threads.matmul(a, b, result, _pool().submit, _CPUS)
         if self.plain_matmul:
             outputs[0][...] = result
             return None
