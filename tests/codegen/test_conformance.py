@@ -433,6 +433,20 @@ def test_signs_of_zero_like_numpy(backend):
         assert np.array_equal(np.signbit(g), np.signbit(w))
 
 
+
+def test_sums_of_negative_zeros_are_positive_zero(backend):
+    """np.sum starts from +0.0: a sum of -0.0s, or of nothing, is +0.0; np.cumsum's
+    prefixes start from the first element and keep -0.0."""
+    rows, empty, cols = np.full((4, 7), -0.0), np.zeros((3, 0)), np.full(5, -0.0, np.float32)
+    fn = lambda r, e, c: (r.sum(), r.sum(axis=0), r.sum(axis=1), r.mean(axis=1), np.nansum(r, axis=1),
+                          (r * r).sum(axis=1, keepdims=True) + r, np.cumsum(r, axis=1),
+                          e.sum(axis=1), e.sum(), c.sum(), np.cumsum(c))
+    got = run(fn, backend, rows, empty, cols)
+    want = fn(rows, empty, cols)
+    for g, w in zip(got, want):
+        assert np.array_equal(np.signbit(g), np.signbit(w))
+    assert not np.signbit(got[0]) and np.signbit(got[6]).all()
+
 def test_scans_over_size_one_axes(backend):
     x = np.arange(4.0).reshape(4, 1)
     run(lambda x, y: (np.cumsum(x, 1) * 2, np.cumprod(y, 0) + 1, np.cumsum(np.ones(1)) * 2), backend, x, x.T)
@@ -448,3 +462,4 @@ def test_a_moved_read_of_a_matmul_result(backend):
     rng = np.random.default_rng(24)
     a, b = rng.standard_normal((6, 6)).astype(np.float32), rng.standard_normal((6, 6)).astype(np.float32)
     run(lambda a, b: ((a @ b) + (a @ b).T, np.flip(a @ b, 1) + 1), backend, a, b, rtol=1e-5, atol=1e-5)
+

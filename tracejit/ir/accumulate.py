@@ -91,6 +91,18 @@ class Builder:
         return LaneReduce(tuple(dsts), tuple(srcs), combine, dtypes)
 
 
+def _reduce_unseeded_lanes(b: Builder, final, kind, identity, acc_dtype, lanes, total):
+    """The lanes of a row that fits one block, combined. No lane started from the
+    identity when the row fills the block, so a float sum combines it once more: np.sum
+    starts from +0.0, and a row of -0.0s sums to +0.0."""
+    if kind.combine != "add" or np.dtype(acc_dtype).kind not in "fc":
+        final.append(b.reduce_lanes((total,), (lanes,), kind.combine))
+        return
+    final += [b.reduce_lanes((f"{total}_l",), (lanes,), kind.combine),
+              b.const(f"{total}_z", identity, acc_dtype),
+              b.op(total, kind.combine, (f"{total}_z", f"{total}_l"), acc_dtype)]
+
+
 def _monoid(b: Builder, red, init, body, final):
     """sum, prod, max, min, any, all, nanmax, ...: acc = combine(acc, x)."""
     kind = OPS[red.kind].reduction
@@ -112,9 +124,10 @@ def _monoid(b: Builder, red, init, body, final):
             body.append(b.fill(f"{red.acc}_m", x, identity))
             body.append(b.op(lanes, kind.combine, (lanes, f"{red.acc}_m"), acc_dtype, accumulate=True,
                              reassociable=True))
+            final.append(b.reduce_lanes((total,), (lanes,), kind.combine))
         else:
             body.append(b.fill(lanes, x, identity))
-        final.append(b.reduce_lanes((total,), (lanes,), kind.combine))
+            _reduce_unseeded_lanes(b, final, kind, identity, acc_dtype, lanes, total)
     if total != red.acc:
         final.append(b.op(red.acc, "cast", (total,), red.dtype))
 

@@ -71,9 +71,16 @@ class ReductionKind:
 
 
 def _zero(dtype):
-    """The additive identity: -0.0 for floats (-0.0 + x is x for every x, +0.0 + -0.0 is not)."""
+    """The identity np.sum starts from: +0.0 for floats, so a sum of -0.0s (or of nothing)
+    is +0.0, as in NumPy."""
     kind = np.dtype(dtype).kind
-    return False if kind == "b" else -0.0 if kind in "fc" else 0
+    return False if kind == "b" else 0.0 if kind in "fc" else 0
+
+
+def _negative_zero(dtype):
+    """np.cumsum's start: its first prefix is the first element itself, so floats start
+    from -0.0 (-0.0 + x is x for every x; +0.0 + -0.0 is +0.0)."""
+    return -0.0 if np.dtype(dtype).kind in "fc" else _zero(dtype)
 
 
 def _one(dtype):
@@ -415,11 +422,11 @@ _REDUCTIONS = {
 }
 
 _SCANS = {
-    # name       NumPy function            the reduction whose combine it applies
-    "cumsum":  (np.cumsum,               "reduce_sum"),
-    "cumprod": (np.cumprod,              "reduce_prod"),
-    "cummax":  (np.maximum.accumulate,   "reduce_max"),      # NaN propagates from its first one on
-    "cummin":  (np.minimum.accumulate,   "reduce_min"),
+    # name       NumPy function            what it combines, as data
+    "cumsum":  (np.cumsum,               ReductionKind("add", _negative_zero)),
+    "cumprod": (np.cumprod,              _REDUCTIONS["reduce_prod"][1]),
+    "cummax":  (np.maximum.accumulate,   _REDUCTIONS["reduce_max"][1]),   # NaN propagates from its first one on
+    "cummin":  (np.minimum.accumulate,   _REDUCTIONS["reduce_min"][1]),
 }
 _SCAN_DOCS = {"cumsum": "np.cumsum", "cumprod": "np.cumprod", "cummax": "np.maximum.accumulate",
               "cummin": "np.minimum.accumulate"}
@@ -496,9 +503,9 @@ def _scan_reference(name):
     return reference
 
 
-for _name, (_func, _of) in _SCANS.items():
+for _name, (_func, _kind) in _SCANS.items():
     _register(OpSpec(_name, OpGroup.SCAN, 1, _scan_infer(_name), _scan_reference(_name),
-                     reduction=_REDUCTIONS[_of][1], doc=f"{_SCAN_DOCS[_name]} along `axis` (inclusive)",
+                     reduction=_kind, doc=f"{_SCAN_DOCS[_name]} along `axis` (inclusive)",
                      attrs=("axis",)))
 
 # ---------------------------------------------------------------------------
