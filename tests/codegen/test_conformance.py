@@ -463,3 +463,19 @@ def test_a_moved_read_of_a_matmul_result(backend):
     a, b = rng.standard_normal((6, 6)).astype(np.float32), rng.standard_normal((6, 6)).astype(np.float32)
     run(lambda a, b: ((a @ b) + (a @ b).T, np.flip(a @ b, 1) + 1), backend, a, b, rtol=1e-5, atol=1e-5)
 
+
+def test_masked_reductions_and_weighted_average(backend):
+    """where=/initial= on reductions and np.average with weights, compiled; weights that
+    sum to zero raise NumPy's ZeroDivisionError from the kernel."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 9)).astype(np.float32)
+    x[2, 3] = np.nan
+    mask, w = rng.random((6, 9)) < 0.5, rng.random(9) + 0.1
+    mask[4] = False
+    fn = lambda x, m, w: (np.sum(x, axis=1, where=m), np.max(x, axis=0, where=m, initial=-5.0),
+                          np.mean(x, axis=1, where=m), np.nansum(x, initial=1.0),
+                          np.average(x, axis=1, weights=w), np.average(x, axis=1, weights=w, returned=True)[1])
+    run(fn, backend, x, mask, w, rtol=1e-5, atol=1e-6)
+    averaged = tracejit.compile(lambda x, w: np.average(x, axis=1, weights=w), backend=backend, fullgraph=True)
+    with pytest.raises(ZeroDivisionError, match="Weights sum to zero"):
+        averaged(x, np.zeros(9))

@@ -120,3 +120,77 @@ def test_average_and_ptp():
 def test_weak_scalar_reduction_is_strong():
     got, _ = run_traced(lambda lr: np.sum(lr), 0.5)
     assert type(got) is np.float64 and got == 0.5
+
+
+# where= and initial=: masked-out elements are skipped, initial joins every result
+MASKED = ["sum", "prod", "max", "min", "nanmax", "nanmin", "any", "all", "mean", "nansum", "nanprod"]
+NEEDS_INITIAL = {"max": -7, "min": 7, "nanmax": -7, "nanmin": 7}
+
+
+@pytest.mark.parametrize("name", MASKED)
+@pytest.mark.parametrize("dtype", ["bool", "int8", "int32", "float32", "float64"])
+@pytest.mark.parametrize("axis", [None, 0, -1, (0, 2)])
+def test_where_masks_elements(name, dtype, axis):
+    func = getattr(np, name)
+    x = data((3, 4, 5), dtype, special=name != "prod", seed=2)
+    full, row = data((3, 4, 5), "bool", seed=4), data((5,), "bool", seed=5)
+    extra = {"initial": NEEDS_INITIAL[name]} if name in NEEDS_INITIAL and dtype != "bool" else \
+        {"initial": True} if name in NEEDS_INITIAL else {}
+    tol = {"rtol": 1e-5, "atol": 1e-6}      # NumPy's masked loops add in another order
+    check_or_raises(lambda x, m: func(x, axis=axis, where=m, **extra), x, full, **tol)
+    check_or_raises(lambda x, m: func(x, axis=axis, where=m, keepdims=True, **extra), x, row, **tol)
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "max", "min", "nanmax", "nanmin", "nansum"])
+@pytest.mark.parametrize("dtype", ["int8", "int64", "float32"])
+def test_initial_joins_every_result(name, dtype):
+    func = getattr(np, name)
+    x = data((4, 6), dtype, special=name != "prod", seed=7)
+    check_or_raises(lambda x: func(x, axis=1, initial=3), x)
+    check_or_raises(lambda x: func(x, initial=-2.5), x)
+    check_or_raises(lambda x: func(x[:, :0], axis=1, initial=5), x)      # empty slices: the initial
+
+
+def test_where_errors_as_numpy():
+    x, m = data((3, 4), "float32"), data((3, 4), "bool")
+    with pytest.raises(ValueError, match="does not have an identity"):
+        run_traced(lambda x, m: np.max(x, where=m), x, m)
+    with pytest.raises(TypeError, match="Cannot cast"):
+        run_traced(lambda x, m: np.sum(x, where=m.astype(np.int32)), x, m)
+    with pytest.raises(ValueError, match="more dimensions"):
+        run_traced(lambda x, m: np.sum(x[0], where=m), x, m)
+    with pytest.raises(OverflowError):
+        run_traced(lambda x: np.max(x, initial=300), data((3,), "int8"))
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("axis", [None, 0, -1])
+def test_var_std_where(name, axis):
+    func = getattr(np, name)
+    x, m = data((5, 7), "float32", seed=8), data((5, 7), "bool", seed=9)
+    check(lambda x, m: func(x, axis=axis, where=m), x, m, rtol=1e-5)
+    check(lambda x, m: func(x, axis=axis, where=m, ddof=1, keepdims=True), x, m, rtol=1e-5)
+
+
+def test_ufunc_reduce_where_initial():
+    x, m = data((3, 4), "float64", seed=3), data((3, 4), "bool", seed=1)
+    check(lambda x, m: (np.add.reduce(x, axis=1, where=m), np.maximum.reduce(x, None, where=m, initial=-1.0),
+                        np.multiply.reduce(x, 0, initial=2.0), np.logical_or.reduce(x > 0, where=m)), x, m)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "float32", "float64"])
+def test_average_with_weights(dtype):
+    x = data((3, 4, 5), dtype, seed=10)
+    w5, w34, wfull = (np.abs(data(s, "float32", seed=11)) + 0.1 for s in [(5,), (3, 4), (3, 4, 5)])
+    check(lambda x, w: np.average(x, axis=-1, weights=w), x, w5, rtol=1e-5)
+    check(lambda x, w: np.average(x, axis=(1, 0), weights=w.T, returned=True), x, w34, rtol=1e-5)
+    check(lambda x, w: np.average(x, weights=w, returned=True, keepdims=True), x, wfull, rtol=1e-5)
+    check(lambda x: (np.average(x, axis=0, returned=True), np.average(x, returned=True)), x, rtol=1e-5)
+
+
+def test_average_weight_errors_as_numpy():
+    x = data((3, 4), "float64")
+    with pytest.raises(TypeError, match="Axis must be specified"):
+        run_traced(lambda x, w: np.average(x, weights=w), x, np.ones(4))
+    with pytest.raises(ValueError, match="consistent with shape"):
+        run_traced(lambda x, w: np.average(x, axis=0, weights=w), x, np.ones(4))

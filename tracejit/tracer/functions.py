@@ -279,7 +279,7 @@ HANDLERS = {
     np.argmax: reductions.argmax, np.argmin: reductions.argmin, np.ptp: reductions.ptp,
     np.nanmax: reductions.nanmax, np.nanmin: reductions.nanmin,
     np.cumsum: reductions.cumsum, np.cumprod: reductions.cumprod,
-    np.average: reductions.average, np.linalg.norm: linalg.norm,
+    np.linalg.norm: linalg.norm,
     np.reshape: shapes.reshape, np.ravel: shapes.ravel, np.transpose: shapes.transpose,
     np.permute_dims: shapes.transpose, np.matrix_transpose: shapes.matrix_transpose,
     np.swapaxes: shapes.swapaxes, np.moveaxis: shapes.moveaxis, np.expand_dims: shapes.expand_dims,

@@ -66,15 +66,15 @@ def _inexact_dtype(dtype):
 
 
 def nansum(a, axis=None, dtype=None, out=None, keepdims=_NOVALUE, initial=_NOVALUE, where=_NOVALUE):
-    _reject("nansum", out=out, initial=initial, where=where)
+    _reject("nansum", out=out)
     x, _ = _replace_nan(a, 0)
-    return reductions.sum(x, axis, dtype, keepdims=_keep(keepdims))
+    return reductions.sum(x, axis, dtype, keepdims=_keep(keepdims), initial=initial, where=where)
 
 
 def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NOVALUE, initial=_NOVALUE, where=_NOVALUE):
-    _reject("nanprod", out=out, initial=initial, where=where)
+    _reject("nanprod", out=out)
     x, _ = _replace_nan(a, 1)
-    return reductions.prod(x, axis, dtype, keepdims=_keep(keepdims))
+    return reductions.prod(x, axis, dtype, keepdims=_keep(keepdims), initial=initial, where=where)
 
 
 def _count(mask, axis, keepdims):

@@ -22,8 +22,8 @@ from .errors import UnsupportedError
 from . import ufuncs
 from .location import user_loc
 from .proxy import TracedArray
-from .shapes import as_traced, emit, ravel
-from .state import wrap
+from .shapes import as_traced, broadcast_to, emit, ravel
+from .state import current, wrap
 from .ufuncs import astype
 
 _NOVALUE = np._NoValue
@@ -74,34 +74,101 @@ def _finish_dtype(result, dtype):
     return result
 
 
+def _given(value) -> bool:
+    return value is not _NOVALUE and value is not None
+
+
+def _where_mask(x: TracedArray, where):
+    """The `where=` of a reduction as a bool array broadcast to x's shape, or None for
+    "every element" (not given, or True)."""
+    if not _given(where) or where is True:
+        return None
+    mask = as_traced(where)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"Cannot cast array data from dtype('{mask.dtype}') to dtype('bool') "
+                        "according to the rule 'safe'")
+    if mask.ndim > x.ndim:
+        raise ValueError("input operand has more dimensions than allowed by the axis remapping")
+    return broadcast_to(mask, x.shape)
+
+
+def _masked(op: str, x: TracedArray, mask) -> TracedArray:
+    """x where `mask` holds, else the reduction's identity (NumPy skips those elements)."""
+    if mask is None:
+        return x
+    fill = wrap(current().constant(OPS[op].reduction.identity(x.dtype), x.dtype))
+    return wrap(current().emit("where", [mask._value, x._value, fill._value]))
+
+
+def _combine_initial(ufunc: str, result: TracedArray, initial) -> TracedArray:
+    """The reduction's result combined with `initial=`, converted to the result dtype
+    first as NumPy converts it."""
+    if isinstance(initial, TracedArray):
+        start = astype(initial, result.dtype) if initial.dtype != result.dtype else initial
+    else:
+        start = wrap(current().constant(np.asarray(initial, dtype=result.dtype)[()], result.dtype))
+    combined = ufuncs.apply(ufunc, (result, start))
+    if combined.dtype != result.dtype:
+        combined = astype(combined, result.dtype)
+    return wrap(combined._value, scalar=result._scalar)
+
+
+def _reduce_with(op: str, numpy_name: str, x, axis, keepdims, initial, where) -> TracedArray:
+    """`op` over `axis` with NumPy's where= (masked-out elements skipped) and initial=
+    (combined into every result: the result of an all-skipped or empty slice)."""
+    x = as_traced(x)
+    mask = _where_mask(x, where)
+    kind = OPS[op].reduction
+    if not kind.empty_ok and not _given(initial) and mask is not None:
+        raise ValueError(f"reduction operation '{numpy_name}' does not have an identity, so to use a "
+                         "where mask one has to specify 'initial'")
+    axes = normalize_axes(axis, x.ndim)
+    if not kind.empty_ok and _given(initial) and builtins.any(x.shape[a] == 0 for a in axes):
+        # nothing to reduce: every result is the initial value
+        result = reduce(op, _identity_block(op, x, axes), axes, keepdims, numpy_name)
+        return _combine_initial(numpy_name, result, initial)
+    result = reduce(op, _masked(op, x, mask), axes, keepdims, numpy_name)
+    return _combine_initial(numpy_name, result, initial) if _given(initial) else result
+
+
+def _identity_block(op: str, x: TracedArray, axes) -> TracedArray:
+    """x's shape with every reduced axis of extent 1, filled with the reduction's identity:
+    a stand-in for an empty slice, whose result `initial` then replaces (max(-inf, i) = i)."""
+    shape = tuple(1 if d in axes else n for d, n in enumerate(x.shape))
+    fill = wrap(current().constant(OPS[op].reduction.identity(x.dtype), x.dtype))
+    return broadcast_to(fill, shape)
+
+
 def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
-    _reject("sum", out=out, initial=initial, where=where)
-    return _finish_dtype(reduce("reduce_sum", _with_dtype(a, dtype), axis, keepdims, "add"), dtype)
+    _reject("sum", out=out)
+    x = _with_dtype(a, dtype)
+    return _finish_dtype(_reduce_with("reduce_sum", "add", x, axis, keepdims, initial, where), dtype)
 
 
 def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
-    _reject("prod", out=out, initial=initial, where=where)
-    return _finish_dtype(reduce("reduce_prod", _with_dtype(a, dtype), axis, keepdims, "multiply"), dtype)
+    _reject("prod", out=out)
+    x = _with_dtype(a, dtype)
+    return _finish_dtype(_reduce_with("reduce_prod", "multiply", x, axis, keepdims, initial, where), dtype)
 
 
 def max(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
-    _reject("max", out=out, initial=initial, where=where)
-    return reduce("reduce_max", a, axis, keepdims, "maximum")
+    _reject("max", out=out)
+    return _reduce_with("reduce_max", "maximum", a, axis, keepdims, initial, where)
 
 
 def min(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
-    _reject("min", out=out, initial=initial, where=where)
-    return reduce("reduce_min", a, axis, keepdims, "minimum")
+    _reject("min", out=out)
+    return _reduce_with("reduce_min", "minimum", a, axis, keepdims, initial, where)
 
 
 def nanmax(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
-    _reject("nanmax", out=out, initial=initial, where=where)
-    return reduce("reduce_nanmax", a, axis, keepdims, "fmax")
+    _reject("nanmax", out=out)
+    return _reduce_with("reduce_nanmax", "fmax", a, axis, keepdims, initial, where)
 
 
 def nanmin(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
-    _reject("nanmin", out=out, initial=initial, where=where)
-    return reduce("reduce_nanmin", a, axis, keepdims, "fmin")
+    _reject("nanmin", out=out)
+    return _reduce_with("reduce_nanmin", "fmin", a, axis, keepdims, initial, where)
 
 
 def _scan(op, name, a, axis=None, dtype=None, out=None):
@@ -125,13 +192,13 @@ def cumprod(a, axis=None, dtype=None, out=None):
 
 
 def any(a, axis=None, out=None, keepdims=False, *, where=_NOVALUE):
-    _reject("any", out=out, where=where)
-    return reduce("reduce_any", a, axis, keepdims, "logical_or")
+    _reject("any", out=out)
+    return _reduce_with("reduce_any", "logical_or", a, axis, keepdims, _NOVALUE, where)
 
 
 def all(a, axis=None, out=None, keepdims=False, *, where=_NOVALUE):
-    _reject("all", out=out, where=where)
-    return reduce("reduce_all", a, axis, keepdims, "logical_and")
+    _reject("all", out=out)
+    return _reduce_with("reduce_all", "logical_and", a, axis, keepdims, _NOVALUE, where)
 
 
 def ptp(a, axis=None, out=None, keepdims=False):
@@ -186,31 +253,44 @@ def _default_float(x, dtype):
     return dtype
 
 
+def _count_items(x: TracedArray, axis, keepdims, mask):
+    """NumPy's ``_count_reduce_items``: the number of elements each result reduces, an
+    intp scalar, or with a where= mask the intp sum of the mask."""
+    if mask is None:
+        return _strong_intp(_count(x, axis))
+    return sum(mask, axis, np.intp, keepdims=keepdims)
+
+
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=_NOVALUE):
-    _reject("mean", out=out, where=where)
+    _reject("mean", out=out)
     x = as_traced(a)
     dtype = _default_float(x, dtype)
-    total = sum(x, axis, dtype, keepdims=keepdims)
-    return _divide_unsafe(total, _strong_intp(_count(x, axis)))
+    count = _count_items(x, axis, keepdims, _where_mask(x, where))
+    total = sum(x, axis, dtype, keepdims=keepdims, where=where)
+    return _divide_unsafe(total, count)
 
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NOVALUE,
         mean=_NOVALUE, correction=_NOVALUE):
-    _reject("var", out=out, where=where, mean=None if mean is _NOVALUE else mean)
+    _reject("var", out=out, mean=None if mean is _NOVALUE else mean)
     if correction is not _NOVALUE:
         if ddof != 0:
             raise ValueError("ddof and correction can't be provided simultaneously.")
         ddof = correction
     x = as_traced(a)
-    count = _strong_intp(_count(x, axis))
+    mask = _where_mask(x, where)
     dtype = _default_float(x, dtype)
-    arrmean = _divide_unsafe(sum(x, axis, dtype, keepdims=True), count)
+    arrmean = _divide_unsafe(sum(x, axis, dtype, keepdims=True, where=where), _count_items(x, axis, True, mask))
     arrmean = wrap(arrmean._value)  # an ndarray (keepdims) in NumPy, never a scalar
     deviation = ufuncs.apply("subtract", (x, arrmean))
     squared = ufuncs.apply("square", (deviation,)) if x.dtype.kind in "iuf" else \
         ufuncs.apply("multiply", (deviation, deviation))
-    total = sum(squared, axis, dtype, keepdims=keepdims)
-    return _divide_unsafe(total, np.maximum(count - ddof, 0))
+    total = sum(squared, axis, dtype, keepdims=keepdims, where=where)
+    count = _count_items(x, axis, keepdims, mask)
+    if mask is None:
+        return _divide_unsafe(total, np.maximum(count - ddof, 0))
+    dof = ufuncs.apply("maximum", (ufuncs.apply("subtract", (count, ddof)), 0))
+    return _divide_unsafe(total, dof)
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NOVALUE,
@@ -226,9 +306,3 @@ def root_of_variance(variance):
     if root.dtype != variance.dtype:
         root = astype(root, variance.dtype)
     return wrap(root._value, scalar=variance._scalar)
-
-
-def average(a, axis=None, weights=None, returned=False, *, keepdims=_NOVALUE):
-    if weights is not None or returned:
-        raise UnsupportedError("np.average with weights", "average", user_loc())
-    return mean(a, axis, keepdims=False if keepdims is _NOVALUE else keepdims)

@@ -1,11 +1,13 @@
-"""``np.cov`` and ``np.corrcoef`` as NumPy's ``numpy/lib/_function_base_impl.py``
+"""``np.average``, ``np.cov`` and ``np.corrcoef`` as NumPy's ``numpy/lib/_function_base_impl.py``
 computes them: the observations cast to ``result_type(m, y, float64)`` (or ``dtype``),
 rows as variables unless ``rowvar=False``, the row means subtracted, ``X @ X.T``
 scaled by ``1 / (N - ddof)`` (``ddof`` 1 unless ``bias``), then squeezed (one variable
 gives a 0-d array). ``corrcoef`` divides by the outer product of the standard
 deviations and clips to [-1, 1]. Weights (``fweights``, ``aweights``) and complex
 data are not traced: NumPy validates weights by their values, and the complex clip
-writes through ``c.real``; such calls run eagerly.
+writes through ``c.real``; such calls run eagerly. ``average`` with weights multiplies
+in ``result_type(a, weights)`` (float64 for integer data), and raises NumPy's
+ZeroDivisionError when some weights sum to zero.
 """
 from __future__ import annotations
 
@@ -14,8 +16,11 @@ import numpy as np
 from . import functions, linalg, reductions, ufuncs
 from .errors import UnsupportedError
 from .location import user_loc
-from .shapes import as_traced, concatenate, reshape, transpose
-from .state import wrap
+from numpy.lib.array_utils import normalize_axis_tuple
+
+from .layout import c_ordered_copy
+from .shapes import as_traced, broadcast_to, concatenate, reshape, transpose
+from .state import as_value, current, wrap
 from .ufuncs import astype
 
 
@@ -84,4 +89,43 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
     return functions.clip(c, -1, 1)
 
 
-HANDLERS = {np.cov: cov, np.corrcoef: corrcoef}
+def _weights_along(w, x, axis):
+    """NumPy's ``_weights_are_valid``: weights of x's shape, or of the extents of `axis`
+    (in its order), laid out to broadcast against x."""
+    if w.shape == x.shape:
+        return w
+    if axis is None:
+        raise TypeError("Axis must be specified when shapes of a and weights differ.")
+    if w.shape != tuple(x.shape[d] for d in axis):
+        raise ValueError("Shape of weights must be consistent with shape of a along specified axis.")
+    w = transpose(w, tuple(np.argsort(axis)))
+    return reshape(w, tuple(n if d in axis else 1 for d, n in enumerate(x.shape)))
+
+
+def average(a, axis=None, weights=None, returned=False, *, keepdims=np._NoValue):
+    x = as_traced(a)
+    if axis is not None:
+        axis = normalize_axis_tuple(axis, x.ndim, argname="axis")
+    keep = {} if keepdims is np._NoValue else {"keepdims": keepdims}
+    if weights is None:
+        avg = reductions.mean(x, axis, **keep)
+        scale = wrap(current().constant(x.size / max(avg.size, 1), avg.dtype), scalar=True)
+    else:
+        w = _weights_along(as_traced(weights), x, axis)
+        extra = ("f8",) if x.dtype.kind in "biu" else ()
+        dtype = np.result_type(x.dtype, w.dtype, *extra)
+        scale = reductions.sum(w, axis, dtype, **keep)
+        product = ufuncs.apply("multiply", (astype(x, dtype), astype(w, dtype)))
+        avg = ufuncs.apply("true_divide", (reductions.sum(product, axis, **keep), scale))
+        nonzero = reductions.all(ufuncs.apply("not_equal", (scale, 0.0)))
+        checked = current().emit("require", [avg._value, as_value(nonzero)],
+                                 {"error": "ZeroDivisionError", "message": "Weights sum to zero, can't be normalized"})
+        avg = wrap(checked, scalar=avg._scalar)
+    if not returned:
+        return avg
+    if scale.shape != avg.shape:
+        scale = c_ordered_copy(broadcast_to(scale, avg.shape))
+    return avg, scale
+
+
+HANDLERS = {np.cov: cov, np.corrcoef: corrcoef, np.average: average}

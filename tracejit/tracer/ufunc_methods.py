@@ -1,6 +1,6 @@
 """Ufunc methods on traced arrays: ``np.<ufunc>.reduce``, ``.accumulate``, ``.outer``, ``.at``.
 
-- ``reduce`` (axis, keepdims, dtype for add/multiply): ``add``/``multiply``/``maximum``/
+- ``reduce`` (axis, keepdims, where, initial, dtype for add/multiply): ``add``/``multiply``/``maximum``/
   ``minimum``/``fmax``/``fmin``/``logical_and``/``logical_or`` are the IR reductions
   ``np.sum``, ``np.prod``, ``np.max``, ``np.min``, ``np.nanmax``, ``np.nanmin``,
   ``np.all``, ``np.any`` use (``axis`` defaults to 0, as NumPy's);
@@ -33,8 +33,9 @@ _REDUCE = {"add": ("sum", True), "multiply": ("prod", True), "maximum": ("max", 
 _ACCUMULATE = {"add": "cumsum", "multiply": "cumprod", "maximum": "cummax", "minimum": "cummin"}
 
 
-def _options(where, inputs, kwargs, names):
-    """The method's arguments by name; out=/where=/initial= and unknown ones refused."""
+def _options(where, inputs, kwargs, names, masked=False):
+    """The method's arguments by name; out= and unknown ones refused, and where=/initial=
+    unless `masked` (they are then among the arguments)."""
     args = dict(zip(names, inputs))
     for key, value in kwargs.items():
         if key in args:
@@ -43,9 +44,9 @@ def _options(where, inputs, kwargs, names):
     out = args.pop("out", None)
     if out is not None and out != (None,):
         raise UnsupportedError(f"{where}(..., out=...)", where, user_loc())
-    if args.pop("where", True) is not True:
+    if not masked and args.pop("where", True) is not True:
         raise UnsupportedError(f"{where}(..., where=...)", where, user_loc())
-    if args.pop("initial", np._NoValue) is not np._NoValue:
+    if not masked and args.pop("initial", np._NoValue) is not np._NoValue:
         raise UnsupportedError(f"{where}(..., initial=...)", where, user_loc())
     unknown = set(args) - set(names)
     if unknown:
@@ -57,12 +58,19 @@ def reduce(name, where, inputs, kwargs):
     if name not in _REDUCE:
         raise UnsupportedError(where, where, user_loc(), hint="reduce compiles for add, multiply, maximum, "
                                "minimum, fmax, fmin, logical_and and logical_or")
-    args = _options(where, inputs, kwargs, ("array", "axis", "dtype", "out", "keepdims"))
+    args = _options(where, inputs, kwargs, ("array", "axis", "dtype", "out", "keepdims", "initial", "where"),
+                    masked=True)
     func, takes_dtype = _REDUCE[name]
     dtype = args.get("dtype")
     if dtype is not None and not takes_dtype:
         raise UnsupportedError(f"{where}(..., dtype=...)", where, user_loc())
     extra = {"dtype": dtype} if takes_dtype else {}
+    if "where" in args:
+        extra["where"] = args["where"]
+    if args.get("initial", np._NoValue) is not np._NoValue:
+        if func in ("all", "any"):
+            raise UnsupportedError(f"{where}(..., initial=...)", where, user_loc())
+        extra["initial"] = args["initial"]
     return getattr(reductions, func)(args["array"], axis=args.get("axis", 0),
                                      keepdims=args.get("keepdims", False), **extra)
 
