@@ -144,7 +144,7 @@ def axpy(tmp_path_factory):
     out = np.zeros(37, np.float32)
     kernel([xs, ys], [out], nest.sizes)
     np.testing.assert_array_equal(out, xs * 2 + 1)
-    rows, _, sizes = kernel.prepare(nest.sizes)
+    rows, _, sizes, _ = kernel.prepare(nest.sizes)
     args = (0, rows, xs, ys, out, *sizes)
     key = native_cache.argument_key(args)
     assert kernel._entries.get(key) is not None, "the kernel's native code was not stored"

@@ -87,11 +87,16 @@ def summarize(name: str, asm: str) -> VectorReport:
 
 
 def kernel_assembly(kernel) -> str:
-    """The assembly of every signature the kernel was compiled for ("" if none yet).
-    Numba cannot show the machine code of a kernel it loaded from its disk cache, so
-    the kernel's Python function is compiled again here, uncached, with the same
-    options and signatures (what LLVM makes of it now: a dump tool's cost, not a
-    call's)."""
+    """The assembly of every signature the kernel, and each variant of it that ran in
+    its place (in place, flat), was compiled for ("" if none yet). Numba cannot show
+    the machine code of a kernel it loaded from its disk cache, so the kernel's Python
+    function is compiled again here, uncached, with the same options and signatures
+    (what LLVM makes of it now: a dump tool's cost, not a call's)."""
+    variants = kernel.variants() if hasattr(kernel, "variants") else []
+    return "\n".join(text for text in map(_assembly_of, [kernel, *variants]) if text)
+
+
+def _assembly_of(kernel) -> str:
     import numba
     function = getattr(kernel, "function", None)
     signatures = kernel.numba_signatures() if hasattr(kernel, "numba_signatures") else \

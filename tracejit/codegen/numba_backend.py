@@ -25,6 +25,7 @@ to raise the exception a native run reported.
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -35,6 +36,7 @@ import numpy as np
 
 from . import blas_threads, cache_dir, files, native_cache
 from .identity import kernel_identity
+from ..ir.flatten import FLAT_SIZE, flat_nest, flattened_buffers
 from ..ir.masked_product import needed_columns
 from ..ir.nest import Load, Store
 from .numba_dialect import generate_source, kernel_name
@@ -113,6 +115,11 @@ class NumbaKernel:
         self._in_place_candidates = () if in_place else _in_place_candidates(nest, self.input_names)
         self.in_place_variants: dict = {}
         self._variant_of = (nest, region_text)
+        # a pointwise nest also runs as one flat loop on C-contiguous arrays (ir/flatten.py):
+        # the positions of the arguments it then reshapes to 1-D, and that kernel once made
+        self._flat_positions = _flat_positions(nest, self.input_names, in_place)
+        self._in_place = in_place
+        self.flat_variant = None
 
     def __repr__(self) -> str:
         return f"<NumbaKernel {self.name} at {self.path}>"
@@ -158,10 +165,33 @@ class NumbaKernel:
 
     def _launch_shape(self, sizes):
         """[rows of the split axis, serial seconds (None: not measured yet), size
-        arguments] for these sizes."""
+        arguments, points of the domain] for these sizes."""
         size_args = tuple(int(sizes[name]) for name in self.size_names)
         rows = 1 if self.outer_axis is None else _extent(self.domain_sizes[self.outer_axis], sizes)
-        return [rows, None, size_args]
+        points = math.prod(_extent(e, sizes) for e in self.domain_sizes)
+        return [rows, None, size_args, points]
+
+    def _launch_flat(self, inputs, outputs, launch) -> bool:
+        """Run the flat form of the nest when every array it reshapes is C-contiguous
+        (a view then, so the outputs are written in place); False: it does not apply."""
+        arrays = [*inputs, *outputs]
+        for k in self._flat_positions:
+            if not arrays[k].flags.c_contiguous:
+                return False
+        flat = self.flat_variant
+        if flat is None:
+            nest, region_text = self._variant_of
+            flat = self.flat_variant = compile_kernel(flat_nest(nest), self._cache_root, region_text, self._in_place)
+        for k in self._flat_positions:
+            arrays[k] = arrays[k].reshape(-1)
+        n = len(inputs)
+        flat.launch(arrays[:n], arrays[n:], flat.prepare({FLAT_SIZE: launch[3]}))
+        return True
+
+    def variants(self) -> list:
+        """The kernels this one launches in its place (in place, flat), compiled so far."""
+        found = [*self.in_place_variants.values(), *([self.flat_variant] if self.flat_variant else [])]
+        return found + [v for k in found for v in k.variants()]
 
     def _launch_in_place(self, inputs, outputs, launch) -> None:
         pairs = tuple((k, j) for k, j in self._in_place_candidates if outputs[k] is inputs[j])
@@ -301,6 +331,8 @@ class NumbaKernel:
             if outputs[k] is inputs[j]:
                 self._launch_in_place(inputs, outputs, launch)
                 return
+        if self._flat_positions is not None and self._launch_flat(inputs, outputs, launch):
+            return
         if self.matmul is not None:
             mm = self._matmul(inputs, outputs)
             if mm is None:
@@ -311,7 +343,7 @@ class NumbaKernel:
             self._half = any(a.dtype == np.float16 for a in args)
         if self._half:   # Numba has no float16 arrays: the kernel reads and writes their bits (numba_half)
             args = [a.view(np.uint16) if a.dtype == np.float16 else a for a in args]
-        rows, serial, size_args = launch
+        rows, serial, size_args = launch[:3]
         args.extend(size_args)
         if self.compile_seconds is None:
             with self._first_lock:
@@ -356,6 +388,17 @@ def _canonical_dtypes(args) -> list:
     """The arguments with each array viewed with NumPy's own object for its dtype (an
     unpickled array, or np.longlong for int64, has an equal dtype in another object)."""
     return [np.ndarray.view(a, np.dtype(a.dtype.str)) if type(a) is np.ndarray else a for a in args]
+
+
+def _flat_positions(nest, input_names, in_place) -> tuple | None:
+    """Positions among the kernel's array arguments (inputs, then the outputs not
+    written in place) of the buffers its flat form reads as 1-D; None: no flat form."""
+    flat = flattened_buffers(nest)
+    if flat is None:
+        return None
+    written = {o for o, _ in in_place}
+    names = [*input_names, *(b.name for b in nest.outputs if b.name not in written)]
+    return tuple(k for k, name in enumerate(names) if name in flat)
 
 
 def _in_place_candidates(nest, input_names) -> tuple:

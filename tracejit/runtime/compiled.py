@@ -604,8 +604,8 @@ class CompiledFunction:
         (or cache load) to its CompileEvent, so f.compiles reports the whole cost."""
         event, kernels = spec.pending_event
         spec.pending_event = None
-        # a Numba kernel written in place compiles a variant of itself at that launch
-        kernels = [*kernels, *(v for k in kernels for v in getattr(k, "in_place_variants", {}).values())]
+        # a Numba kernel written in place, or run flat, compiles a variant of itself at that launch
+        kernels = [*kernels, *(v for k in kernels if hasattr(k, "variants") for v in k.variants())]
         compiled = [k.compile_seconds for k in kernels if k.compile_seconds is not None]
         event.add_stage("kernel compile", sum(compiled))
 
