@@ -31,7 +31,8 @@ from ..ir.masked_product import needed_columns
 from ..ir.nest import Load, index_vars
 from ..ir.split_sums import split_stashed_sums
 from ..ir.stash import stash_last_phase_values
-from . import column_tiles, near_paths
+from . import column_tiles, near_paths, row_functions
+from .row_functions import row_points
 from .identity import normalize_region_text
 from .helper_versions import source_version
 from .render import Dialect, Renderer, used_names
@@ -384,6 +385,12 @@ def kernel_text(nest, in_place=()) -> tuple:
     params = (["start", "stop"] + [b.name for b in nest.inputs]
               + [b.name for b in nest.outputs if b.name not in written_in_place] + sizes)
     head = []
+    if not tiles and (lowered.inner_axes or len(lowered.outer_axes) > 1) and \
+            row_points(nest) >= row_functions.MIN_ROW_POINTS:
+        split = row_functions.split_rows(body, params[2:], f"{kernel_name(nest)}_row")
+        if split is not None:
+            row_source, body = split
+            head += [row_source + "\n"]
     if nest.matmul is not None:
         mm = nest.matmul
         head.append(f"# {mm.result} = np.matmul({mm.a}, {mm.b}) as {np.dtype(mm.dtype).name}: "
