@@ -479,3 +479,19 @@ def test_masked_reductions_and_weighted_average(backend):
     averaged = tracejit.compile(lambda x, w: np.average(x, axis=1, weights=w), backend=backend, fullgraph=True)
     with pytest.raises(ZeroDivisionError, match="Weights sum to zero"):
         averaged(x, np.zeros(9))
+
+
+@pytest.mark.parametrize("backend", ["numba", "interpret"])
+def test_int64_minimum_floor_divided_by_minus_one_wraps(backend):
+    low = np.iinfo(np.int64).min
+    a, b = np.array([low, low, 7, -7, 0, low + 1]), np.array([-1, 1, 0, 2, -3, -1])
+    with np.errstate(all="ignore"):
+        got = run(lambda a, b: (a // b, a % b, a.astype(np.int32) // b.astype(np.int32)), backend, a, b)
+    assert got[0][0] == low
+
+
+def test_ufunc_where_into_out_compiled(backend):
+    a = np.linspace(-2, 2, 24).reshape(4, 6)
+    b = np.where(np.arange(24).reshape(4, 6) % 5 == 0, 0.0, a + 3)
+    run(lambda a, b: (np.divide(a, b, out=np.zeros_like(a), where=b != 0),
+                      np.log(b, out=np.full_like(b, -1.0), where=b > 0)), backend, a, b)

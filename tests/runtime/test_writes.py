@@ -304,6 +304,32 @@ def test_a_kernel_that_raises_after_writing_an_argument_raises(first):
     np.testing.assert_array_equal(f(np.array([2, 3])), [3.0, 4.0])
 
 
+class _Holder:
+    def __init__(self):
+        self.state = np.array([[0.0, 1.0], [1.0, 3.0]])
+
+
+def _bump_and_invert(a, holder):
+    a += 1
+    holder.state *= 2
+    return np.linalg.inv(a) + np.linalg.inv(holder.state)
+
+
+def test_a_library_error_after_writing_an_argument_raises_once():
+    """a += 1 makes `a` singular and LAPACK raises: NumPy's LinAlgError, `a` and the
+    attribute written once, never the function run again on the changed arrays."""
+    f = tracejit.compile(_bump_and_invert, backend="numba")
+    holder = _Holder()
+    np.testing.assert_allclose(f(np.array([[1.0, 0.0], [0.0, 1.0]]), holder),
+                               np.linalg.inv([[2.0, 1.0], [1.0, 2.0]]) + np.linalg.inv([[0.0, 2.0], [2.0, 6.0]]))
+    a, holder = np.array([[0.0, 1.0], [1.0, 3.0]]), _Holder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tracejit.FallbackWarning)
+        with pytest.raises(np.linalg.LinAlgError):
+            f(a, holder)
+    np.testing.assert_array_equal(a, [[1.0, 2.0], [2.0, 4.0]])
+    np.testing.assert_array_equal(holder.state, [[0.0, 2.0], [2.0, 6.0]])
+
 def correlation(m, data):
     """NPBench's correlation kernel: writes into an np.eye result inside a loop."""
     mean = np.mean(data, axis=0)

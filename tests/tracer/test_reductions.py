@@ -194,3 +194,71 @@ def test_average_weight_errors_as_numpy():
         run_traced(lambda x, w: np.average(x, weights=w), x, np.ones(4))
     with pytest.raises(ValueError, match="consistent with shape"):
         run_traced(lambda x, w: np.average(x, axis=0, weights=w), x, np.ones(4))
+
+
+def test_signed_zero_sums_over_no_axes_start_from_plus_zero():
+    got, _ = run_traced(lambda x: (np.sum(x), np.mean(x), np.nansum(x)), np.float64(-0.0))
+    assert not any(np.signbit(g) for g in got)
+    got, _ = run_traced(lambda x: (np.sum(x, axis=()), np.add.reduce(x, axis=()), np.prod(x, axis=())),
+                        np.array([-0.0, 1.0]))
+    assert list(np.signbit(got[0])) == [False, False] == list(np.signbit(got[1]))
+    assert np.signbit(got[2][0])                                   # 1 * -0.0 stays -0.0
+
+
+def test_initial_is_converted_as_numpy_converts_it():
+    x8 = np.ones((3, 2), np.int8)
+    check(lambda x: (np.sum(x, initial=2.5), np.sum(x, axis=0, dtype=np.int8, initial=np.int64(100))), x8)
+    for bad, error in [(200, OverflowError), (np.int64(1000), OverflowError), (np.ones(2), ValueError),
+                       ([1.0], TypeError)]:
+        with pytest.raises(error):
+            run_traced(lambda x: np.sum(x, axis=0, dtype=np.int8, initial=bad), x8)
+        with pytest.raises(error):
+            np.sum(x8, axis=0, dtype=np.int8, initial=bad)
+    with pytest.raises(ValueError):
+        run_traced(lambda x: np.sum(x, axis=0, initial=np.ones(2)), np.ones((3, 2)))
+
+
+def test_a_negative_zero_initial_is_not_traced():
+    # NumPy's sum then starts from -0.0; the trace would start from +0.0
+    from tracejit.tracer.errors import UnsupportedError
+    with pytest.raises(UnsupportedError, match="initial=-0.0"):
+        run_traced(lambda x: np.sum(x, initial=-0.0), np.full(3, -0.0))
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_complex_variance_and_norms_are_real(dtype):
+    rng = np.random.default_rng(12)
+    c = (rng.standard_normal((4, 5)) + 1j * rng.standard_normal((4, 5))).astype(dtype)
+    tol = dict(rtol=1e-5) if dtype == "complex64" else {}
+    check(lambda c: (np.var(c), np.std(c, axis=0), np.var(c, axis=1, ddof=1, keepdims=True)), c, **tol)
+    check(lambda c: (np.linalg.norm(c), np.linalg.norm(c, axis=1), np.linalg.norm(c, "fro"),
+                     np.linalg.norm(c, axis=(0, 1)), np.linalg.norm(c, ord=0, axis=1),
+                     np.linalg.norm(c, ord=3, axis=0)), c, **tol)
+    check(lambda c: (np.vdot(c, c), np.vdot(c[0], c[1])), c, **tol)
+
+
+def test_norms_of_empty_axes():
+    x = np.zeros((0, 3))
+    check(lambda x: (np.linalg.norm(x, ord=np.inf, axis=0), np.linalg.norm(x, ord=1), np.linalg.norm(x, ord=np.inf)), x)
+
+
+def test_float16_mean_sums_and_divides_in_float32():
+    x = np.array([-5.86, -4.355, -2.53], np.float16)
+    got, _ = run_traced(lambda x: np.mean(x), x)
+    assert got.dtype == np.float16 and got == np.mean(x)
+    check(lambda x: (x.mean(axis=0), np.mean(x, axis=1, keepdims=True)), data((5, 7), "float16", seed=2))
+
+
+def test_average_of_nothing_raises_as_numpy():
+    with pytest.raises(ZeroDivisionError):
+        run_traced(lambda x: np.average(x, axis=1), np.zeros((0, 3)))
+
+
+def test_nan_statistics_with_where_and_positional_method_arguments():
+    x, m = data((4, 6), "float32", special=True, seed=13), data((4, 6), "bool", seed=14)
+    x = np.where(np.isinf(x), np.float32(2), x)
+    tol = {"rtol": 1e-5, "atol": 1e-6}
+    check(lambda x, m: (np.nanmean(x, axis=1, where=m), np.nanvar(x, axis=0, where=m, ddof=1),
+                        np.nanstd(x, where=m)), x, m, **tol)
+    check(lambda x, m: (x.sum(1, None, None, True, 1.0, m), x.max(0, None, False, -5.0, m),
+                        np.sum(x, where=[True, False] * 3), np.sum(x, where=[1, 0, 1, 1, 0, 1])), x, m, **tol)

@@ -181,3 +181,39 @@ def test_inplace_operators():
         y /= 2                                # f32 stays f32
         return y
     check(g, data((4,), "float32"))
+
+
+def _safe_divide(a, b):
+    return np.divide(a, b, out=np.zeros_like(a), where=b != 0)
+
+
+def _log_or_minus_one(a):
+    out = np.full_like(a, -1.0)
+    np.log(a, out=out, where=a > 0)
+    return out
+
+
+def _scale_positive_in_place(a, b):
+    np.multiply(a, b, out=a, where=b > 0)
+    return a
+
+
+def test_ufunc_where_with_out_keeps_the_other_elements():
+    a, b = data((4, 5), "float64", seed=1), data((4, 5), "float64", seed=2)
+    b[1, 2] = b[0, 0] = 0
+    check(_safe_divide, a, b)
+    check(_log_or_minus_one, a)
+    check(_scale_positive_in_place, a.copy(), b)
+    check(lambda a, b: np.sqrt(a, out=np.ones_like(a), where=b[0] > 0), a, b)        # a broadcast mask
+    with pytest.raises(UnsupportedError, match="without one out="):
+        run_traced(lambda a: np.exp(a, where=a > 0), a)
+    with pytest.raises(UnsupportedError, match="of integers"):
+        run_traced(lambda a: np.power(a, a, out=np.zeros_like(a), where=a > 0), np.arange(4))
+
+
+def test_ufunc_dtype_computes_in_that_dtype():
+    a, b = data((4, 5), "float64", seed=3), data((4, 5), "int16", seed=4)
+    check(lambda a, b: (np.add(b, b, dtype=np.float32), np.multiply(a, a, dtype=np.float32, casting="unsafe"),
+                        np.subtract(b, 1, dtype=np.int64)), a, b)
+    with pytest.raises(TypeError, match="Cannot cast ufunc 'add' input"):
+        run_traced(lambda a: np.add(a, a, dtype=np.int32), a)

@@ -86,6 +86,12 @@ def _tj_int_reciprocal(x):
     casts), so 1 -> 1, -1 -> -1, |x| > 1 -> 0."""
     return 1.0 / x
 ''',
+    "_tj_floordiv_i64": '''
+def _tj_floordiv_i64(a, b):
+    """np.floor_divide of int64: the minimum // -1 wraps to the minimum, as in NumPy
+    (Numba's // gives 0 there)."""
+    return (a - a) - a if b == -1 else a // b
+''',
     "_tj_ipow": '''
 def _tj_ipow(a, b):
     """np.power of integers: wrap-around by repeated squaring (the kernel checks that

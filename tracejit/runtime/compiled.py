@@ -57,10 +57,6 @@ _DYNAMIC_INT = ("dynint",)          # key part of an int traced as a value
 MAX_SPECIALIZATIONS = 8             # per key; beyond it the guards keep failing: run eagerly
 
 
-# the errors a kernel's own checks raise as NumPy would (bounds); its other checks
-# (ValueError, OverflowError of Python-scalar rules) mean "run this eagerly"
-KERNEL_ERRORS = (IndexError,)
-
 class _StaticArg:
     """Stands in for a static argument while the rest is flattened."""
     __slots__ = ("name",)
@@ -566,19 +562,20 @@ class CompiledFunction:
             return self(*args, **kwargs)
         except PlanFailed as failure:
             exc = failure.cause
+            if failure.wrote_inputs:
+                # running eagerly now would start from arguments the plan already changed
+                # (a second `a += 1`): the error stands, as NumPy's would at that point
+                if hasattr(exc, "add_note"):
+                    exc.add_note(f"tracejit: {self.name}'s compiled code raised this after it may have "
+                                 "written into its array arguments or state: their contents can differ "
+                                 "from what NumPy would leave")
+                raise exc from None
             if isinstance(exc, CompilerError):
                 if self.fullgraph:
                     raise exc from None
                 with self._lock:
                     self._fall_back(specs, exc)
                 return self.fn(*args, **kwargs)
-            if failure.wrote_inputs and isinstance(exc, KERNEL_ERRORS) and getattr(exc, "tracejit_kernel_error", False):
-                # running eagerly now would start from arguments the plan already changed
-                if hasattr(exc, "add_note"):
-                    exc.add_note(f"tracejit: {self.name}'s compiled code raised this after it may have "
-                                 "written into its array arguments or state: their contents can differ "
-                                 "from what NumPy would leave")
-                raise exc from None
             result = self.fn(*args, **kwargs)     # NumPy's own exception, if NumPy raises
             if self.fullgraph:
                 raise exc from None

@@ -9,11 +9,14 @@ the ufunc methods of ``ufunc_methods.py``.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from . import (einsum, functions, grids, histogram, lapack, linalg, nanfuncs, selection, sorting, statistics,
                ufunc_methods, ufuncs, writes)
 from .errors import UnsupportedError
 from .location import user_loc
-from .ufuncs import UFUNC_OPS
+from .proxy import TracedArray
+from .ufuncs import UFUNC_OPS, astype
 
 HANDLERS = dict(functions.HANDLERS)
 for _module in (sorting, lapack, grids, einsum, nanfuncs, statistics, histogram, selection):
@@ -54,6 +57,11 @@ def array_ufunc(ufunc, method: str, inputs, kwargs):
         return implementation(name, where, inputs, kwargs)
     out = kwargs.pop("out", None)
     outs = [o for o in (out if isinstance(out, tuple) else (out,)) if o is not None]
+    mask = kwargs.pop("where", True)
+    if mask is not True:
+        return _masked_call(ufunc, where, inputs, kwargs, outs, mask)
+    if kwargs.get("dtype") is not None:
+        return _call_in_dtype(ufunc, where, inputs, kwargs)
     if outs:
         if len(outs) != 1 or ufunc.nout != 1:
             raise UnsupportedError(f"{where}(..., out=...) with several outputs", where, user_loc())
@@ -64,8 +72,8 @@ def array_ufunc(ufunc, method: str, inputs, kwargs):
         default = _DEFAULT_KWARGS.get(key, "<none>")
         if not (val is default or (type(val) in (str, bool) and val == default)):
             raise UnsupportedError(f"{where}(..., {key}=...)", where, user_loc(),
-                                   hint="out=, where=, dtype= and casting= on ufuncs are not "
-                                        "traced; write the result to a new array instead")
+                                   hint="ufuncs trace out=, where= (with out=), dtype= and casting=; "
+                                        "not order=, subok= or signature=")
     if name == "matmul":
         return linalg.matmul(*inputs)
     if name == "divmod":
@@ -76,3 +84,36 @@ def array_ufunc(ufunc, method: str, inputs, kwargs):
                             f"arguments but {len(inputs)} were given")
         return ufuncs.apply(name, inputs)
     raise UnsupportedError(f"np.{name}", where, user_loc())
+
+
+def _masked_call(ufunc, where, inputs, kwargs, outs, mask):
+    """``ufunc(..., out=o, where=m)``: the result where m holds, o keeps its values
+    elsewhere (``np.divide(a, b, out=np.zeros_like(a), where=b != 0)``)."""
+    if len(outs) != 1 or ufunc.nout != 1:
+        raise UnsupportedError(f"{where}(..., where=...) without one out= array (NumPy leaves the other "
+                               "elements uninitialized)", where, user_loc())
+    if ufunc.__name__ == "power" and not all(np.result_type(x).kind in "fc" for x in inputs):
+        # the integer power's negative-exponent check would also see the masked-out elements
+        raise UnsupportedError(f"{where}(..., where=...) of integers", where, user_loc())
+    casting = kwargs.pop("casting", "same_kind")
+    result = array_ufunc(ufunc, "__call__", inputs, kwargs)
+    writes.copyto(outs[0], result, casting, where=mask)
+    return outs[0]
+
+
+def _call_in_dtype(ufunc, where, inputs, kwargs):
+    """``ufunc(..., dtype=d)``: the inputs cast to d (under `casting`), computed in d."""
+    dtype = np.dtype(kwargs.pop("dtype"))
+    casting = kwargs.pop("casting", "same_kind")
+    cast = []
+    for x in inputs:
+        if isinstance(x, TracedArray):
+            if not np.can_cast(x.dtype, dtype, casting):
+                raise TypeError(f"Cannot cast ufunc '{ufunc.__name__}' input from {x.dtype!r} to {dtype!r} "
+                                f"with casting rule {casting!r}")
+            x = astype(x, dtype) if x.dtype != dtype else x
+        cast.append(x)
+    result = array_ufunc(ufunc, "__call__", cast, kwargs)
+    if isinstance(result, TracedArray) and result.dtype != dtype:
+        raise UnsupportedError(f"{where}(..., dtype={dtype.name})", where, user_loc())
+    return result

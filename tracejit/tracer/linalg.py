@@ -105,7 +105,22 @@ def inner(a, b):
 
 
 def vdot(a, b):
-    return dot(shapes.ravel(a), shapes.ravel(b))
+    """np.vdot: the dot product of the flattened arrays, the first one conjugated."""
+    a = shapes.ravel(as_traced(a))
+    if a.dtype.kind == "c":
+        a = ufuncs.apply("conjugate", (a,))
+    return dot(a, shapes.ravel(b))
+
+
+def _real_dtype(dtype):
+    return np.empty(0, dtype).real.dtype
+
+
+def _squared_magnitude(x):
+    """|x|^2 elementwise as NumPy's norm computes it: x * x, or (conj(x) * x).real."""
+    if x.dtype.kind == "c":
+        return ufuncs.apply("multiply", (ufuncs.apply("conjugate", (x,)), x)).real
+    return ufuncs.apply("multiply", (x, x))
 
 
 def outer(a, b, out=None):
@@ -122,7 +137,11 @@ def norm(x, ord=None, axis=None, keepdims=False):
     nd = x.ndim
     if axis is None and (ord is None or (ord in ("f", "fro") and nd == 2) or (ord == 2 and nd == 1)):
         flat = ravel(x)
-        result = ufuncs.apply("sqrt", (dot(flat, flat),))
+        if flat.dtype.kind == "c":
+            squared = ufuncs.apply("add", (dot(flat.real, flat.real), dot(flat.imag, flat.imag)))
+        else:
+            squared = dot(flat, flat)
+        result = ufuncs.apply("sqrt", (squared,))
         if keepdims:
             return reshape(result, (1,) * nd)
         return result
@@ -133,18 +152,16 @@ def norm(x, ord=None, axis=None, keepdims=False):
     if len(axis) == 1:
         absx = None if ord in (None, 2, 0) or isinstance(ord, str) else ufuncs.apply("absolute", (x,))
         if ord == math.inf:
-            if x.shape[normalize_axis_index(axis[0], nd)] == 0:
-                raise UnsupportedError("np.linalg.norm(ord=inf) over an empty axis", "norm", user_loc())
-            return max(absx, axis, keepdims=keepdims)
+            return max(absx, axis, keepdims=keepdims, initial=0)
         if ord == -math.inf:
             return min(absx, axis, keepdims=keepdims)
         if ord == 0:
             nonzero = ufuncs.apply("not_equal", (x, 0))
-            return sum(astype(nonzero, x.dtype), axis, keepdims=keepdims)
+            return sum(astype(nonzero, _real_dtype(x.dtype)), axis, keepdims=keepdims)
         if ord == 1:
             return sum(absx, axis, keepdims=keepdims)
         if ord is None or ord == 2:
-            return ufuncs.apply("sqrt", (sum(ufuncs.apply("multiply", (x, x)), axis, keepdims=keepdims),))
+            return ufuncs.apply("sqrt", (sum(_squared_magnitude(x), axis, keepdims=keepdims),))
         if isinstance(ord, str):
             raise ValueError(f"Invalid norm order '{ord}' for vectors")
         powered = wrap(absx._value).__pow__(ord)          # absx **= ord (ndarray fast paths)
@@ -163,14 +180,14 @@ def norm(x, ord=None, axis=None, keepdims=False):
             if col_axis > row_axis:
                 col_axis -= 1
             inner = sum(ufuncs.apply("absolute", (x,)), row_axis)
-            result = (max if ord == 1 else min)(inner, col_axis)
+            result = max(inner, col_axis, initial=0) if ord == 1 else min(inner, col_axis)
         elif ord in (math.inf, -math.inf):
             if row_axis > col_axis:
                 row_axis -= 1
             inner = sum(ufuncs.apply("absolute", (x,)), col_axis)
-            result = (max if ord == math.inf else min)(inner, row_axis)
+            result = max(inner, row_axis, initial=0) if ord == math.inf else min(inner, row_axis)
         elif ord in (None, "fro", "f"):
-            result = ufuncs.apply("sqrt", (sum(ufuncs.apply("multiply", (x, x)), axis),))
+            result = ufuncs.apply("sqrt", (sum(_squared_magnitude(x), axis),))
         else:
             raise ValueError("Invalid norm order for matrices.")
         if keepdims:

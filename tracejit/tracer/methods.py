@@ -16,6 +16,8 @@ from .location import user_loc
 from .proxy import TracedArray
 from .state import current, wrap
 
+_NOVALUE = np._NoValue
+
 
 def _real(self):
     if self.dtype.kind == "c":
@@ -135,18 +137,20 @@ METHODS = {
     "dot": lambda self, b, out=None: linalg.dot(self, b, out),
     "take": lambda self, indices, axis=None, out=None, mode="raise": functions.take(self, indices, axis, out, mode),
     "repeat": lambda self, repeats, axis=None: shapes.repeat(self, repeats, axis),
-    "sum": lambda self, axis=None, dtype=None, out=None, keepdims=False, **kw:
-        reductions.sum(self, axis, dtype, out, keepdims, **kw),
-    "prod": lambda self, axis=None, dtype=None, out=None, keepdims=False, **kw:
-        reductions.prod(self, axis, dtype, out, keepdims, **kw),
+    "sum": lambda self, axis=None, dtype=None, out=None, keepdims=False, initial=_NOVALUE, where=True:
+        reductions.sum(self, axis, dtype, out, keepdims, initial, where),
+    "prod": lambda self, axis=None, dtype=None, out=None, keepdims=False, initial=_NOVALUE, where=True:
+        reductions.prod(self, axis, dtype, out, keepdims, initial, where),
     "mean": lambda self, axis=None, dtype=None, out=None, keepdims=False, **kw:
         reductions.mean(self, axis, dtype, out, keepdims, **kw),
     "var": lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw:
         reductions.var(self, axis, dtype, out, ddof, keepdims, **kw),
     "std": lambda self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kw:
         reductions.std(self, axis, dtype, out, ddof, keepdims, **kw),
-    "max": lambda self, axis=None, out=None, keepdims=False, **kw: reductions.max(self, axis, out, keepdims, **kw),
-    "min": lambda self, axis=None, out=None, keepdims=False, **kw: reductions.min(self, axis, out, keepdims, **kw),
+    "max": lambda self, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=True:
+        reductions.max(self, axis, out, keepdims, initial, where),
+    "min": lambda self, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=True:
+        reductions.min(self, axis, out, keepdims, initial, where),
     "any": lambda self, axis=None, out=None, keepdims=False, **kw: reductions.any(self, axis, out, keepdims, **kw),
     "all": lambda self, axis=None, out=None, keepdims=False, **kw: reductions.all(self, axis, out, keepdims, **kw),
     "argmax": lambda self, axis=None, out=None, keepdims=False: reductions.argmax(self, axis, out, keepdims=keepdims),

@@ -77,34 +77,35 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NOVALUE, initial=_NOVA
     return reductions.prod(x, axis, dtype, keepdims=_keep(keepdims), initial=initial, where=where)
 
 
-def _count(mask, axis, keepdims):
-    return reductions.sum(ufuncs.apply("logical_not", (mask,)), axis, np.intp, keepdims=keepdims)
+def _count(mask, axis, keepdims, where=_NOVALUE):
+    return reductions.sum(ufuncs.apply("logical_not", (mask,)), axis, np.intp, keepdims=keepdims, where=where)
 
 
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=_NOVALUE, *, where=_NOVALUE):
-    _reject("nanmean", out=out, where=where)
+    _reject("nanmean", out=out)
     x, mask = _replace_nan(a, 0)
     if mask is None:
-        return reductions.mean(x, axis, dtype, keepdims=_keep(keepdims))
+        return reductions.mean(x, axis, dtype, keepdims=_keep(keepdims), where=where)
     dtype = _inexact_dtype(dtype)
-    count = _count(mask, axis, _keep(keepdims))
-    total = reductions.sum(x, axis, dtype, keepdims=_keep(keepdims))
+    count = _count(mask, axis, _keep(keepdims), where)
+    total = reductions.sum(x, axis, dtype, keepdims=_keep(keepdims), where=where)
     return _divide_by_count(total, count)
 
 
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NOVALUE, *, where=_NOVALUE,
            mean=_NOVALUE, correction=_NOVALUE):
-    _reject("nanvar", out=out, where=where, mean=mean)
+    _reject("nanvar", out=out, mean=mean)
     x, mask = _replace_nan(a, 0)
     if mask is None:
-        return reductions.var(x, axis, dtype, ddof=ddof, keepdims=_keep(keepdims), correction=correction)
+        return reductions.var(x, axis, dtype, ddof=ddof, keepdims=_keep(keepdims), where=where,
+                              correction=correction)
     dtype = _inexact_dtype(dtype)
     if correction is not _NOVALUE:
         if ddof != 0:
             raise ValueError("ddof and correction can't be provided simultaneously.")
         ddof = correction
-    count = _count(mask, axis, True)
-    average = _divide_by_count(wrap(reductions.sum(x, axis, dtype, keepdims=True)._value), count)
+    count = _count(mask, axis, True, where)
+    average = _divide_by_count(wrap(reductions.sum(x, axis, dtype, keepdims=True, where=where)._value), count)
     deviation = ufuncs.apply("subtract", (x, average))
     if deviation.dtype != x.dtype:                       # out=arr, casting='unsafe'
         deviation = astype(deviation, x.dtype)
@@ -114,7 +115,7 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NOVALUE, *, whe
         squared = ufuncs.apply("multiply", (deviation, ufuncs.apply("conjugate", (deviation,)))).real
     else:
         squared = ufuncs.apply("multiply", (deviation, deviation))
-    variance = reductions.sum(squared, axis, dtype, keepdims=_keep(keepdims))
+    variance = reductions.sum(squared, axis, dtype, keepdims=_keep(keepdims), where=where)
     if variance.ndim < count.ndim:
         count = reductions.sum(count, axis, keepdims=False)        # squeeze the kept axes
     dof = ufuncs.apply("subtract", (count, ddof))

@@ -58,8 +58,13 @@ def reduce(op: str, x, axis, keepdims: bool, numpy_name: str) -> TracedArray:
     if not axes:
         (out,) = OPS[op].infer([TensorType(x.shape, x.dtype)], {"axes": (), "keepdims": keepdims})
         if out.dtype == x.dtype and not x.type.weak:
-            return wrap(x._value, scalar=x.ndim == 0)
-        return wrap(emit("cast", [x], {"dtype": out.dtype}), scalar=x.ndim == 0)
+            result = wrap(x._value, scalar=x.ndim == 0)
+        else:
+            result = wrap(emit("cast", [x], {"dtype": out.dtype}), scalar=x.ndim == 0)
+        if op == "reduce_sum" and out.dtype.kind in "fc":      # NumPy's +0.0 start: -0.0 -> 0.0
+            zero = wrap(current().constant(0.0, out.dtype))
+            result = wrap(ufuncs.apply("add", (result, zero))._value, scalar=x.ndim == 0)
+        return result
     return _scalar_result(emit(op, [x], {"axes": axes, "keepdims": keepdims}))
 
 
@@ -83,6 +88,8 @@ def _where_mask(x: TracedArray, where):
     "every element" (not given, or True)."""
     if not _given(where) or where is True:
         return None
+    if isinstance(where, (list, tuple)):                # Python sequences convert as NumPy's do
+        where = np.array(where, dtype=bool)
     mask = as_traced(where)
     if mask.dtype != np.bool_:
         raise TypeError(f"Cannot cast array data from dtype('{mask.dtype}') to dtype('bool') "
@@ -100,20 +107,45 @@ def _masked(op: str, x: TracedArray, mask) -> TracedArray:
     return wrap(current().emit("where", [mask._value, x._value, fill._value]))
 
 
-def _combine_initial(ufunc: str, result: TracedArray, initial) -> TracedArray:
-    """The reduction's result combined with `initial=`, converted to the result dtype
-    first as NumPy converts it."""
+def _initial_value(initial, dtype: np.dtype, numpy_name: str):
+    """`initial=` as NumPy converts it for a reduction in `dtype`: one scalar, an int of
+    the dtype's range for integer dtypes (OverflowError past it), a float for floats."""
+    if np.ndim(initial) != 0:
+        if isinstance(initial, list) and dtype.kind in "iub":
+            raise TypeError("int() argument must be a string, a bytes-like object or a real number, not 'list'")
+        raise ValueError("setting an array element with a sequence.")
+    if dtype.kind in "iu":
+        value = int(initial)
+        info = np.iinfo(dtype)
+        if not info.min <= value <= info.max:
+            raise OverflowError(f"Python integer {value} out of bounds for {dtype}")
+        return value
+    if dtype.kind == "f" and numpy_name == "add" and float(initial) == 0 and np.signbit(initial):
+        # NumPy's sum then starts from -0.0 (all -0.0 stays -0.0); ours starts from +0.0
+        raise UnsupportedError("np.sum(..., initial=-0.0)", "sum", user_loc())
+    return np.asarray(initial).astype(dtype)[()]
+
+
+def _combine_initial(ufunc: str, result: TracedArray, initial, dtype=None) -> TracedArray:
+    """The reduction's result combined with `initial=`, converted first as NumPy
+    converts it to the reduction's dtype (`dtype=`, else the result's)."""
     if isinstance(initial, TracedArray):
+        if initial.ndim != 0:
+            raise ValueError("setting an array element with a sequence.")
+        if ufunc == "add" and result.dtype.kind == "f":
+            # a traced -0.0 would need NumPy's -0.0 start (see _initial_value)
+            raise UnsupportedError("np.sum(..., initial=<traced float>)", "sum", user_loc())
         start = astype(initial, result.dtype) if initial.dtype != result.dtype else initial
     else:
-        start = wrap(current().constant(np.asarray(initial, dtype=result.dtype)[()], result.dtype))
+        _initial_value(initial, np.dtype(dtype or result.dtype), ufunc)       # NumPy's errors
+        start = wrap(current().constant(_initial_value(initial, result.dtype, ufunc), result.dtype))
     combined = ufuncs.apply(ufunc, (result, start))
     if combined.dtype != result.dtype:
         combined = astype(combined, result.dtype)
     return wrap(combined._value, scalar=result._scalar)
 
 
-def _reduce_with(op: str, numpy_name: str, x, axis, keepdims, initial, where) -> TracedArray:
+def _reduce_with(op: str, numpy_name: str, x, axis, keepdims, initial, where, dtype=None) -> TracedArray:
     """`op` over `axis` with NumPy's where= (masked-out elements skipped) and initial=
     (combined into every result: the result of an all-skipped or empty slice)."""
     x = as_traced(x)
@@ -126,9 +158,9 @@ def _reduce_with(op: str, numpy_name: str, x, axis, keepdims, initial, where) ->
     if not kind.empty_ok and _given(initial) and builtins.any(x.shape[a] == 0 for a in axes):
         # nothing to reduce: every result is the initial value
         result = reduce(op, _identity_block(op, x, axes), axes, keepdims, numpy_name)
-        return _combine_initial(numpy_name, result, initial)
+        return _combine_initial(numpy_name, result, initial, dtype)
     result = reduce(op, _masked(op, x, mask), axes, keepdims, numpy_name)
-    return _combine_initial(numpy_name, result, initial) if _given(initial) else result
+    return _combine_initial(numpy_name, result, initial, dtype) if _given(initial) else result
 
 
 def _identity_block(op: str, x: TracedArray, axes) -> TracedArray:
@@ -142,13 +174,14 @@ def _identity_block(op: str, x: TracedArray, axes) -> TracedArray:
 def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
     _reject("sum", out=out)
     x = _with_dtype(a, dtype)
-    return _finish_dtype(_reduce_with("reduce_sum", "add", x, axis, keepdims, initial, where), dtype)
+    return _finish_dtype(_reduce_with("reduce_sum", "add", x, axis, keepdims, initial, where, dtype), dtype)
 
 
 def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
     _reject("prod", out=out)
     x = _with_dtype(a, dtype)
-    return _finish_dtype(_reduce_with("reduce_prod", "multiply", x, axis, keepdims, initial, where), dtype)
+    return _finish_dtype(_reduce_with("reduce_prod", "multiply", x, axis, keepdims, initial, where, dtype),
+                         dtype)
 
 
 def max(a, axis=None, out=None, keepdims=False, initial=_NOVALUE, where=_NOVALUE):
@@ -264,10 +297,12 @@ def _count_items(x: TracedArray, axis, keepdims, mask):
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=_NOVALUE):
     _reject("mean", out=out)
     x = as_traced(a)
-    dtype = _default_float(x, dtype)
+    half = dtype is None and x.dtype == np.float16     # NumPy sums and divides in float32, then rounds
+    dtype = np.dtype(np.float32) if half else _default_float(x, dtype)
     count = _count_items(x, axis, keepdims, _where_mask(x, where))
     total = sum(x, axis, dtype, keepdims=keepdims, where=where)
-    return _divide_unsafe(total, count)
+    result = _divide_unsafe(total, count)
+    return wrap(astype(result, np.float16)._value, scalar=result._scalar) if half else result
 
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NOVALUE,
@@ -283,8 +318,13 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NO
     arrmean = _divide_unsafe(sum(x, axis, dtype, keepdims=True, where=where), _count_items(x, axis, True, mask))
     arrmean = wrap(arrmean._value)  # an ndarray (keepdims) in NumPy, never a scalar
     deviation = ufuncs.apply("subtract", (x, arrmean))
-    squared = ufuncs.apply("square", (deviation,)) if x.dtype.kind in "iuf" else \
-        ufuncs.apply("multiply", (deviation, deviation))
+    if deviation.dtype.kind == "c":          # NumPy: re * re + im * im, a real result
+        re, im = deviation.real, deviation.imag
+        squared = ufuncs.apply("add", (ufuncs.apply("multiply", (re, re)), ufuncs.apply("multiply", (im, im))))
+    elif x.dtype.kind in "iuf":
+        squared = ufuncs.apply("square", (deviation,))
+    else:
+        squared = ufuncs.apply("multiply", (deviation, deviation))
     total = sum(squared, axis, dtype, keepdims=keepdims, where=where)
     count = _count_items(x, axis, keepdims, mask)
     if mask is None:

@@ -109,7 +109,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=np._NoValue)
     keep = {} if keepdims is np._NoValue else {"keepdims": keepdims}
     if weights is None:
         avg = reductions.mean(x, axis, **keep)
-        scale = wrap(current().constant(x.size / max(avg.size, 1), avg.dtype), scalar=True)
+        scale = wrap(current().constant(x.size / avg.size, avg.dtype), scalar=True)   # 0 / 0 raises, as NumPy's
     else:
         w = _weights_along(as_traced(weights), x, axis)
         extra = ("f8",) if x.dtype.kind in "biu" else ()
