@@ -495,3 +495,12 @@ def test_ufunc_where_into_out_compiled(backend):
     b = np.where(np.arange(24).reshape(4, 6) % 5 == 0, 0.0, a + 3)
     run(lambda a, b: (np.divide(a, b, out=np.zeros_like(a), where=b != 0),
                       np.log(b, out=np.full_like(b, -1.0), where=b > 0)), backend, a, b)
+
+
+def test_float16_sums_across_rows_round_at_every_row(backend):
+    """NumPy adds whole rows into a float16 result (4096 rows of ones sum to 2048); along
+    a row it sums in float32 and rounds once."""
+    x = np.ones((4096, 2), np.float16)
+    y = np.random.default_rng(5).standard_normal((300, 7)).astype(np.float16)
+    got = run(lambda x, y: (x.sum(axis=0), y.sum(axis=0), y.mean(axis=0), y.sum(axis=1)), backend, x, y, rtol=0, atol=0)
+    np.testing.assert_array_equal(got[0], [2048, 2048])

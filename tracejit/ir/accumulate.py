@@ -226,16 +226,24 @@ def _with_acc_dtypes(nest, choose):
 def widen_float32_sums(nest):
     """float32 (and float16) sums accumulate in float64 and round once at the end: a
     long row summed in one running float32 would lose the accuracy NumPy's pairwise
-    summation keeps."""
+    summation keeps. (A float16 sum across rows stays float16: see ``_rows_added``.)"""
     return _with_acc_dtypes(nest, lambda red: np.float64 if red.kind == "reduce_sum"
-                            and np.dtype(red.dtype) in (np.float16, np.float32) else None)
+                            and np.dtype(red.dtype) in (np.float16, np.float32)
+                            and not _rows_added(nest, red) else None)
 
 
 def widen_float16_sums(nest):
     """float16 sums accumulate in float32, as NumPy's half pairwise sum does (a
-    running float16 would round at every step)."""
+    running float16 would round at every step), except across rows (``_rows_added``)."""
     return _with_acc_dtypes(nest, lambda red: np.float32 if red.kind == "reduce_sum"
-                            and np.dtype(red.dtype) == np.float16 else None)
+                            and np.dtype(red.dtype) == np.float16 and not _rows_added(nest, red) else None)
+
+
+def _rows_added(nest, red) -> bool:
+    """A float16 sum that leaves the last (contiguous) dim out: NumPy adds whole rows
+    into the float16 result, rounding at every step (4096 rows of ones sum to 2048),
+    and so does this accumulator."""
+    return np.dtype(red.dtype) == np.float16 and (len(nest.domain) - 1) not in nest.inner_axes
 
 
 def bool_accumulators_as_int8(nest):
