@@ -1,17 +1,25 @@
 """Row functions (tracejit/codegen/row_functions.py): a row kernel whose rows held at
-least MIN_ROW_POINTS points when traced runs each row through a function of its own.
-Its results, its errors (raised inside the row function) and the caller's arrays it
-writes are NumPy's; shorter rows keep the loop inline."""
+least MIN_ROW_POINTS points when traced (and its domain MIN_POINTS, lowered here so the
+tests stay small), with math helpers in its row loop, runs each row through a function
+of its own. Its results, its errors (raised inside the row function) and the caller's
+arrays it writes are NumPy's; shorter rows, small domains and loops without math
+helpers keep the loop inline."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import tracejit
+from tracejit.codegen import row_functions
 from tracejit.codegen.row_functions import MIN_ROW_POINTS, split_rows
 
 F32 = np.float32
 ROW = MIN_ROW_POINTS + 37          # rows long enough, and not a multiple of the vector width
+
+
+@pytest.fixture(autouse=True)
+def small_domains_count(monkeypatch):
+    monkeypatch.setattr(row_functions, "MIN_POINTS", 0)
 
 
 def kernel_sources(f):
@@ -57,6 +65,17 @@ def test_short_rows_keep_the_loop_inline():
     x = np.random.default_rng(1).standard_normal((40, 16)).astype(F32)
     np.testing.assert_allclose(f(x), softmax(x), rtol=2e-6)
     assert not any("_row(" in s for s in kernel_sources(f))
+
+
+def test_small_domains_and_loops_without_math_helpers_keep_the_loop_inline(monkeypatch):
+    x = np.random.default_rng(6).standard_normal((5, ROW)).astype(F32)
+    f = tracejit.compile(lambda x: x - x.mean(axis=-1, keepdims=True), fullgraph=True)
+    np.testing.assert_allclose(f(x), x - x.mean(axis=-1, keepdims=True), rtol=1e-5, atol=1e-6)
+    assert not any("_row(" in s for s in kernel_sources(f))           # no helper: nothing to keep out
+    monkeypatch.setattr(row_functions, "MIN_POINTS", 1 << 20)
+    g = tracejit.compile(softmax, fullgraph=True)
+    np.testing.assert_allclose(g(x), softmax(x), rtol=2e-6)
+    assert not any("_row(" in s for s in kernel_sources(g))           # 5 x 165 points: not worth a compile
 
 
 def test_a_broadcast_pointwise_nest_runs_by_rows():

@@ -32,7 +32,6 @@ from ..ir.nest import Load, index_vars
 from ..ir.split_sums import split_stashed_sums
 from ..ir.stash import stash_last_phase_values
 from . import column_tiles, near_paths, row_functions
-from .row_functions import row_points
 from .identity import normalize_region_text
 from .helper_versions import source_version
 from .render import Dialect, Renderer, used_names
@@ -391,8 +390,7 @@ def kernel_text(nest, in_place=()) -> tuple:
     params = (["start", "stop"] + [b.name for b in nest.inputs]
               + [b.name for b in nest.outputs if b.name not in written_in_place] + sizes)
     head = []
-    if not tiles and (lowered.inner_axes or len(lowered.outer_axes) > 1) and \
-            row_points(nest) >= row_functions.MIN_ROW_POINTS:
+    if not tiles and row_functions.worth_a_row_function(lowered, body):
         split = row_functions.split_rows(body, params[2:], f"{kernel_name(nest)}_row")
         if split is not None:
             row_source, body = split

@@ -8,8 +8,11 @@ loops outermost in their own function: softmax on 8192x4096 float32 runs 12% fas
 on one thread (39.2 -> 34.6 ms), ``tanh(x + b)`` with a broadcast row 18%.
 
 Each call costs a few nanoseconds, which rows of 32 float32 elements do not earn back
-(7% slower), so a kernel gets a row function only where its rows held at least
-``MIN_ROW_POINTS`` points when it was traced. The split is made on the rendered text:
+(7% slower), and the row function is a second Numba compile (about 150 ms more on a
+cold cache), so a kernel gets one only where, when it was traced, its rows held at
+least ``MIN_ROW_POINTS`` points, the whole domain ``MIN_POINTS`` (a launch of a
+millisecond or more), and its row loop calls a math helper (without their constants
+there is nothing to gain: layernorm runs as fast nested). The split is made on the rendered text:
 the loop ``for iK in range(start, stop):`` must be the body's last statement; the
 names the loop reads from outside it (parameters, loop-invariant statements before
 it) become the row function's parameters, found with ``symtable``.
@@ -22,6 +25,8 @@ import symtable
 import textwrap
 
 MIN_ROW_POINTS = 128
+MIN_POINTS = 1 << 20
+_MATH_HELPER = re.compile(r"\b_tj_[vns]\w+_f(?:32|64)\(")
 _ROW_LOOP = re.compile(r"^    for (i\d+) in range\(start, stop\):$")
 
 
@@ -31,6 +36,14 @@ def row_points(nest) -> int:
         return 0
     rows = nest.domain[nest.outer_axes[0]]
     return math.prod(nest.domain) // rows if rows else 0
+
+
+def worth_a_row_function(nest, body: str) -> bool:
+    """The nest has inner loops, its traced rows and domain are large enough, and the
+    rendered body calls a vector math helper (see the module docstring)."""
+    nested = bool(nest.inner_axes) or len(nest.outer_axes) > 1
+    return nested and row_points(nest) >= MIN_ROW_POINTS and math.prod(nest.domain) >= MIN_POINTS \
+        and _MATH_HELPER.search(body) is not None
 
 
 def split_rows(body: str, params, name: str) -> tuple | None:
@@ -56,7 +69,7 @@ def split_rows(body: str, params, name: str) -> tuple | None:
         return None                              # the loop writes a name it also reads from outside
     args = [loop_var] + [n for n in dict.fromkeys(outside) if n in read and n != loop_var]
     call = f"{name}({', '.join(args)})"
-    row_source = ('@numba.njit(nogil=True, error_model="numpy")\n'
+    row_source = ('@numba.njit(nogil=True, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)\n'
                   f"def {name}({', '.join(args)}):\n" + textwrap.indent(row_body, "    ") + "\n")
     kernel_body = "\n".join([*before, lines[head], f"        {call}"]) + "\n"
     return row_source, kernel_body
@@ -69,4 +82,4 @@ def _symbols(block: str) -> list:
     return function.get_symbols()
 
 
-__all__ = ["MIN_ROW_POINTS", "row_points", "split_rows"]
+__all__ = ["MIN_POINTS", "MIN_ROW_POINTS", "row_points", "split_rows", "worth_a_row_function"]
