@@ -504,3 +504,13 @@ def test_float16_sums_across_rows_round_at_every_row(backend):
     y = np.random.default_rng(5).standard_normal((300, 7)).astype(np.float16)
     got = run(lambda x, y: (x.sum(axis=0), y.sum(axis=0), y.mean(axis=0), y.sum(axis=1)), backend, x, y, rtol=0, atol=0)
     np.testing.assert_array_equal(got[0], [2048, 2048])
+
+
+@pytest.mark.parametrize("backend", ["numba", "interpret"])
+def test_compositions_compiled(backend):
+    x = np.random.default_rng(8).standard_normal((6, 7)).astype(np.float32)
+    x[0, :3] = [-0.0, np.nan, -np.inf]
+    got = run(lambda a: (np.signbit(a), np.copysign(1.0, a), np.deg2rad(a), np.heaviside(a, 0.5),
+                         np.select([a > 1, a < -1], [a * 2, a - 1], 0.5), np.diag(a[1], 1), np.rot90(a) * 2,
+                         np.median(a, axis=1), np.percentile(a, 75, axis=0)), backend, x)
+    np.testing.assert_array_equal(got[0], np.signbit(x))

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import (einsum, functions, grids, histogram, lapack, linalg, nanfuncs, selection, sorting, statistics,
-               ufunc_methods, ufuncs, writes)
+from . import (compositions, einsum, functions, grids, histogram, lapack, linalg, nanfuncs, order_statistics,
+               selection, sorting, statistics, ufunc_methods, ufuncs, writes)
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
 from .ufuncs import UFUNC_OPS, astype
 
 HANDLERS = dict(functions.HANDLERS)
-for _module in (sorting, lapack, grids, einsum, nanfuncs, statistics, histogram, selection):
+for _module in (sorting, lapack, grids, einsum, nanfuncs, statistics, histogram, selection, compositions,
+                order_statistics):
     HANDLERS.update(_module.HANDLERS)
 
 
@@ -78,6 +79,11 @@ def array_ufunc(ufunc, method: str, inputs, kwargs):
         return linalg.matmul(*inputs)
     if name == "divmod":
         return ufuncs.divmod_(*inputs)
+    if name in compositions.UFUNCS:
+        if len(inputs) != ufunc.nin:
+            raise TypeError(f"{name}() takes from {ufunc.nin} to {ufunc.nin + 1} positional "
+                            f"arguments but {len(inputs)} were given")
+        return compositions.UFUNCS[name](*inputs)
     if name in UFUNC_OPS or name in ufuncs.ALIASES or name in ufuncs.IDENTITIES:
         if len(inputs) != ufunc.nin:
             raise TypeError(f"{name}() takes from {ufunc.nin} to {ufunc.nin + 1} positional "

@@ -95,6 +95,12 @@ def eye(N, M=None, k=0, dtype=float, order="C", *, device=None, like=None):
     return astype(on, dtype)
 
 
+def diagonal_mask(n: int, k: int = 0):
+    """A traced (n, n) bool array, True on the k-th diagonal (np.diag's layout)."""
+    rows, cols = _iota((n, n), 0, False), _iota((n, n), 1, False)
+    return cols == rows + int(k) if k else cols == rows
+
+
 def identity(n, dtype=None, *, like=None):
     return eye(n, dtype=float if dtype is None else dtype, like=like)
 

@@ -1,0 +1,74 @@
+"""NumPy ufuncs and functions traced as compositions of other ops (tracer/compositions.py,
+tracer/order_statistics.py): deg2rad/rad2deg, signbit, copysign, heaviside, fix, sinc,
+select, diag, rot90, cross, trapezoid, median, quantile and percentile, every dtype
+they take, against eager NumPy bit for bit (float16 included)."""
+import numpy as np
+import pytest
+
+from _check import check, check_or_raises, data, run_traced
+from tracejit.tracer import UnsupportedError
+
+DTYPES = ["float16", "float32", "float64", "int16", "int64"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_elementwise_compositions(dtype):
+    x = data((4, 6), dtype, special=dtype.startswith("float"), seed=1)
+    check(lambda a: (np.deg2rad(a), np.rad2deg(a), np.radians(a), np.degrees(a), np.signbit(a), np.fix(a),
+                     np.sinc(a)), x, rtol=0)
+    check(lambda a: (np.copysign(a, -1.0), np.copysign(3.0, a), np.heaviside(a, 0.5)), x, rtol=0)
+
+
+def test_signbit_sees_negative_zero_and_negative_nan():
+    x = np.array([-0.0, 0.0, np.nan, -np.nan, -np.inf, 1e-45, -1e-45], np.float32)
+    got, _ = run_traced(lambda a: (np.signbit(a), np.signbit(a.astype(np.float16)), np.signbit(a.astype(np.float64))), x)
+    for g in got:
+        np.testing.assert_array_equal(g, np.signbit(x))
+
+
+def test_select_diag_rot90():
+    x = data((4, 6), "float32", seed=2)
+    check(lambda a: (np.select([a > 1, a < -1], [a * 2, a - 1], default=0.5),
+                     np.select([a > 1, a < -1], [a * 2, 7], default=np.float32(0)),
+                     np.select([a[0] > 0], [3])), x)
+    with pytest.raises(TypeError, match="should be boolean"):
+        run_traced(lambda a: np.select([a], [a]), x)
+    check(lambda a: (np.diag(a), np.diag(a, 2), np.diag(a, -1), np.diag(a[0]), np.diag(a[0], 2),
+                     np.diag(a[1], -3)), x)
+    for k in range(-1, 5):
+        check(lambda a: np.rot90(a, k), x)
+    check(lambda a: np.rot90(a.reshape(2, 3, 4), 1, axes=(2, 0)), x)
+    with pytest.raises(ValueError, match="Axes must be different"):
+        run_traced(lambda a: np.rot90(a, 1, axes=(0, 0)), x)
+
+
+def test_cross_and_trapezoid():
+    v, w = data((5, 3), "float64", seed=5), data((5, 3), "float64", seed=6)
+    check(lambda a, b: (np.cross(a, b), np.cross(a[0], b)), v, w)
+    with pytest.raises(UnsupportedError):
+        run_traced(lambda a, b: np.cross(a[:, :2], b[:, :2]), v, w)
+    y = data((4, 6), "float64", seed=7)
+    t = np.cumsum(np.abs(y), 1)
+    check(lambda y, t: (np.trapezoid(y), np.trapezoid(y, dx=0.5, axis=0), np.trapezoid(y, t[0]),
+                        np.trapezoid(y, t, axis=1)), y, t)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int32"])
+def test_median_quantile_percentile(dtype):
+    for seed, special in ((1, dtype.startswith("float")), (2, False)):
+        x = data((5, 6), dtype, special=special, seed=seed)
+        check(lambda a: (np.median(a), np.median(a, axis=0), np.median(a, axis=-1, keepdims=True),
+                         np.median(a, keepdims=True)), x, rtol=0)
+        check(lambda a: (np.percentile(a, 50), np.percentile(a, 90, axis=0),
+                         np.quantile(a, 0.25, axis=1, keepdims=True), np.quantile(a, [0.1, 0.5, 1.0], axis=0),
+                         np.percentile(a, [0, 33.3, 100]), np.quantile(a, [[0.2], [0.7]], axis=1, keepdims=True)),
+              x, rtol=0)
+
+
+def test_order_statistics_errors_and_empty_slices():
+    x = data((3, 4), "float64")
+    check(lambda a: np.median(a[:, :0], axis=1), x)
+    check_or_raises(lambda a: np.quantile(a, 1.5), x)
+    check_or_raises(lambda a: np.percentile(a, -1), x)
+    with pytest.raises(UnsupportedError):
+        run_traced(lambda a: np.quantile(a, 0.5, method="nearest"), x)
