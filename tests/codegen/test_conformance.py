@@ -514,3 +514,17 @@ def test_compositions_compiled(backend):
                          np.select([a > 1, a < -1], [a * 2, a - 1], 0.5), np.diag(a[1], 1), np.rot90(a) * 2,
                          np.median(a, axis=1), np.percentile(a, 75, axis=0)), backend, x)
     np.testing.assert_array_equal(got[0], np.signbit(x))
+
+
+@pytest.mark.parametrize("backend", ["numba", "interpret"])
+def test_nanargmax_raises_for_an_all_nan_row_compiled(backend):
+    x = np.random.default_rng(9).standard_normal((5, 8))
+    x[1, ::2] = np.nan
+    f = tracejit.compile(lambda a: (np.nanargmax(a, axis=1), np.clip(a, -0.5, 0.5, out=a)), backend=backend,
+                         fullgraph=True)
+    got, want = f(x.copy()), (np.nanargmax(x, axis=1), np.clip(x, -0.5, 0.5))
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    x[3] = np.nan
+    with pytest.raises(ValueError, match="All-NaN slice"):
+        f(x.copy())

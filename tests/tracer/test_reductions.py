@@ -262,3 +262,24 @@ def test_nan_statistics_with_where_and_positional_method_arguments():
                         np.nanstd(x, where=m)), x, m, **tol)
     check(lambda x, m: (x.sum(1, None, None, True, 1.0, m), x.max(0, None, False, -5.0, m),
                         np.sum(x, where=[True, False] * 3), np.sum(x, where=[1, 0, 1, 1, 0, 1])), x, m, **tol)
+
+
+def test_nanargmax_nanargmin():
+    x = data((4, 6), "float32", special=True, seed=1)
+    x[2] = np.nan
+    check_or_raises(lambda a: np.nanargmax(a, axis=1), x)          # an all-NaN row: ValueError
+    check(lambda a: (np.nanargmin(a[:2], axis=1), np.nanargmax(a[:2]),
+                     np.nanargmax(a[[0, 1, 3]], axis=1, keepdims=True)), x)
+    check(lambda a: (np.nanargmax(a), np.nanargmin(a, axis=0)), data((3, 4), "int32"))
+
+
+def _clip_in_place(p, lo):
+    np.clip(p, lo, 1.0, out=p)
+    return np.clip(p, -0.5, None, out=np.empty_like(p))
+
+
+def test_clip_into_out():
+    p = data((4, 6), "float64", seed=3)
+    check(_clip_in_place, p.copy(), -0.2)
+    with pytest.raises(TypeError, match="Cannot cast"):
+        run_traced(lambda p: np.clip(p, 0, 1, out=np.empty(p.shape, np.int32)), p)

@@ -46,8 +46,11 @@ def where(condition, x=None, y=None):
 
 def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue, max=np._NoValue,
          **kwargs):
-    if out is not None or kwargs:
-        raise UnsupportedError("np.clip(..., out=/where=/dtype=...)", "clip", user_loc())
+    casting = kwargs.pop("casting", "same_kind")
+    if kwargs:
+        raise UnsupportedError("np.clip(..., where=/dtype=...)", "clip", user_loc())
+    if out is not None:       # np.clip(x, lo, hi, out=x): the clipped values written into out
+        return writes.write_out(out, clip(a, a_min, a_max, min=min, max=max), casting)
     if min is not np._NoValue:
         a_min = min
     if max is not np._NoValue:

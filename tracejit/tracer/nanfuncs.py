@@ -169,5 +169,30 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     return target
 
 
-HANDLERS = {np.nansum: nansum, np.nanprod: nanprod, np.nanmean: nanmean, np.nanvar: nanvar,
+def _nanarg(name, a, axis, out, keepdims):
+    """np.nanargmax/np.nanargmin: NaN as -inf/+inf, then argmax/argmin; ValueError where
+    a slice is all NaN (checked when the kernel runs)."""
+    _reject(name, out=out)
+    fill = -np.inf if name == "nanargmax" else np.inf
+    x, mask = _replace_nan(a, fill)
+    reduce = reductions.argmax if name == "nanargmax" else reductions.argmin
+    result = reduce(x, axis, keepdims=_keep(keepdims))
+    if mask is None or mask.size == 0:
+        return result
+    all_nan = reductions.any(reductions.all(mask, axis))
+    ok = ufuncs.apply("logical_not", (all_nan,))
+    checked = current().emit("require", [result._value, ok._value],
+                             {"error": "ValueError", "message": "All-NaN slice encountered"})
+    return wrap(checked, scalar=result._scalar)
+
+
+def nanargmax(a, axis=None, out=None, *, keepdims=_NOVALUE):
+    return _nanarg("nanargmax", a, axis, out, keepdims)
+
+
+def nanargmin(a, axis=None, out=None, *, keepdims=_NOVALUE):
+    return _nanarg("nanargmin", a, axis, out, keepdims)
+
+
+HANDLERS = {np.nanargmax: nanargmax, np.nanargmin: nanargmin, np.nansum: nansum, np.nanprod: nanprod, np.nanmean: nanmean, np.nanvar: nanvar,
             np.nanstd: nanstd, np.nancumsum: nancumsum, np.nancumprod: nancumprod, np.nan_to_num: nan_to_num}
