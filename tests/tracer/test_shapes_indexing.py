@@ -242,3 +242,22 @@ def test_np_array_and_asarray_of_traced_values():
         return x, z
     check(aliases, x)
     check_or_raises(lambda x: np.array([x[0], x[0, :2]]), x)
+
+
+@pytest.mark.parametrize("mode", ["edge", "reflect", "symmetric", "wrap"])
+@pytest.mark.parametrize("dtype", ["float32", "int16"])
+def test_pad_modes_cut_from_the_array(mode, dtype):
+    x = data((4, 5, 3), dtype, seed=1)
+    for width in [1, (1, 2), ((0, 3), (2, 1), (1, 1)), ((3, 0), (4, 4), (0, 2)), 0]:
+        check(lambda a: np.pad(a, width, mode=mode), x)
+    if mode == "edge":
+        check(lambda a: np.pad(a, 9, mode=mode), x)
+        return
+    with pytest.raises(UnsupportedError, match="wider than the array"):
+        run_traced(lambda a: np.pad(a, 9, mode=mode), x)            # NumPy reflects again: eager
+
+
+def test_diff_prepend_append():
+    x = data((4, 5), "float32", seed=2)
+    check(lambda a: (np.diff(a, prepend=0), np.diff(a, axis=0, append=a[:1]),
+                     np.diff(a, n=2, prepend=1.5, append=2)), x)

@@ -258,10 +258,19 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
-    if prepend is not np._NoValue or append is not np._NoValue:
-        raise UnsupportedError("np.diff(prepend=/append=)", "diff", user_loc())
     x = as_traced(a)
     axis = normalize_axis_index(axis, x.ndim)
+    if prepend is not np._NoValue or append is not np._NoValue:     # NumPy: broadcast, then joined
+        parts = []
+        for extra in (prepend, None, append):
+            if extra is None:
+                parts.append(x)
+            elif extra is not np._NoValue:
+                extra = as_traced(extra)
+                if extra.ndim == 0:
+                    extra = shapes.broadcast_to(extra, tuple(1 if d == axis else m for d, m in enumerate(x.shape)))
+                parts.append(extra)
+        x = shapes.concatenate(parts, axis=axis)
     op = "not_equal" if x.dtype == np.bool_ else "subtract"
     for _ in range(n):
         length = x.shape[axis]

@@ -409,16 +409,61 @@ def repeat(a, repeats, axis=None):
 
 def pad(array, pad_width, mode="constant", **kwargs):
     x = as_traced(array)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2)).tolist()
+    if any(w < 0 for pair in widths for w in pair):
+        raise ValueError("index can't contain negative values")
+    if mode in _PAD_SLICES and not kwargs:
+        return _pad_from_slices(x, widths, mode)
     if mode != "constant" or set(kwargs) - {"constant_values"}:
         raise UnsupportedError(f"np.pad(mode={mode!r})", "pad", user_loc())
     value = kwargs.get("constant_values", 0)
     if np.ndim(value) != 0:
         raise UnsupportedError("np.pad with per-axis constant_values", "pad", user_loc())
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2)).tolist()
-    if any(w < 0 for pair in widths for w in pair):
-        raise ValueError("index can't contain negative values")
     fill = np.asarray(value).astype(x.dtype).item()
     return wrap(emit("pad", [x], {"widths": tuple(tuple(p) for p in widths), "value": fill}))
+
+
+def _down(first, last):
+    """(start, stop, step) of the indices first, first - 1, ..., last."""
+    return first, (last - 1 if last >= 1 else None), -1
+
+
+# mode -> (before, after) as (start, stop, step) of the axis of length n, width w, each
+# valid while w is at most the bound NumPy can fill in one reflection (`limit`)
+_PAD_SLICES = {
+    "edge": (lambda n, w: None, lambda n, w: None, lambda n: n >= 1),
+    "reflect": (lambda n, w: _down(w, 1), lambda n, w: _down(n - 2, n - 1 - w), lambda n: n - 1),
+    "symmetric": (lambda n, w: _down(w - 1, 0), lambda n, w: _down(n - 1, n - w), lambda n: n),
+    "wrap": (lambda n, w: (n - w, n, 1), lambda n, w: (0, w, 1), lambda n: n),
+}
+
+
+def _pad_from_slices(x, widths, mode):
+    """np.pad's edge/reflect/symmetric/wrap modes: each axis in turn, the pieces cut from
+    the array itself (widths one reflection can fill; wider ones run eagerly)."""
+    before_of, after_of, limit = _PAD_SLICES[mode]
+    for axis, (before, after) in enumerate(widths):
+        if not before and not after:
+            continue
+        n = x.shape[axis]
+        bound = limit(n)
+        if n == 0 or (mode != "edge" and max(before, after) > bound) or (mode == "edge" and not bound):
+            raise UnsupportedError(f"np.pad(mode={mode!r}) wider than the array", "pad", user_loc())
+        pieces = []
+        for width, cut, edge in ((before, before_of, 0), (after, after_of, n - 1)):
+            if not width:
+                pieces.append(None)
+                continue
+            if mode == "edge":
+                one = slice_axis(x, axis, edge, edge + 1)
+                shape = tuple(width if d == axis else m for d, m in enumerate(x.shape))
+                pieces.append(broadcast_to(one, shape))
+            else:
+                start, stop, step = cut(n, width)
+                pieces.append(slice_axis(x, axis, start, stop, step))
+        parts = [p for p in (pieces[0], x, pieces[1]) if p is not None]
+        x = concatenate(parts, axis=axis)
+    return x
 
 
 def diagonal(a, offset=0, axis1=0, axis2=1):
