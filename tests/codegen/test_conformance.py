@@ -528,3 +528,12 @@ def test_nanargmax_raises_for_an_all_nan_row_compiled(backend):
     x[3] = np.nan
     with pytest.raises(ValueError, match="All-NaN slice"):
         f(x.copy())
+
+
+@pytest.mark.parametrize("backend", ["numba", "interpret"])
+def test_interp_and_convolve_compiled(backend):
+    x = np.linspace(-3, 3, 50)
+    x[7] = np.nan
+    grid = np.linspace(-2, 2, 9)
+    run(lambda x, g: (np.interp(x, g, np.sin(g), left=-1.0), np.convolve(x, [0.25, 0.5, 0.25], "same")),
+        backend, x, grid, rtol=1e-12, atol=1e-12)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import (compositions, einsum, functions, grids, histogram, lapack, linalg, nanfuncs, order_statistics,
-               selection, sorting, statistics, ufunc_methods, ufuncs, writes)
+               selection, signal, sorting, statistics, ufunc_methods, ufuncs, writes)
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -20,7 +20,7 @@ from .ufuncs import UFUNC_OPS, astype
 
 HANDLERS = dict(functions.HANDLERS)
 for _module in (sorting, lapack, grids, einsum, nanfuncs, statistics, histogram, selection, compositions,
-                order_statistics):
+                order_statistics, signal):
     HANDLERS.update(_module.HANDLERS)
 
 
