@@ -70,7 +70,7 @@ UNARY = [np.negative, np.absolute, np.sign, np.sqrt, np.square, np.reciprocal, n
 BINARY = [np.add, np.subtract, np.multiply, np.true_divide, np.floor_divide, np.remainder, np.power,
           np.arctan2, np.logaddexp, np.hypot, np.maximum, np.minimum, np.fmax, np.fmin, np.equal, np.not_equal,
           np.less, np.less_equal, np.greater, np.greater_equal, np.logical_and, np.logical_or, np.logical_xor,
-          np.bitwise_and, np.bitwise_or, np.bitwise_xor]
+          np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.left_shift, np.right_shift]
 DTYPES = ["float32", "float64", "int8", "int32", "int64", "uint8", "bool"]
 
 

@@ -91,6 +91,17 @@ def _tj_floordiv_i64(a, b):
     (Numba's // gives 0 there)."""
     return (a - a) - a if b == -1 else a // b
 ''',
+    "_tj_lshift": '''
+def _tj_lshift(a, b):
+    """np.left_shift (computed in int64, then wrapped to the dtype): a count below 0 or
+    at 64 or more gives 0, as NumPy's npy_lshift (LLVM leaves those undefined)."""
+    return a << b if b >= 0 and b < 64 else a - a
+''',
+    "_tj_rshift": '''
+def _tj_rshift(a, b):
+    """np.right_shift: a count below 0 or at 64 or more gives -1 for a negative a, else 0."""
+    return a >> b if b >= 0 and b < 64 else (a >> 63 if a < 0 else a - a)
+''',
     "_tj_ipow": '''
 def _tj_ipow(a, b):
     """np.power of integers: wrap-around by repeated squaring (the kernel checks that

@@ -361,6 +361,22 @@ def _tj_floordiv(a, b):
 
 _helper('''
 @triton.jit
+def _tj_lshift(a, b, bits: tl.constexpr):
+    """np.left_shift: a count below 0 or at the dtype's width or more gives 0."""
+    fits = (b >= 0) & (b < bits)
+    return tl.where(fits, a << tl.where(fits, b, 0), 0)
+''')
+
+_helper('''
+@triton.jit
+def _tj_rshift(a, b, bits: tl.constexpr):
+    """np.right_shift: a count below 0 or at the width or more gives -1 for a negative a, else 0."""
+    fits = (b >= 0) & (b < bits)
+    return tl.where(fits, a >> tl.where(fits, b, 0), tl.where(a < 0, a - a - 1, a - a))
+''')
+
+_helper('''
+@triton.jit
 def _tj_mod(a, b):
     """NumPy remainder: the sign of the divisor; integer x % 0 == 0."""
     if a.dtype.is_floating():

@@ -191,6 +191,13 @@ def _call(numba, triton):
     return {"numba": numba, "triton": triton}
 
 
+def _shift_templates(helper):
+    """Triton's shift helper per integer dtype, told the dtype's width: NumPy shifts by
+    a count at or past it (or negative) to 0, or to -1 for a negative right-shifted."""
+    return {np.dtype(d).name: f"{helper}({{0}}, {{1}}, {8 * np.dtype(d).itemsize})"
+            for d in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64)}
+
+
 _UNARY = [
     ("neg",          "negative",    {"*": "(-{0})"}),
     ("abs",          "absolute",    _call({"b": "{0}", "*": "abs({0})"}, {"b": "{0}", "*": "tl.abs({0})"})),
@@ -262,6 +269,8 @@ _BINARY = [
     ("bitwise_and",  "bitwise_and",  {"*": "({0} & {1})"}),
     ("bitwise_or",   "bitwise_or",   {"*": "({0} | {1})"}),
     ("bitwise_xor",  "bitwise_xor",  {"*": "({0} ^ {1})"}),
+    ("left_shift",   "left_shift",   _call("_tj_lshift({0}, {1})", _shift_templates("_tj_lshift"))),
+    ("right_shift",  "right_shift",  _call("_tj_rshift({0}, {1})", _shift_templates("_tj_rshift"))),
 ]
 
 # transcendental and other multi-instruction ops: a kernel that evaluates one of them
