@@ -67,7 +67,7 @@ UNARY = [np.negative, np.absolute, np.sign, np.sqrt, np.square, np.reciprocal, n
          np.log, np.log2, np.log10, np.log1p, np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan,
          np.sinh, np.cosh, np.tanh, np.arcsinh, np.arccosh, np.arctanh, np.floor, np.ceil, np.trunc, np.rint,
          np.isnan, np.isinf, np.isfinite, np.logical_not, np.invert, np.positive]
-BINARY = [np.add, np.subtract, np.multiply, np.true_divide, np.floor_divide, np.remainder, np.power,
+BINARY = [np.add, np.subtract, np.multiply, np.true_divide, np.floor_divide, np.remainder, np.fmod, np.power,
           np.arctan2, np.logaddexp, np.hypot, np.maximum, np.minimum, np.fmax, np.fmin, np.equal, np.not_equal,
           np.less, np.less_equal, np.greater, np.greater_equal, np.logical_and, np.logical_or, np.logical_xor,
           np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.left_shift, np.right_shift]

@@ -91,6 +91,14 @@ def _tj_floordiv_i64(a, b):
     (Numba's // gives 0 there)."""
     return (a - a) - a if b == -1 else a // b
 ''',
+    "_tj_ifmod": '''
+def _tj_ifmod(a, b):
+    """np.fmod of integers: C's remainder (the dividend's sign); x fmod 0 and fmod -1 are 0."""
+    if b == 0 or b == -1:
+        return a - a
+    r = a % b
+    return r - b if r != 0 and (r < 0) != (a < 0) else r
+''',
     "_tj_lshift": '''
 def _tj_lshift(a, b):
     """np.left_shift (computed in int64, then wrapped to the dtype): a count below 0 or

@@ -361,6 +361,22 @@ def _tj_floordiv(a, b):
 
 _helper('''
 @triton.jit
+def _tj_cfmod(a, b):
+    """np.fmod: C's fmod for floats; integers: the remainder with the dividend's sign,
+    x fmod 0 and fmod -1 are 0."""
+    if a.dtype.is_floating():
+        r = _tj_fmod(_tj_up(a), _tj_up(b))
+    else:
+        if b.dtype.is_int_signed():
+            bad = (b == 0) | (b == -1)
+        else:
+            bad = b == 0
+        r = tl.where(bad, a - a, a % tl.where(bad, 1, b))
+    return r
+''')
+
+_helper('''
+@triton.jit
 def _tj_lshift(a, b, bits: tl.constexpr):
     """np.left_shift: a count below 0 or at the dtype's width or more gives 0."""
     fits = (b >= 0) & (b < bits)

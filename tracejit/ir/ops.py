@@ -248,6 +248,8 @@ _BINARY = [
     ("floordiv",     "floor_divide", _call({"int64": "_tj_floordiv_i64({0}, {1})", "*": "({0} // {1})"},
                                            "_tj_floordiv({0}, {1})")),
     ("mod",          "remainder",    _call("({0} % {1})", "_tj_mod({0}, {1})")),
+    ("fmod",         "fmod",         _call({"f": "np.fmod({0}, {1})", "*": "_tj_ifmod({0}, {1})"},
+                                           "_tj_cfmod({0}, {1})")),
     ("pow",          "power",        _call({"float32": "_tj_vpow_f32({0}, {1})", "float64": "_tj_vpow_f64({0}, {1})",
                                             "*": "_tj_ipow({0}, {1})"}, "_tj_pow({0}, {1})")),
     ("arctan2",      "arctan2",      _call("np.arctan2({0}, {1})", "_tj_arctan2({0}, {1})")),
