@@ -504,6 +504,8 @@ def test_float16_sums_across_rows_round_at_every_row(backend):
     y = np.random.default_rng(5).standard_normal((300, 7)).astype(np.float16)
     got = run(lambda x, y: (x.sum(axis=0), y.sum(axis=0), y.mean(axis=0), y.sum(axis=1)), backend, x, y, rtol=0, atol=0)
     np.testing.assert_array_equal(got[0], [2048, 2048])
+    column = np.ones((4096, 1), np.float16)             # one element per row: NumPy sums it as a line
+    np.testing.assert_array_equal(run(lambda c: c.sum(axis=0), backend, column, rtol=0, atol=0), [4096])
 
 
 @pytest.mark.parametrize("backend", ["numba", "interpret"])

@@ -132,3 +132,14 @@ def test_the_flat_compile_is_reported_and_its_assembly_shown():
     assert k.flat_variant.compile_seconds is not None and k.compile_seconds is None
     assert "ymm" in kernel_assembly(k) or "xmm" in kernel_assembly(k)
     assert "runs flat instead" in k.source
+
+
+def test_a_buffer_also_read_at_one_element_runs_nested():
+    def corners(y):
+        return np.exp(y - y[(0,) * y.ndim]) * y[(2,) * y.ndim] + y[(1,) * y.ndim]
+
+    f = tracejit.compile(corners, fullgraph=True)
+    for y in (np.arange(12.0).reshape(3, 4) / 7, np.arange(15.0).reshape(3, 5) / 7,
+              np.arange(60.0).reshape(3, 4, 5) / 9):
+        np.testing.assert_allclose(f(y), corners(y), rtol=1e-14)
+        assert all(k.flat_variant is None for k in kernels(f))

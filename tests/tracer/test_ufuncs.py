@@ -217,3 +217,28 @@ def test_ufunc_dtype_computes_in_that_dtype():
                         np.subtract(b, 1, dtype=np.int64)), a, b)
     with pytest.raises(TypeError, match="Cannot cast ufunc 'add' input"):
         run_traced(lambda a: np.add(a, a, dtype=np.int32), a)
+
+
+def _scaled_into(x, o):
+    np.multiply(x, 2, out=o, dtype=np.float32)
+    return o
+
+
+def test_ufunc_dtype_with_out_writes_out():
+    x, o = data((3, 4), "float32", seed=5), np.zeros((3, 4), np.float32)
+    check(_scaled_into, x, o)
+    got, _ = run_traced(_scaled_into, x, o)
+    np.testing.assert_array_equal(got, x * 2)
+
+
+def test_ufunc_where_masks_are_checked_as_numpy():
+    x = data((3,), "float64", seed=6)
+    for mask, error in [(np.array([1, 0, 1]), TypeError), (np.ones((2, 3), bool), ValueError)]:
+        with pytest.raises(error):
+            run_traced(lambda x, m: np.sqrt(x, out=np.zeros(3), where=m), x, mask)
+        with pytest.raises(error):
+            np.sqrt(x, out=np.zeros(3), where=mask)
+    check(lambda x: np.sqrt(x, out=np.zeros(3), where=[True, False, True]), np.abs(x))
+    with pytest.raises(TypeError, match="casting rule 'equiv'"):
+        run_traced(lambda x: np.add(x, 1, dtype="f8", casting="equiv"), x)
+    check(lambda x: (np.greater(x, 0.5, dtype=bool), np.isnan(x, dtype=bool)), x)

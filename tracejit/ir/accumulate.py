@@ -240,10 +240,14 @@ def widen_float16_sums(nest):
 
 
 def _rows_added(nest, red) -> bool:
-    """A float16 sum that leaves the last (contiguous) dim out: NumPy adds whole rows
-    into the float16 result, rounding at every step (4096 rows of ones sum to 2048),
-    and so does this accumulator."""
-    return np.dtype(red.dtype) == np.float16 and (len(nest.domain) - 1) not in nest.inner_axes
+    """A float16 sum that leaves the last (contiguous, for C-ordered data) dim of more
+    than one element out: NumPy adds whole rows into the float16 result, rounding at
+    every step (4096 rows of ones sum to 2048), and so does this accumulator. (For
+    F-ordered data NumPy's order differs; that case is not reproduced.)"""
+    if np.dtype(red.dtype) != np.float16:
+        return False
+    wide = [d for d, n in enumerate(nest.domain) if n != 1]
+    return bool(wide) and wide[-1] not in nest.inner_axes
 
 
 def bool_accumulators_as_int8(nest):

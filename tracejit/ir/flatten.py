@@ -59,6 +59,8 @@ def flattened_buffers(nest) -> tuple | None:
                 flat.add(stmt.buffer)
     if not any(b.name in flat for b in nest.outputs):
         return None
+    if any(isinstance(s, Load) and s.buffer in flat for s in nest.preamble):
+        return None     # also read at one element (y - y[0, 0]): its index would need the sizes
     return tuple(sorted(flat))
 
 

@@ -13,18 +13,22 @@ Legal means nothing can observe the overwritten values:
 - the kernel reads no other view of the array, no later step of the plan reads the
   array or a view of it, and no result of the plan is the old array or a view of it
   (``y[...] = x; x[...] = y * 2``: y's new contents are x's old ones);
-- the version is the mutation's output only (no other result is it or a view of it).
+- the version is the mutation's output only (no other result is it or a view of it);
+- no step of the plan can raise (``may_raise``): after an error, the call runs again
+  eagerly from the caller's arrays as they were.
 At run time the array must also be dense and of the output's shape and dtype
 (``KernelStep`` checks; otherwise it allocates as usual).
 """
 from __future__ import annotations
 
-from ..ir.nest import Load, Store
-from .plan import KernelStep, Plan, ViewStep
+from ..ir.nest import BoundsCheck, Load, Store, ValueCheck
+from .plan import KernelStep, LibraryStep, Plan, ViewStep
 
 
 def plan_in_place_writes(plan: Plan, mutations) -> None:
     """Mark the kernel steps that can write mutation outputs into their inputs."""
+    if may_raise(plan):
+        return
     for input_slot, output, region in mutations:
         if region is not None:
             continue
@@ -48,6 +52,30 @@ def plan_in_place_writes(plan: Plan, mutations) -> None:
             continue
         step.into = dict(step.into or {})
         step.into[out_position] = input_slot
+
+
+def _checks(nest) -> bool:
+    """The kernel may raise part way (a bounds or value check)."""
+    return any(isinstance(s, (BoundsCheck, ValueCheck)) for s in nest.statements())
+
+
+_NEVER_RAISE = frozenset({"sort", "argsort", "searchsorted"})
+
+
+def may_raise(plan: Plan) -> bool:
+    """Some step can raise at run time: a kernel with checks (bounds, int ** negative,
+    Python-number rules), a library call (LAPACK's LinAlgError). Such a plan writes no
+    argument in place, so that after its error the call runs again eagerly on the
+    caller's untouched arrays and leaves what NumPy leaves."""
+    for step in plan.steps:
+        if isinstance(step, KernelStep) and step.nest is not None and _checks(step.nest):
+            return True
+        if isinstance(step, LibraryStep) and step.name not in _NEVER_RAISE:
+            return True
+        body = getattr(step, "body", None)
+        if isinstance(body, Plan) and may_raise(body):
+            return True
+    return False
 
 
 def _views_of(plan: Plan, slot: int) -> set:

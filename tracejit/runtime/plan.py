@@ -216,10 +216,12 @@ class Plan:
     pool: list = field(default_factory=list)      # those buffers, kept across calls
 
     def writes_into_inputs(self, failed_step=None) -> bool:
-        """A step up to `failed_step` (all: None) may write straight into an input's
-        memory (a kernel writing in place, a window write): after a failure there the
-        caller's arrays may have changed."""
-        steps = self.steps if failed_step is None else self.steps[:failed_step + 1]
+        """A step before `failed_step` (all: None) may have written straight into an
+        input's memory (a kernel writing in place, a window write): after a failure
+        there the caller's arrays may have changed. The failed step itself wrote nothing:
+        a kernel that writes in place has no checks (``inplace.py``), so it can fail only
+        before it runs (its compile)."""
+        steps = self.steps if failed_step is None else self.steps[:failed_step]
         return any((type(step) is KernelStep and any(s < self.n_inputs for s in (step.into or {}).values()))
                    or type(step) is WindowWriteStep for step in steps)
 

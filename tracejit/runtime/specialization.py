@@ -248,13 +248,16 @@ class Specialization:
             except Exception as exc:    # noqa: BLE001  (the caller decides: fallback or NumPy's error)
                 raise PlanFailed(exc) from exc
             return unflatten(self.trace.out_treedef, [rebuild_leaf(leaf, results) for leaf in simple])
-        try:
-            if self.trace.mutations:
+        if self.trace.mutations:
+            try:
                 check_no_overlap(arrays, self.trace.mutations)
+            except Exception as exc:    # noqa: BLE001  (nothing ran: eager NumPy decides)
+                raise PlanFailed(exc) from exc
+        try:
             results = self.plan.run(xp, arrays)
         except Exception as exc:    # noqa: BLE001  (the caller decides: fallback or NumPy's error)
-            raise PlanFailed(exc, self.plan.writes_into_inputs(getattr(exc, "tracejit_failed_step", None))) \
-                from exc
+            failed = getattr(exc, "tracejit_failed_step", None)
+            raise PlanFailed(exc, failed is None or self.plan.writes_into_inputs(failed)) from exc
         # first the copies NumPy made (`prev = x.copy()`; the plan may have left them as
         # the input itself) and the written values that are another written array's old
         # contents (`t = x.copy(); x[...] = y; y[...] = t`): they must keep the old values

@@ -61,14 +61,13 @@ def array_ufunc(ufunc, method: str, inputs, kwargs):
     mask = kwargs.pop("where", True)
     if mask is not True:
         return _masked_call(ufunc, where, inputs, kwargs, outs, mask)
-    if kwargs.get("dtype") is not None:
-        return _call_in_dtype(ufunc, where, inputs, kwargs)
     if outs:
         if len(outs) != 1 or ufunc.nout != 1:
             raise UnsupportedError(f"{where}(..., out=...) with several outputs", where, user_loc())
         casting = kwargs.pop("casting", "same_kind")
-        result = array_ufunc(ufunc, method, inputs, kwargs)
-        return writes.write_out(outs[0], result, casting)
+        return writes.write_out(outs[0], _computed(ufunc, inputs, kwargs, casting), casting)
+    if kwargs.get("dtype") is not None:
+        return _call_in_dtype(ufunc, where, inputs, kwargs)
     for key, val in kwargs.items():
         default = _DEFAULT_KWARGS.get(key, "<none>")
         if not (val is default or (type(val) in (str, bool) and val == default)):
@@ -102,15 +101,41 @@ def _masked_call(ufunc, where, inputs, kwargs, outs, mask):
         # the integer power's negative-exponent check would also see the masked-out elements
         raise UnsupportedError(f"{where}(..., where=...) of integers", where, user_loc())
     casting = kwargs.pop("casting", "same_kind")
-    result = array_ufunc(ufunc, "__call__", inputs, kwargs)
+    if isinstance(mask, (list, tuple)):
+        mask = np.array(mask, dtype=bool)
+    mask_dtype = mask.dtype if isinstance(mask, (TracedArray, np.ndarray)) else np.result_type(mask)
+    if mask_dtype != np.bool_:
+        raise TypeError(f"Cannot cast array data from {mask_dtype!r} to dtype('bool') according to the rule 'safe'")
+    result = _computed(ufunc, inputs, kwargs, casting)
+    shape = np.broadcast_shapes(np.shape(result), np.shape(mask))
+    if np.broadcast_shapes(shape, outs[0].shape) != outs[0].shape:
+        raise ValueError(f"non-broadcastable output operand with shape {outs[0].shape} doesn't match the "
+                         f"broadcast shape {shape}")
     writes.copyto(outs[0], result, casting, where=mask)
     return outs[0]
+
+
+def _computed(ufunc, inputs, kwargs, casting):
+    """The ufunc's value for an out= array: in `dtype=` (under `casting`) when given."""
+    if kwargs.get("dtype") is not None:
+        return _call_in_dtype(ufunc, f"np.{ufunc.__name__}", inputs, {**kwargs, "casting": casting})
+    return array_ufunc(ufunc, "__call__", inputs, kwargs)
 
 
 def _call_in_dtype(ufunc, where, inputs, kwargs):
     """``ufunc(..., dtype=d)``: the inputs cast to d (under `casting`), computed in d."""
     dtype = np.dtype(kwargs.pop("dtype"))
     casting = kwargs.pop("casting", "same_kind")
+    for x in inputs:
+        if type(x) in (int, float, complex) and casting in ("no", "equiv") and np.result_type(x) != dtype:
+            raise TypeError(f"cannot cast Python {type(x).__name__} to {dtype} under the casting rule {casting!r}")
+    try:        # the loop the inputs select already gives dtype (np.greater(a, b, dtype=bool))
+        natural = ufunc.resolve_dtypes(tuple(x.dtype if isinstance(x, TracedArray) else type(x) for x in inputs)
+                                       + (None,) * ufunc.nout)
+        if all(np.dtype(d) == dtype for d in natural[ufunc.nin:]):
+            return array_ufunc(ufunc, "__call__", inputs, kwargs)
+    except TypeError:
+        pass
     cast = []
     for x in inputs:
         if isinstance(x, TracedArray):
