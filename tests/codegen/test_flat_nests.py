@@ -143,3 +143,17 @@ def test_a_buffer_also_read_at_one_element_runs_nested():
               np.arange(60.0).reshape(3, 4, 5) / 9):
         np.testing.assert_allclose(f(y), corners(y), rtol=1e-14)
         assert all(k.flat_variant is None for k in kernels(f))
+
+
+def test_a_later_compile_for_new_layouts_is_reported():
+    def unique_scaled_exp(x):
+        return np.exp(x) * 0.625 + x
+
+    f = tracejit.compile(unique_scaled_exp, fullgraph=True)
+    x = np.asfortranarray(np.ones((30, 40)))
+    f(x)
+    first = f.compiles[0].stages["kernel compile"]
+    f(x)
+    assert f.compiles[0].stages["kernel compile"] == first          # nothing compiled again
+    f(np.ascontiguousarray(x))                                       # the flat form compiles now
+    assert f.compiles[0].stages["kernel compile"] > first and len(f.compiles) == 1

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import blas_threads, cache_dir, files, native_cache
+from . import blas_threads, cache_dir, compile_log, files, native_cache
 from .identity import kernel_identity
 from ..ir.flatten import FLAT_SIZE, flat_nest, flattened_buffers
 from ..ir.masked_product import needed_columns
@@ -301,7 +301,11 @@ class NumbaKernel:
         stored now), else Numba."""
         if not self._numba_only:
             key = native_cache.argument_key(args)
+            began = time.perf_counter()
+            known = key in self._entries
             entry = self._entry_for(key, args)
+            if not known:                       # compiled or loaded now, for new argument types
+                compile_log.record(time.perf_counter() - began)
             if entry is not None:
                 result = entry.function(*args)
                 if result is False:             # equal dtypes, other dtype objects: NumPy's own
@@ -351,6 +355,7 @@ class NumbaKernel:
                     began = time.perf_counter()
                     self._ready(args)
                     self.compile_seconds = time.perf_counter() - began
+                    compile_log.record(self.compile_seconds)
         threads = min(_CPUS, rows)
         if serial is None:                       # the first launch of this shape: measure it
             began = time.perf_counter()

@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 
+from ..codegen import compile_log
 from ..ir.types import TensorType
 from ..tracer import TracerError, flatten, unflatten
 from ..tracer.errors import UnsupportedError
@@ -553,10 +554,13 @@ class CompiledFunction:
             if not spec.warming.done.is_set():
                 return self.fn(*args, **kwargs)          # kernels still compiling in the background
             spec.warming = None
+        compiles_before = len(compile_log.SECONDS)
         try:
             result = spec.run(values, matched, call)
             if spec.pending_event is not None:
                 self._count_kernel_compiles(spec)
+            elif len(compile_log.SECONDS) != compiles_before:
+                self._count_late_compiles(spec, sum(compile_log.SECONDS[compiles_before:]))
             return result
         except GuardsChanged:
             return self(*args, **kwargs)
@@ -605,6 +609,16 @@ class CompiledFunction:
         kernels = [*kernels, *(v for k in kernels if hasattr(k, "variants") for v in k.variants())]
         compiled = [k.compile_seconds for k in kernels if k.compile_seconds is not None]
         event.add_stage("kernel compile", sum(compiled))
+        spec.compile_event = event
+
+    def _count_late_compiles(self, spec, seconds: float) -> None:
+        """A later call compiled kernels (a variant for new argument layouts): their cost
+        joins the specialization's CompileEvent, or a new one where it has none."""
+        event = getattr(spec, "compile_event", None)
+        if event is None:
+            event = spec.compile_event = CompileEvent(self.name, "kernels for new argument layouts", 0.0)
+            self.compiles.append(event)
+        event.add_stage("kernel compile", seconds)
 
     # -- introspection --------------------------------------------------------------
     def specializations(self) -> list:
