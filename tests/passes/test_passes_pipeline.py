@@ -37,7 +37,7 @@ def test_pipeline_cleans_then_fuses():
     g = b.finish([out])
     history = optimize(g, verify_each=True)
     name, before_fusion = history[-3]
-    assert name == "dce"
+    assert name == "causal_weights" and history[-4][0] == "dce"
     assert [n.op.name for n in before_fusion.nodes if n.op.name != "constant"] == ["mul", "add"]
     (kernel,) = final_graph(history).nodes
     ops = [n.op.name for n in kernel.attrs["region"].nodes if n.op.group is not OpGroup.SOURCE]

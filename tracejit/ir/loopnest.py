@@ -129,7 +129,7 @@ class _Lowerer:
             if any(v not in self.input_names for v in mm.inputs):
                 raise LoweringError("matmul operands must be region inputs")
             self.matmul = Matmul(self.input_names[mm.inputs[0]], self.input_names[mm.inputs[1]],
-                                 "mm", mm.output.dtype, len(mm.output.shape) - 2)
+                                 "mm", mm.output.dtype, len(mm.output.shape) - 2, mm.attrs.get("a_zero_above"))
             self.matmul_value = mm.output
             return mm.output.shape, ()
         if rows:

@@ -304,12 +304,15 @@ class Buffer:
 
 @dataclass
 class Matmul:
-    """The region's leading matmul: `result` = a @ b, evaluated before the epilogue."""
+    """The region's leading matmul: `result` = a @ b, evaluated before the epilogue.
+    `a_zero_above`: c when each row of a is 0 past column row + c or holds a NaN at or
+    before it (``passes/causal_weights.py``), else None."""
     a: str
     b: str
     result: str
     dtype: np.dtype
     batch_rank: int
+    a_zero_above: int | None = None
 
 
 @dataclass

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..ir import Graph, format_graph, rebuild, verify
+from .causal_weights import mark_causal_weights
 from .cse import cse
 from .dce import dce
 from .fold import fold_constants
@@ -26,6 +27,7 @@ PIPELINE = [
     ("layout", follow_input_layouts),    # ops over transposed views computed in memory order
     ("cse", cse),                        # rewrites may expose new duplicates
     ("dce", dce),                        # and leave dead nodes behind
+    ("causal_weights", mark_causal_weights),   # softmax(causal mask) @ v: the weights' zeros noted
     ("fuse", fuse),                      # group ops into kernels
     ("loop_bodies", lambda graph: optimize_loop_bodies(graph)),   # the same pipeline on each loop body
 ]

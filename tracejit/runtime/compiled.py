@@ -613,11 +613,13 @@ class CompiledFunction:
 
     def _count_late_compiles(self, spec, seconds: float) -> None:
         """A later call compiled kernels (a variant for new argument layouts): their cost
-        joins the specialization's CompileEvent, or a new one where it has none."""
-        event = getattr(spec, "compile_event", None)
+        joins the specialization's CompileEvent (a specialization a shape family made
+        without a compile: the function's latest one)."""
+        event = getattr(spec, "compile_event", None) or (self.compiles[-1] if self.compiles else None)
         if event is None:
-            event = spec.compile_event = CompileEvent(self.name, "kernels for new argument layouts", 0.0)
+            event = CompileEvent(self.name, "kernels for new argument layouts", 0.0)
             self.compiles.append(event)
+        spec.compile_event = event
         event.add_stage("kernel compile", seconds)
 
     # -- introspection --------------------------------------------------------------
