@@ -65,6 +65,13 @@ def test_median_quantile_percentile(dtype):
               x, rtol=0)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_integer_q_takes_the_element_in_the_datas_dtype(dtype):
+    x = data((3, 4, 5), dtype, special=dtype == "float32", seed=4)
+    check(lambda a: (np.quantile(a, [0, 1], axis=-1), np.quantile(a, 1, axis=0, keepdims=True),
+                     np.quantile(a, (0, 1)), np.percentile(a, [0, 100], axis=1)), x, rtol=0)
+
+
 def test_order_statistics_errors_and_empty_slices():
     x = data((3, 4), "float64")
     check(lambda a: np.median(a[:, :0], axis=1), x)

@@ -94,6 +94,11 @@ def _quantile(a, q, weak, axis, keepdims):
     above = np.where(virtual >= n - 1, -1, np.where(virtual < 0, 0, above)).astype(np.intp)
     gamma = np.asanyarray(virtual - np.floor(virtual), dtype=np.asarray(virtual).dtype)
     moved = shapes.moveaxis(x, axis, 0)
+    if np.asarray(virtual).dtype.kind in "iu":     # integer q (0 or 1): NumPy takes the element itself
+        result = _nan_where_any(moved, 0, functions.take(moved, np.asarray(virtual, dtype=np.intp), axis=0))
+        if gamma.ndim == 0:
+            result = wrap(result._value, scalar=result.ndim == 0 and kept is None)
+        return shapes.reshape(result, gamma.shape + kept) if kept is not None else result
     lower, upper = functions.take(moved, below, axis=0), functions.take(moved, above, axis=0)
     if weak:
         t = float(gamma)
