@@ -157,3 +157,15 @@ def test_a_later_compile_for_new_layouts_is_reported():
     assert f.compiles[0].stages["kernel compile"] == first          # nothing compiled again
     f(np.ascontiguousarray(x))                                       # the flat form compiles now
     assert f.compiles[0].stages["kernel compile"] > first and len(f.compiles) == 1
+
+
+def test_a_kernel_of_the_same_code_over_slices_is_not_run_flat():
+    def f(x, y):
+        a = x * y                              # the same kernel code as the sliced product
+        x[:, 2:] = x[:, :2] * y[:, :2]
+        return a, x
+
+    x = np.arange(12.0).reshape(3, 4)
+    got, want = tracejit.compile(f)(x.copy(), x + 1), f(x.copy(), x + 1)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)

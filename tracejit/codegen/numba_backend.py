@@ -433,7 +433,8 @@ def compile_kernel(nest, cache_dir, region_text: str = "", in_place=()) -> Numba
     (``str(region)``) goes into the header; `in_place`: (output, input) buffer names
     whose output the caller writes into the input (``numba_dialect.kernel_text``)."""
     source, body, size_names = generate_source(nest, region_text, in_place)
-    key = (str(cache_dir), kernel_identity(body, kernel_name(nest), nest), in_place)
+    # the flat form (ir/flatten.py) is valid only for nests whose buffers all span the domain
+    key = (str(cache_dir), kernel_identity(body, kernel_name(nest), nest), in_place, flattened_buffers(nest))
     with _KERNELS_LOCK:
         kernel = _KERNELS.get(key)
         if kernel is None:
