@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tracejit
+from tests.codegen.test_causal_matmul import _softmax, causal
 from tracejit.codegen import blas_threads
 from tracejit.passes.causal_weights import zero_past_diagonal
 from tracejit.tracer import trace
@@ -16,15 +17,7 @@ from tracejit.ir import TensorType
 F32 = np.float32
 
 
-def _softmax(x):
-    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
-    return e / np.sum(e, axis=-1, keepdims=True)
-
-
-def attention(q, k, v, kk=0):
-    T = q.shape[-2]
-    s = (q @ k.swapaxes(-1, -2)) * 0.125
-    return _softmax(np.where(np.tril(np.ones((T, T), dtype=bool), kk), s, -np.inf)) @ v
+attention = causal          # softmax(where(tril(.., kk), q @ k.T * 0.25, -inf)) @ v
 
 
 def attention_reciprocal(q, k, v):
