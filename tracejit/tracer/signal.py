@@ -3,12 +3,14 @@
 ``interp`` follows NumPy's C loop: the interval by a binary search (``searchsorted``),
 ``fp[j]`` at ``x == xp[j]``, else ``slope * (x - xp[j]) + fp[j]`` with the slope of
 that interval, the value from the right end where that gives NaN (and ``fp[j]`` where
-both ends agree), ``fp[-1]`` at ``x == xp[-1]``, ``left``/``right`` (default ``fp[0]``/``fp[-1]``) outside, NaN for NaN.
+both ends agree), ``fp[-1]`` at ``x == xp[-1]``, ``left``/``right`` (default ``fp[0]``/``fp[-1]``) outside, NaN for NaN (``fp[0]`` when
+``xp`` holds one sample).
 Real values in float64, as NumPy; ``period=`` and complex ``fp`` run eagerly.
 
 ``convolve``/``correlate`` of 1-D arrays with a kernel of at most ``MAX_TAPS`` taps: one
 shifted slice of the zero-padded signal per tap, multiplied and added (NumPy sums the
-same products, in another order: within float tolerance). Longer kernels run eagerly.
+same products, in another order: within float tolerance; complex ``correlate``
+conjugates ``v``; float16 accumulates in float32). Longer kernels run eagerly.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from . import functions, shapes, sorting, ufuncs
 from .errors import UnsupportedError
 from .location import user_loc
 from .shapes import as_traced
-from .state import wrap
+from .state import current, wrap
 from .ufuncs import astype
 
 MAX_TAPS = 64
@@ -62,7 +64,8 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         inside = functions.where(ufuncs.apply("equal", (x, xp[n - 1])), last, inside)
     result = functions.where(ufuncs.apply("less", (x, xp[0])), below,
                              functions.where(ufuncs.apply("greater", (x, xp[n - 1])), above, inside))
-    result = functions.where(ufuncs.apply("isnan", (x,)), x, result)
+    if n > 1:                       # NumPy's one-sample loop gives fp[0] for NaN
+        result = functions.where(ufuncs.apply("isnan", (x,)), x, result)
     return wrap(result._value, scalar=x.ndim == 0)
 
 
@@ -79,29 +82,48 @@ def _sliding_sum(a, v, mode, name):
     return a, v
 
 
-def correlate(a, v, mode="valid"):
-    """np.correlate: c[k] = sum_n a[n + k] * v[n], over the overlap that `mode` keeps."""
-    a, v = _sliding_sum(a, v, mode, "correlate")
+def _correlation(a, v, mode):
+    """c[k] = sum_n a[n + k] * v[n] over the overlap `mode` keeps, as NumPy's dot per
+    output: only the overlapping products (a padded zero would turn ``0 * inf`` into NaN),
+    summed from +0.0, float16 accumulated in float32 and rounded once."""
     if v.shape[0] > a.shape[0]:      # NumPy: the reverse, reversed
-        return shapes.flip(correlate(v, a, mode))
-    m = v.shape[0]
-    pad = {"valid": (0, 0), "same": (m // 2, m - 1 - m // 2), "full": (m - 1, m - 1)}[mode]
-    signal = shapes.pad(a, [pad]) if any(pad) else a
-    length = signal.shape[0] - m + 1
+        return shapes.flip(_correlation(v, a, mode))
+    n, m = a.shape[0], v.shape[0]
+    before, after = {"valid": (0, 0), "same": (m // 2, m - 1 - m // 2), "full": (m - 1, m - 1)}[mode]
+    length = n + before + after - m + 1
     dtype = np.result_type(a.dtype, v.dtype)
+    work = np.dtype(np.float32) if dtype == np.float16 else dtype
+    a = astype(a, work) if a.dtype != work else a
+    v = astype(v, work) if v.dtype != work else v
     total = None
     for tap in range(m):
-        term = ufuncs.apply("multiply", (shapes.slice_axis(signal, 0, tap, tap + length), v[tap]))
+        first = max(0, before - tap)                # outputs whose a[k + tap - before] exists
+        stop = min(length, n + before - tap)
+        segment = shapes.slice_axis(a, 0, first + tap - before, stop + tap - before)
+        term = ufuncs.apply("multiply", (segment, v[tap]))
+        if first or stop < length:
+            term = shapes.pad(term, [(first, length - stop)])
         total = term if total is None else ufuncs.apply("add", (total, term))
+    if work.kind in "fc":
+        total = ufuncs.apply("add", (total, wrap(current().constant(0, work))))
     return astype(total, dtype) if total.dtype != dtype else total
 
 
+def correlate(a, v, mode="valid"):
+    """np.correlate: c[k] = sum_n a[n + k] * conj(v[n])."""
+    a, v = _sliding_sum(a, v, mode, "correlate")
+    if v.dtype.kind == "c":
+        v = ufuncs.apply("conjugate", (v,))
+    return _correlation(a, v, mode)
+
+
 def convolve(a, v, mode="full"):
-    """np.convolve: the correlation with the reversed kernel (the longer array is the signal)."""
+    """np.convolve: the correlation with the reversed kernel (the longer array is the
+    signal), no conjugate."""
     a, v = _sliding_sum(a, v, mode, "convolve")
     if v.shape[0] > a.shape[0]:
         a, v = v, a
-    return correlate(a, shapes.flip(v), mode)
+    return _correlation(a, shapes.flip(v), mode)
 
 
 HANDLERS = {np.interp: interp, np.convolve: convolve, np.correlate: correlate}
