@@ -36,7 +36,7 @@ def f(x):
 
 
 COMPILED_METHODS = {
-    "diagonal": "x.diagonal(), np.diagonal(x, 1), x.diagonal(-1)",
+    "diagonal": "x.diagonal(), np.diagonal(x, 1), x.diagonal(-1), np.diag(x), np.diag(x, -1)",
     "trace": "x.trace(), np.trace(x, -1)",
     "conj": "x.conj() * 2, x.conjugate(), np.conj(x)",
     "imag": "x.imag + x.real",

@@ -260,4 +260,7 @@ def test_pad_modes_cut_from_the_array(mode, dtype):
 def test_diff_prepend_append():
     x = data((4, 5), "float32", seed=2)
     check(lambda a: (np.diff(a, prepend=0), np.diff(a, axis=0, append=a[:1]),
-                     np.diff(a, n=2, prepend=1.5, append=2)), x)
+                     np.diff(a, n=2, prepend=1.5, append=2), np.diff(a, n=0, prepend=7) * 1,
+                     np.diff(a[:, 0], 3)), x)
+    check_or_raises(lambda a: np.diff(a, n=-1), x)
+    check_or_raises(lambda a: np.diff(a.sum()), x)

@@ -28,8 +28,10 @@ _SIGNED_VIEW = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
 
 
 def _loop_dtype(ufunc, *inputs) -> np.dtype:
-    """The dtype NumPy's loop for `ufunc` computes in (TypeError as NumPy's)."""
-    types = tuple(x.dtype if isinstance(x, TracedArray) else type(x) for x in inputs)
+    """The dtype NumPy's loop for `ufunc` computes in (TypeError as NumPy's); a traced
+    Python scalar is weak, as the Python scalar itself."""
+    types = tuple(x.dtype if isinstance(x, TracedArray) and not x._value.type.weak else x.__class__
+                  for x in inputs)
     return ufunc.resolve_dtypes(types + (None,))[-1]
 
 
@@ -88,12 +90,13 @@ UFUNCS = {"deg2rad": _DEG2RAD, "radians": _DEG2RAD, "rad2deg": _RAD2DEG, "degree
 
 
 def fix(x, out=None):
-    """np.fix: ceil, then floor where x >= 0."""
+    """np.fix: ceil, then floor where x >= 0; a scalar for 0-d input."""
     if out is not None:
         raise UnsupportedError("np.fix(..., out=...)", "fix", user_loc())
     x = as_traced(x)
-    return functions.where(ufuncs.apply("greater_equal", (x, 0)), ufuncs.apply("floor", (x,)),
-                           ufuncs.apply("ceil", (x,)))
+    result = functions.where(ufuncs.apply("greater_equal", (x, 0)), ufuncs.apply("floor", (x,)),
+                             ufuncs.apply("ceil", (x,)))
+    return wrap(result._value, scalar=result.ndim == 0)      # NumPy's res[()] of a 0-d result
 
 
 def sinc(x):
@@ -128,12 +131,12 @@ def select(condlist, choicelist, default=0):
 
 
 def diag(v, k=0):
-    """np.diag: the k-th diagonal of a 2-D array (a copy), or a 2-D array with the 1-D
-    `v` on its k-th diagonal and zeros elsewhere."""
+    """np.diag: the k-th diagonal of a 2-D array (NumPy's read-only view), or a 2-D
+    array with the 1-D `v` on its k-th diagonal and zeros elsewhere."""
     v = as_traced(v)
     k = operator.index(k)
     if v.ndim == 2:
-        return functions.copy(shapes.diagonal(v, k))
+        return shapes.diagonal(v, k)
     if v.ndim != 1:
         raise ValueError("Input must be 1- or 2-d.")
     n = v.shape[0] + abs(k)

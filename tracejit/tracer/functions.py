@@ -258,7 +258,15 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
+    """``np.diff``: `n` differences along `axis`, after joining `prepend`/`append`
+    (``n=0`` gives `a` itself, as NumPy, before anything is joined)."""
+    if n == 0:
+        return a
+    if n < 0:
+        raise ValueError("order must be non-negative but got " + repr(n))
     x = as_traced(a)
+    if x.ndim == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
     axis = normalize_axis_index(axis, x.ndim)
     if prepend is not np._NoValue or append is not np._NoValue:     # NumPy: broadcast, then joined
         parts = []

@@ -409,7 +409,10 @@ def repeat(a, repeats, axis=None):
 
 def pad(array, pad_width, mode="constant", **kwargs):
     x = as_traced(array)
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2)).tolist()
+    widths = np.asarray(pad_width)
+    if widths.dtype.kind not in "iu":
+        raise TypeError("`pad_width` must be of integral type.")
+    widths = np.broadcast_to(widths.astype(np.int64), (x.ndim, 2)).tolist()
     if any(w < 0 for pair in widths for w in pair):
         raise ValueError("index can't contain negative values")
     if mode in _PAD_SLICES and not kwargs:
