@@ -518,6 +518,16 @@ def test_compositions_compiled(backend):
     np.testing.assert_array_equal(got[0], np.signbit(x))
 
 
+def test_negative_nan_constants_keep_their_sign(backend):
+    """A median copies the data's NaN, sign included: the -nan and +nan constants it
+    chooses between stay distinct through CSE and codegen (Numba folds ``-np.nan`` to
+    +nan; ``repr`` and ``float.hex`` print both as "nan")."""
+    x = np.array([[1.0, -np.nan, 3.0, 2.0], [4.0, 5.0, 6.0, 7.0], [np.nan, 0.5, 1.5, 2.5]], np.float32)
+    got = run(lambda a: (np.median(a, axis=1), np.quantile(a, [0.3, 0.5], axis=1)), backend, x, rtol=0)
+    np.testing.assert_array_equal(np.signbit(got[0]), [True, False, False])
+    np.testing.assert_array_equal(np.signbit(got[1]), np.signbit(np.quantile(x, [0.3, 0.5], axis=1)))
+
+
 @pytest.mark.parametrize("backend", ["numba", "interpret"])
 def test_nanargmax_raises_for_an_all_nan_row_compiled(backend):
     x = np.random.default_rng(9).standard_normal((5, 8))

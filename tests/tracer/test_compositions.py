@@ -79,3 +79,40 @@ def test_order_statistics_errors_and_empty_slices():
     check_or_raises(lambda a: np.percentile(a, -1), x)
     with pytest.raises(UnsupportedError):
         run_traced(lambda a: np.quantile(a, 0.5, method="nearest"), x)
+
+
+def test_pad_width_must_be_integral():
+    x = data((3, 4), "float64")
+    check(lambda a: np.pad(a, np.int64(1)), x)
+    for width in (1.5, 1.0, [(1, 2.0), (0, 1)]):
+        with pytest.raises(TypeError, match="integral"):
+            run_traced(lambda a: np.pad(a, width), x)
+
+
+def test_traced_python_floats_stay_weak():
+    x = data((4, 6), "float32", special=True, seed=3)
+    check(lambda a, s: (np.copysign(a, s), np.copysign(s, a), np.heaviside(a, s), np.deg2rad(a) * s), x, -0.5,
+          rtol=0)
+
+
+def test_fix_of_0d_is_a_scalar():
+    check(lambda a: (np.fix(a[0, 0]), np.fix(a.sum()), np.fix(np.asarray(a[1, 1]))), data((2, 2), "float64"))
+
+
+def test_order_statistics_copy_the_datas_nan():
+    x = np.array([[1.0, -np.nan, 3.0, 2.0], [4.0, 5.0, 6.0, 7.0], [np.nan, 0.5, 1.5, 2.5]])
+    got, _ = run_traced(lambda a: (np.median(a, axis=1), np.quantile(a, [0.3, 0.5], axis=1), np.median(a[0]),
+                                   np.percentile(a, 40, axis=1), np.median(a.astype(np.float32), axis=1)), x)
+    want = (np.median(x, axis=1), np.quantile(x, [0.3, 0.5], axis=1), np.median(x[0]), np.percentile(x, 40, axis=1),
+            np.median(x.astype(np.float32), axis=1))
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(np.signbit(g), np.signbit(w))
+        np.testing.assert_array_equal(g, w)
+
+
+def test_overwrite_input_runs_eagerly():
+    x = data((3, 4), "float64")
+    for fn in (lambda a: np.median(a, overwrite_input=True), lambda a: np.quantile(a, 0.5, overwrite_input=True),
+               lambda a: np.percentile(a, 5, axis=0, overwrite_input=True)):
+        with pytest.raises(UnsupportedError, match="overwrite_input"):
+            run_traced(fn, x)

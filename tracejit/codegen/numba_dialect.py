@@ -195,7 +195,7 @@ def literal(value, dtype) -> str:
         return f"{ctor(dtype)}({int(value)})"
     value = float(value)
     if np.isnan(value):
-        text = "np.nan"
+        text = "np.copysign(np.nan, -1.0)" if np.signbit(value) else "np.nan"   # Numba folds -np.nan to +nan
     elif np.isinf(value):
         text = "np.inf" if value > 0 else "-np.inf"
     else:

@@ -242,7 +242,8 @@ class Renderer:
             self._remember(key, stmt.dst)
         elif isinstance(stmt, Constant):
             self.constants[stmt.dst] = stmt.value
-            key = ("const", repr(stmt.value), np.dtype(stmt.dtype).str)
+            # by bits: repr gives "nan" for both NaN signs
+            key = ("const", np.asarray(stmt.value, np.dtype(stmt.dtype)).tobytes(), np.dtype(stmt.dtype).str)
             self._value(stmt.dst, key, lambda: d.constant(self, stmt), stmt.dtype, False)
         elif isinstance(stmt, IndexValue):
             key = ("index", d.index(self, stmt.index), np.dtype(stmt.dtype).str)

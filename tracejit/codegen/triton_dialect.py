@@ -82,7 +82,7 @@ def literal(value, dtype) -> str:
         return str(int(value))
     value = float(value)
     if math.isnan(value):
-        return 'float("nan")'
+        return '-float("nan")' if math.copysign(1.0, value) < 0 else 'float("nan")'
     if math.isinf(value):
         return 'float("inf")' if value > 0 else '-float("inf")'
     return repr(value)

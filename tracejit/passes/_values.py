@@ -26,7 +26,7 @@ def attr_key(value):
     if isinstance(value, int):
         return ("int", value)
     if isinstance(value, float):
-        return ("float", float.hex(value))
+        return ("float", np.float64(value).tobytes())     # float.hex drops a NaN's sign
     if isinstance(value, str):
         return ("str", value)
     if isinstance(value, np.dtype):

@@ -18,7 +18,7 @@ import operator
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from . import functions, reductions, shapes, sorting, ufuncs
+from . import compositions, functions, reductions, shapes, sorting, ufuncs
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -28,16 +28,18 @@ from .ufuncs import astype
 
 
 def _sorted_along(a, axis, keepdims):
-    """(sorted copy, axis sorted along, shape the result is reshaped to with keepdims)."""
+    """(sorted copy, the data it was sorted from, axis sorted along, shape the result is
+    reshaped to with keepdims)."""
     x = as_traced(a)
     if axis is None:
         kept = (1,) * x.ndim
-        return sorting.sort(shapes.ravel(x)), 0, kept if keepdims else None
+        flat = shapes.ravel(x)
+        return sorting.sort(flat), flat, 0, kept if keepdims else None
     if isinstance(axis, (tuple, list)):
         raise UnsupportedError("np.median/np.quantile over several axes", "median", user_loc())
     axis = normalize_axis_index(operator.index(axis), x.ndim)
     kept = tuple(1 if d == axis else n for d, n in enumerate(x.shape))
-    return sorting.sort(x, axis), axis, kept if keepdims else None
+    return sorting.sort(x, axis), x, axis, kept if keepdims else None
 
 
 def _at(x, axis, start, stop=None):
@@ -46,12 +48,20 @@ def _at(x, axis, start, stop=None):
     return x[tuple(index)]
 
 
-def _nan_where_any(sorted_x, axis, result):
-    """NaN where the slice holds a NaN (its last element after the sort)."""
-    if sorted_x.dtype.kind not in "fc" or sorted_x.shape[axis] == 0:
+def _nan_where_any(data, axis, result):
+    """NaN where the slice of `data` along `axis` holds one, with that NaN's sign: NumPy
+    copies the NaN its partition leaves last (a sort here may drop the sign bit, as
+    ``np.sort`` does; of NaNs of both signs, the negative one is taken)."""
+    if data.dtype.kind not in "fc" or data.shape[axis] == 0:
         return result
-    has_nan = ufuncs.apply("isnan", (_at(sorted_x, axis, -1),))
-    nan = wrap(current().constant(np.nan, result.dtype))
+    nans = ufuncs.apply("isnan", (data,))
+    has_nan = reductions.any(nans, axis=axis)
+    if data.dtype.kind == "c":
+        nan = wrap(current().constant(np.nan, result.dtype))
+    else:
+        negative = reductions.any(ufuncs.apply("logical_and", (nans, compositions.signbit(data))), axis=axis)
+        nan = functions.where(negative, wrap(current().constant(-np.nan, result.dtype)),
+                              wrap(current().constant(np.nan, result.dtype)))
     return wrap(functions.where(has_nan, nan, result)._value, scalar=result._scalar)
 
 
@@ -62,11 +72,12 @@ def _kept(result, shape):
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     if out is not None:
         raise UnsupportedError("np.median(..., out=...)", "median", user_loc())
-    x, axis, kept = _sorted_along(a, axis, keepdims)
+    _not_overwritten("median", overwrite_input)
+    x, data, axis, kept = _sorted_along(a, axis, keepdims)
     n = x.shape[axis]
     middle = _at(x, axis, n // 2, n // 2 + 1) if n % 2 else _at(x, axis, n // 2 - 1, n // 2 + 1)
     result = reductions.mean(middle, axis=axis)
-    return _kept(_nan_where_any(x, axis, result), kept)
+    return _kept(_nan_where_any(data, axis, result), kept)
 
 
 def _lerp(a, b, t):
@@ -85,7 +96,7 @@ def _lerp(a, b, t):
 
 
 def _quantile(a, q, weak, axis, keepdims):
-    x, axis, kept = _sorted_along(a, axis, keepdims)
+    x, data, axis, kept = _sorted_along(a, axis, keepdims)
     n = x.shape[axis]
     virtual = (n - 1) * q
     below = np.floor(virtual)
@@ -95,7 +106,7 @@ def _quantile(a, q, weak, axis, keepdims):
     gamma = np.asanyarray(virtual - np.floor(virtual), dtype=np.asarray(virtual).dtype)
     moved = shapes.moveaxis(x, axis, 0)
     if np.asarray(virtual).dtype.kind in "iu":     # integer q (0 or 1): NumPy takes the element itself
-        result = _nan_where_any(moved, 0, functions.take(moved, np.asarray(virtual, dtype=np.intp), axis=0))
+        result = _nan_where_any(data, axis, functions.take(moved, np.asarray(virtual, dtype=np.intp), axis=0))
         if gamma.ndim == 0:
             result = wrap(result._value, scalar=result.ndim == 0 and kept is None)
         return shapes.reshape(result, gamma.shape + kept) if kept is not None else result
@@ -105,7 +116,7 @@ def _quantile(a, q, weak, axis, keepdims):
     else:
         t = wrap(current().constant(gamma, gamma.dtype)) if gamma.ndim == 0 else \
             shapes.reshape(as_traced(gamma), gamma.shape + (1,) * (moved.ndim - 1))
-    result = _nan_where_any(moved, 0, _lerp(lower, upper, t))
+    result = _nan_where_any(data, axis, _lerp(lower, upper, t))
     if gamma.ndim and kept is not None:
         return shapes.reshape(result, gamma.shape + kept)
     if gamma.ndim == 0:
@@ -138,6 +149,14 @@ def _quantile_of(a, q, weak, axis, keepdims):
 def _options_supported(name, out, overwrite_input, method, weights, interpolation):
     if out is not None or method != "linear" or weights is not None or interpolation is not None:
         raise UnsupportedError(f"np.{name} with out=, weights=, or a method other than 'linear'", name, user_loc())
+    _not_overwritten(name, overwrite_input)
+
+
+def _not_overwritten(name, overwrite_input):
+    """``overwrite_input=True`` lets NumPy partition the input in place: run eagerly,
+    so the caller's array is left as NumPy leaves it."""
+    if overwrite_input:
+        raise UnsupportedError(f"np.{name}(..., overwrite_input=True)", name, user_loc())
 
 
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
