@@ -28,6 +28,7 @@ from ..codegen import compile_log
 from ..ir.types import TensorType
 from ..tracer import TracerError, flatten, unflatten
 from ..tracer.errors import UnsupportedError
+from ..tracer.fp_errors import errors_need_detection, settings as fp_error_settings
 from ..tracer.state import _ACTIVE as _ACTIVE_TRACE
 from .arrays import NUMPY, array_layout
 from .background import BackgroundCompile
@@ -312,6 +313,8 @@ class CompiledFunction:
     def __call__(self, /, *args, **kwargs):
         if _ACTIVE_TRACE.get() is not None:   # called while tracing another compiled function
             return self.fn(*args, **kwargs)   # its ops become part of that trace
+        if errors_need_detection():
+            return self._eager_for_fp_errors(args, kwargs)
         fast = None
         full = None
         if not kwargs:
@@ -533,6 +536,19 @@ class CompiledFunction:
         spec = EagerSpecialization(self.fn, fallback)
         specs[:] = [spec]
         return spec
+
+    def _eager_for_fp_errors(self, args, kwargs):
+        """NumPy raises on (or calls back for) floating-point errors now, which kernels do
+        not detect: this call runs eagerly (one warning per function; fullgraph raises)."""
+        message = (f"np.errstate/np.seterr ({fp_error_settings()}): compiled kernels do not detect "
+                   "floating-point errors, so calls run eagerly while that setting holds")
+        if self.fullgraph:
+            raise UnsupportedError(message, "np.errstate", definition_line(self.fn))
+        if not any(f.op == "np.errstate" for f in self.fallbacks):
+            fallback = Fallback(self.name, "np.errstate", definition_line(self.fn), message)
+            self.fallbacks.append(fallback)
+            warn_fallback(fallback)
+        return self.fn(*args, **kwargs)
 
     def _eager_after_failure(self, exc, specs, bound, args, kwargs):
         """Tracing or compiling raised `exc`: run eagerly. NumPy raising too means the

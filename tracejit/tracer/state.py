@@ -26,6 +26,7 @@ import numpy as np
 from ..ir.graph import GraphBuilder, Value
 from ..ir.types import SUPPORTED_DTYPES, TensorType, supported_text
 from .errors import TracerError, UnsupportedError
+from .fp_errors import errors_need_detection, settings as fp_error_settings
 from .location import user_loc
 from .numlist import backing_array
 from .proxy import TracedArray
@@ -91,6 +92,9 @@ class TraceState:
 
     # --- emitting ---------------------------------------------------------
     def emit(self, op: str, inputs, attrs=None) -> Value:
+        if op != "constant" and errors_need_detection():
+            raise UnsupportedError(f"computing under np.errstate({fp_error_settings()}) (compiled kernels do "
+                                   "not detect floating-point errors)", "np.errstate", user_loc())
         node = self.builder.add(op, inputs, attrs, user_loc())
         for value in node.outputs:
             if value.type.dtype not in SUPPORTED_DTYPES:
