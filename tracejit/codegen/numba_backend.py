@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import blas_threads, cache_dir, compile_log, files, native_cache
+from . import blas_threads, cache_dir, compile_log, compile_share, files, native_cache
 from .identity import kernel_identity
 from ..ir.flatten import FLAT_SIZE, flat_nest, flattened_buffers
 from ..ir.masked_product import needed_columns
@@ -131,6 +131,8 @@ class NumbaKernel:
         b = inputs[self.input_names.index(mm.b)]
         shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
         dtype = np.dtype(mm.dtype)
+        if compile_share.in_helper():           # only the product's type matters there
+            return None if self.plain_matmul else self._product_buffer(shape, dtype)
         if self.plain_matmul and outputs[0].dtype == dtype and outputs[0].shape == shape:
             self._product(a, b, outputs[0])
             return None
@@ -280,6 +282,9 @@ class NumbaKernel:
             if key not in self._entries:
                 entry = native_cache.load(self.path, self.function_name, key)
                 if entry is None:
+                    entry = compile_share.load_or_claim(
+                        self._token(key), lambda: native_cache.load(self.path, self.function_name, key))
+                if entry is None:
                     entry = native_cache.compile_and_store(self.path, self.function_name, self.dispatcher,
                                                            args, key)
                 if entry is None:
@@ -295,6 +300,10 @@ class NumbaKernel:
                 if entry is not None:
                     self._fast = entry.function
         return self._entries[key]
+
+    def _token(self, key) -> str:
+        """The name this kernel's compile for argument types `key` is claimed by."""
+        return native_cache.native_path(self.path, self.function_name, key).stem
 
     def _run(self, *args):
         """Run the kernel over ``[args[0], args[1])`` of its split axis."""
@@ -360,6 +369,12 @@ class NumbaKernel:
             args = [a.view(np.uint16) if a.dtype == np.float16 else a for a in args]
         rows, serial, size_args = launch[:3]
         args.extend(size_args)
+        if compile_share.in_helper():           # a compile helper's walk: note the compile, run nothing
+            if self.compile_seconds is None:
+                self.compile_seconds = 0.0
+                full = (0, 0, *args)
+                compile_share.note(self._token(native_cache.argument_key(full)), lambda: self._ready(args))
+            return
         if self.compile_seconds is None:
             with self._first_lock:
                 if self.compile_seconds is None:

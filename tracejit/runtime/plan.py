@@ -16,6 +16,8 @@ import numpy as np
 from ..ir.interpreter import run_graph
 from ..ir.ops import OpGroup
 from ..ir.ops_control import loop_layout
+from ..codegen import compile_share
+from .arrays import NUMPY
 from .records import CompilerError, is_kernel_compiler_error
 
 VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice", "bitcast")
@@ -214,6 +216,7 @@ class Plan:
     lock: object = field(default_factory=threading.Lock)
     pool_size: int = 0                            # buffers shared by intermediates (buffers.py)
     pool: list = field(default_factory=list)      # those buffers, kept across calls
+    ran: bool = False                             # whether it ran once (its first run may share compiles)
 
     def writes_into_inputs(self, failed_step=None) -> bool:
         """A step before `failed_step` (all: None) may have written straight into an
@@ -226,6 +229,15 @@ class Plan:
                    or type(step) is WindowWriteStep for step in steps)
 
     def run(self, xp, arrays):
+        if not self.ran:
+            self.ran = True
+            waiting = [k for k in self.kernels if getattr(k, "backend", None) == "numba" and k.compile_seconds is None]
+            if len(waiting) >= 2 and xp is NUMPY:
+                with compile_share.first_run(lambda: self.run(xp, arrays), len(waiting)):
+                    return self._run(xp, arrays)
+        return self._run(xp, arrays)
+
+    def _run(self, xp, arrays):
         slots = [None] * self.n_slots
         slots[:self.n_inputs] = arrays
         # NumPy buffers are reused across calls (allocation of large outputs costs more

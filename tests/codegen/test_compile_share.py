@@ -1,0 +1,78 @@
+"""A cold first run compiles its kernels in two processes (codegen/compile_share.py):
+the helper's stored code is loaded, results are NumPy's, and a helper that fails or is
+switched off leaves the main process compiling everything itself."""
+import os
+import tempfile
+
+import numpy as np
+import pytest
+
+import tracejit
+from tracejit.codegen import compile_share, native_cache
+
+pytestmark = pytest.mark.skipif(not compile_share.enabled(), reason="needs os.fork and two CPUs")
+
+
+def _chain(constants):
+    """Kernels separated by sorts (library calls), one per constant: none fuse."""
+    def f(x):
+        for c in constants:
+            x = np.sort(np.sin(x) * c + x * x)
+        return x
+    return f
+
+
+def _fresh_constants(n):
+    return [float(v) for v in np.random.default_rng().uniform(1.0, 2.0, n)]   # new kernels every run
+
+
+def _count_compiles(monkeypatch):
+    """The kernels this process compiles (the helper's compiles happen in its own copy)."""
+    compiled = []
+    original = native_cache.compile_and_store
+
+    def counting(*args, **kwargs):
+        compiled.append(args[1])
+        return original(*args, **kwargs)
+    monkeypatch.setattr(native_cache, "compile_and_store", counting)
+    return compiled
+
+
+def _shares():
+    return {name for name in os.listdir(tempfile.gettempdir()) if name.startswith("tracejit-share-")}
+
+
+def test_the_helper_compiles_part_of_a_cold_plan(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACEJIT_CACHE_DIR", str(tmp_path))
+    before, shares = dict(compile_share.stats), _shares()
+    compiled = _count_compiles(monkeypatch)
+    fn = _chain(_fresh_constants(6))
+    x = np.random.default_rng(1).random(257)
+    np.testing.assert_allclose(tracejit.compile(fn, backend="numba", fullgraph=True)(x), fn(x), rtol=1e-12)
+    assert compile_share.stats["helpers"] == before["helpers"] + 1
+    assert 1 <= len(compiled) < 6                 # at least the last kernel came from the helper
+    assert _shares() == shares                                     # its directory is gone
+
+
+def test_a_helper_that_dies_leaves_the_work_to_the_main_process(tmp_path, monkeypatch):
+    """The helper claims the last kernel and dies before compiling it: the main process,
+    waiting for it, sees the pipe close and compiles the kernel itself."""
+    monkeypatch.setenv("TRACEJIT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(compile_share, "note",
+                        lambda token, compile_kernel: compile_share._pending.append((token, lambda: os._exit(3))))
+    before = dict(compile_share.stats)
+    compiled = _count_compiles(monkeypatch)
+    fn = _chain(_fresh_constants(3))
+    x = np.random.default_rng(2).random(100)
+    np.testing.assert_allclose(tracejit.compile(fn, backend="numba", fullgraph=True)(x), fn(x), rtol=1e-12)
+    assert compile_share.stats["helpers"] == before["helpers"] + 1 and len(compiled) == 3
+
+
+def test_switched_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACEJIT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("TRACEJIT_COMPILE_HELPER", "0")
+    before = dict(compile_share.stats)
+    fn = _chain(_fresh_constants(3))
+    x = np.random.default_rng(3).random(100)
+    np.testing.assert_allclose(tracejit.compile(fn, backend="numba")(x), fn(x), rtol=1e-12)
+    assert compile_share.stats == before

@@ -1,0 +1,208 @@
+"""Two processes compiling the kernels of one plan at once, on a cold start.
+
+Why: Numba compiles one kernel at a time (under its global lock, in one thread), 0.1-0.5
+s each, and a cold GPT block compiles seven, while the machine's other cores idle. So
+when the first run of a plan is about to compile a kernel and at least one more awaits,
+this process forks a helper. The helper walks the same plan on the same arguments
+without running any kernel (outputs stay uninitialized: a compile needs only argument
+types), then compiles the kernels it met from the last one back, storing their native
+code in the cache (``native_cache``), while this process compiles from the first on.
+
+Each kernel's compile is claimed by whichever process reaches it first (a file created
+exclusively in a directory the two share). When this process reaches a kernel the
+helper claimed, it waits for the helper to report it done (a line on a pipe) and loads
+the stored code; when the helper has died or takes over ``WAIT_SECONDS``, it compiles
+the kernel itself. So results never depend on the helper: at worst a compile is done
+twice. The helper is forked twice over (it belongs to no one's ``os.wait``), writes
+nothing to the terminal and ends with ``os._exit``; when the run ends its directory is
+removed, which makes it stop before its next compile.
+
+Not used where ``os.fork`` is missing, with one CPU, inside a helper, while another
+thread holds Numba's compiler lock (a forked copy of a held lock never opens), or with
+``TRACEJIT_COMPILE_HELPER=0``.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import warnings
+
+WAIT_SECONDS = 60.0
+
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+_local = threading.local()          # .share: the first plan run in progress on this thread
+_in_helper = False                  # True in a helper process
+_pending: list = []                 # in a helper: (token, compile) per kernel met, in plan order
+stats = {"helpers": 0}              # helpers this process forked
+
+
+def enabled() -> bool:
+    return (hasattr(os, "fork") and _CPUS >= 2 and not _in_helper
+            and os.environ.get("TRACEJIT_COMPILE_HELPER", "1") != "0")
+
+
+def in_helper() -> bool:
+    """True in a helper process: kernels are noted for compiling, never run."""
+    return _in_helper
+
+
+def note(token: str, compile_kernel) -> None:
+    """In a helper: `compile_kernel()` compiles (and stores) a kernel the walk met."""
+    _pending.append((token, compile_kernel))
+
+
+class _Share:
+    """One first run of a plan: the helper (once forked) and what it reported done."""
+
+    def __init__(self, walk, expected: int):
+        self.walk = walk                  # runs the plan in the helper (kernels only noted)
+        self.expected = expected          # kernels the run may compile
+        self.directory = None
+        self.reports = None               # read end of the helper's pipe
+        self.done: set = set()
+        self.alive = False
+
+    def claim(self, token: str) -> bool:
+        """True when this process is to compile the kernel `token` (it claimed it, or
+        there is no helper); False when the helper claimed it first."""
+        if self.directory is None and self.expected >= 2:
+            self._start()
+        if self.directory is None:
+            return True
+        return _claim(self.directory, token)
+
+    def wait(self, token: str) -> None:
+        """Until the helper reports `token` compiled, dies, or WAIT_SECONDS pass."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while token not in self.done and self.alive:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            ready, _, _ = select.select([self.reports], [], [], left)
+            if ready:
+                self._read_reports()
+
+    def _read_reports(self):
+        data = os.read(self.reports, 65536)
+        if not data:
+            self.alive = False
+            return
+        self._partial = getattr(self, "_partial", b"") + data
+        *lines, self._partial = self._partial.split(b"\n")
+        self.done.update(line.decode() for line in lines)
+
+    def _start(self):
+        self.expected = 0                 # one try
+        held = _hold_compiler_lock()
+        if held is False:
+            return
+        directory = tempfile.mkdtemp(prefix="tracejit-share-")
+        read_end, write_end = os.pipe()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)    # 3.12: fork with threads
+                pid = os.fork()
+            if pid == 0:                  # the intermediate child: fork the helper, leave
+                try:
+                    os.close(read_end)
+                    if os.fork() == 0:
+                        _helper_main(self.walk, directory, write_end, held)
+                finally:
+                    os._exit(0)
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            shutil.rmtree(directory, ignore_errors=True)
+            return
+        finally:
+            if held:
+                held.release()
+        os.close(write_end)
+        os.waitpid(pid, 0)
+        self.directory, self.reports, self.alive = directory, read_end, True
+        stats["helpers"] += 1
+
+    def finish(self):
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)     # the helper stops at its next claim
+            os.close(self.reports)
+            self.directory = None
+
+
+def _hold_compiler_lock():
+    """Numba's compiler lock taken for the fork (None: Numba is not imported yet);
+    False when another thread holds it."""
+    if "numba.core.compiler_lock" not in sys.modules:
+        return None
+    lock = sys.modules["numba.core.compiler_lock"].global_compiler_lock._lock
+    return lock if lock.acquire(blocking=False) else False
+
+
+def _claim(directory: str, token: str) -> bool:
+    try:
+        os.close(os.open(os.path.join(directory, token), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return True
+    except FileExistsError:
+        return False
+    except OSError:                       # the directory is gone: the run is over
+        return False
+
+
+def _helper_main(walk, directory, reports, held):
+    """The helper: walk the plan, then compile what it met from the last kernel back."""
+    global _in_helper
+    try:
+        if held:
+            held.release()                # the forking thread's copy of the lock
+        _in_helper = True
+        _local.share = None               # the forking thread's copy of this process's run
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        try:
+            walk()
+        except BaseException:             # noqa: BLE001  (uninitialized values may upset a library step)
+            pass
+        for token, compile_kernel in reversed(_pending):
+            if not _claim(directory, token):
+                continue
+            try:
+                compile_kernel()
+            except BaseException:         # noqa: BLE001  (the main process compiles it and reports)
+                pass
+            os.write(reports, token.encode() + b"\n")
+    finally:
+        os._exit(0)
+
+
+@contextlib.contextmanager
+def first_run(walk, expected: int):
+    """While the first run of a plan goes on in this thread: a helper may be forked to
+    compile with it. `walk()` runs the plan in the helper; `expected`: the number of
+    kernels this run may compile."""
+    if not enabled() or getattr(_local, "share", None) is not None or expected < 2:
+        yield
+        return
+    share = _local.share = _Share(walk, expected)
+    try:
+        yield
+    finally:
+        _local.share = None
+        share.finish()
+
+
+def load_or_claim(token: str, load):
+    """Before this process compiles kernel `token`: the helper's stored code when the
+    helper claimed it (waiting for it; `load()` reads it), else None after claiming it
+    here (compile it)."""
+    share = getattr(_local, "share", None)
+    if share is None or share.claim(token):
+        return None
+    share.wait(token)
+    return load()
