@@ -76,3 +76,19 @@ def test_switched_off(tmp_path, monkeypatch):
     x = np.random.default_rng(3).random(100)
     np.testing.assert_allclose(tracejit.compile(fn, backend="numba")(x), fn(x), rtol=1e-12)
     assert compile_share.stats == before
+
+
+def test_no_helper_off_the_main_thread(tmp_path, monkeypatch):
+    """Another thread may be inside OpenBLAS, whose workers a fork stops: a first run on
+    a second thread (a background compile, a server's worker) compiles alone."""
+    import threading
+    monkeypatch.setenv("TRACEJIT_CACHE_DIR", str(tmp_path))
+    before = dict(compile_share.stats)
+    fn = _chain(_fresh_constants(3))
+    x = np.random.default_rng(4).random(100)
+    got = []
+    worker = threading.Thread(target=lambda: got.append(tracejit.compile(fn, backend="numba")(x)))
+    worker.start()
+    worker.join()
+    np.testing.assert_allclose(got[0], fn(x), rtol=1e-12)
+    assert compile_share.stats == before

@@ -17,8 +17,9 @@ twice. The helper is forked twice over (it belongs to no one's ``os.wait``), wri
 nothing to the terminal and ends with ``os._exit``; when the run ends its directory is
 removed, which makes it stop before its next compile.
 
-Not used where ``os.fork`` is missing, with one CPU, inside a helper, while another
-thread holds Numba's compiler lock (a forked copy of a held lock never opens), or with
+Not used where ``os.fork`` is missing, with one CPU, inside a helper, off the main
+thread or while other threads run (a fork stops OpenBLAS's workers under a call in
+progress; a forked copy of a held lock never opens), or with
 ``TRACEJIT_COMPILE_HELPER=0``.
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ import time
 import warnings
 
 WAIT_SECONDS = 60.0
+POOL_PREFIX = "tracejit-numba"      # numba_backend's launch pool
 
 _CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 _local = threading.local()          # .share: the first plan run in progress on this thread
@@ -99,6 +101,8 @@ class _Share:
 
     def _start(self):
         self.expected = 0                 # one try
+        if not _alone():
+            return
         held = _hold_compiler_lock()
         if held is False:
             return
@@ -133,6 +137,16 @@ class _Share:
             shutil.rmtree(self.directory, ignore_errors=True)     # the helper stops at its next claim
             os.close(self.reports)
             self.directory = None
+
+
+def _alone() -> bool:
+    """This is the main thread and no other thread runs Python code but tracejit's launch
+    pool (idle while this thread compiles). A fork while another thread is inside
+    OpenBLAS breaks that call in this process: OpenBLAS stops its worker threads at a
+    fork (a background compile's matmul spun forever while the main thread forked)."""
+    main = threading.main_thread()
+    return threading.current_thread() is main and all(
+        t is main or t.name.startswith(POOL_PREFIX) for t in threading.enumerate())
 
 
 def _hold_compiler_lock():

@@ -66,7 +66,7 @@ def _pool() -> ThreadPoolExecutor:
     with _POOL_LOCK:
         if _POOL is None:
             _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
-                                       thread_name_prefix="tracejit-numba")
+                                       thread_name_prefix=compile_share.POOL_PREFIX)
         return _POOL
 
 
