@@ -110,15 +110,18 @@ class _Share:
         read_end, write_end = os.pipe()
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)    # 3.12: fork with threads
+                # Python 3.12 warns of a fork with threads, JAX of its own native threads:
+                # the helper runs none of their code
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", RuntimeWarning)
                 pid = os.fork()
-            if pid == 0:                  # the intermediate child: fork the helper, leave
-                try:
-                    os.close(read_end)
-                    if os.fork() == 0:
-                        _helper_main(self.walk, directory, write_end, held)
-                finally:
-                    os._exit(0)
+                if pid == 0:              # the intermediate child: fork the helper, leave
+                    try:
+                        os.close(read_end)
+                        if os.fork() == 0:
+                            _helper_main(self.walk, directory, write_end, held)
+                    finally:
+                        os._exit(0)
         except OSError:
             os.close(read_end)
             os.close(write_end)
