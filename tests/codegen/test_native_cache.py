@@ -336,3 +336,19 @@ def test_a_kernels_exception_is_read_from_numbas_record():
     record.builder = 1                               # a dynamic exception: not read, but named
     assert type(native_cache.kernel_exception(ctypes.addressof(record), "k")) is RuntimeError
     assert "kernel k" in str(native_cache.kernel_exception(0, "k"))
+
+
+def test_prefetch_loads_llvm_on_a_thread_once(monkeypatch):
+    import threading
+    monkeypatch.setattr(native_cache, "_prefetched", False)
+    native_cache._llvm.cache_clear()
+    native_cache.prefetch()
+    threads = [t for t in threading.enumerate() if t.name == native_cache.PREFETCH_THREAD]
+    native_cache.prefetch()                                   # once per process
+    assert len(threads) <= 1 and len([t for t in threading.enumerate()
+                                      if t.name == native_cache.PREFETCH_THREAD]) <= 1
+    for t in threads:
+        t.join()
+    assert native_cache._llvm.cache_info().currsize == 1
+    llvm, cpu, features = native_cache._llvm()
+    assert cpu and hasattr(llvm, "parse_assembly")

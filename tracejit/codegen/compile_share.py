@@ -36,6 +36,7 @@ import warnings
 
 WAIT_SECONDS = 60.0
 POOL_PREFIX = "tracejit-numba"      # numba_backend's launch pool
+PREFETCH_THREAD = "tracejit-llvm-prefetch"      # native_cache.prefetch
 
 _CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 _local = threading.local()          # .share: the first plan run in progress on this thread
@@ -148,6 +149,9 @@ def _alone() -> bool:
     OpenBLAS breaks that call in this process: OpenBLAS stops its worker threads at a
     fork (a background compile's matmul spun forever while the main thread forked)."""
     main = threading.main_thread()
+    for thread in threading.enumerate():
+        if thread.name == PREFETCH_THREAD:
+            thread.join()                 # loading LLVM's library: never fork under a loader lock
     return threading.current_thread() is main and all(
         t is main or t.name.startswith(POOL_PREFIX) for t in threading.enumerate())
 

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cache_dir as cache_maintenance
-from . import llvm_reach, native_entry, numba_direct
+from . import compile_share, llvm_reach, native_entry, numba_direct
 from .elf_symbols import NotElf64, undefined_symbols
 from .native_entry import INT, ArrayArg
 
@@ -251,13 +251,30 @@ def _read(path: Path) -> tuple | None:
 # LLVM
 # ---------------------------------------------------------------------------
 
+PREFETCH_THREAD = compile_share.PREFETCH_THREAD
+_LLVM_LOCK = threading.Lock()
+_prefetched = False
+
+
 @functools.lru_cache(maxsize=1)
 def _llvm():
     """llvmlite's binding, initialized, and this host's (cpu, features)."""
-    import llvmlite.binding as llvm
-    llvm.initialize_native_target()
-    llvm.initialize_native_asmprinter()
-    return llvm, llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
+    with _LLVM_LOCK:                     # a prefetch may be initializing it right now
+        import llvmlite.binding as llvm
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        return llvm, llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
+
+
+def prefetch() -> None:
+    """Import and initialize llvmlite on a thread of its own, once per process, while
+    the first function is traced and optimized (40-100 ms, mostly loading LLVM's shared
+    library, which releases the GIL): a warm start then finds it ready."""
+    global _prefetched
+    if _prefetched or not enabled():
+        return
+    _prefetched = True
+    threading.Thread(target=_llvm, name=PREFETCH_THREAD, daemon=True).start()
 
 
 def _target_machine():

@@ -441,6 +441,9 @@ class CompiledFunction:
                            if part[0] == "object"]
             statics = [v for v, part in zip(values, parts) if part[0] in ("static", "object")]
             traced_positions = [i for i, part in enumerate(parts) if part[0] in ("array", "weak", "dynint", "numlist")]
+            if backend.name == "numba":
+                from ..codegen import native_cache
+                native_cache.prefetch()       # LLVM loads while this traces (a warm start needs it)
             start = time.perf_counter()
             try:
                 world = World(self.fn, arg_objects, frozenset(self.int_state))
