@@ -75,7 +75,7 @@ def test_switched_off(tmp_path, monkeypatch):
     fn = _chain(_fresh_constants(3))
     x = np.random.default_rng(3).random(100)
     np.testing.assert_allclose(tracejit.compile(fn, backend="numba")(x), fn(x), rtol=1e-12)
-    assert compile_share.stats == before
+    assert compile_share.stats["helpers"] == before["helpers"]
 
 
 def test_no_helper_off_the_main_thread(tmp_path, monkeypatch):
@@ -91,4 +91,57 @@ def test_no_helper_off_the_main_thread(tmp_path, monkeypatch):
     worker.start()
     worker.join()
     np.testing.assert_allclose(got[0], fn(x), rtol=1e-12)
-    assert compile_share.stats == before
+    assert compile_share.stats["helpers"] == before["helpers"]
+
+
+def _gone(pid) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_the_helper_is_stopped_and_reaped_when_the_run_ends_early(tmp_path, monkeypatch):
+    """The second kernel raises (an index out of bounds): the helper, still compiling the
+    kernels after it, is killed and reaped; NumPy's IndexError reaches the user."""
+    monkeypatch.setenv("TRACEJIT_CACHE_DIR", str(tmp_path))
+    constants = _fresh_constants(6)
+
+    def f(x, idx):
+        y = np.sort(np.sin(x) * constants[0] + x)[idx] * constants[1]
+        for c in constants[2:]:
+            y = np.sort(np.tanh(np.cos(y) * c) + np.exp(np.sin(y * c)))
+        return y
+    before = compile_share.stats["helpers"]
+    with pytest.raises(IndexError):
+        tracejit.compile(f, backend="numba", fullgraph=True)(np.random.default_rng(5).random(50), np.array([1, 70]))
+    assert compile_share.stats["helpers"] == before + 1 and _gone(compile_share.stats["last_pid"])
+
+
+def test_sigchld_ignored(tmp_path, monkeypatch):
+    """With SIGCHLD ignored (children reaped by the kernel, as in many daemons) the helper
+    still works and nothing raises ChildProcessError."""
+    import signal
+    monkeypatch.setenv("TRACEJIT_CACHE_DIR", str(tmp_path))
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        before = compile_share.stats["helpers"]
+        fn = _chain(_fresh_constants(4))
+        x = np.random.default_rng(6).random(100)
+        np.testing.assert_allclose(tracejit.compile(fn, backend="numba", fullgraph=True)(x), fn(x), rtol=1e-12)
+        assert compile_share.stats["helpers"] == before + 1
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+
+
+def test_large_inputs_compile_alone(tmp_path, monkeypatch):
+    """Pages this process writes while a helper lives are copied: over MAX_INPUT_BYTES of
+    inputs (which a first run may write in place), no helper."""
+    monkeypatch.setenv("TRACEJIT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(compile_share, "MAX_INPUT_BYTES", 1000)
+    before = compile_share.stats["helpers"]
+    fn = _chain(_fresh_constants(3))
+    x = np.random.default_rng(7).random(200)
+    np.testing.assert_allclose(tracejit.compile(fn, backend="numba")(x), fn(x), rtol=1e-12)
+    assert compile_share.stats["helpers"] == before

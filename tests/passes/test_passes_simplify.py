@@ -32,7 +32,8 @@ def check(build, fires, x_type=T((7,)), x_value=SPECIALS):
     (a,), (e,) = run(out, arrays), run(g, arrays)
     assert a.dtype == e.dtype and a.shape == e.shape
     np.testing.assert_array_equal(a, e)
-    assert np.array_equal(np.signbit(a), np.signbit(e))
+    for part in ((lambda v: v.real, lambda v: v.imag) if a.dtype.kind == "c" else (lambda v: v,)):
+        assert np.array_equal(np.signbit(part(a)), np.signbit(part(e)))
     return out
 
 
@@ -70,6 +71,15 @@ def test_add_zero_only_where_exact():
     check(lambda b, x: b.op("add", b.const(0, np.int64), x), True, ints, [1, -2, 3, 0])
     bools = T((2,), np.bool_)
     check(lambda b, x: b.op("add", x, b.const(False, np.bool_, weak=False)), True, bools, [True, False])
+
+
+def test_complex_plus_zero_is_never_folded():
+    """-0-0j + 0 is 0+0j; a complex zero's parts are not looked at."""
+    cplx = T((3,), np.complex128)
+    values = [complex(-0.0, -0.0), complex(1.0, -0.0), complex(-0.0, 2.0)]
+    check(lambda b, x: b.op("add", x, b.const(0.0)), False, cplx, values)
+    check(lambda b, x: b.op("add", b.const(0, np.int64), x), False, cplx, values)
+    check(lambda b, x: b.op("sub", x, b.const(0.0)), False, cplx, values)
 
 
 def test_sub_zero_only_where_exact():

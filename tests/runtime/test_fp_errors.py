@@ -62,3 +62,20 @@ def test_fullgraph_raises_and_ignore_or_warn_compile():
     with np.errstate(all="warn"):
         np.testing.assert_array_equal(f(ONES, ONES), np.full(4, 2.0))
     assert f.fallbacks == [] and len(f.compiles) == 1
+
+
+def test_seterr_log_writes_to_the_log_object():
+    class Log:
+        lines = []
+
+        def write(self, message):
+            Log.lines.append(message)
+    f = tracejit.compile(_divide, backend="interpret")
+    f(ONES, ONES)
+    old_call = np.seterrcall(Log())
+    try:
+        with np.errstate(divide="log"), pytest.warns(tracejit.FallbackWarning, match="divide='log'"):
+            f(ONES, ZEROS)
+    finally:
+        np.seterrcall(old_call)
+    assert len(Log.lines) == 1 and "divide" in Log.lines[0]

@@ -116,3 +116,9 @@ def test_overwrite_input_runs_eagerly():
                lambda a: np.percentile(a, 5, axis=0, overwrite_input=True)):
         with pytest.raises(UnsupportedError, match="overwrite_input"):
             run_traced(fn, x)
+
+
+def test_scalar_results_of_composed_ufuncs_are_scalars():
+    x = np.array([1.5, -0.0], np.float16)
+    check(lambda a, s: (np.copysign(a[0], s), np.copysign(s, s), np.heaviside(a[1], s), np.signbit(a[0]),
+                        np.deg2rad(a[0])), x, -1.0, rtol=0)

@@ -13,9 +13,11 @@ exclusively in a directory the two share). When this process reaches a kernel th
 helper claimed, it waits for the helper to report it done (a line on a pipe) and loads
 the stored code; when the helper has died or takes over ``WAIT_SECONDS``, it compiles
 the kernel itself. So results never depend on the helper: at worst a compile is done
-twice. The helper is forked twice over (it belongs to no one's ``os.wait``), writes
-nothing to the terminal and ends with ``os._exit``; when the run ends its directory is
-removed, which makes it stop before its next compile.
+twice. The helper writes nothing to the terminal and ends with ``os._exit``; when the
+run ends it is killed if still at work (nobody waits for what it compiles then) and
+reaped. Memory pages this process writes while the helper lives are copied (fork's
+copy-on-write), so plans whose inputs exceed ``MAX_INPUT_BYTES`` (which a first run
+may write in place) compile alone.
 
 Not used where ``os.fork`` is missing, with one CPU, inside a helper, off the main
 thread or while other threads run (a fork stops OpenBLAS's workers under a call in
@@ -28,6 +30,7 @@ import contextlib
 import os
 import select
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -35,6 +38,7 @@ import time
 import warnings
 
 WAIT_SECONDS = 60.0
+MAX_INPUT_BYTES = 256 << 20
 POOL_PREFIX = "tracejit-numba"      # numba_backend's launch pool
 PREFETCH_THREAD = "tracejit-llvm-prefetch"      # native_cache.prefetch
 
@@ -42,7 +46,7 @@ _CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (o
 _local = threading.local()          # .share: the first plan run in progress on this thread
 _in_helper = False                  # True in a helper process
 _pending: list = []                 # in a helper: (token, compile) per kernel met, in plan order
-stats = {"helpers": 0}              # helpers this process forked
+stats = {"helpers": 0, "last_pid": None}     # helpers this process forked, the last one's pid
 
 
 def enabled() -> bool:
@@ -116,13 +120,8 @@ class _Share:
                 warnings.simplefilter("ignore", DeprecationWarning)
                 warnings.simplefilter("ignore", RuntimeWarning)
                 pid = os.fork()
-                if pid == 0:              # the intermediate child: fork the helper, leave
-                    try:
-                        os.close(read_end)
-                        if os.fork() == 0:
-                            _helper_main(self.walk, directory, write_end, held)
-                    finally:
-                        os._exit(0)
+                if pid == 0:
+                    _helper_main(self.walk, directory, write_end, held)     # never returns
         except OSError:
             os.close(read_end)
             os.close(write_end)
@@ -132,15 +131,25 @@ class _Share:
             if held:
                 held.release()
         os.close(write_end)
-        os.waitpid(pid, 0)
-        self.directory, self.reports, self.alive = directory, read_end, True
+        self.directory, self.reports, self.pid, self.alive = directory, read_end, pid, True
         stats["helpers"] += 1
+        stats["last_pid"] = pid
 
     def finish(self):
-        if self.directory is not None:
-            shutil.rmtree(self.directory, ignore_errors=True)     # the helper stops at its next claim
-            os.close(self.reports)
-            self.directory = None
+        """The run is over: the helper is stopped (what it compiles now nobody waits
+        for), reaped, and its directory removed."""
+        if self.directory is None:
+            return
+        if self.alive and select.select([self.reports], [], [], 0)[0]:
+            self._read_reports()          # it may have ended: then its pid is not signalled
+        if self.alive:                    # its end of the pipe is open: the process exists
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):   # SIGCHLD ignored or reaped elsewhere
+            os.waitpid(self.pid, 0)
+        os.close(self.reports)
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self.directory = None
 
 
 def _alone() -> bool:
@@ -203,11 +212,12 @@ def _helper_main(walk, directory, reports, held):
 
 
 @contextlib.contextmanager
-def first_run(walk, expected: int):
+def first_run(walk, expected: int, input_bytes: int = 0):
     """While the first run of a plan goes on in this thread: a helper may be forked to
     compile with it. `walk()` runs the plan in the helper; `expected`: the number of
-    kernels this run may compile."""
-    if not enabled() or getattr(_local, "share", None) is not None or expected < 2:
+    kernels this run may compile; `input_bytes`: the size of its input arrays."""
+    if not enabled() or getattr(_local, "share", None) is not None or expected < 2 \
+            or input_bytes > MAX_INPUT_BYTES:
         yield
         return
     share = _local.share = _Share(walk, expected)

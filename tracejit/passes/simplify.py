@@ -50,13 +50,16 @@ def _signbit(value) -> bool:
 
 
 def _exact_zero_add(node, zero) -> bool:
-    """x + zero == x bit for bit: always in integer/bool arithmetic; in float only -0.0."""
-    return _is(zero, 0) and (node.output.dtype.kind != "f" or _signbit(zero))
+    """x + zero == x bit for bit: always in integer/bool arithmetic; in float only -0.0;
+    never in complex (-0-0j + 0 is 0+0j, and the zero's parts may differ in sign)."""
+    kind = node.output.dtype.kind
+    return _is(zero, 0) and (kind in "biu" or (kind == "f" and _signbit(zero)))
 
 
 def _exact_zero_sub(node, zero) -> bool:
-    """x - zero == x bit for bit: x - (+0.0) keeps -0.0; x - (-0.0) does not."""
-    return _is(zero, 0) and not _signbit(zero)
+    """x - zero == x bit for bit: x - (+0.0) keeps -0.0; x - (-0.0) does not (complex:
+    not folded, the parts' signs are not looked at)."""
+    return _is(zero, 0) and not _signbit(zero) and node.output.dtype.kind != "c"
 
 
 def _producer(value, op):

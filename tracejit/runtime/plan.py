@@ -233,7 +233,8 @@ class Plan:
             self.ran = True
             waiting = [k for k in self.kernels if getattr(k, "backend", None) == "numba" and k.compile_seconds is None]
             if len(waiting) >= 2 and xp is NUMPY:
-                with compile_share.first_run(lambda: self.run(xp, arrays), len(waiting)):
+                size = sum(getattr(a, "nbytes", 0) for a in arrays)
+                with compile_share.first_run(lambda: self.run(xp, arrays), len(waiting), size):
                     return self._run(xp, arrays)
         return self._run(xp, arrays)
 

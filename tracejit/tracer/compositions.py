@@ -74,7 +74,12 @@ def copysign(a, b):
     dtype = _loop_dtype(np.copysign, a, b)
     a, b = _in(a, dtype), _in(b, dtype)
     magnitude = ufuncs.apply("absolute", (a,))
-    return functions.where(signbit(b), ufuncs.apply("negative", (magnitude,)), magnitude)
+    return _ufunc_result(functions.where(signbit(b), ufuncs.apply("negative", (magnitude,)), magnitude))
+
+
+def _ufunc_result(x):
+    """A ufunc's 0-d result is a NumPy scalar."""
+    return wrap(x._value, scalar=True) if x.ndim == 0 else x
 
 
 def heaviside(x, h0):
@@ -82,7 +87,7 @@ def heaviside(x, h0):
     x, h0 = _in(x, dtype), _in(h0, dtype)
     step = functions.where(ufuncs.apply("less", (x, 0)), _constant(0, dtype), _constant(1, dtype))
     step = functions.where(ufuncs.apply("equal", (x, 0)), h0, step)
-    return functions.where(ufuncs.apply("isnan", (x,)), _constant(np.nan, dtype), step)
+    return _ufunc_result(functions.where(ufuncs.apply("isnan", (x,)), _constant(np.nan, dtype), step))
 
 
 UFUNCS = {"deg2rad": _DEG2RAD, "radians": _DEG2RAD, "rad2deg": _RAD2DEG, "degrees": _RAD2DEG,

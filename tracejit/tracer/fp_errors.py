@@ -1,8 +1,8 @@
-"""Whether NumPy is set to raise on (or call back for) floating-point errors.
+"""Whether NumPy is set to raise on (or call back or log for) floating-point errors.
 
 Compiled kernels do not detect division by zero, overflow, underflow or invalid
 operations, so they cannot honour ``np.errstate(divide="raise")`` or
-``np.seterr(all="call")``. While such a setting is active, calls run eagerly (the
+``np.seterr(all="call")`` (or ``"log"``). While such a setting is active, calls run eagerly (the
 runtime checks at each call) and traces that emit ops under it stop with an
 `UnsupportedError` (the function set it itself). "warn", "print" and "ignore" need no
 detection to keep results right, so they compile; their RuntimeWarnings are not issued.
@@ -19,12 +19,12 @@ try:
 except ImportError:             # another NumPy layout: ask np.geterr() every time
     _STATE = None
 
-_NEEDS_DETECTION = frozenset({"raise", "call"})
+_NEEDS_DETECTION = frozenset({"raise", "call", "log"})     # "log" writes to the seterrcall object
 _last = (object(), False)       # (the error-state object last seen, whether it needs detection)
 
 
 def errors_need_detection() -> bool:
-    """True while some floating-point error category is set to 'raise' or 'call'."""
+    """True while some floating-point error category is set to 'raise', 'call' or 'log'."""
     global _last
     if _STATE is None:
         return _decide()
