@@ -13,6 +13,13 @@ from tracejit.codegen import compile_share, native_cache
 pytestmark = pytest.mark.skipif(not compile_share.enabled(), reason="needs os.fork and two CPUs")
 
 
+@pytest.fixture(autouse=True)
+def _idle_pools_of_other_tests(monkeypatch):
+    """Earlier tests leave idle thread pools behind (a module-level ThreadPoolExecutor),
+    which would keep the helper off, as any other thread does: they run nothing here."""
+    monkeypatch.setitem(compile_share._IDLE_POOLS, "ThreadPoolExecutor", lambda: True)
+
+
 def _chain(constants):
     """Kernels separated by sorts (library calls), one per constant: none fuse."""
     def f(x):
@@ -145,3 +152,20 @@ def test_large_inputs_compile_alone(tmp_path, monkeypatch):
     x = np.random.default_rng(7).random(200)
     np.testing.assert_allclose(tracejit.compile(fn, backend="numba")(x), fn(x), rtol=1e-12)
     assert compile_share.stats["helpers"] == before
+
+
+def test_no_helper_while_another_thread_lives(tmp_path, monkeypatch):
+    import threading
+    monkeypatch.setenv("TRACEJIT_CACHE_DIR", str(tmp_path))
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, name="user-worker")
+    other.start()
+    try:
+        before = compile_share.stats["helpers"]
+        fn = _chain(_fresh_constants(3))
+        x = np.random.default_rng(8).random(100)
+        np.testing.assert_allclose(tracejit.compile(fn, backend="numba")(x), fn(x), rtol=1e-12)
+        assert compile_share.stats["helpers"] == before
+    finally:
+        release.set()
+        other.join()

@@ -161,8 +161,19 @@ def _alone() -> bool:
     for thread in threading.enumerate():
         if thread.name == PREFETCH_THREAD:
             thread.join()                 # loading LLVM's library: never fork under a loader lock
+    idle = tuple(prefix for prefix, is_idle in _IDLE_POOLS.items() if is_idle())
     return threading.current_thread() is main and all(
-        t is main or t.name.startswith(POOL_PREFIX) for t in threading.enumerate())
+        t is main or t.name.startswith(POOL_PREFIX) or (idle and t.name.startswith(idle))
+        for t in threading.enumerate())
+
+
+_IDLE_POOLS: dict = {}              # thread-name prefix -> whether that pool runs nothing now
+
+
+def allow_idle_pool(prefix: str, is_idle) -> None:
+    """Threads named `prefix...` do not stop a helper while `is_idle()` says their pool
+    runs nothing (the background compiler's worker waits on its queue between jobs)."""
+    _IDLE_POOLS[prefix] = is_idle
 
 
 def _hold_compiler_lock():

@@ -21,14 +21,20 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ..codegen import compile_share
+
 _POOL: list = []
 _POOL_LOCK = threading.Lock()
+_RUNNING = [0]                         # warm-ups in progress
+_PREFIX = "tracejit-compile"
+
+compile_share.allow_idle_pool(_PREFIX, lambda: _RUNNING[0] == 0)
 
 
 def _pool() -> ThreadPoolExecutor:
     with _POOL_LOCK:
         if not _POOL:                  # one worker: Numba compiles under one global lock anyway
-            _POOL.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracejit-compile"))
+            _POOL.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix=_PREFIX))
         return _POOL[0]
 
 
@@ -45,6 +51,8 @@ class BackgroundCompile:
     def __init__(self, spec, arrays):
         self.done = threading.Event()
         self.error = None
+        with _POOL_LOCK:
+            _RUNNING[0] += 1           # counted from here: the worker may not have started yet
         self.future = _pool().submit(self._warm, spec, private_inputs(arrays))
 
     def _warm(self, spec, arrays):
@@ -53,6 +61,8 @@ class BackgroundCompile:
         except Exception as exc:       # noqa: BLE001  (reported by the first compiled call)
             self.error = exc
         finally:
+            with _POOL_LOCK:
+                _RUNNING[0] -= 1
             self.done.set()
 
 
