@@ -59,9 +59,18 @@ def in_helper() -> bool:
     return _in_helper
 
 
+_helper_starts: list = []            # what a new helper runs first (backends reset their state)
+
+
+def at_helper_start(hook) -> None:
+    _helper_starts.append(hook)
+
+
 def note(token: str, compile_kernel) -> None:
-    """In a helper: `compile_kernel()` compiles (and stores) a kernel the walk met."""
-    _pending.append((token, compile_kernel))
+    """In a helper: `compile_kernel()` compiles (and stores) a kernel the walk met (the
+    first launch of each counts: a loop launches its kernels once per trip)."""
+    if all(token != seen for seen, _ in _pending):
+        _pending.append((token, compile_kernel))
 
 
 class _Share:
@@ -203,6 +212,8 @@ def _helper_main(walk, directory, reports, held):
             held.release()                # the forking thread's copy of the lock
         _in_helper = True
         _local.share = None               # the forking thread's copy of this process's run
+        for hook in _helper_starts:
+            hook()
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)

@@ -369,13 +369,11 @@ class NumbaKernel:
             args = [a.view(np.uint16) if a.dtype == np.float16 else a for a in args]
         rows, serial, size_args = launch[:3]
         args.extend(size_args)
-        if compile_share.in_helper():           # a compile helper's walk: note the compile, run nothing
-            if self.compile_seconds is None:
-                self.compile_seconds = 0.0
+        if self.compile_seconds is None:
+            if compile_share.in_helper():       # a compile helper's walk: note the compile, run nothing
                 full = (0, 0, *args)
                 compile_share.note(self._token(native_cache.argument_key(full)), lambda: self._ready(args))
-            return
-        if self.compile_seconds is None:
+                return
             with self._first_lock:
                 if self.compile_seconds is None:
                     began = time.perf_counter()
@@ -440,6 +438,17 @@ def _in_place_candidates(nest, input_names) -> tuple:
     inputs = {b.name: b for b in nest.inputs}
     return tuple((k, j) for k, out in enumerate(nest.outputs) for j, name in enumerate(input_names)
                  if tuple(inputs[name].shape) == tuple(out.shape) and inputs[name].dtype == out.dtype)
+
+
+def _run_nothing_in_the_helper() -> None:
+    """In a compile helper, every kernel counts as not compiled yet, so that its launches
+    are noted and nothing runs (the helper's values are uninitialized)."""
+    with _KERNELS_LOCK:
+        for kernel in _KERNELS.values():
+            kernel.compile_seconds = None
+
+
+compile_share.at_helper_start(_run_nothing_in_the_helper)
 
 
 def compile_kernel(nest, cache_dir, region_text: str = "", in_place=()) -> NumbaKernel:
