@@ -81,7 +81,9 @@ class _Share:
         self.expected = expected          # kernels the run may compile
         self.directory = None
         self.reports = None               # read end of the helper's pipe
+        self.pid = None
         self.done: set = set()
+        self._partial = b""               # a report line not yet ended
         self.alive = False
 
     def claim(self, token: str) -> bool:
@@ -109,7 +111,7 @@ class _Share:
         if not data:
             self.alive = False
             return
-        self._partial = getattr(self, "_partial", b"") + data
+        self._partial += data
         *lines, self._partial = self._partial.split(b"\n")
         self.done.update(line.decode() for line in lines)
 
