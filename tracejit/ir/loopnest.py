@@ -9,7 +9,8 @@ The domain of a region:
   dims in A are inner dims (looped inside each outer point), the others outer dims. A
   scan has one axis; all scans of a region share one last phase;
 - a leading ``matmul`` (operands are region inputs): D is the matmul's output shape,
-  the rest of the region is its epilogue.
+  the rest of the region is its epilogue, which may also reduce arrays of shape D (not
+  scan them): the product is then read from its buffer in each phase.
 
 Every value is computed at an index (a tuple of ``IndexExpr``) by inlining: movement
 ops and gathers become index maps on loads (one rule per op: ``INDEX_RULES``),
@@ -124,31 +125,42 @@ class _Lowerer:
         rows = [n for n in nodes if n.op.group in (OpGroup.REDUCTION, OpGroup.SCAN)]
         if matmuls:
             mm = matmuls[0]
-            if len(matmuls) > 1 or nodes[0] is not mm or rows:
-                raise LoweringError("a matmul region holds one leading matmul and its elementwise epilogue")
+            if len(matmuls) > 1 or nodes[0] is not mm or any(n.op.group is OpGroup.SCAN for n in rows):
+                raise LoweringError("a matmul region holds one leading matmul, its elementwise epilogue "
+                                    "and reductions of the product's shape")
             if any(v not in self.input_names for v in mm.inputs):
                 raise LoweringError("matmul operands must be region inputs")
             self.matmul = Matmul(self.input_names[mm.inputs[0]], self.input_names[mm.inputs[1]],
                                  "mm", mm.output.dtype, len(mm.output.shape) - 2, mm.attrs.get("a_zero_above"))
             self.matmul_value = mm.output
-            return mm.output.shape, ()
-        if rows:
-            def axes_of(node):
-                return node.attrs["axes"] if node.op.group is OpGroup.REDUCTION else (node.attrs["axis"],)
-            domain, inner = rows[0].inputs[0].shape, axes_of(rows[0])
-            for node in rows[1:]:
-                if node.inputs[0].shape != domain or axes_of(node) != inner:
-                    raise LoweringError("reductions and scans of one kernel must reduce the same axes "
-                                        "of the same shape")
-            if not inner:
-                raise LoweringError("reduction over no axes")
-            if any(n.op.reduction.arg for n in rows if n.op.group is OpGroup.REDUCTION) and len(inner) != 1:
-                raise LoweringError("argmax/argmin reduce one axis")
+            if not rows:
+                return mm.output.shape, ()
+            domain, inner = self._rows_domain(rows)
+            if domain != mm.output.shape:
+                raise LoweringError("a matmul kernel reduces only arrays of the product's shape")
             return domain, inner
+        if rows:
+            return self._rows_domain(rows)
         shapes = {v.shape for v in self.region.outputs}
         if len(shapes) != 1:
             raise LoweringError(f"pointwise kernel outputs of different shapes {sorted(shapes)}")
         return shapes.pop(), ()
+
+    @staticmethod
+    def _rows_domain(rows):
+        """(domain, reduced axes) of a kernel's reductions and scans, which must agree."""
+        def axes_of(node):
+            return node.attrs["axes"] if node.op.group is OpGroup.REDUCTION else (node.attrs["axis"],)
+        domain, inner = rows[0].inputs[0].shape, axes_of(rows[0])
+        for node in rows[1:]:
+            if node.inputs[0].shape != domain or axes_of(node) != inner:
+                raise LoweringError("reductions and scans of one kernel must reduce the same axes "
+                                    "of the same shape")
+        if not inner:
+            raise LoweringError("reduction over no axes")
+        if any(n.op.reduction.arg for n in rows if n.op.group is OpGroup.REDUCTION) and len(inner) != 1:
+            raise LoweringError("argmax/argmin reduce one axis")
+        return domain, inner
 
     def _store_output(self, i, value) -> Buffer:
         name = f"out{i}"

@@ -13,7 +13,10 @@ directly or through elementwise ops, must end in the chosen branch of a
 ``where(cond, x, y)`` whose ``cond`` is ``col - row <= c`` (or ``<``, or ``row - col
 >= k`` / ``>``, possibly as ``where(cond, True, False)``) on the product's own last
 two loop variables; a store, a check, a condition or the other branch that sees a
-product element, an accumulation, or a product read at another index means None.
+product element, an accumulation or a row reduction of one, or a product read at
+another index means None. Reductions of the chosen values (a softmax over the masked
+scores, in the same kernel) are fine: what they read past the diagonal is the other
+branch.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ def needed_columns(nest: LoopNest) -> int | None:
     or None where that cannot be shown (or the nest has no matmul)."""
     mm = nest.matmul
     rank = len(nest.domain)
-    if mm is None or rank < 2 or nest.inner_axes or nest.phases:
+    if mm is None or rank < 2 or any(p.scan or p.scans for p in nest.phases):
         return None
     operands = {b.name: len(b.shape) for b in nest.inputs}
     if operands.get(mm.a, 0) < 2 or operands.get(mm.b, 0) < 2:
@@ -67,6 +70,8 @@ def needed_columns(nest: LoopNest) -> int | None:
             names = set(getattr(stmt, "args", ())) | {getattr(stmt, "src", None)}
             if names & tainted or getattr(stmt, "dst", None) in tainted:
                 return None
+    if any(r.src in tainted for phase in nest.phases for r in phase.reductions):
+        return None                     # a row reduced over product elements no where chose
     return max(offsets) if offsets else None
 
 

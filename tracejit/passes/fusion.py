@@ -14,7 +14,10 @@ Grouping is greedy over the ops in topological order (see ``_Grouper``):
 - a node joins the groups of its producers (the main operand's first) when the
   merged region lowers and no cycle between groups forms: this gives loop fusion of
   elementwise chains, input fusion into reductions, reduce-then-broadcast rows
-  (softmax, layernorm) and matmul epilogues (a matmul always starts a group).
+  (softmax, layernorm) and matmul epilogues (a matmul always starts a group); where
+  the backend computes the product into a buffer first (``CallFacts.matmul_rows``),
+  an epilogue may also reduce the product's rows (scores -> softmax, residual ->
+  layernorm in one kernel).
 - sibling groups that read a common value are then merged when legal (multi-output
   fusion: Adam's m, v, p in one kernel).
 
@@ -60,11 +63,17 @@ def _legal(region) -> tuple:
         return False, ""
 
 
+def _matmul_with_rows(region) -> bool:
+    groups = {n.op.group for n in region.nodes}
+    return OpGroup.MATMUL in groups and bool(groups & {OpGroup.REDUCTION, OpGroup.SCAN})
+
+
 class _Analysis:
     """Classification of the nodes of one graph and the value flow between compute nodes."""
 
-    def __init__(self, graph: Graph):
+    def __init__(self, graph: Graph, matmul_rows: bool = False):
         self.graph = graph
+        self.matmul_rows = matmul_rows
         self.index = {node: i for i, node in enumerate(graph.nodes)}
         self.kind = {}
         cheap_values = set(graph.inputs)
@@ -186,7 +195,8 @@ class _RegionBuilder:
         key = frozenset(members)
         if key not in self.cache:
             built = self.build(members)
-            if built is None or len(built[0].inputs) > MAX_KERNEL_INPUTS and len(members) > 1:
+            if built is None or len(built[0].inputs) > MAX_KERNEL_INPUTS and len(members) > 1 \
+                    or not self.a.matmul_rows and _matmul_with_rows(built[0]):
                 self.cache[key] = (False, "")
             else:
                 self.cache[key] = _legal(built[0])
@@ -379,10 +389,11 @@ def _reasons(built, analysis) -> dict:
                + ", ".join(sorted({n.op.name for n in ns})) for g, ns in notes.items()}
 
 
-def fuse(graph: Graph) -> Graph:
-    """Group every non-view op into `kernel` nodes whose regions lower (see module doc)."""
+def fuse(graph: Graph, facts=None) -> Graph:
+    """Group every non-view op into `kernel` nodes whose regions lower (see module doc);
+    `facts` (``pipeline.CallFacts``) says whether matmul kernels may reduce rows."""
     graph = dce(graph)
-    a = _Analysis(graph)
+    a = _Analysis(graph, matmul_rows=bool(getattr(facts, "matmul_rows", False)))
     grouper = _Grouper(a).run()
     # values the top level needs that only free nodes make (e.g. a constant output)
     for value in a.top_values:
@@ -444,6 +455,9 @@ def fuse(graph: Graph) -> Graph:
         for n, out in zip(outputs, kernel.outputs):
             mapping[n.output] = out
     return builder.finish([top(v) for v in graph.outputs])
+
+
+fuse.reads_call_facts = True
 
 
 # ---------------------------------------------------------------------------

@@ -39,10 +39,13 @@ class CallFacts:
     the indices of the outputs it writes into arguments, and of the inputs that are
     in C order; passes add to `relied_on` the inputs whose order (C or not) decided
     what they did (the runtime then guards those layouts). ``CallFacts.unknown(graph)`` assumes the least (every output written,
-    no input known to be in C order), as for loop bodies."""
+    no input known to be in C order), as for loop bodies. `matmul_rows`: the backend
+    computes a kernel's matmul into a buffer before its loops, so the kernel may also
+    reduce rows of the product (a softmax or a layernorm after a matmul is one kernel)."""
     written_outputs: frozenset
     c_inputs: frozenset
     relied_on: set = field(default_factory=set)   # filled by passes: inputs whose order decided
+    matmul_rows: bool = False
 
     @staticmethod
     def unknown(graph) -> "CallFacts":

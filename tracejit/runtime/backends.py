@@ -21,6 +21,7 @@ class BackendError(Exception):
 
 class NumbaBackend:
     name = "numba"
+    matmul_rows = True      # BLAS fills a product buffer first: a kernel may reduce its rows
 
     def compile_region(self, region, cache_dir=None):
         from ..codegen import numba_backend

@@ -79,7 +79,7 @@ def _region_names(plan, names: dict) -> None:
             _region_names(body, names)
 
 
-def call_facts(traced, layouts) -> CallFacts:
+def call_facts(traced, layouts, matmul_rows=False) -> CallFacts:
     """The outputs this trace writes into arguments, and the inputs in C order: traced
     arguments by `layouts` (per traced leaf: (strides, writeable) or None; no
     `layouts`: arguments given as types, which stand for new C-ordered arrays), lifted
@@ -98,7 +98,8 @@ def call_facts(traced, layouts) -> CallFacts:
         if k in strides and (k < n_traced or k >= first_lifted) and \
                 is_c_contiguous(value.type.shape, strides[k], value.type.dtype.itemsize):
             c_inputs.add(k)
-    return CallFacts(frozenset(output for _, output, _ in traced.mutations), frozenset(c_inputs))
+    return CallFacts(frozenset(output for _, output, _ in traced.mutations), frozenset(c_inputs),
+                     matmul_rows=matmul_rows)
 
 
 def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=None,
@@ -121,7 +122,7 @@ def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=N
         return Compilation(traced, history, plan, backend.name, seconds)
     start = time.perf_counter()
     try:
-        facts = call_facts(traced, layouts)
+        facts = call_facts(traced, layouts, matmul_rows=getattr(backend, "matmul_rows", False))
         history = optimize(traced.graph, verify_each=debug_enabled(), facts=facts)
         for k in facts.relied_on:        # the plan depends on these arguments' order: guard it
             if layouts is not None and k < len(layouts) and layouts[k] is not None:
