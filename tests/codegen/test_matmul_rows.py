@@ -69,3 +69,41 @@ def test_without_the_capability_a_matmul_kernel_reduces_nothing():
     facts = CallFacts(frozenset(), frozenset(), matmul_rows=True)
     fused = [n for n in fuse(graph, facts).nodes if n.op.name == "kernel"]
     assert len(kernels) == 2 and len(fused) == 1
+
+
+def causal_attention(q, k, v):
+    T = q.shape[-2]
+    s = (q @ k.swapaxes(-1, -2)) * 0.25
+    s = np.where(np.tril(np.ones((T, T), dtype=bool)), s, -np.inf)
+    return _softmax(s) @ v
+
+
+def test_causal_scores_and_softmax_are_one_kernel_that_multiplies_half():
+    rng = np.random.default_rng(2)
+    q, k, v = (rng.standard_normal((2, 70, 8), dtype=np.float32) for _ in range(3))
+    f = tracejit.compile(causal_attention)
+    for _ in range(2):
+        got = f(q, k, v)
+    np.testing.assert_allclose(got, causal_attention(q, k, v), rtol=2e-5, atol=2e-6)
+    assert len(tracejit.explain(f, q, k, v).kernels) == 2
+    assert sorted(_offsets("causal_attention"), key=str) == [0, None]   # scores+softmax, then weights @ v
+
+
+def rolled_loop(x, w):
+    for t in range(40):                  # rolled into one loop node: matmul, then a row softmax
+        x = _softmax(x @ w[t % 4]) * 1.5
+    return x
+
+
+def test_a_loop_body_fuses_as_the_top_level_does():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 8), dtype=np.float32)
+    ws = rng.standard_normal((4, 8, 8), dtype=np.float32)
+    f = tracejit.compile(rolled_loop)
+    for _ in range(2):
+        got = f(x, ws)
+    np.testing.assert_allclose(got, rolled_loop(x, ws), rtol=2e-5, atol=2e-6)
+    report = tracejit.explain(f, x, ws)
+    assert " loop " in str(report.graph)
+    with_matmul = [k for k in report.kernels if "= matmul" in k.source]
+    assert len(with_matmul) == 1 and "reduce_max" in with_matmul[0].source

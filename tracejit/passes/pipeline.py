@@ -5,7 +5,7 @@ by the pass's name; the last graph is the one the runtime compiles.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..ir import Graph, format_graph, rebuild, verify
 from .causal_weights import mark_causal_weights
@@ -18,6 +18,12 @@ from .loop_writes import carried_writes_in_place
 from .roll import roll_loops
 from .simplify import simplify
 
+def _loop_bodies(graph, facts):
+    return optimize_loop_bodies(graph, facts)     # (defined below)
+
+
+_loop_bodies.reads_call_facts = True
+
 PIPELINE = [
     ("roll", roll_loops),                # a traced Python loop's repeated body -> one loop node
     ("dce", dce),                        # drop what the trace computed but never used
@@ -29,7 +35,7 @@ PIPELINE = [
     ("dce", dce),                        # and leave dead nodes behind
     ("causal_weights", mark_causal_weights),   # softmax(causal mask) @ v: the weights' zeros noted
     ("fuse", fuse),                      # group ops into kernels
-    ("loop_bodies", lambda graph: optimize_loop_bodies(graph)),   # the same pipeline on each loop body
+    ("loop_bodies", _loop_bodies),       # the same pipeline on each loop body
 ]
 
 
@@ -67,10 +73,11 @@ def optimize(graph: Graph, verify_each: bool = False, facts: CallFacts | None = 
     return history
 
 
-def optimize_loop_bodies(graph: Graph) -> Graph:
+def optimize_loop_bodies(graph: Graph, facts: CallFacts | None = None) -> Graph:
     """Every loop node's body through the whole pipeline (bodies are planned as
     graphs of their own: kernels do not cross the loop boundary), after its slice
-    writes into carried arrays are made in place where they can be (loop_writes.py)."""
+    writes into carried arrays are made in place where they can be (loop_writes.py).
+    A body knows nothing of the call but what the backend can do (`facts.matmul_rows`)."""
     if not any(node.op.name == "loop" for node in graph.nodes):
         return graph
 
@@ -78,7 +85,8 @@ def optimize_loop_bodies(graph: Graph) -> Graph:
         if node.op.name != "loop":
             return None
         body, in_place = carried_writes_in_place(dce(node.attrs["body"]), node.attrs["carried"])
-        body = final_graph(optimize(body))
+        body_facts = replace(CallFacts.unknown(body), matmul_rows=bool(facts and facts.matmul_rows))
+        body = final_graph(optimize(body, facts=body_facts))
         attrs = {**node.attrs, "body": body}
         if in_place:
             attrs["in_place"] = in_place
