@@ -123,7 +123,9 @@ def test_casts(backend, src):
         x = np.where(np.isfinite(x) & (np.abs(x) < 100), x, 1.5).astype(src) * 1.25
         x[:3] = [0.0, -0.0, -0.7]
     targets = ["bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64"]
-    run(lambda x: tuple(x.astype(t) for t in targets), backend, x)
+    # (a negative float to an unsigned type is out of range too: NumPy's result depends on the CPU)
+    run(lambda x: tuple((abs(x) if t == "uint8" and x.dtype.kind == "f" else x).astype(t) for t in targets),
+        backend, x)
 
 
 def test_nan_and_inf_to_bool_and_narrower_floats(backend):

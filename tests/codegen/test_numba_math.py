@@ -97,9 +97,14 @@ def test_special_values_exactly_like_numpy(op, dtype):
         want = getattr(np, op)(x)
     assert np.array_equal(np.isnan(got), np.isnan(want))
     finite_or_inf = ~np.isnan(want)
-    # infinities, zeros (with sign) and overflow/underflow agree exactly
+    # infinities, zeros (with sign) and overflow/underflow agree exactly, with NumPy or
+    # with the correctly rounded value (NumPy's float32 exp2 on AVX-512 rounds 2^-149.5
+    # to 0, not to the smallest subnormal)
+    wider = np.longdouble if dtype == "float64" else np.float64
+    with np.errstate(all="ignore"):
+        rounded = getattr(np, op)(x.astype(wider)).astype(dtype)
     exact = finite_or_inf & ((want == 0) | np.isinf(want) | (np.abs(want) == 1))
-    assert np.array_equal(got[exact], want[exact])
+    assert np.all((got[exact] == want[exact]) | (got[exact] == rounded[exact]))
     assert np.array_equal(np.signbit(got[finite_or_inf]), np.signbit(want[finite_or_inf]))
     assert ulps(got, want).max() <= TOL_NUMPY[dtype]
 
