@@ -106,3 +106,23 @@ def test_uint64_compared_with_an_int_outside_its_range_compiles_exactly():
         assert type(g) is type(e) and np.asarray(g).dtype == np.asarray(e).dtype
         np.testing.assert_array_equal(g, e)
     assert f.fallbacks == []
+
+
+def test_a_huge_int_after_the_int_became_dynamic_is_keyed_by_its_value():
+    # values beyond 2**62 are static (keyed by value); later small values must not reuse that
+    # trace. 2**70 is outside int64: that one call runs eagerly, with one warning
+    calls = [lambda m, t=t: (np.arange(3.0), t) for t in [2, 3, 2 ** 62 + 5, 7, -2 ** 62 - 9, 5, 2 ** 70, 4]]
+    f, _ = check_like_eager("def scale(x, k):\n    return x * k, k  # <-\n", "scale", calls,
+                            backend="numba", warns=1)
+    assert f.dynamic_ints == {"k"}
+
+
+def test_an_int_beyond_int64_raises_overflow_as_numpy_does_after_it_became_dynamic():
+    f = tracejit.compile(lambda x, k: x + k)
+    x = np.arange(3)
+    assert f(x, 1).tolist() == [1, 2, 3] and f(x, 2).tolist() == [2, 3, 4]
+    assert f(x, 2 ** 63 - 1).tolist() == (x + (2 ** 63 - 1)).tolist()
+    for k in (2 ** 63, -2 ** 63 - 1):
+        with pytest.raises(OverflowError):
+            f(x, k)
+    assert f(x, 3).tolist() == [3, 4, 5]

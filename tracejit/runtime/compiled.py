@@ -293,6 +293,8 @@ class CompiledFunction:
             elif kind is float:
                 parts.append(_TRACED_FLOAT)
             elif kind is int and i in self._dynamic_positions:
+                if not -2 ** 62 <= a <= 2 ** 62:      # keyed by value on the general path
+                    return None
                 parts.append(_TRACED_INT)
             elif kind in _FAST_STATIC:
                 parts.append((kind, a))
