@@ -354,3 +354,61 @@ def test_standard_library_namespaces_are_state():
     model.blocks = [types.SimpleNamespace(attn=types.SimpleNamespace(w=np.full(2, 5.0)))]
     opts.scale = 0.5
     np.testing.assert_array_equal(f(np.ones(2)), use(np.ones(2)))
+
+
+CLASS_ARGUMENT_SOURCE = """
+import numpy as np
+class Config:
+    scale = 2.0
+    w = np.ones(3)
+    @staticmethod
+    def act(v):
+        return np.maximum(v, 0)
+class Wide(Config):
+    scale = 10.0
+class Model:
+    k = 2
+    @classmethod
+    def run(cls, x):
+        return x * cls.k
+def forward(x, cfg):
+    return cfg.act(x) * cfg.scale + cfg.w
+def accumulate(stats, x):
+    stats.w = stats.w + x
+    return stats.w.sum()
+"""
+
+
+@pytest.mark.parametrize("static", [False, True])
+def test_classes_and_modules_passed_as_arguments_are_guarded_like_globals(static):
+    m = make_module(CLASS_ARGUMENT_SOURCE, "classarg")
+    options = {"static_argnames": ("cfg",)} if static else {}
+    f = tracejit.compile(m.forward, backend="interpret", recompile_limit=100, **options)
+    x = np.array([-1.0, 2.0, 3.0])
+    ns = make_module("import numpy as np\nscale = 3.0\nw = np.zeros(3)\ndef act(v):\n    return -v\n", "ns")
+    steps = [lambda: None, lambda: setattr(m.Config, "scale", 3.0), lambda: setattr(m.Config, "w", np.zeros(3)),
+             lambda: m.Config.w.__setitem__(1, 7.0), lambda: setattr(m.Config, "act", staticmethod(np.abs))]
+    for change in steps:
+        change()
+        for cfg in (m.Config, m.Wide, ns):
+            _same(f(x, cfg), m.forward(x, cfg))
+        ns.scale += 1.0
+    assert f.fallbacks == []
+
+
+def test_a_compiled_classmethod_sees_its_class_attributes_change():
+    m = make_module(CLASS_ARGUMENT_SOURCE, "classmethod")
+    m.Model.run = classmethod(tracejit.compile(m.Model.run.__func__, backend="interpret"))
+    x = np.arange(3.0)
+    _same(m.Model.run(x), x * 2)
+    m.Model.k = 5
+    _same(m.Model.run(x), x * 5)
+
+
+def test_array_state_rebound_on_a_class_argument_is_written_back():
+    m = make_module(CLASS_ARGUMENT_SOURCE, "classstate")
+    f = tracejit.compile(m.accumulate, backend="interpret")
+    x = np.arange(3.0)
+    for expected in (6.0, 9.0, 12.0):
+        assert f(m.Config, x) == expected
+    _same(m.Config.w, np.ones(3) + 3 * x)

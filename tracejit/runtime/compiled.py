@@ -43,8 +43,8 @@ from .randomness import random_source
 from .records import CompileEvent, CompilerError, Fallback, warn_fallback
 from .sandbox import World
 from .shape_families import ShapeFamilies
-from .signature import (Binder, UnsupportedArgument, classify_leaf, classify_static, describe_key_change,
-                        leaf_paths)
+from .signature import (Binder, UnsupportedArgument, argument_objects, classify_leaf, classify_static,
+                        describe_key_change, leaf_paths)
 from .recompiles import RecompileCounter, changed_paths, strict_default
 from .recompiles import recompile_limit as recompile_limit_of
 from .specialization import EagerSpecialization, GuardsChanged, PlanFailed, Specialization
@@ -439,8 +439,7 @@ class CompiledFunction:
                 self.recompiles.note(changed)
                 return self._over_recompile_limit(specs)
             abstract_args, abstract_kwargs = unflatten(treedef, abstract)
-            arg_objects = [(i, v, path_of(i)) for i, (v, part) in enumerate(zip(values, parts))
-                           if part[0] == "object"]
+            arg_objects = argument_objects(values, parts, path_of)
             statics = [v for v, part in zip(values, parts) if part[0] in ("static", "object")]
             traced_positions = [i for i, part in enumerate(parts) if part[0] in ("array", "weak", "dynint", "numlist")]
             if backend.name == "numba":

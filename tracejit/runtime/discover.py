@@ -103,6 +103,15 @@ def is_plain_object(value) -> bool:
     return is_plain_type(type(value))
 
 
+def holds_state(value) -> bool:
+    """Whether an argument's attributes are state the guards watch: plain objects, and
+    user classes and modules (``cfg.scale`` on ``f(x, Config)``), which are keyed by
+    identity but may change between calls like globals."""
+    if isinstance(value, (type, types.ModuleType)):
+        return classify(value) == NODE
+    return is_plain_object(value)
+
+
 def _is_user_function(value) -> bool:
     return isinstance(value, types.FunctionType) and not is_library_object(value)
 

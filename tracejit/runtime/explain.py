@@ -17,7 +17,7 @@ from .dump import describe_kernels
 from .failures import describe_failure
 from .records import CompilerError, Fallback
 from .sandbox import World
-from .signature import UnsupportedArgument
+from .signature import UnsupportedArgument, argument_objects
 
 
 @dataclass
@@ -82,8 +82,7 @@ def explain(fn, *args, **kwargs) -> Explanation:
                          dynamic_ints=sorted(compiled.dynamic_ints),
                          shape_families=compiled.families.describe(lambda i: compiled._leaf_path(bound, i)))
     abstract_args, abstract_kwargs = unflatten(treedef, abstract)
-    arg_objects = [(i, v, compiled._leaf_path(bound, i)) for i, (v, part) in enumerate(zip(values, parts))
-                   if part[0] == "object"]
+    arg_objects = argument_objects(values, parts, lambda i: compiled._leaf_path(bound, i))
     statics = [v for v, part in zip(values, parts) if part[0] in ("static", "object")]
     try:
         world = World(compiled.fn, arg_objects, frozenset(compiled.int_state))

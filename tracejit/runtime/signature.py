@@ -17,7 +17,7 @@ import numpy as np
 
 from ..ir.types import SUPPORTED_DTYPES, ListArgType, ScalarArgType, ScalarListArgType, TensorType, short_name
 from .arrays import library_of
-from .discover import is_plain_object
+from .discover import holds_state, is_plain_object
 from .numlists import NumberList
 
 
@@ -155,6 +155,13 @@ def classify_leaf(leaf, path):
             f"argument {path} of type {type(leaf).__name__} is neither an array, a number, nor "
             "hashable (static)") from None
     return ("static", type(leaf), token), leaf, None
+
+
+def argument_objects(values, parts, path_of) -> list:
+    """(leaf position, object, path) of the arguments whose attributes are state:
+    plain objects, and static classes and modules (``discover.holds_state``)."""
+    return [(i, v, path_of(i)) for i, (v, part) in enumerate(zip(values, parts))
+            if part[0] == "object" or part[0] == "static" and holds_state(v)]
 
 
 def describe_key_change(old_key, new_key, paths) -> str:
