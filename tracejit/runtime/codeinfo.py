@@ -69,6 +69,8 @@ class CodeInfo:
     strings: set = field(default_factory=set)     # identifier-like string constants (keys)
     iterated: set = field(default_factory=set)    # names loaded right before GET_ITER
     stores: dict = field(default_factory=dict)    # stored attr/global/cell name -> "path:line"
+    reads: dict = field(default_factory=dict)     # loaded attr/global name -> "path:line" (first)
+    imports: set = field(default_factory=set)     # module names imported inside the code
     dynamic: bool = False
     catches: bool = False                         # has try/except or with: a failed read may be caught
 
@@ -79,6 +81,9 @@ class CodeInfo:
         self.iterated |= other.iterated
         for name, loc in other.stores.items():
             self.stores.setdefault(name, loc)
+        for name, loc in other.reads.items():
+            self.reads.setdefault(name, loc)
+        self.imports |= other.imports
         self.dynamic = self.dynamic or other.dynamic
         self.catches = self.catches or other.catches
 
@@ -106,9 +111,15 @@ def _code_info(code: types.CodeType, filename: str, first_line: int) -> CodeInfo
             info.strings.add(ins.argval)
         elif op == "GET_ITER" and previous is not None and previous.opname in _LOADS_BEFORE_ITER:
             info.iterated.add(previous.argval)
+        elif op == "IMPORT_NAME":
+            info.imports.add(ins.argval)
+        elif op == "IMPORT_FROM":                 # `from m import name` reads m.name
+            info.attrs.add(ins.argval)
         if op in ("STORE_ATTR", "STORE_GLOBAL", "STORE_DEREF", "DELETE_ATTR", "DELETE_GLOBAL"):
-            line = ins.positions.lineno if ins.positions is not None else None
-            info.stores.setdefault(ins.argval, f"{code.co_filename}:{line or code.co_firstlineno}")
+            info.stores.setdefault(ins.argval, _where(code, ins))
+        elif op in ("LOAD_ATTR", "LOAD_METHOD", "LOAD_GLOBAL", "IMPORT_NAME", "IMPORT_FROM") and \
+                isinstance(ins.argval, str):
+            info.reads.setdefault(ins.argval, _where(code, ins))
         previous = ins
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
@@ -116,6 +127,11 @@ def _code_info(code: types.CodeType, filename: str, first_line: int) -> CodeInfo
     info.dynamic = info.dynamic or bool((info.globals | info.attrs) & DYNAMIC_NAMES)
     info.catches = info.catches or bool(getattr(code, "co_exceptiontable", b"x"))
     return info
+
+
+def _where(code, ins) -> str:
+    line = ins.positions.lineno if ins.positions is not None else None
+    return f"{code.co_filename}:{line or code.co_firstlineno}"
 
 
 def definition_line(fn) -> str:

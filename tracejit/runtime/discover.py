@@ -24,6 +24,8 @@ Each entry of a node is classified once:
 from __future__ import annotations
 
 import argparse
+import operator
+import sys
 import types
 import weakref
 
@@ -31,6 +33,7 @@ import numpy as np
 
 from ..ir.types import SUPPORTED_DTYPES
 from .codeinfo import CodeInfo, callable_target, code_info, is_library, is_library_object
+from .unwatched import custom_getattribute, unwatched_attribute, unwatched_value
 
 MISSING = object()
 ARRAY, SCALAR, CONTENT, NODE, SHARED, IDENT = "array", "scalar", "content", "node", "shared", "ident"
@@ -167,9 +170,11 @@ class Discovery:
         self.roots: list = []
         self._functions: set = set()     # ids of the functions whose roots are queued
         self.functions: list = []        # those functions (their attributes are state too)
+        self.unwatched: list = []        # (what, "path:line"): reads no guard can follow (unwatched.py)
         pending: list = []
         self._pending = pending
         self._visit_function(self.fn, pending)
+        self._imported_modules(pending)
         queue = [(pos, obj, name) for pos, obj, name in self.arg_objects] + pending
         pending.clear()
         while queue:
@@ -188,7 +193,10 @@ class Discovery:
                 if id(obj) in self.by_id:
                     continue
                 node = self._new(GLOBALS, obj, "globals")
-                for name in sorted(self.info.globals):
+                names = self.info.globals
+                if "globals" in names:             # globals()["NAME"]: the string constants too
+                    names = names | {k for k in self.info.strings if k in obj}
+                for name in sorted(names):
                     value = obj.get(name, MISSING)
                     if value is MISSING:
                         node.absent.append(name)
@@ -203,6 +211,21 @@ class Discovery:
                     self.roots.append((pos, obj if pos < 0 else None, node))
             queue.extend(pending)
             pending.clear()
+
+    def _imported_modules(self, pending) -> None:
+        """Roots for the user modules the code imports (``import cfg`` inside the
+        function): their attributes are state like a global module's."""
+        for name in sorted(self.info.imports):
+            if is_library(name):
+                continue
+            parts = name.split(".")
+            for end in sorted({1, len(parts)}):
+                module = sys.modules.get(".".join(parts[:end]))
+                if module is None:
+                    self.unwatched.append((f"module {name}, imported inside the function for the "
+                                           "first time", self.info.reads.get(name, "")))
+                    return
+                pending.append((-1, module, f"module {module.__name__}"))
 
     def _new(self, kind, obj, desc):
         node = Node(kind, obj, desc, len(self.nodes))
@@ -246,8 +269,11 @@ class Discovery:
             node.full = True
             keys = list(d)
         else:
-            keys = [k for k in info.strings if k in d]
-            node.absent = sorted(k for k in info.strings if k not in d)
+            names = info.strings
+            if type(d) is not dict and hasattr(type(d), "__getattr__"):
+                names = names | info.attrs        # an attribute dict: cfg.lr reads cfg["lr"]
+            keys = [k for k in names if k in d]
+            node.absent = sorted(k for k in names if k not in d)
         for key in keys:
             self._add_entry(node, key, d[key], node.child_desc(key), depth)
 
@@ -262,14 +288,20 @@ class Discovery:
         obj = node.obj
         kind = type(obj)
         instance = getattr(obj, "__dict__", None)
-        instance = instance if isinstance(instance, dict) else {}
+        instance_space = isinstance(instance, dict)
+        instance = instance if instance_space else {}
         dynamic_getattr = hasattr(kind, "__getattr__")
         class_needed = False
-        for name in self._names_for(obj):
+        names = self._names_for(obj)
+        if names:
+            self._note_unwatched(node.desc, names[0], custom_getattribute(kind))
+        for name in names:
             if name in instance:
                 self._add_entry(node, name, instance[name], node.child_desc(name), depth)
                 continue
             static = _on_class(kind, name)
+            if static is not MISSING and instance_space:
+                node.absent.append(name)      # an instance attribute set later would shadow it
             if isinstance(static, types.MemberDescriptorType):        # __slots__
                 node.slots[name] = static
                 value = read(node, name)
@@ -281,8 +313,10 @@ class Discovery:
                 # an absent attribute the code read would have raised; it matters only where
                 # the code asks (hasattr/getattr with a default: a string constant), stores
                 # it (lazy initialization) or may catch the AttributeError
-                if not dynamic_getattr and (name in self.info.strings or name in self.info.stores
-                                            or (self.info.catches and name in self.info.attrs)):
+                if dynamic_getattr:
+                    self._note_unwatched(node.desc, name, unwatched_attribute(kind, name, None))
+                elif name in self.info.strings or name in self.info.stores or \
+                        (self.info.catches and name in self.info.attrs):
                     node.absent.append(name)
             elif isinstance(static, (types.FunctionType, staticmethod, classmethod, property)) or \
                     type(static).__name__ == "CompiledFunction":
@@ -295,6 +329,8 @@ class Discovery:
                 value = read(node, name)
                 if value is not MISSING:
                     self._add_entry(node, name, value, node.child_desc(name), depth)
+            else:
+                self._note_unwatched(node.desc, name, unwatched_attribute(kind, name, static))
         if callable(obj) and isinstance(getattr(kind, "__call__", None), types.FunctionType):
             class_needed = True
             self._visit_function(obj, self._pending)
@@ -316,10 +352,20 @@ class Discovery:
             if value is not MISSING:
                 self._add_entry(node, name, value, f"{cls.__name__}.{name}", depth)
 
+    def _note_unwatched(self, desc, name, why) -> None:
+        if why is not None:
+            self.unwatched.append((f"{why} ({desc})", self.info.reads.get(name, "")))
+
     def _add_entry(self, node, key, value, desc, depth):
         if value is MISSING:
             node.absent.append(key)
             return
+        why = unwatched_value(value, self.info.attrs)
+        if why is not None:
+            self._note_unwatched(desc, key if isinstance(key, str) else "", why)
+        if type(value) in _GETTERS:           # attrgetter("scale"): the names it reads
+            self.info.attrs |= {n for a in value.__reduce__()[1] if isinstance(a, str) for n in a.split(".")}
+            self.info.strings |= {a for a in value.__reduce__()[1] if isinstance(a, str) and a.isidentifier()}
         kind = classify(value)
         if kind == SCALAR and self.int_state and desc in self.int_state and \
                 (type(value) is int and -2 ** 62 <= value <= 2 ** 62 or type(value) is float):
@@ -341,6 +387,7 @@ class Discovery:
         node.entries[key] = (kind, value)
 
 
+_GETTERS = (operator.attrgetter, operator.itemgetter, operator.methodcaller)
 ITERATING_NAMES = frozenset({"items", "values", "keys", "popitem"})   # methods reading every key
 
 

@@ -13,8 +13,13 @@ _RANDOM_TYPES = (np.random.Generator, np.random.RandomState, np.random.BitGenera
 
 
 def is_random(value) -> bool:
-    return (isinstance(value, _RANDOM_TYPES) or value is np.random
-            or isinstance(getattr(value, "__self__", None), _RANDOM_TYPES))
+    if isinstance(value, _RANDOM_TYPES) or value is np.random:
+        return True
+    try:
+        owner = getattr(value, "__self__", None)
+    except Exception:    # noqa: BLE001  (a __getattr__ that raises KeyError, ...)
+        return False
+    return isinstance(owner, _RANDOM_TYPES)
 
 
 def random_source(discovery, statics=()) -> str | None:
