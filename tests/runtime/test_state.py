@@ -4,11 +4,14 @@ Every test runs the program eagerly and compiled side by side (``eager_check``):
 results, printed text, attributes, globals, lists and arguments must match eager
 NumPy after every call, with exactly the warnings stated.
 """
+import random
+import warnings
+
 import numpy as np
 import pytest
 
 import tracejit
-from tests.runtime.eager_check import check_like_eager
+from tests.runtime.eager_check import check_like_eager, make_module
 
 G3 = lambda m: (np.full(3, 1.0),)          # noqa: E731  (one argument: g = [1, 1, 1])
 
@@ -362,3 +365,56 @@ def test_io_other_than_print_runs_eagerly():
     assert module.BUF.getvalue() == "(3,)\n" * 3 and "writing to global BUF" in str(f.fallbacks[0])
     f, _ = check_like_eager(IO, "logs", calls(2), warns=1, names_line=False)
     assert "logging" in str(f.fallbacks[0])
+
+
+UNREPEATABLE = """
+import datetime, itertools, random, time, warnings
+from random import gauss
+from time import perf_counter
+import numpy as np
+COUNTER = itertools.count()
+GENERATOR = random.Random(0)
+def draws(x):
+    return x * random.random()
+def draws_imported(x):
+    return x * gauss(0, 1)
+def draws_from_instance(x):
+    return x * GENERATOR.random()
+def clock(x):
+    return x * 0 + (time.perf_counter() > 0)
+def clock_imported(x):
+    return x + perf_counter() * 0
+def clock_datetime(x):
+    return x + datetime.datetime.now().microsecond * 0
+def counts(x):
+    return x + next(COUNTER)
+def warns(x):
+    warnings.warn("careful")
+    return x * 2
+"""
+
+
+@pytest.mark.parametrize("name, words", [
+    ("draws", "random numbers"), ("draws_imported", "random numbers"), ("draws_from_instance", "random numbers"),
+    ("clock", "clock"), ("clock_imported", "clock"), ("clock_datetime", "clock"), ("counts", "iterator"),
+    ("warns", "warnings.warn")])
+def test_reads_that_change_every_call_and_warnings_run_eagerly(name, words):
+    # eager and compiled draw from their own module's generators: equal only when both run
+    # eagerly, once per call (a frozen trace-time value differs on the second call)
+    module = make_module(UNREPEATABLE, "unrepeatable")
+    random.seed(5)
+    f = tracejit.compile(getattr(module, name), backend="interpret")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compiled = [f(np.arange(3.0)) for _ in range(3)]
+    random.seed(5)
+    eager_module = make_module(UNREPEATABLE, "unrepeatable_eager")
+    with warnings.catch_warnings(record=True) as caught_eager:
+        warnings.simplefilter("always")
+        eager = [getattr(eager_module, name)(np.arange(3.0)) for _ in range(3)]
+    if name not in ("clock", "clock_imported", "clock_datetime"):
+        for c, e in zip(compiled, eager):
+            np.testing.assert_array_equal(c, e)
+    assert len(f.fallbacks) == 1 and words in str(f.fallbacks[0])
+    user_warnings = [w for w in caught if not issubclass(w.category, tracejit.FallbackWarning)]
+    assert len(user_warnings) == len(caught_eager)

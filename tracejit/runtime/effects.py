@@ -1,19 +1,41 @@
-"""Does a function do I/O that a compiled call could not replay? Then it runs eagerly.
+"""Does a function have effects a compiled call could not replay? Then it runs eagerly.
 
-A trace runs the function's Python code once; a file write or a log record made
-then would not happen again on later calls (``print`` is the exception: it is
-recorded and replayed, see ``tracer/host.py``). The check looks at what the code can
-reach (``discover.py``): the builtins ``open`` and ``input``, the ``logging`` module
-and loggers, and file objects or ``sys`` when the code calls ``write``.
+A trace runs the function's Python code once; a file write, a log record or a
+warning made then would not happen again on later calls, and a clock reading, a
+draw from Python's ``random`` or the next value of an iterator would be frozen
+(``print`` is the exception: it is recorded and replayed, see ``tracer/host.py``;
+NumPy's random generators are ``randomness.py``'s). The check looks at what the
+code can reach (``discover.py``): the builtins ``open`` and ``input``, the
+``logging`` and ``warnings`` modules and loggers, file objects or ``sys`` when the
+code calls ``write``, the ``random``, ``time`` and ``secrets`` modules and their
+functions, ``random.Random`` instances, and iterators (``itertools.count()``).
 """
 from __future__ import annotations
 
+import collections.abc
+import datetime
 import io
 import logging
+import random
+import secrets
 import sys
+import time
+import uuid
+import warnings
 
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "exception"})
 _WRITES = frozenset({"write", "writelines"})
+_WARN_NAMES = frozenset({"warn", "warn_explicit"})
+_CLOCK_NAMES = frozenset({"time", "time_ns", "perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns",
+                          "process_time", "process_time_ns", "thread_time", "thread_time_ns", "sleep",
+                          "now", "today", "utcnow"})
+_NONDETERMINISTIC_MODULES = (random, secrets, uuid)
+_CLOCK_OBJECTS = (time, datetime, datetime.datetime, datetime.date)
+_WARN_FUNCTIONS = (warnings.warn, warnings.warn_explicit)
+
+
+def _is_one_of(value, objects) -> bool:
+    return any(value is o for o in objects)       # identity: `in` would compare arrays elementwise
 
 
 def io_source(discovery) -> str | None:
@@ -30,4 +52,41 @@ def io_source(discovery) -> str | None:
                 return f"logging through {node.child_desc(key)}"
             if writes and (isinstance(value, io.IOBase) or value is sys):
                 return f"writing to {node.child_desc(key)}"
+            if (value is warnings and info.attrs & _WARN_NAMES) or _is_one_of(value, _WARN_FUNCTIONS):
+                return f"warnings.warn through {node.child_desc(key)}"
     return None
+
+
+def unrepeatable_source(discovery) -> str | None:
+    """What the function reads that changes on every call without being an argument
+    (a clock, Python's random numbers, an iterator's next value), or None."""
+    info = discovery.info
+    clocks = bool(info.attrs & _CLOCK_NAMES)
+    for node in discovery.nodes:
+        for key, (_, value) in node.entries.items():
+            where = node.child_desc(key)
+            if _is_one_of(value, _NONDETERMINISTIC_MODULES) or isinstance(value, random.Random) or \
+                    isinstance(_owner(value), random.Random) or _module_of(value) in ("random", "secrets"):
+                return f"Python random numbers through {where}"
+            if clocks and (_is_one_of(value, _CLOCK_OBJECTS)) or \
+                    _module_of(value) == "time" and getattr(value, "__name__", "") in _CLOCK_NAMES:
+                return f"reading the clock through {where}"
+            if isinstance(value, collections.abc.Iterator) and not isinstance(value, io.IOBase):
+                return f"advancing the iterator {where}"
+    return None
+
+
+def _owner(value):
+    try:
+        return getattr(value, "__self__", None)
+    except Exception:    # noqa: BLE001  (a __getattr__ that raises KeyError, ...)
+        return None
+
+
+def _module_of(value) -> str:
+    if not callable(value) or isinstance(value, type):
+        return ""
+    try:
+        return getattr(value, "__module__", "") or ""
+    except Exception:    # noqa: BLE001
+        return ""
