@@ -373,6 +373,26 @@ def test_ufuncs_compile_directly():
     assert_matches_numpy(f(x), np.exp(x))
 
 
+@pytest.mark.parametrize("fn", [np.sum, np.mean, np.max, np.amin, np.prod, np.std, np.var, np.any, np.all,
+                                np.argmax, np.cumsum, np.nansum, np.ptp, np.count_nonzero])
+def test_numpy_functions_compile_directly_with_their_unset_defaults(fn):
+    # binding np.sum's signature fills keepdims=np._NoValue: it means "not given", not True
+    x = rng.random((2, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tracejit.FallbackWarning)
+        assert_matches_numpy(tracejit.compile(fn, backend="interpret")(x), fn(x))
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.sum(axis=[0]), lambda x: np.max(x, axis=[0, 1]),
+                                lambda x: np.mean(x, [1])])
+def test_a_list_of_axes_raises_as_numpy_reductions_do(fn):
+    x = np.ones((2, 3))
+    with pytest.raises(TypeError, match="cannot be interpreted as an integer"):
+        fn(x)
+    with pytest.raises(TypeError, match="cannot be interpreted as an integer"):
+        tracejit.compile(fn, backend="interpret")(x)
+
+
 @pytest.mark.parametrize("fn", [lambda x: np.gcd(x, 6), lambda x: np.lcm(4, x)], ids=["gcd", "lcm"])
 def test_unsupported_ufuncs_fall_back_instead_of_crashing(fn):
     f = tracejit.compile(fn)

@@ -50,6 +50,8 @@ class Binder:
     def __init__(self, fn, static_argnames):
         self.signature = inspect.signature(fn)
         self.static_argnames = tuple(static_argnames)
+        self._no_value_defaults = tuple(name for name, p in self.signature.parameters.items()
+                                        if p.default is np._NoValue and name not in self.static_argnames)
         for name in self.static_argnames:
             if name not in self.signature.parameters:
                 raise ValueError(f"tracejit: static_argnames names {name!r}, which is not a parameter of "
@@ -59,6 +61,10 @@ class Binder:
         """(bound arguments, {static name: value}) with defaults applied."""
         bound = self.signature.bind(*args, **kwargs)
         bound.apply_defaults()
+        if self._no_value_defaults:       # NumPy's "not given" sentinel (np.sum's keepdims): left out
+            for name in self._no_value_defaults:
+                if bound.arguments.get(name, None) is np._NoValue:
+                    del bound.arguments[name]
         static = {}
         for name in self.static_argnames:
             static[name] = bound.arguments[name]
@@ -145,7 +151,7 @@ def classify_leaf(leaf, path):
         raise UnsupportedArgument(f"argument {path} is a complex number; complex values are not compiled")
     if is_plain_object(leaf):
         return ("object", type(leaf)), leaf, None
-    if not isinstance(leaf, type) and (hasattr(leaf, "__array__") or hasattr(leaf, "__cuda_array_interface__")):
+    if not isinstance(leaf, type) and (_has(leaf, "__array__") or _has(leaf, "__cuda_array_interface__")):
         raise UnsupportedArgument(f"argument {path} of type {type(leaf).__name__} is an array type tracejit "
                                   "does not compile; pass NumPy arrays, CuPy arrays or torch CUDA tensors")
     try:
@@ -162,6 +168,14 @@ def argument_objects(values, parts, path_of) -> list:
     plain objects, and static classes and modules (``discover.holds_state``)."""
     return [(i, v, path_of(i)) for i, (v, part) in enumerate(zip(values, parts))
             if part[0] == "object" or part[0] == "static" and holds_state(v)]
+
+
+def _has(obj, name) -> bool:
+    """hasattr, for objects whose __getattr__ raises something else than AttributeError."""
+    try:
+        return hasattr(obj, name)
+    except Exception:    # noqa: BLE001
+        return False
 
 
 def describe_key_change(old_key, new_key, paths) -> str:
