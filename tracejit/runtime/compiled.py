@@ -37,7 +37,7 @@ from .codeinfo import definition_line
 from .compilation import compile_function
 from .numlists import NumberList, number_list_type, wrap_number_lists
 from .discover import is_plain_type
-from .effects import io_source
+from .effects import io_source, unrepeatable_source
 from .failures import argument_note, describe_failure, user_line
 from .randomness import random_source
 from .records import CompileEvent, CompilerError, Fallback, warn_fallback
@@ -651,13 +651,24 @@ class CompiledFunction:
 
 
 def refuse_unreplayable(fn, world, statics) -> None:
-    """UnsupportedError when `fn` draws random numbers or does I/O: traced once, those
-    would happen (or be frozen) at trace time instead of on every call."""
+    """UnsupportedError when `fn` draws random numbers, does I/O or reads state no guard
+    can watch (``unwatched.py``): traced once, those would happen (or be frozen) at
+    trace time instead of on every call."""
+    for what, loc in world.discovery.unwatched:
+        raise UnsupportedError(f"reading {what}", "unwatched read", loc or definition_line(fn),
+                               "a trace would freeze what it returned, and no guard could notice a "
+                               "change; pass the value as an argument or read it outside the compiled "
+                               "function")
     rng = random_source(world.discovery, statics)
     if rng:
         raise UnsupportedError(f"drawing random numbers inside a compiled function ({rng})", "np.random",
                                definition_line(fn), "they would be frozen at trace time; pass random arrays "
                                                     "as arguments")
+    changing = unrepeatable_source(world.discovery)
+    if changing:
+        raise UnsupportedError(f"{changing} inside a compiled function", "unrepeatable read",
+                               definition_line(fn), "it would be read once, while tracing, and frozen; pass "
+                                                    "the value as an argument")
     effect = io_source(world.discovery)
     if effect:
         raise UnsupportedError(f"I/O inside a compiled function ({effect})", effect, definition_line(fn),
