@@ -417,6 +417,27 @@ def test_complex_arithmetic_abs_exp_conj_parts_and_matmul(backend):
     run(f, backend, z, w, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+def test_complex_division_and_multiplication_of_special_values_match_numpy(dtype):
+    """x / 0 is inf/NaN as in NumPy (Numba's complex `/` raises ZeroDivisionError), huge
+    products overflow the way NumPy's fused loop does, and finite quotients are scaled."""
+    parts = np.array([0.0, -0.0, 1.0, -2.5, 1e-300, 1e300, 3e38, np.inf, -np.inf, np.nan])
+    re, im = np.meshgrid(parts, parts)
+    z = (re + 1j * im).ravel().astype(dtype)
+    a, b = np.repeat(z, z.size), np.tile(z, z.size)
+    f = tracejit.compile(lambda a, b: (a / b, a * b, a * a, 1 / b), backend="numba", fullgraph=True)
+    with np.errstate(all="ignore"):
+        got, want = f(a, b), (a / b, a * b, a * a, 1 / b)
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype
+        for part in (np.real, np.imag):
+            gp, wp = part(g), part(w)
+            np.testing.assert_array_equal(np.isnan(gp), np.isnan(wp))
+            np.testing.assert_array_equal(np.where(np.isinf(gp), gp, 0), np.where(np.isinf(wp), wp, 0))
+            finite = np.isfinite(wp)
+            np.testing.assert_allclose(gp[finite], wp[finite], rtol=4 * np.finfo(dtype).eps, atol=0)
+
+
 def test_integer_to_a_negative_power_raises_value_error(backend):
     f = tracejit.compile(lambda x, y: x ** y + 1, backend=backend, fullgraph=True)
     np.testing.assert_array_equal(f(np.array([2, 3, -4]), np.array([62, 0, 3])),

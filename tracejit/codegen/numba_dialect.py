@@ -67,7 +67,42 @@ def {name}(a, b):
 '''
 
 
+def _complex_divide(name: str, part: str) -> str:
+    """np.divide of complex numbers as NumPy's loop computes it: scaled by the larger
+    part of the divisor (Smith's method), parts in the dtype's float type; by zero it
+    gives NumPy's inf/NaN parts (Numba's ``/`` raises ZeroDivisionError)."""
+    return f'''
+def {name}(a, b):
+    """np.divide of {part} complex numbers (NumPy's scaled division; x / 0 is inf or NaN)."""
+    ar, ai, br, bi = a.real, a.imag, b.real, b.imag
+    abs_br, abs_bi = abs(br), abs(bi)
+    if abs_br >= abs_bi:
+        if abs_br == 0:
+            return complex(_tj_over_zero(ar), _tj_over_zero(ai))
+        rat = bi / br
+        scl = np.{part}(1.0) / (br + bi * rat)
+        return complex((ar + ai * rat) * scl, (ai - ar * rat) * scl)
+    rat = br / bi
+    scl = np.{part}(1.0) / (bi + br * rat)
+    return complex((ar * rat + ai) * scl, (ai * rat - ar) * scl)
+'''
+
+
 HELPERS = {
+    "_tj_cdiv64": _complex_divide("_tj_cdiv64", "float32"),
+    "_tj_cdiv128": _complex_divide("_tj_cdiv128", "float64"),
+    "_tj_over_zero": '''
+def _tj_over_zero(v):
+    """v / +0.0 without Numba's ZeroDivisionError: +-inf, NaN for 0 and NaN."""
+    return v * np.inf if v != 0 else np.nan
+''',
+    "_tj_cmul": '''
+def _tj_cmul(a, b):
+    """np.multiply of complex numbers as NumPy's vector loop on an FMA CPU computes it:
+    each part one fused multiply-add (so (1e300+1e300j) ** 2 is -inf+infj, not nan+infj)."""
+    ar, ai, br, bi = a.real, a.imag, b.real, b.imag
+    return complex(_tj_fmadd(ar, br, -(ai * bi)), _tj_fmadd(ar, bi, ai * br))
+''',
     "_tj_maximum": _extremum("_tj_maximum", ">", True),
     "_tj_minimum": _extremum("_tj_minimum", "<", True),
     "_tj_fmax": _extremum("_tj_fmax", ">", False),
@@ -136,7 +171,7 @@ IMPORTED.update({"_tj_radd": ("numba_math", "radd"), "_tj_rmul": ("numba_math", 
                  "_tj_rminimum": ("numba_math", "propagating_minimum"),
                  "_tj_h2f": ("numba_half", "half_to_float"), "_tj_f2h": ("numba_half", "float_to_half"),
                  "_tj_rf16": ("numba_half", "round_to_half"), "_tj_rd2h": ("numba_half", "round_double_to_half"),
-                 "_tj_bitcast": ("numba_bits", "bitcast"),
+                 "_tj_bitcast": ("numba_bits", "bitcast"), "_tj_fmadd": ("numba_eft", "fmadd"),
                  "_tj_cube_f32": ("numba_pow", "cube_f32"), "_tj_pow4_f32": ("numba_pow", "pow4_f32")})
 IMPORTED.update({f"_tj_n{op}_{dt[0]}{dt[-2:]}": (module, fn)
                  for module, table in NEAR_MATH.items() for (op, dt), fn in table.items()})
@@ -153,6 +188,13 @@ def helper_names() -> set:
 def prelude(text: str) -> str:
     """The helper definitions `text` uses (inlined by Numba at every call site)."""
     used = set(re.findall(r"\b_tj_\w+", text))
+    pending = [n for n in used if n in HELPERS]
+    while pending:                    # helpers that call helpers (_tj_cdiv128 -> _tj_over_zero)
+        for name in re.findall(r"\b_tj_\w+", HELPERS[pending.pop()]):
+            if name not in used:
+                used.add(name)
+                if name in HELPERS:
+                    pending.append(name)
     parts = []
     imported = sorted(name for name in used if name in IMPORTED)
     if imported:

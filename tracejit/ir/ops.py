@@ -290,8 +290,9 @@ for _group, _rows, _arity, _doc in ((OpGroup.UNARY, _UNARY, 1, ""), (OpGroup.BIN
 # complex numbers on the CPU backend: the ops and their Numba templates (Numba has complex
 # scalars with NumPy's semantics); other backends fall back to eager NumPy for them
 _COMPLEX_NUMBA = {
-    "neg": "(-{0})", "add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div": "({0} / {1})",
-    "square": "({0} * {0})", "abs": "abs({0})", "exp": "np.exp({0})", "log": "np.log({0})",
+    "neg": "(-{0})", "add": "({0} + {1})", "sub": "({0} - {1})", "mul": "_tj_cmul({0}, {1})",
+    "div": {"complex64": "_tj_cdiv64({0}, {1})", "complex128": "_tj_cdiv128({0}, {1})"},
+    "square": "_tj_cmul({0}, {0})", "abs": "abs({0})", "exp": "np.exp({0})", "log": "np.log({0})",
     "sqrt": "np.sqrt({0})", "eq": "({0} == {1})", "ne": "({0} != {1})", "isnan": "np.isnan({0})",
     "isinf": "np.isinf({0})", "isfinite": "np.isfinite({0})", "conj": "np.conj({0})",
     "cast": "{t}({0})", "where": "({1} if {0} else {2})",
@@ -302,7 +303,10 @@ def _with_complex(name, template):
     spec = OPS[name]
     numba = spec.emit.get("numba", spec.emit.get("*"))
     numba = dict(numba) if isinstance(numba, dict) else {"*": numba}
-    numba["c"] = template
+    if isinstance(template, dict):
+        numba.update(template)        # one template per complex dtype
+    else:
+        numba["c"] = template
     spec.emit["numba"] = numba
 
 
