@@ -179,6 +179,15 @@ def test_aliased_arguments_run_eagerly():
     assert len(f.compiles) == 1 and "shares memory" in str(f.fallbacks[0])
 
 
+def test_an_aliased_call_does_not_make_later_calls_eager():
+    separate = lambda m: (np.arange(5.0), np.arange(5.0))        # noqa: E731
+    twice = lambda m: (lambda x: (x, x))(np.arange(5.0))        # noqa: E731
+    f, _ = check_like_eager(ALIASED, "shift", [separate, twice, separate, twice, separate],
+                            backend="numba", warns=1, names_line=False)
+    assert len(f.fallbacks) == 1 and f.fallbacks[0].loc                  # one record, with a line
+    assert [s.eager for s in f.specializations()] == [False] and len(f.compiles) == 1
+
+
 ERRORS = """
 import numpy as np
 def read_only(x):

@@ -504,20 +504,24 @@ class CompiledFunction:
             return spec
 
     def _fall_back(self, specs, exc, op=None, loc=None, message=None):
-        """Record and warn once; this key runs eagerly from now on."""
-        if loc is None:
+        """Record and warn once; this key runs eagerly from now on (`specs` None: only
+        the call at hand does)."""
+        if not loc:                   # no user line known (a kernel raised): the function's definition
             loc = getattr(exc, "loc", "") or definition_line(self.fn)
         fallback = Fallback(self.name, op or getattr(exc, "op", "?") or "?", loc, message or str(exc))
-        if not any(f.op == fallback.op and f.loc == fallback.loc for f in self.fallbacks):
+        new = not any(f.op == fallback.op and f.loc == fallback.loc for f in self.fallbacks)
+        if new:
             warn_fallback(fallback)       # once per construct, however many argument types hit it
             dump_dir = os.environ.get("TRACEJIT_DUMP")
             if dump_dir:
                 from .dump import announce, write_fallback_note
                 announce(self.name, write_fallback_note(fallback, dump_dir, f"{self.name}_fallback_"
                                                         f"{len(self.fallbacks) + 1}"))
-        self.fallbacks.append(fallback)
+        if new or specs is not None:
+            self.fallbacks.append(fallback)
         spec = EagerSpecialization(self.fn, fallback)
-        specs[:] = [spec]
+        if specs is not None:
+            specs[:] = [spec]
         return spec
 
     def _too_many(self, specs, values):
@@ -536,9 +540,11 @@ class CompiledFunction:
         if not self.recompiles.warned:
             self.recompiles.warned = True
             warn_fallback(fallback)
-        self.fallbacks.append(fallback)
+        if new or specs is not None:
+            self.fallbacks.append(fallback)
         spec = EagerSpecialization(self.fn, fallback)
-        specs[:] = [spec]
+        if specs is not None:
+            specs[:] = [spec]
         return spec
 
     def _eager_for_fp_errors(self, args, kwargs):
@@ -586,6 +592,10 @@ class CompiledFunction:
             return self(*args, **kwargs)
         except PlanFailed as failure:
             exc = failure.cause
+            if getattr(exc, "op", "") == "aliasing" and not failure.wrote_inputs and not self.fullgraph:
+                with self._lock:              # this call only: calls without the overlap stay compiled
+                    self._fall_back(None, exc, message=f"{exc}; calls whose arrays do not overlap stay compiled")
+                return self.fn(*args, **kwargs)
             if failure.wrote_inputs:
                 # running eagerly now would start from arguments the plan already changed
                 # (a second `a += 1`): the error stands, as NumPy's would at that point
