@@ -457,6 +457,29 @@ def test_signs_of_zero_like_numpy(backend):
 
 
 
+@pytest.mark.parametrize("backend", ["numba", "interpret"])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_signs_of_zero_on_ties_of_clip_maximum_and_minimum_like_numpy(backend, dtype):
+    """One bound is np.maximum(x, lo) / np.minimum(x, hi) (the bound wins a tie); two
+    are the clip ufunc (x wins a tie with a scalar bound, an array bound wins); float16
+    loops keep the first operand on ties, float32/64 loops the second. (np.fmax/fmin
+    of float32/64 are left out: NumPy's own result depends on the array's alignment.)"""
+    x = np.array([-0.0, 0.0, -0.0, 0.0, -1.0, 2.0, np.nan, -np.inf] * 3, dtype)
+    zeros, negative_zeros = np.zeros_like(x), np.full_like(x, -0.0)
+
+    def f(x, zeros, negative_zeros):
+        results = (np.clip(x, 0, None), np.clip(x, None, -0.0), np.clip(x, -0.0, 0.0), np.clip(x, 0, 1),
+                   np.clip(x, zeros, zeros + 1), np.clip(x, negative_zeros - 1, negative_zeros),
+                   np.maximum(x, dtype(0)), np.maximum(dtype(0), x), np.minimum(x, dtype(-0.0)),
+                   np.minimum(negative_zeros, x), np.maximum(x, zeros))
+        return results + ((np.fmax(x, dtype(0)), np.fmin(negative_zeros, x)) if dtype == np.float16 else ())
+    got = tracejit.compile(f, backend=backend, fullgraph=True)(x, zeros, negative_zeros)
+    want = f(x, zeros, negative_zeros)
+    for i, (g, w) in enumerate(zip(got, want)):
+        np.testing.assert_array_equal(g, w, err_msg=f"result {i}")
+        np.testing.assert_array_equal(np.signbit(g), np.signbit(w), err_msg=f"signs of result {i}")
+
+
 def test_sums_of_negative_zeros_are_positive_zero(backend):
     """np.sum starts from +0.0: a sum of -0.0s, or of nothing, is +0.0; np.cumsum's
     prefixes start from the first element and keep -0.0."""

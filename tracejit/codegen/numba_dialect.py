@@ -304,6 +304,11 @@ class NumbaDialect(Dialect):
         if isinstance(stmt, Accumulate) and stmt.reassociable and stmt.op.name in _COMBINES and loop.kind == "f" \
                 and np.dtype(stmt.dtype) == loop and loop.itemsize >= 4:
             return f"{_COMBINES[stmt.op.name]}({args[0]}, {args[1]})"
+        if stmt.op.name in ("maximum", "minimum", "fmax", "fmin") and loop == np.float16 and \
+                not isinstance(stmt, Accumulate):
+            # NumPy's float16 loop keeps the first operand on ties (its float32/64 loops the
+            # second, as the helpers): max(-0.0, 0.0) is -0.0 in float16
+            return self.convert(f"_tj_{stmt.op.name}({args[1]}, {args[0]})", None, stmt.dtype)
         if stmt.op.name == "pow" and loop.kind == "f":
             n = r.constants.get(stmt.args[1])
             if n is not None and np.isfinite(n) and float(n) == int(n):

@@ -74,12 +74,18 @@ def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue, 
                 raise OverflowError(f"Python integer {bound} out of bounds for {result.dtype}")
         if a_min is None and a_max is None:
             return copy(result)
-    # bound first: np.maximum keeps its second operand on ties, and clip keeps x
-    # (clip(-0.0, 0, 1) is -0.0)
-    if a_min is not None:
-        result = ufuncs.apply("maximum", (a_min, result))
-    if a_max is not None:
-        result = ufuncs.apply("minimum", (a_max, result))
+    # the signs of zero on ties: one bound is NumPy's np.maximum(x, lo) or np.minimum(x, hi);
+    # two are the clip ufunc, which keeps x on a tie with a broadcast (scalar) bound and
+    # the bound on a tie with a bound of x's shape (float16: x always)
+    if a_max is None:
+        return ufuncs.apply("maximum", (result, a_min))
+    if a_min is None:
+        return ufuncs.apply("minimum", (result, a_max))
+    shape = result.shape
+    for op, bound in (("maximum", a_min), ("minimum", a_max)):
+        keep_bound = result.dtype != np.float16 and shape != () and np.shape(bound) == shape
+        first_wins = result.dtype == np.float16     # np.maximum/minimum on ties: float16 the first, else the second
+        result = ufuncs.apply(op, (result, bound) if keep_bound != first_wins else (bound, result))
     return result
 
 
