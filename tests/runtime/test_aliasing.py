@@ -56,6 +56,34 @@ def test_the_input_itself_where_numpy_returns_it(name, backend):
     np.testing.assert_array_equal(out, expected)
 
 
+SMALL_RESULTS = {        # (function, argument): 0-d views, shape-(1,) views, the array itself
+    "0-d x[...]": (lambda x: x[...], np.array(3.0)),
+    "x[..., 0]": (lambda x: x[..., 0], np.arange(3.0)),
+    "x[0, ...]": (lambda x: x[0, ...], np.arange(3.0)),
+    "0-d x[()]": (lambda x: x[()], np.array(3.0)),
+    "x[1]": (lambda x: x[1], np.arange(3.0)),
+    "ascontiguousarray(0-d)": (lambda x: np.ascontiguousarray(x), np.array(3.0)),
+    "ascontiguousarray(0-d, f32)": (lambda x: np.ascontiguousarray(x, np.float32), np.array(3.0)),
+    "0-d reshape(1)": (lambda x: x.reshape(1), np.array(3.0)),
+    "expand_dims(0-d)": (lambda x: np.expand_dims(x, 0), np.array(3.0)),
+    "squeeze (nothing to squeeze)": (lambda x: x.squeeze(), np.arange(3.0)),
+    "squeeze(axis=())": (lambda x: np.squeeze(x, axis=()), np.ones((1, 3))),
+    "squeeze": (lambda x: x.squeeze(), np.ones((1, 3))),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", list(SMALL_RESULTS))
+def test_zero_d_views_scalars_and_the_array_itself_as_numpy_returns_them(name, backend):
+    fn, x = SMALL_RESULTS[name]
+    out, expected = tracejit.compile(fn, backend=backend)(x), fn(x)
+    assert type(out) is type(expected) and np.shape(out) == np.shape(expected)
+    assert (out is x) == (expected is x)
+    assert (isinstance(out, np.ndarray) and np.shares_memory(out, x)) == \
+        (isinstance(expected, np.ndarray) and np.shares_memory(expected, x))
+    np.testing.assert_array_equal(out, expected)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_outputs_do_not_share_memory_with_each_other_unless_numpy_does(backend):
     def two(x):

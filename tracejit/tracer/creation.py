@@ -25,6 +25,7 @@ from .installs import SharedInstall
 from .location import _skipped
 from .numlist import backing_array
 from .proxy import TracedArray
+from .shapes import reshape
 from .state import _ACTIVE, current, wrap
 from .ufuncs import astype
 from ..ir.types import SUPPORTED_DTYPES
@@ -158,8 +159,11 @@ def _asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
 
 def _contiguous(result, source):
     """``np.ascontiguousarray``: the array itself when it is C-contiguous (its layout
-    known, ``layout.py``), else a C-ordered copy; a layout not modelled keeps the array."""
-    if result is None or result is not source or not isinstance(result, TracedArray) or result.ndim == 0:
+    known, ``layout.py``), else a C-ordered copy; a layout not modelled keeps the array.
+    A 0-d result is viewed as shape (1,), as NumPy's (its result has at least one dim)."""
+    if isinstance(result, TracedArray) and result.ndim == 0:
+        return reshape(result, (1,))
+    if result is None or result is not source or not isinstance(result, TracedArray):
         return result
     strides = layout.known_strides(result)
     if strides is None or layout.is_c_contiguous(result.shape, strides, result.dtype.itemsize):

@@ -114,7 +114,8 @@ def select(x: TracedArray, key) -> Selection:
     if consumed > x.ndim:
         raise IndexError(f"too many indices for array: array is {x.ndim}-dimensional, but "
                          f"{consumed} were indexed")
-    if "ellipsis" in kinds:
+    has_ellipsis = "ellipsis" in kinds      # x[..., 0] of a 1-d x is a 0-d view, not a scalar
+    if has_ellipsis:
         at = kinds.index("ellipsis")
         fill = x.ndim - consumed
         key = key[:at] + (slice(None),) * fill + key[at + 1:]
@@ -183,7 +184,7 @@ def select(x: TracedArray, key) -> Selection:
         value = emit("reshape", [value], {"shape": tuple(out_shape)})
     view = view_of(x, value)
     if not array_positions:
-        return Selection(view, scalar=not out_shape)
+        return Selection(view, scalar=not out_shape and not has_ellipsis)
     for i, dim in zip(arrays, array_dims):
         if type(key[i]) is SizedRange:
             _check_range(key[i], x.shape[dim], dim)

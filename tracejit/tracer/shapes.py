@@ -214,6 +214,8 @@ def squeeze(a, axis=None):
         axes = normalize_axis_tuple(axis, x.ndim)
         if any(x.shape[d] != 1 for d in axes):
             raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+    if not axes:
+        return x                      # nothing to squeeze: NumPy returns the array itself
     return reshape(x, tuple(n for d, n in enumerate(x.shape) if d not in axes))
 
 
