@@ -36,6 +36,17 @@ class Decay:
         self.scale *= 0.5
         return g * self.scale
 DECAY = Decay()
+class Sim:
+    def __init__(self):
+        self.t = 0.0
+        self.n = 0
+        self.x = np.zeros(3)
+    def step(self, dt, k):
+        self.t += dt
+        self.n += k
+        self.x = self.x + dt * self.t
+        return self.x.sum(), self.t, self.n
+SIM = Sim()
 def bias_corrected(g):
     return OPT.step(g)
 def counted(x):
@@ -79,3 +90,12 @@ def test_a_counter_that_decides_control_flow_runs_eagerly():
 def test_a_python_float_the_function_changes_is_traced_too():
     f, module = check_like_eager(PROGRAMS, "DECAY.step", [lambda m: (np.ones(3, np.float32),)] * 3)
     assert module.DECAY.scale == 0.125 and type(module.DECAY.scale) is float and len(f.compiles) == 1
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_numbers_advanced_by_traced_arguments_are_traced_too(backend):
+    # self.t += dt (dt a float argument), self.n += k (k an int that changes): one trace
+    calls = [lambda m, i=i: (0.1 * (i + 1), i) for i in range(10)]
+    f, module = check_like_eager(PROGRAMS, "SIM.step", calls, backend=backend)
+    assert type(module.SIM.t) is float and type(module.SIM.n) is int and module.SIM.n == 45
+    assert f.fallbacks == [] and len(f.compiles) <= 2, [c.reason for c in f.compiles]

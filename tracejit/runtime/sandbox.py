@@ -343,6 +343,13 @@ class World:
             return
         if new is MISSING:
             raise StateError(f"{desc} was deleted", desc, self._store_loc(key, node))
+        if type(old) in (int, float) and node is not None and isinstance(new, TracedArray) and \
+                new._state is state and new.type.weak and new.shape == ():
+            # a Python number the function advances by a traced value (self.t += dt):
+            # traced again with the number as a traced value, so the next call needs no trace
+            error = StateError(f"{desc} was changed by a traced value", desc, self._store_loc(key, node))
+            error.int_state = desc
+            raise error
         if _traced_tree(new, state):
             self.writes.append(Write(node, key, desc, arg_path=arg_path))
             values.append(new)
