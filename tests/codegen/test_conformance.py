@@ -350,6 +350,12 @@ def test_zero_size_size_one_and_zero_d(backend):
         np.zeros((0, 3), np.float32), np.arange(5, dtype=np.float32).reshape(1, 5, 1), np.float32(3.0))
 
 
+def test_reshapes_of_zero_size_arrays_reduce_like_numpy(backend):
+    run(lambda x: (x.reshape(-1).sum(), x.reshape(4, 0).sum(axis=1), x.reshape(2, 0, 2).sum(axis=(0, 2)),
+                   x.reshape(0, 2, 2).max(-1), (x.reshape(2, 0, 2) + 1).prod(axis=1)),
+        backend, np.zeros((0, 4), np.float32))
+
+
 def test_non_contiguous_and_broadcast_arguments(backend):
     rng = np.random.default_rng(16)
     x = rng.standard_normal((7, 4)).T

@@ -600,7 +600,10 @@ def broadcast_index(index, out_shape, in_shape, keep_axis=None):
 
 def reshape_groups(out_shape, in_shape):
     """Split a reshape into minimal runs of dims with equal products (size-1 dims
-    ride along), so index maps divide and take remainders only where dims merge."""
+    ride along), so index maps divide and take remainders only where dims merge. With
+    no elements every map is as good as another: one group of all dims."""
+    if 0 in tuple(out_shape) + tuple(in_shape):
+        return [(list(range(len(out_shape))), list(range(len(in_shape))))]
     groups, i, j = [], 0, 0
     while i < len(out_shape) or j < len(in_shape):
         out_dims, in_dims = [], []
