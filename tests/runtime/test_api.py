@@ -524,3 +524,28 @@ def test_numpy_scalar_arguments_promote_as_numpy_scalars(backend):
         got = g(x, s)
         assert got.dtype == want.dtype
         np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+class _Scaled:
+    k = 2
+
+    @tracejit.compile
+    @staticmethod
+    def double(x):
+        return x * 2
+
+    @tracejit.compile
+    @classmethod
+    def scale(cls, x):
+        return x * cls.k
+
+
+class _ScaledMore(_Scaled):
+    k = 5
+
+
+def test_compile_over_staticmethod_and_classmethod_binds_as_python_does():
+    x = np.arange(3.0)
+    for owner in (_Scaled, _Scaled(), _ScaledMore, _ScaledMore()):
+        np.testing.assert_array_equal(owner.double(x), x * 2)
+        np.testing.assert_array_equal(owner.scale(x), x * owner.k)

@@ -103,6 +103,10 @@ class CompiledFunction:
             static_argnames = (static_argnames,)
         if isinstance(fn, np.ufunc):      # no Python signature: give it one
             fn = _ufunc_function(fn)
+        self._binding = None              # "static" / "class": compile over @staticmethod / @classmethod
+        if isinstance(fn, (staticmethod, classmethod)):
+            self._binding = "static" if isinstance(fn, staticmethod) else "class"
+            fn = fn.__func__
         self.fn = fn
         self.static_argnames = tuple(static_argnames)
         self.backend = backend
@@ -307,6 +311,10 @@ class CompiledFunction:
     def __get__(self, instance, owner=None):
         """`@tracejit.compile` on a method: the instance becomes the first argument
         (a plain object: keyed by its type, its attributes guarded like `self.w`)."""
+        if self._binding == "static":
+            return self
+        if self._binding == "class":
+            return functools.partial(self, owner if owner is not None else type(instance))
         if instance is None:
             return self
         return functools.partial(self, instance)
