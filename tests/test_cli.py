@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join("tests", "data", "dump_model.py")
@@ -141,3 +142,57 @@ def test_dump_takes_dict_and_tuple_arguments(tmp_path):
     result = subprocess.run([sys.executable, "-m", "tracejit", "dump", f"{model}:step", "--arg", "{'w': 3}"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "not a quoted type" in result.stderr
+
+
+def _cli_error(*argv) -> str:
+    from tracejit import cli
+    with pytest.raises(SystemExit) as caught:
+        cli.main(list(argv))
+    assert caught.value.code not in (0, None)
+    return str(caught.value.code)
+
+
+def test_cli_errors_are_one_line_not_a_traceback(tmp_path):
+    (tmp_path / "raises.py").write_text("raise ValueError('bad module')\n")
+    (tmp_path / "number.py").write_text("f = 3\n")
+    assert "importing" in _cli_error("dump", f"{tmp_path / 'raises.py'}:f") and "bad module" in \
+        _cli_error("dump", f"{tmp_path / 'raises.py'}:f")
+    assert "not a function" in _cli_error("dump", f"{tmp_path / 'number.py'}:f")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert "cannot write --out" in _cli_error("dump", f"{MODEL}:heads", "--arg", "f32[2,3,8]", "--static",
+                                              "n_head=4", "--backend", "interpret", "--out", str(blocker / "sub"))
+
+
+def test_cache_clear_reports_entries_it_could_not_delete(tmp_path, monkeypatch):
+    from tracejit.codegen import cache_dir
+    (tmp_path / "kernels").mkdir()
+    (tmp_path / "kernels" / "k_ab.py").write_text("# a kernel\n")
+    assert len(cache_dir.entries(tmp_path)) == 1
+    monkeypatch.setattr(cache_dir.shutil, "rmtree", lambda *a, **k: None)      # as a read-only folder does
+    assert "could not be deleted" in _cli_error("cache", "clear", "--dir", str(tmp_path))
+
+
+def test_dump_into_a_closed_pipe_stops_quietly():
+    command = f"{sys.executable} -m tracejit dump {MODEL}:scaled_softmax --arg f32[4,10] --arg '~f64[]' | head -1"
+    result = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.stdout == "=== IR as traced ===\n" and "Traceback" not in result.stderr, result.stderr
+
+
+def test_an_unwritable_dump_folder_warns_once_and_same_names_keep_both_dumps(tmp_path, monkeypatch):
+    import warnings
+
+    import tracejit
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.setenv("TRACEJIT_DUMP", str(blocker / "dumps"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for k in (2.0, 3.0):
+            assert tracejit.compile(lambda x, k=k: x * k, backend="interpret")(np.ones(2)).tolist() == [k, k]
+    assert [str(w.message) for w in caught if "TRACEJIT_DUMP" in str(w.message)] != []
+    assert sum("TRACEJIT_DUMP" in str(w.message) for w in caught) == 1
+    monkeypatch.setenv("TRACEJIT_DUMP", str(tmp_path / "dumps"))
+    for k in (2.0, 3.0):
+        tracejit.compile(lambda x, k=k: x * k, backend="interpret")(np.ones(2))
+    assert sorted(os.listdir(tmp_path / "dumps")) == ["_lambda__1", "_lambda__1_2"]

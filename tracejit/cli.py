@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib.util
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,11 +31,15 @@ def load_function(target: str):
     sys.path.insert(0, str(file.parent.resolve()))
     try:
         spec.loader.exec_module(module)
+    except Exception as exc:   # the user's module: one line, not a traceback
+        raise SystemExit(f"tracejit dump: importing {path} raised {type(exc).__name__}: {exc}") from None
     finally:
         sys.path.pop(0)
     fn = getattr(module, name, None)
     if fn is None:
         raise SystemExit(f"tracejit dump: {path} has no function {name!r}")
+    if not callable(fn):
+        raise SystemExit(f"tracejit dump: {path}:{name} is not a function (it is of type {type(fn).__name__})")
     return getattr(fn, "fn", fn)  # a @tracejit.compile function dumps its Python function
 
 
@@ -91,7 +96,10 @@ def _dump(args) -> int:
     except Exception as exc:   # the user's code or arguments: one line, not a traceback
         raise SystemExit(f"tracejit dump: {fn.__name__} cannot be compiled as given: {type(exc).__name__}: {exc}")
     print(format_dump(compilation))
-    where = write_dump(compilation, args.out, fn.__name__) if args.out else None
+    try:
+        where = write_dump(compilation, args.out, fn.__name__) if args.out else None
+    except OSError as exc:
+        raise SystemExit(f"tracejit dump: cannot write --out {args.out}: {exc}") from None
     if args.asm:
         _asm(compilation, args.backend, where)
     if where is not None:
@@ -127,7 +135,10 @@ def _cache(args) -> int:
     from .codegen.files import default_cache_dir
     location = Path(args.dir) if args.dir else default_cache_dir()
     if args.action == "clear":
-        count = cache_dir.clear(location)
+        try:
+            count = cache_dir.clear(location)
+        except OSError as exc:
+            raise SystemExit(f"tracejit cache clear: cannot clear {location}: {exc}") from None
         print(f"removed {count} cached kernel(s) from {location}")
         return 0
     facts = cache_dir.info(location)
@@ -171,7 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    return {"dump": _dump, "cache": _cache}[args.command](args)
+    try:
+        return {"dump": _dump, "cache": _cache}[args.command](args)
+    except BrokenPipeError:               # `tracejit dump ... | head`: the reader left; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -127,11 +127,15 @@ def info(cache_dir) -> dict:
 
 
 def clear(cache_dir) -> int:
-    """Delete every entry; returns how many there were."""
+    """Delete every entry; returns how many there were. OSError when some could not be
+    deleted (a read-only folder), saying how many are left."""
     count = len(entries(cache_dir))
     kernels = Path(cache_dir) / "kernels"
     if kernels.is_dir():
         shutil.rmtree(kernels, ignore_errors=True)
+    left = len(entries(cache_dir)) if kernels.exists() else 0
+    if left:
+        raise OSError(f"{left} of {count} cached kernel(s) could not be deleted (is the folder read-only?)")
     return count
 
 

@@ -505,10 +505,10 @@ class CompiledFunction:
                     event.add_stage("shape family probes", time.perf_counter() - probed)
             specs.insert(0, spec)
             self._last_key = key
-            dump_dir = os.environ.get("TRACEJIT_DUMP")
-            if dump_dir:
-                from .dump import announce, write_dump
-                announce(self.name, write_dump(compilation, dump_dir, f"{self.name}_{len(self.compiles)}"))
+            if os.environ.get("TRACEJIT_DUMP"):
+                from .dump import dump_from_environment, write_dump
+                dump_from_environment(self.name, f"{self.name}_{len(self.compiles)}",
+                                      lambda directory, stem: write_dump(compilation, directory, stem, fresh=True))
             return spec
 
     def _fall_back(self, specs, exc, op=None, loc=None, message=None):
@@ -520,11 +520,10 @@ class CompiledFunction:
         new = not any(f.op == fallback.op and f.loc == fallback.loc for f in self.fallbacks)
         if new:
             warn_fallback(fallback)       # once per construct, however many argument types hit it
-            dump_dir = os.environ.get("TRACEJIT_DUMP")
-            if dump_dir:
-                from .dump import announce, write_fallback_note
-                announce(self.name, write_fallback_note(fallback, dump_dir, f"{self.name}_fallback_"
-                                                        f"{len(self.fallbacks) + 1}"))
+            if os.environ.get("TRACEJIT_DUMP"):
+                from .dump import dump_from_environment, write_fallback_note
+                dump_from_environment(self.name, f"{self.name}_fallback_{len(self.fallbacks) + 1}",
+                                      lambda directory, stem: write_fallback_note(fallback, directory, stem))
         if new or specs is not None:
             self.fallbacks.append(fallback)
         spec = EagerSpecialization(self.fn, fallback)

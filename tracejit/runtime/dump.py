@@ -1,8 +1,11 @@
 """The stages of one compilation as text and as files (CLI and TRACEJIT_DUMP)."""
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import sys
+import warnings
 from pathlib import Path
 
 
@@ -31,10 +34,45 @@ def format_dump(compilation) -> str:
     return "\n".join(parts)
 
 
-def write_dump(compilation, directory, stem: str) -> Path:
-    """Write the stages as numbered files under `directory`/`stem`/."""
+def _folder(directory, stem: str, fresh: bool) -> Path:
+    """`directory`/`stem`, created; `fresh`: a new folder (``stem_2``, ...) when that one
+    exists, so two functions of one name (two lambdas, two modules) keep both dumps."""
     out = Path(directory) / _safe(stem)
-    out.mkdir(parents=True, exist_ok=True)
+    if not fresh:
+        out.mkdir(parents=True, exist_ok=True)
+        return out
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    for n in itertools.count(2):
+        try:
+            out.mkdir()
+            return out
+        except FileExistsError:
+            out = Path(directory) / f"{_safe(stem)}_{n}"
+
+
+def dump_from_environment(function: str, stem: str, write) -> None:
+    """TRACEJIT_DUMP: `write(directory, stem)` there and say where on stderr; a folder
+    that cannot be written gets one warning, never an exception in the user's call."""
+    directory = os.environ.get("TRACEJIT_DUMP")
+    if not directory:
+        return
+    try:
+        where = write(directory, stem)
+    except OSError as exc:
+        if directory not in _UNWRITABLE:
+            _UNWRITABLE.add(directory)
+            warnings.warn(f"tracejit: TRACEJIT_DUMP={directory!r} cannot be written ({exc}); no dumps are "
+                          "written there", RuntimeWarning, stacklevel=4)
+        return
+    announce(function, where)
+
+
+_UNWRITABLE: set = set()
+
+
+def write_dump(compilation, directory, stem: str, fresh: bool = False) -> Path:
+    """Write the stages as numbered files under `directory`/`stem`/ (see ``_folder``)."""
+    out = _folder(directory, stem, fresh)
     for index, (name, text) in enumerate(compilation.stages()):
         (out / f"{index:02d}_{_safe(name)}.ir").write_text(text + "\n")
     if compilation.backend != "interpret":
@@ -78,8 +116,7 @@ def vector_reports(compilation) -> list:
 
 def write_fallback_note(fallback, directory, stem: str) -> Path:
     """TRACEJIT_DUMP for a function that runs eagerly: a note saying why, and where."""
-    out = Path(directory) / _safe(stem)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _folder(directory, stem, fresh=True)
     (out / "fallback.txt").write_text(f"{fallback.function} runs eagerly (not compiled)\n"
                                       f"construct: {fallback.op}\nat: {fallback.loc or '?'}\n"
                                       f"why: {fallback.message}\n")
