@@ -111,3 +111,14 @@ def test_two_processes_fill_one_cache_at_once(tmp_path):
     outs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 and out.strip() == "ok" for p, (out, _) in zip(procs, outs)), outs
     assert len(cache_dir.entries(tmp_path)) == 1
+
+
+def test_a_cache_folder_that_cannot_be_written_still_compiles_with_one_warning(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    code = PROGRAM + "; print(f.fallbacks); g = tracejit.compile(lambda x: x.sum()); print(g(np.ones(3)))"
+    result = _run(blocker / "cache", code)
+    assert result.returncode == 0, result.stderr
+    value, fallbacks, total = result.stdout.split("\n")[:3]
+    assert float(value) == float(__import__("numpy").exp(3.0) * 2 + 1) and fallbacks == "[]" and total == "3.0"
+    assert result.stderr.count("cannot be used") == 1 and "FallbackWarning" not in result.stderr

@@ -7,11 +7,14 @@ cache re-imports the module by that name).
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.util
 import os
+import shutil
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 from . import cache_dir as cache_maintenance
@@ -36,8 +39,8 @@ def module_name_for(stem: str, source: str) -> str:
 def write_module(cache_dir, stem: str, source: str) -> Path:
     """Write `source` as ``<cache_dir>/kernels/tj_<stem>_<hash>.py`` (atomically; an
     existing file with other content, e.g. a damaged one, is replaced)."""
-    directory = Path(cache_dir) / "kernels"
-    directory.mkdir(parents=True, exist_ok=True)
+    cache_dir = _usable(Path(cache_dir))
+    directory = cache_dir / "kernels"
     path = directory / f"{module_name_for(stem, source)}.py"
     try:
         if path.read_text() == source:
@@ -50,6 +53,32 @@ def write_module(cache_dir, stem: str, source: str) -> Path:
     os.replace(tmp, path)
     cache_maintenance.enforce_limit(cache_dir)
     return path
+
+
+_SUBSTITUTES: dict = {}       # a cache folder that cannot be written -> this process's temporary one
+
+
+def _usable(cache_dir: Path) -> Path:
+    """`cache_dir`, or, when its kernels folder cannot be made or written (read-only, a
+    file in the way), a temporary folder for this process, with one warning: compiling
+    goes on, only the cache across processes is lost."""
+    if cache_dir in _SUBSTITUTES:
+        return _SUBSTITUTES[cache_dir]
+    try:
+        (cache_dir / "kernels").mkdir(parents=True, exist_ok=True)
+        if os.access(cache_dir / "kernels", os.W_OK | os.X_OK):
+            return cache_dir
+        problem = "it is not writable"
+    except OSError as exc:
+        problem = str(exc)
+    substitute = Path(tempfile.mkdtemp(prefix="tracejit-cache-"))
+    (substitute / "kernels").mkdir()
+    atexit.register(shutil.rmtree, substitute, ignore_errors=True)
+    _SUBSTITUTES[cache_dir] = substitute
+    warnings.warn(f"tracejit: the kernel cache {cache_dir} cannot be used ({problem}); kernels of this process "
+                  f"are cached in {substitute} instead (set TRACEJIT_CACHE_DIR to a writable folder)",
+                  RuntimeWarning, stacklevel=2)
+    return substitute
 
 
 def import_module(path: Path):
