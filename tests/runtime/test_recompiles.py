@@ -32,6 +32,22 @@ def test_past_the_limit_new_values_run_eagerly_with_one_warning_naming_the_argum
     assert len(f.fallbacks) == before and len(f.specializations()) == 3
 
 
+def test_explain_says_a_call_past_the_limit_runs_eagerly_and_reasons_show_static_values():
+    f = tracejit.compile(lambda x, opts: x * opts[0], static_argnames=("opts",), backend="interpret",
+                         recompile_limit=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for k in range(3):
+            f(np.ones(3), (float(k), "a"))
+    assert f.compiles[1].reason == "opts=(1.0, 'a') (was (0.0, 'a'))"
+    text = str(tracejit.explain(f, np.ones(3), (9.0, "a")))
+    assert "compiles fully" not in text and "recompile limit" in text
+    assert "compiles fully" in str(tracejit.explain(f, np.ones(3), (1.0, "a")))     # one compiled before
+    g = tracejit.compile(prefix_sum, backend="interpret", recompile_limit=1)
+    _, warned = _calls(g, [1, 2])
+    assert "`n` (once)" in str(warned[0].message)
+
+
 def test_the_default_limit_is_eight_and_the_environment_can_change_it(monkeypatch):
     f = tracejit.compile(prefix_sum, backend="interpret")
     _, warned = _calls(f, range(1, 12))

@@ -547,11 +547,9 @@ class CompiledFunction:
         if not self.recompiles.warned:
             self.recompiles.warned = True
             warn_fallback(fallback)
-        if new or specs is not None:
-            self.fallbacks.append(fallback)
+        self.fallbacks.append(fallback)
         spec = EagerSpecialization(self.fn, fallback)
-        if specs is not None:
-            specs[:] = [spec]
+        specs[:] = [spec]
         return spec
 
     def _eager_for_fp_errors(self, args, kwargs):

@@ -12,6 +12,7 @@ from ..ir.printer import format_graph
 from ..tracer import TracerError, unflatten
 from .compiled import CompiledFunction, refuse_unreplayable
 from .arrays import array_layout
+from .codeinfo import definition_line
 from .compilation import compile_function
 from .dump import describe_kernels
 from .failures import describe_failure
@@ -81,6 +82,10 @@ def explain(fn, *args, **kwargs) -> Explanation:
     result = Explanation(compiled.name, backend.name, compiles=list(compiled.compiles),
                          dynamic_ints=sorted(compiled.dynamic_ints),
                          shape_families=compiled.families.describe(lambda i: compiled._leaf_path(bound, i)))
+    eager = _runs_eagerly(compiled, key, values)
+    if eager is not None:                 # the call itself would not compile: say why
+        result.fallbacks.append(eager)
+        return result
     abstract_args, abstract_kwargs = unflatten(treedef, abstract)
     arg_objects = argument_objects(values, parts, lambda i: compiled._leaf_path(bound, i))
     statics = [v for v, part in zip(values, parts) if part[0] in ("static", "object")]
@@ -102,3 +107,17 @@ def explain(fn, *args, **kwargs) -> Explanation:
         result.fusion = describe_kernels(compilation)
     result.kernels = [KernelInfo(*entry) for entry in compilation.kernel_sources()]
     return result
+
+
+def _runs_eagerly(compiled, key, values):
+    """The Fallback this call would meet now (a specialization that runs eagerly, or the
+    recompile limit reached before a new one), or None when it would run compiled code."""
+    specs = compiled._cache.get(key) or []
+    for spec in specs:
+        if spec.match(values) is not None:
+            return spec.fallback if spec.eager else None
+    if compiled.recompiles.exceeded(len(compiled.compiles) - compiled._extensions) and \
+            not compiled.families.extends(key):
+        return Fallback(compiled.name, "recompile limit", definition_line(compiled.fn),
+                        compiled.recompiles.message(compiled.name))
+    return None

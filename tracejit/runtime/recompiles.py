@@ -61,7 +61,8 @@ class RecompileCounter:
         return traces >= self.limit
 
     def message(self, name: str, strict: bool = False) -> str:
-        culprits = ", ".join(f"`{path}` ({count} times)" for path, count in self.blame.most_common(3)) \
+        culprits = ", ".join(f"`{path}` ({'once' if count == 1 else f'{count} times'})"
+                             for path, count in self.blame.most_common(3)) \
             or "guards on what it reads (globals, attributes)"
         what = "Under fullgraph=True that is an error. " if strict else \
             "New specializations run eagerly; the compiled ones keep running. "

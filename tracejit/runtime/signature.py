@@ -100,12 +100,28 @@ def static_token(value):
 def token_text(token) -> str:
     """A static token in words (for recompilation reasons)."""
     if isinstance(token, tuple) and len(token) >= 2:
-        if token[0] is float:
+        kind = token[0]
+        if kind is float:
             return repr(float.fromhex(token[1]))
-        if token[0] in (int, bool, str, bytes, type(None)):
+        if kind is complex and len(token) == 3:
+            return repr(complex(float.fromhex(token[1]), float.fromhex(token[2])))
+        if kind in (int, bool, str, bytes, type(None)):
             return repr(token[1])
-        if token[0] == "object":
+        if kind in (tuple, list) and isinstance(token[1], tuple):
+            items = ", ".join(token_text(t) for t in token[1])
+            return f"({items}{',' if len(token[1]) == 1 else ''})" if kind is tuple else f"[{items}]"
+        if kind is dict and isinstance(token[1], tuple):
+            return "{" + ", ".join(f"{token_text(k)}: {token_text(v)}" for k, v in token[1]) + "}"
+        if kind in (set, frozenset):
+            return "{" + ", ".join(sorted(token_text(t) for t in token[1])) + "}"
+        if kind is np.ndarray and len(token) == 4:
+            return f"an array {np.dtype(token[2]).name}{list(token[1])}"
+        if isinstance(kind, type) and issubclass(kind, np.generic) and isinstance(token[1], bytes):
+            return repr(np.frombuffer(token[1], dtype=kind)[0])
+        if kind == "object":
             return f"a {token[1].__name__} object"
+        if isinstance(kind, type) and len(token) == 2:
+            return repr(token[1])
     return repr(token)
 
 

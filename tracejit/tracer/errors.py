@@ -50,7 +50,7 @@ class UnsupportedError(TracerError):
         if hint:
             message += f"; {hint}"
         else:
-            message += "; the function runs eagerly with NumPy instead (fullgraph=True makes this an error)"
+            message += "; such a function runs eagerly with NumPy (fullgraph=True makes it an error)"
         super().__init__(message, op or what, loc)
 
 
@@ -60,7 +60,7 @@ class StateError(TracerError):
     be written back). ``op`` names the state (``self.t``, ``global LOG``)."""
 
     def __init__(self, what: str, op: str, loc: str = "", hint: str = ""):
-        message = f"{what}; tracejit cannot replay this on later calls, so the function runs eagerly"
+        message = f"{what}; tracejit cannot replay this on later calls, so it cannot be compiled"
         if hint:
             message += f" ({hint})"
         super().__init__(message, op, loc)
