@@ -412,3 +412,41 @@ def test_array_state_rebound_on_a_class_argument_is_written_back():
     for expected in (6.0, 9.0, 12.0):
         assert f(m.Config, x) == expected
     _same(m.Config.w, np.ones(3) + 3 * x)
+
+
+class Unit:
+    def __init__(self):
+        self.w = np.ones(3)
+
+    def act(self, v):
+        return v * 2
+
+
+class Holder:
+    def __init__(self):
+        self.inner, self.units = Unit(), [Unit() for _ in range(4)]
+
+    def run(self, x):
+        x = self.inner.act(x)
+        for unit in self.units:
+            x = unit.act(x) + unit.w
+        return x
+
+
+def _guard_nodes(guard) -> int:
+    return 1 + sum(_guard_nodes(kid) for kid in guard.kids)
+
+
+def test_an_instance_attribute_hiding_a_method_is_noticed_at_any_depth():
+    holder, x = Holder(), np.ones(3)
+    f = tracejit.compile(lambda h, x: h.run(x), backend="interpret")
+    _same(f(holder, x), holder.run(x))
+    guard_tree = f.specializations()[0].guard
+    # h, h.inner and h.units: the four units are one row-wise getter, not four nodes
+    assert sum(_guard_nodes(g) for pos, _, g in guard_tree.roots if pos >= 0) == 3
+    holder.inner.act = lambda v: v * 100             # hides Unit.act on a merged attribute object
+    _same(f(holder, x), holder.run(x))
+    holder.units[2].act = lambda v: v * 0            # on one object of a list read row-wise
+    _same(f(holder, x), holder.run(x))
+    del holder.units[2].act
+    _same(f(holder, x), holder.run(x))

@@ -51,7 +51,8 @@ class Node:
     """One object the function may read: its entries (key -> (kind, value)), child
     nodes, keys read while absent, and whether every key is guarded (a length guard)."""
 
-    __slots__ = ("kind", "obj", "desc", "entries", "kids", "absent", "full", "index", "slots", "labels")
+    __slots__ = ("kind", "obj", "desc", "entries", "kids", "absent", "full", "index", "slots", "labels",
+                 "shadow")
 
     def __init__(self, kind, obj, desc, index):
         self.kind, self.obj, self.desc, self.index = kind, obj, desc, index
@@ -61,6 +62,7 @@ class Node:
         self.full = False
         self.slots: dict = {}          # OBJECT: slot name -> member descriptor
         self.labels: dict = {}         # CELLS: index -> the closure variable's name
+        self.shadow: list = []         # OBJECT: class attributes an instance attribute must not hide
 
     def child_desc(self, key) -> str:
         if self.kind in (OBJECT, MODULE, CLASS):
@@ -300,8 +302,8 @@ class Discovery:
                 self._add_entry(node, name, instance[name], node.child_desc(name), depth)
                 continue
             static = _on_class(kind, name)
-            if static is not MISSING and instance_space:
-                node.absent.append(name)      # an instance attribute set later would shadow it
+            if static is not MISSING and instance_space and not isinstance(static, property):
+                node.shadow.append(name)      # an instance attribute set later would shadow it
             if isinstance(static, types.MemberDescriptorType):        # __slots__
                 node.slots[name] = static
                 value = read(node, name)

@@ -65,7 +65,7 @@ class _Flat:
     into one row-wise getter, so a few C-level calls read a whole model."""
 
     __slots__ = ("type", "desc", "kind", "index", "length", "absent", "absent_dict", "slot_absent",
-                 "entries", "kids", "target", "rows")
+                 "entries", "kids", "target", "rows", "shadow", "hidden")
 
 
 def _flat(node, targets) -> _Flat:
@@ -79,6 +79,10 @@ def _flat(node, targets) -> _Flat:
     flat.slot_absent = tuple(k for k in node.absent if k in node.slots)
     flat.target = targets.get(node.index, -1)
     flat.rows = None
+    # names of class attributes (methods) no instance attribute may hide; a merged kid's
+    # are checked by its parent: `hidden` holds (getter of the kid, names) per merged kid
+    flat.shadow = frozenset(node.shadow) if spaced and node.kind == OBJECT else frozenset()
+    flat.hidden = []
     flat.entries = [(key, kind, value, (node.index, key)) for key, (kind, value) in node.entries.items()
                     if kind != NODE]
     kids = [(key, _flat(kid, targets)) for key, (kind, kid) in node.entries.items() if kind == NODE]
@@ -86,6 +90,8 @@ def _flat(node, targets) -> _Flat:
         for key, kid in kids:
             flat.entries.append((f"{key}.__class__", IDENT, kid.type, None))
             flat.entries.extend((f"{key}.{k}", kind, value, origin) for k, kind, value, origin in kid.entries)
+            if kid.shadow:
+                flat.hidden.append((_getter(flat.kind, [key]), kid.shadow))
         kids = []
     elif kids and node.kind in (LIST, TUPLE) and not flat.entries and _same_rows([kid for _, kid in kids]):
         typed = any(k == "__class__" for k, _, _, _ in kids[0][1].entries)   # else check the type here
@@ -94,9 +100,22 @@ def _flat(node, targets) -> _Flat:
             if not typed:
                 flat.entries.append(((i, "__class__"), IDENT, kid.type, None))
             flat.entries.extend(((i, k), kind, value, origin) for k, kind, value, origin in kid.entries)
+        shadow = frozenset().union(*(kid.shadow for _, kid in kids))
+        if shadow:
+            flat.hidden.append((_all_items, shadow))
         kids = []
     flat.kids = kids                      # (key, _Flat) pairs
     return flat
+
+
+def _all_items(seq) -> tuple:
+    return tuple(seq)
+
+
+def _hides(objects, names) -> bool:
+    """Whether one of `objects` holds an instance attribute among `names` (C-level:
+    the instance dicts' keys are chained, not looped over in Python)."""
+    return not names.isdisjoint(itertools.chain.from_iterable(map(vars, objects)))
 
 
 def _mergeable(kid) -> bool:
@@ -132,12 +151,15 @@ class GuardNode:
 
     __slots__ = ("type", "desc", "kind", "index", "length", "absent", "absent_dict", "slot_absent",
                  "get", "exp", "keys", "sigs", "weak_get", "weak_refs", "weak_keys",
-                 "pick", "kid_get", "kids", "target", "array_index")
+                 "pick", "kid_get", "kids", "target", "array_index", "hidden")
 
     def __init__(self, flat, used):
         self.type, self.desc, self.kind, self.index = flat.type, flat.desc, flat.kind, flat.index
         self.length, self.absent, self.absent_dict = flat.length, flat.absent, flat.absent_dict
         self.slot_absent, self.target = flat.slot_absent, flat.target
+        if flat.shadow:
+            self.absent = self.absent | flat.shadow
+        self.hidden = flat.hidden
         plain, weak = [], []
         for key, kind, value, origin in flat.entries:
             if _weak(kind, value):
@@ -170,6 +192,8 @@ class GuardNode:
             if self.absent and not self.absent.isdisjoint(obj.__dict__ if self.absent_dict else obj):
                 return False
             if self.slot_absent and any(hasattr(obj, k) for k in self.slot_absent):
+                return False
+            if self.hidden and any(_hides(get(obj), names) for get, names in self.hidden):
                 return False
             if self.get is not None:
                 values = self.get(obj)
