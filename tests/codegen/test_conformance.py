@@ -445,6 +445,14 @@ def test_complex_division_and_multiplication_of_special_values_match_numpy(dtype
             np.testing.assert_allclose(gp[finite], wp[finite], rtol=4 * np.finfo(dtype).eps, atol=0)
 
 
+def test_complex_times_one_is_a_complex_product(backend):
+    """x * 1 is not x for complex x: an infinite part gives NaN, -0.0 parts become +0.0."""
+    z = np.array([complex(1, np.inf), complex(0.0, -0.0), complex(-0.0, -0.0), 2 - 3j])
+    if backend == "triton":
+        return                                  # complex values run eagerly on Triton
+    run(lambda z: (z * 1.0, 1 * z, z / 1.0, z * (1 + 0j)), backend, z)
+
+
 def test_integer_to_a_negative_power_raises_value_error(backend):
     f = tracejit.compile(lambda x, y: x ** y + 1, backend=backend, fullgraph=True)
     np.testing.assert_array_equal(f(np.array([2, 3, -4]), np.array([62, 0, 3])),
@@ -477,6 +485,8 @@ def test_signs_of_zero_on_ties_of_clip_maximum_and_minimum_like_numpy(backend, d
     def f(x, zeros, negative_zeros):
         results = (np.clip(x, 0, None), np.clip(x, None, -0.0), np.clip(x, -0.0, 0.0), np.clip(x, 0, 1),
                    np.clip(x, zeros, zeros + 1), np.clip(x, negative_zeros - 1, negative_zeros),
+                   np.clip(x, zeros - 1, 0.0), np.clip(np.outer(zeros[:2] + 1, x), zeros, zeros + 1),
+                   np.clip(x[0], zeros, zeros + 1), np.clip(x.reshape(4, 6), zeros[:4, None], 1.0),
                    np.maximum(x, dtype(0)), np.maximum(dtype(0), x), np.minimum(x, dtype(-0.0)),
                    np.minimum(negative_zeros, x), np.maximum(x, zeros))
         return results + ((np.fmax(x, dtype(0)), np.fmin(negative_zeros, x)) if dtype == np.float16 else ())

@@ -384,13 +384,22 @@ def test_numpy_functions_compile_directly_with_their_unset_defaults(fn):
 
 
 @pytest.mark.parametrize("fn", [lambda x: x.sum(axis=[0]), lambda x: np.max(x, axis=[0, 1]),
-                                lambda x: np.mean(x, [1])])
-def test_a_list_of_axes_raises_as_numpy_reductions_do(fn):
-    x = np.ones((2, 3))
-    with pytest.raises(TypeError, match="cannot be interpreted as an integer"):
+                                lambda x: np.mean(x, [1]), lambda x: np.sum(x, axis=True),
+                                lambda x: x.max(axis=False), lambda x: np.squeeze(x, axis=[0])])
+def test_a_list_or_a_bool_as_axis_raises_as_numpy_does(fn):
+    x = np.ones((1, 3))
+    with pytest.raises(TypeError):
         fn(x)
-    with pytest.raises(TypeError, match="cannot be interpreted as an integer"):
+    with pytest.raises(TypeError):
         tracejit.compile(fn, backend="interpret")(x)
+
+
+def test_positional_only_parameters_after_an_unset_default_bind():
+    def f(x, a=np._NoValue, b=1, /):
+        return x * (2 if a is np._NoValue else a) + b
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tracejit.FallbackWarning)
+        assert tracejit.compile(f, backend="interpret")(np.ones(2)).tolist() == [3.0, 3.0]
 
 
 @pytest.mark.parametrize("fn", [lambda x: np.gcd(x, 6), lambda x: np.lcm(4, x)], ids=["gcd", "lcm"])

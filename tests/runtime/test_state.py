@@ -418,3 +418,29 @@ def test_reads_that_change_every_call_and_warnings_run_eagerly(name, words):
     assert len(f.fallbacks) == 1 and words in str(f.fallbacks[0])
     user_warnings = [w for w in caught if not issubclass(w.category, tracejit.FallbackWarning)]
     assert len(user_warnings) == len(caught_eager)
+
+
+def test_iterators_generators_and_random_sources_passed_as_arguments_run_eagerly():
+    import itertools
+    import time
+
+    def numbers():
+        n = 0
+        while True:
+            n += 1
+            yield n
+    counter, generator, source = itertools.count(), numbers(), random.Random(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tracejit.FallbackWarning)
+        f = tracejit.compile(lambda x, it: x * next(it), backend="interpret")
+        assert [f(np.ones(1), counter)[0] for _ in range(3)] == [0.0, 1.0, 2.0]
+        assert [f(np.ones(1), generator)[0] for _ in range(3)] == [1.0, 2.0, 3.0]
+        g = tracejit.compile(lambda x, r: x * r.random(), backend="interpret")
+        drawn = [g(np.ones(1), source)[0] for _ in range(3)]
+        reference = random.Random(0)
+        assert drawn == [reference.random() for _ in range(3)]
+        h = tracejit.compile(lambda x, clock=time.perf_counter: x * clock(), backend="interpret")
+        assert len({h(np.ones(1))[0] for _ in range(3)}) == 3
+        k = tracejit.compile(lambda x, fn: x * fn(), backend="interpret")
+        step = itertools.count().__next__
+        assert [k(np.ones(1), step)[0] for _ in range(3)] == [0.0, 1.0, 2.0]

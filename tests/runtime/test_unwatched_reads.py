@@ -185,3 +185,102 @@ def test_reads_outside_the_guarded_state_are_never_frozen(case, monkeypatch):
     else:
         assert len(fallbacks) == 1 and fallback_words in fallbacks[0], fallbacks
         assert __file__ in fallbacks[0]                 # it names the user's line
+
+
+class Leaky:
+    slope = 0.0
+
+    def __call__(self, x):
+        return np.maximum(x, self.slope * x)
+
+
+class WithProperty:
+    @property
+    def k(self):
+        return 2.0
+
+
+class Lazy:
+    def __init__(self):
+        self.lr = 0.5
+
+    def __getattr__(self, name):
+        raise AttributeError(name)
+
+
+def _package(tmp_path, name):
+    """A package `name` with utils.scale = 2.0, a same-named top-level utils (100.0),
+    and model.py whose functions import utils relatively and lazily."""
+    root = tmp_path / name
+    (root / name).mkdir(parents=True)
+    (root / name / "__init__.py").write_text("")
+    (root / name / "utils.py").write_text("scale = 2.0\n")
+    (root / name / "model.py").write_text(
+        "def relative(x):\n    from .utils import scale\n    return x * scale\n"
+        "def relative_module(x):\n    from . import utils\n    return x * utils.scale\n"
+        f"def lazy(x):\n    import {name}_lazy\n    return x * {name}_lazy.scale\n")
+    (root / "utils.py").write_text("scale = 100.0\n")
+    (root / f"{name}_lazy.py").write_text("scale = 3.0\n")
+    return root
+
+
+@pytest.mark.parametrize("function", ["relative", "relative_module", "lazy"])
+def test_relative_and_first_time_imports_inside_the_function_are_guarded(tmp_path, monkeypatch, function):
+    name = f"tjpkg_{function}"
+    monkeypatch.syspath_prepend(str(_package(tmp_path, name)))
+    import importlib
+    model = importlib.import_module(f"{name}.model")
+    fn = getattr(model, function)
+    f = tracejit.compile(fn, backend="interpret")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tracejit.FallbackWarning)
+        np.testing.assert_array_equal(f(X), fn(X))
+        changed = sys.modules[f"{name}_lazy" if function == "lazy" else f"{name}.utils"]
+        changed.scale = 5.0
+        np.testing.assert_array_equal(f(X), fn(X))
+    assert len(f.compiles) == 2
+
+
+def test_modules_named_by_string_and_any_global_read_through_globals_are_guarded(monkeypatch):
+    import importlib
+    monkeypatch.setattr(CONFIG_MODULE, "scale", 2.0)
+    monkeypatch.setitem(globals(), "SCALE", 2.0)
+    name = "SCALE"
+    for fn in (lambda x: x * importlib.import_module("tj_unwatched_config").scale,
+               lambda x: x * sys.modules["tj_unwatched_config"].scale, lambda x: x * globals()[name]):
+        f = tracejit.compile(fn, backend="interpret")
+        np.testing.assert_array_equal(f(X), fn(X))
+        CONFIG_MODULE.scale, globals()["SCALE"] = CONFIG_MODULE.scale + 1, globals()["SCALE"] + 1
+        np.testing.assert_array_equal(f(X), fn(X))
+        assert f.fallbacks == []
+
+
+def test_classes_instantiated_inside_and_properties_replaced_on_the_class_are_guarded(monkeypatch):
+    x = np.array([-2.0, 1.0])
+    by_argument = tracejit.compile(lambda x, act: act()(x), backend="interpret")
+    by_name = tracejit.compile(lambda x: Leaky()(x), backend="interpret")
+    prop = tracejit.compile(lambda x, p: x * p.k, backend="interpret")
+    obj = WithProperty()
+    np.testing.assert_array_equal(by_argument(x, Leaky), [0.0, 1.0])
+    np.testing.assert_array_equal(by_name(x), [0.0, 1.0])
+    assert prop(x, obj).tolist() == [-4.0, 2.0]
+    monkeypatch.setattr(Leaky, "slope", 0.5)
+    monkeypatch.setattr(WithProperty, "k", property(lambda self: 100.0))
+    np.testing.assert_array_equal(by_argument(x, Leaky), [-1.0, 1.0])
+    np.testing.assert_array_equal(by_name(x), [-1.0, 1.0])
+    assert prop(x, obj).tolist() == [-200.0, 100.0]
+
+
+def test_ordinary_objects_do_not_fall_back():
+    # a __getattr__ that only raises, with array method names in the code; enum values
+    import enum
+
+    class Mode(enum.Enum):
+        TRAIN = 1
+        EVAL = 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tracejit.FallbackWarning)
+        f = tracejit.compile(lambda x, c: x.sum() * c.lr, backend="interpret")
+        assert f(X, Lazy()) == 1.5
+        g = tracejit.compile(lambda x, m: x * m.value, backend="interpret")
+        assert g(X, Mode.EVAL).tolist() == [0.0, 2.0, 4.0]

@@ -65,14 +65,14 @@ def _usable(cache_dir: Path) -> Path:
     if cache_dir in _SUBSTITUTES:
         return _SUBSTITUTES[cache_dir]
     try:
-        (cache_dir / "kernels").mkdir(parents=True, exist_ok=True)
-        if os.access(cache_dir / "kernels", os.W_OK | os.X_OK):
+        (cache_dir / "kernels" / "__pycache__").mkdir(parents=True, exist_ok=True)    # Numba's files go there
+        if all(os.access(d, os.W_OK | os.X_OK) for d in (cache_dir / "kernels", cache_dir / "kernels" / "__pycache__")):
             return cache_dir
         problem = "it is not writable"
     except OSError as exc:
         problem = str(exc)
     substitute = Path(tempfile.mkdtemp(prefix="tracejit-cache-"))
-    (substitute / "kernels").mkdir()
+    (substitute / "kernels" / "__pycache__").mkdir(parents=True)
     atexit.register(shutil.rmtree, substitute, ignore_errors=True)
     _SUBSTITUTES[cache_dir] = substitute
     warnings.warn(f"tracejit: the kernel cache {cache_dir} cannot be used ({problem}); kernels of this process "

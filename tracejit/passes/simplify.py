@@ -100,11 +100,17 @@ def _unit_result(node, x, add_zero=False):
     return value
 
 
+def _real(node) -> bool:
+    return node.outputs[0].dtype.kind != "c" and all(v.dtype.kind != "c" for v in node.inputs)
+
+
 # -- the rule table: one rewrite per line --------------------------------------
 RULES = [
-    Rule("x * 1 -> x", "mul", lambda n, a: _is(a[1], 1), lambda n, a: a[0]),
-    Rule("1 * x -> x", "mul", lambda n, a: _is(a[0], 1), lambda n, a: a[1]),
-    Rule("x / 1 -> x", "div", lambda n, a: _is(a[1], 1), lambda n, a: a[0]),
+    # not for complex x: (a+bj) * 1 is (a*1 - b*0) + (a*0 + b*1)j, NaN for an infinite
+    # part and +0.0 for -0.0 parts
+    Rule("x * 1 -> x (not complex)", "mul", lambda n, a: _is(a[1], 1) and _real(n), lambda n, a: a[0]),
+    Rule("1 * x -> x (not complex)", "mul", lambda n, a: _is(a[0], 1) and _real(n), lambda n, a: a[1]),
+    Rule("x / 1 -> x (not complex)", "div", lambda n, a: _is(a[1], 1) and _real(n), lambda n, a: a[0]),
     Rule("x + 0 -> x (int/bool, or float -0.0)", "add", lambda n, a: _exact_zero_add(n, a[1]), lambda n, a: a[0]),
     Rule("0 + x -> x (int/bool, or float -0.0)", "add", lambda n, a: _exact_zero_add(n, a[0]), lambda n, a: a[1]),
     Rule("x - 0 -> x (not for -0.0)", "sub", lambda n, a: _exact_zero_sub(n, a[1]), lambda n, a: a[0]),

@@ -70,7 +70,7 @@ class CodeInfo:
     iterated: set = field(default_factory=set)    # names loaded right before GET_ITER
     stores: dict = field(default_factory=dict)    # stored attr/global/cell name -> "path:line"
     reads: dict = field(default_factory=dict)     # loaded attr/global name -> "path:line" (first)
-    imports: set = field(default_factory=set)     # module names imported inside the code
+    imports: set = field(default_factory=set)     # (module, relative level, from-names) imported inside
     dynamic: bool = False
     catches: bool = False                         # has try/except or with: a failed read may be caught
 
@@ -100,7 +100,7 @@ def code_info(code: types.CodeType) -> CodeInfo:
 @functools.lru_cache(maxsize=4096)
 def _code_info(code: types.CodeType, filename: str, first_line: int) -> CodeInfo:
     info = CodeInfo()
-    previous = None
+    previous = before = None
     for ins in dis.get_instructions(code):
         op = ins.opname
         if op in ("LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME", "STORE_NAME"):
@@ -111,8 +111,11 @@ def _code_info(code: types.CodeType, filename: str, first_line: int) -> CodeInfo
             info.strings.add(ins.argval)
         elif op == "GET_ITER" and previous is not None and previous.opname in _LOADS_BEFORE_ITER:
             info.iterated.add(previous.argval)
-        elif op == "IMPORT_NAME":
-            info.imports.add(ins.argval)
+        elif op == "IMPORT_NAME":     # after LOAD_CONST level, LOAD_CONST fromlist
+            level = before.argval if before is not None and before.opname == "LOAD_CONST" else 0
+            names = previous.argval if previous is not None and previous.opname == "LOAD_CONST" else None
+            names = tuple(n for n in names if isinstance(n, str)) if isinstance(names, tuple) else ()
+            info.imports.add((ins.argval, level if isinstance(level, int) else 0, names))
         elif op == "IMPORT_FROM":                 # `from m import name` reads m.name
             info.attrs.add(ins.argval)
         if op in ("STORE_ATTR", "STORE_GLOBAL", "STORE_DEREF", "DELETE_ATTR", "DELETE_GLOBAL"):
@@ -120,7 +123,7 @@ def _code_info(code: types.CodeType, filename: str, first_line: int) -> CodeInfo
         elif op in ("LOAD_ATTR", "LOAD_METHOD", "LOAD_GLOBAL", "IMPORT_NAME", "IMPORT_FROM") and \
                 isinstance(ins.argval, str):
             info.reads.setdefault(ins.argval, _where(code, ins))
-        previous = ins
+        before, previous = previous, ins
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             info.merge(code_info(const))

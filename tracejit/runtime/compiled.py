@@ -679,7 +679,7 @@ def refuse_unreplayable(fn, world, statics) -> None:
         raise UnsupportedError(f"drawing random numbers inside a compiled function ({rng})", "np.random",
                                definition_line(fn), "they would be frozen at trace time; pass random arrays "
                                                     "as arguments")
-    changing = unrepeatable_source(world.discovery)
+    changing = unrepeatable_source(world.discovery, statics)
     if changing:
         raise UnsupportedError(f"{changing} inside a compiled function", "unrepeatable read",
                                definition_line(fn), "it would be read once, while tracing, and frozen; pass "

@@ -24,6 +24,8 @@ Each entry of a node is classified once:
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import operator
 import sys
 import types
@@ -161,6 +163,7 @@ class Discovery:
             return
         self._functions.add(id(target))
         self.functions.append(target)
+        self._imported_modules(code_info(code), target.__globals__, pending_roots)
         pending_roots.append((-1, target.__globals__, "globals"))
         if target.__closure__:
             pending_roots.append((-1, (target.__closure__, code.co_freevars), "cells"))
@@ -173,10 +176,10 @@ class Discovery:
         self._functions: set = set()     # ids of the functions whose roots are queued
         self.functions: list = []        # those functions (their attributes are state too)
         self.unwatched: list = []        # (what, "path:line"): reads no guard can follow (unwatched.py)
+        self._instance_classes: set = set()   # ids of classes reached only as an instance's class
         pending: list = []
         self._pending = pending
         self._visit_function(self.fn, pending)
-        self._imported_modules(pending)
         queue = [(pos, obj, name) for pos, obj, name in self.arg_objects] + pending
         pending.clear()
         while queue:
@@ -196,8 +199,11 @@ class Discovery:
                     continue
                 node = self._new(GLOBALS, obj, "globals")
                 names = self.info.globals
-                if "globals" in names:             # globals()["NAME"]: the string constants too
-                    names = names | {k for k in self.info.strings if k in obj}
+                if "globals" in names:             # globals()[name]: any number or array may be read
+                    names = names | {k for k in self.info.strings if k in obj} | {
+                        k for k, v in list(obj.items())[:MAX_ENTRIES] if isinstance(k, str)
+                        and not (k.startswith("__") and k.endswith("__")) and classify(v) in (SCALAR, ARRAY)
+                        and unwatched_value(v, frozenset()) is None}
                 for name in sorted(names):
                     value = obj.get(name, MISSING)
                     if value is MISSING:
@@ -214,20 +220,42 @@ class Discovery:
             queue.extend(pending)
             pending.clear()
 
-    def _imported_modules(self, pending) -> None:
-        """Roots for the user modules the code imports (``import cfg`` inside the
-        function): their attributes are state like a global module's."""
-        for name in sorted(self.info.imports):
-            if is_library(name):
+    def _imported_modules(self, info, namespace, pending) -> None:
+        """Roots for the user modules a function's code imports (``import cfg``, ``from
+        .utils import scale``, ``importlib.import_module("cfg")``, ``sys.modules["cfg"]``):
+        their attributes are state like a global module's. A module not imported yet is
+        imported now, as the function's first call would."""
+        imports = set(info.imports)
+        if (info.attrs | info.globals) & _IMPORTING_NAMES:
+            imports |= {(name, 0, ()) for name in info.strings if name in sys.modules and not is_library(name)}
+        for name, level, from_names in sorted(imports):
+            full = _absolute(name, level, namespace)
+            if full is None or is_library(full):
                 continue
-            parts = name.split(".")
-            for end in sorted({1, len(parts)}):
-                module = sys.modules.get(".".join(parts[:end]))
-                if module is None:
-                    self.unwatched.append((f"module {name}, imported inside the function for the "
-                                           "first time", self.info.reads.get(name, "")))
+            parts = full.split(".")
+            for dotted in [".".join(parts[:end]) for end in sorted({1, len(parts)})]:
+                if not self._import_root(dotted, info.reads.get(name, ""), pending):
                     return
-                pending.append((-1, module, f"module {module.__name__}"))
+            package = sys.modules.get(full)
+            for sub in from_names:           # `from . import utils`: a module of the package
+                dotted = f"{full}.{sub}"
+                if sub != "*" and (dotted in sys.modules or hasattr(package, "__path__") and
+                                   _submodule_exists(dotted)):
+                    if not self._import_root(dotted, info.reads.get(sub, ""), pending):
+                        return
+
+    def _import_root(self, dotted, loc, pending) -> bool:
+        """Queue module `dotted` as a root, importing it first if needed; False (and an
+        unwatched read) when it cannot be imported now."""
+        module = sys.modules.get(dotted)
+        if module is None:
+            try:
+                module = importlib.import_module(dotted)
+            except Exception:    # noqa: BLE001  (the function's own call will raise it)
+                self.unwatched.append((f"module {dotted}, which cannot be imported now", loc))
+                return False
+        pending.append((-1, module, f"module {module.__name__}"))
+        return True
 
     def _new(self, kind, obj, desc):
         node = Node(kind, obj, desc, len(self.nodes))
@@ -340,6 +368,7 @@ class Discovery:
             # the instance's class by identity; the class itself is a root (checked once,
             # not once per instance)
             node.entries["__class__"] = (IDENT, kind)
+            self._instance_classes.add(id(kind))
             self._pending.append((-1, kind, kind.__name__))
 
     def _expand_class(self, node, depth):
@@ -348,11 +377,23 @@ class Discovery:
             return
         for name in self._names_for(cls):
             static = _on_class(cls, name) if name not in vars(cls) else vars(cls)[name]
-            if static is MISSING or isinstance(static, (property, types.MemberDescriptorType)):
+            if static is MISSING or isinstance(static, types.MemberDescriptorType):
                 continue
-            value = getattr(cls, name, MISSING)
+            value = getattr(cls, name, MISSING)      # a property: the property object (its identity)
             if value is not MISSING:
                 self._add_entry(node, name, value, f"{cls.__name__}.{name}", depth)
+        if id(cls) not in self._instance_classes:
+            self._visit_construction(cls)
+
+    def _visit_construction(self, cls) -> None:
+        """A class the code names (not only an instance's class) may be instantiated
+        there: ``Cls()(x)`` runs its ``__init__`` and ``__call__``, whose code is followed."""
+        for name in _CONSTRUCTION:
+            method = _on_class(cls, name)
+            if isinstance(method, (staticmethod, classmethod)):
+                method = method.__func__
+            if isinstance(method, types.FunctionType) and not is_library_object(method):
+                self._visit_function(method, self._pending)
 
     def _note_unwatched(self, desc, name, why) -> None:
         if why is not None:
@@ -376,6 +417,9 @@ class Discovery:
             known = self.by_id.get(id(value))
             if known is not None:
                 node.entries[key] = (SHARED, value)
+                if known.kind == CLASS and id(value) in self._instance_classes:
+                    self._instance_classes.discard(id(value))       # named too: it may be instantiated
+                    self._visit_construction(value)
                 return
             kid = self._node_for(value, desc, depth + 1)
             if kid is None:
@@ -387,6 +431,29 @@ class Discovery:
         if kind == IDENT and not isinstance(value, type):
             self._visit_function(value, self._pending)
         node.entries[key] = (kind, value)
+
+
+_CONSTRUCTION = ("__new__", "__init__", "__post_init__", "__call__")
+_IMPORTING_NAMES = frozenset({"import_module", "__import__", "modules"})   # importlib, sys.modules
+
+
+def _submodule_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _absolute(name: str, level: int, namespace) -> str | None:
+    """The absolute module name of ``from {"." * level}{name} import ...`` in the module
+    whose globals are `namespace` (None when it does not resolve)."""
+    if not level:
+        return name or None
+    package = namespace.get("__package__") or namespace.get("__name__", "").rpartition(".")[0]
+    if not package:
+        return None
+    base = package.rsplit(".", level - 1)[0] if level > 1 else package
+    return f"{base}.{name}" if name else base
 
 
 _GETTERS = (operator.attrgetter, operator.itemgetter, operator.methodcaller)

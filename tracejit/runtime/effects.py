@@ -16,6 +16,7 @@ import collections.abc
 import datetime
 import io
 import logging
+import os
 import random
 import secrets
 import sys
@@ -57,23 +58,35 @@ def io_source(discovery) -> str | None:
     return None
 
 
-def unrepeatable_source(discovery) -> str | None:
-    """What the function reads that changes on every call without being an argument
-    (a clock, Python's random numbers, an iterator's next value), or None."""
-    info = discovery.info
-    clocks = bool(info.attrs & _CLOCK_NAMES)
+def unrepeatable_source(discovery, statics=()) -> str | None:
+    """What the function reads that changes on every call (a clock, Python's random
+    numbers, an iterator's next value) through its state or its static arguments (a
+    generator, ``random.Random``, ``time`` or ``time.perf_counter`` passed in), or None."""
+    clocks = bool(discovery.info.attrs & _CLOCK_NAMES)
+    for value in statics:
+        what = _unrepeatable(value, True)
+        if what:
+            return f"{what} through a static argument"
     for node in discovery.nodes:
         for key, (_, value) in node.entries.items():
-            where = node.child_desc(key)
-            if _is_one_of(value, _NONDETERMINISTIC_MODULES) or isinstance(value, random.Random) or \
-                    isinstance(_owner(value), random.Random) or _module_of(value) in ("random", "secrets"):
-                return f"Python random numbers through {where}"
-            if clocks and (_is_one_of(value, _CLOCK_OBJECTS)) or \
-                    _module_of(value) == "time" and getattr(value, "__name__", "") in _CLOCK_NAMES:
-                return f"reading the clock through {where}"
-            if isinstance(value, collections.abc.Iterator) and not isinstance(value, io.IOBase):
-                return f"advancing the iterator {where}"
+            what = _unrepeatable(value, clocks)
+            if what:
+                return f"{what} through {node.child_desc(key)}"
     return None
+
+
+def _unrepeatable(value, clocks: bool) -> str:
+    if _is_one_of(value, _NONDETERMINISTIC_MODULES) or isinstance(value, random.Random) or \
+            isinstance(_owner(value), random.Random) or _module_of(value) in ("random", "secrets") or \
+            _is_one_of(value, (os.urandom, os.getrandom) if hasattr(os, "getrandom") else (os.urandom,)):
+        return "Python random numbers"
+    if clocks and _is_one_of(value, _CLOCK_OBJECTS) or \
+            _module_of(value) == "time" and getattr(value, "__name__", "") in _CLOCK_NAMES:
+        return "reading the clock"
+    if isinstance(value, collections.abc.Iterator) and not isinstance(value, io.IOBase) or \
+            isinstance(_owner(value), collections.abc.Iterator):
+        return "advancing an iterator"
+    return ""
 
 
 def _owner(value):

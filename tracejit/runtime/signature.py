@@ -51,7 +51,8 @@ class Binder:
         self.signature = inspect.signature(fn)
         self.static_argnames = tuple(static_argnames)
         self._no_value_defaults = tuple(name for name, p in self.signature.parameters.items()
-                                        if p.default is np._NoValue and name not in self.static_argnames)
+                                        if p.default is np._NoValue and name not in self.static_argnames
+                                        and p.kind is not inspect.Parameter.POSITIONAL_ONLY)
         for name in self.static_argnames:
             if name not in self.signature.parameters:
                 raise ValueError(f"tracejit: static_argnames names {name!r}, which is not a parameter of "

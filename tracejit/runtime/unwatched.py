@@ -25,9 +25,12 @@ import numpy as np
 _WEAK_TYPES = (weakref.ref, weakref.ProxyType, weakref.CallableProxyType, weakref.WeakValueDictionary,
                weakref.WeakKeyDictionary, weakref.WeakSet, weakref.WeakMethod)
 _ENVIRONMENT_NAMES = frozenset({"environ", "environb", "getenv", "getenvb"})
+# enum members' .name/.value are DynamicClassAttributes (members are immutable)
 _KNOWN_DESCRIPTORS = (types.FunctionType, staticmethod, classmethod, property, types.MemberDescriptorType,
                       types.GetSetDescriptorType, types.MethodDescriptorType, types.WrapperDescriptorType,
-                      types.BuiltinFunctionType, types.ClassMethodDescriptorType)
+                      types.BuiltinFunctionType, types.ClassMethodDescriptorType, types.DynamicClassAttribute)
+# names the code most likely reads on arrays (x.sum(), x.T), not on an object with __getattr__
+_ARRAY_NAMES = frozenset(dir(np.ndarray))
 
 
 def unwatched_value(value, attrs) -> str | None:
@@ -54,7 +57,7 @@ def unwatched_attribute(kind, name, static) -> str | None:
     None. `static`: what the class holds under `name` (``discover._on_class``), or
     None when the class holds nothing."""
     if static is None:
-        if _class_entry(kind, "__getattr__") is not None:
+        if _class_entry(kind, "__getattr__") is not None and name not in _ARRAY_NAMES:
             return f"{name!r} of a {kind.__name__}, computed by its class's __getattr__"
         return None
     if hasattr(type(static), "__get__") and not isinstance(static, _KNOWN_DESCRIPTORS) and \

@@ -75,16 +75,15 @@ def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue, 
         if a_min is None and a_max is None:
             return copy(result)
     # the signs of zero on ties: one bound is NumPy's np.maximum(x, lo) or np.minimum(x, hi);
-    # two are the clip ufunc, which keeps x on a tie with a broadcast (scalar) bound and
-    # the bound on a tie with a bound of x's shape (float16: x always)
+    # two are the clip ufunc, whose float32/64 loop keeps x on a tie when both bounds are
+    # single values (scalars, size-1 arrays), else the bound; float16's loop keeps x
     if a_max is None:
         return ufuncs.apply("maximum", (result, a_min))
     if a_min is None:
         return ufuncs.apply("minimum", (result, a_max))
-    shape = result.shape
+    keep_bound = result.dtype != np.float16 and not all(np.size(b) == 1 for b in (a_min, a_max))
+    first_wins = result.dtype == np.float16     # np.maximum/minimum on ties: float16 the first, else the second
     for op, bound in (("maximum", a_min), ("minimum", a_max)):
-        keep_bound = result.dtype != np.float16 and shape != () and np.shape(bound) == shape
-        first_wins = result.dtype == np.float16     # np.maximum/minimum on ties: float16 the first, else the second
         result = ufuncs.apply(op, (result, bound) if keep_bound != first_wins else (bound, result))
     return result
 

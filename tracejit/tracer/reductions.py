@@ -39,6 +39,8 @@ def normalize_axes(axis, ndim: int) -> tuple:
     """Sorted non-negative axes; AxisError / duplicate errors as NumPy's."""
     if axis is None:
         return tuple(range(ndim))
+    if isinstance(axis, (bool, np.bool_)):
+        raise TypeError("an integer is required for the axis")        # as NumPy: axis=True is refused
     if not isinstance(axis, tuple):
         axis = operator.index(axis)   # a list raises TypeError, as NumPy's reductions do; traced: DataDependentError
     return tuple(sorted(normalize_axis_tuple(axis, ndim)))

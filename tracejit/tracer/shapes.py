@@ -211,6 +211,8 @@ def squeeze(a, axis=None):
     if axis is None:
         axes = tuple(d for d, n in enumerate(x.shape) if n == 1)
     else:
+        if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, tuple):
+            axis = operator.index(axis)          # as NumPy: a list or a bool raises TypeError
         axes = normalize_axis_tuple(axis, x.ndim)
         if any(x.shape[d] != 1 for d in axes):
             raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
