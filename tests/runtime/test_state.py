@@ -395,9 +395,9 @@ def warns(x):
 
 
 @pytest.mark.parametrize("name, words", [
-    ("draws", "random numbers"), ("draws_imported", "random numbers"), ("draws_from_instance", "random numbers"),
-    ("clock", "clock"), ("clock_imported", "clock"), ("clock_datetime", "clock"), ("counts", "iterator"),
-    ("warns", "warnings.warn")])
+    ("draws", "random.random"), ("draws_imported", "random numbers"), ("draws_from_instance", "random numbers"),
+    ("clock", "time.perf_counter"), ("clock_imported", "clock"), ("clock_datetime", "clock"),
+    ("counts", "iterator"), ("warns", "warnings.warn")])
 def test_reads_that_change_every_call_and_warnings_run_eagerly(name, words):
     # eager and compiled draw from their own module's generators: equal only when both run
     # eagerly, once per call (a frozen trace-time value differs on the second call)
@@ -444,3 +444,20 @@ def test_iterators_generators_and_random_sources_passed_as_arguments_run_eagerly
         k = tracejit.compile(lambda x, fn: x * fn(), backend="interpret")
         step = itertools.count().__next__
         assert [k(np.ones(1), step)[0] for _ in range(3)] == [0.0, 1.0, 2.0]
+
+
+DEAD_BRANCHES = """
+import random, time, warnings
+import numpy as np
+def checked(x, verbose=False):
+    if verbose:
+        print(time.perf_counter(), random.random())
+    if x.ndim != 1:
+        warnings.warn("expected a vector")
+    return x * 2
+"""
+
+
+def test_clocks_random_numbers_and_warnings_in_branches_the_trace_skips_do_not_fall_back():
+    f, _ = check_like_eager(DEAD_BRANCHES, "checked", [lambda m: (np.arange(3.0),)] * 3, backend="interpret")
+    assert f.fallbacks == [] and len(f.compiles) == 1

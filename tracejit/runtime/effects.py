@@ -4,11 +4,15 @@ A trace runs the function's Python code once; a file write, a log record or a
 warning made then would not happen again on later calls, and a clock reading, a
 draw from Python's ``random`` or the next value of an iterator would be frozen
 (``print`` is the exception: it is recorded and replayed, see ``tracer/host.py``;
-NumPy's random generators are ``randomness.py``'s). The check looks at what the
-code can reach (``discover.py``): the builtins ``open`` and ``input``, the
-``logging`` and ``warnings`` modules and loggers, file objects or ``sys`` when the
-code calls ``write``, the ``random``, ``time`` and ``secrets`` modules and their
-functions, ``random.Random`` instances, and iterators (``itertools.count()``).
+NumPy's random generators are ``randomness.py``'s). ``warnings.warn`` and the
+functions of ``time`` and ``random`` called through their modules are refused while
+tracing (``tracer/host.py``), so only a call the trace makes counts. This module
+checks what a trace cannot intercept, in what the code can reach
+(``discover.py``) and in its static arguments: the builtins ``open`` and ``input``,
+``logging`` and loggers, file objects or ``sys`` when the code calls ``write``,
+functions imported from ``time``/``random``/``warnings`` by name, ``secrets``,
+``uuid``, ``datetime.now``, ``random.Random`` instances and iterators
+(``itertools.count()``, generators).
 """
 from __future__ import annotations
 
@@ -20,18 +24,18 @@ import os
 import random
 import secrets
 import sys
-import time
 import uuid
 import warnings
 
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "exception"})
 _WRITES = frozenset({"write", "writelines"})
-_WARN_NAMES = frozenset({"warn", "warn_explicit"})
 _CLOCK_NAMES = frozenset({"time", "time_ns", "perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns",
                           "process_time", "process_time_ns", "thread_time", "thread_time_ns", "sleep",
                           "now", "today", "utcnow"})
-_NONDETERMINISTIC_MODULES = (random, secrets, uuid)
-_CLOCK_OBJECTS = (time, datetime, datetime.datetime, datetime.date)
+# the functions of `random` and `time` called through their modules are refused while
+# tracing (tracer/host.py); these are what a trace cannot intercept
+_NONDETERMINISTIC_MODULES = (secrets, uuid)
+_CLOCK_OBJECTS = (datetime, datetime.datetime, datetime.date)
 _WARN_FUNCTIONS = (warnings.warn, warnings.warn_explicit)
 
 
@@ -53,8 +57,8 @@ def io_source(discovery) -> str | None:
                 return f"logging through {node.child_desc(key)}"
             if writes and (isinstance(value, io.IOBase) or value is sys):
                 return f"writing to {node.child_desc(key)}"
-            if (value is warnings and info.attrs & _WARN_NAMES) or _is_one_of(value, _WARN_FUNCTIONS):
-                return f"warnings.warn through {node.child_desc(key)}"
+            if _is_one_of(value, _WARN_FUNCTIONS):      # `from warnings import warn` (warnings.warn is
+                return f"warnings.warn through {node.child_desc(key)}"     # refused while tracing: tracer/host.py)
     return None
 
 

@@ -14,11 +14,14 @@ function runs eagerly.
 from __future__ import annotations
 
 import builtins
+import random
 import threading
+import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .errors import TracerError
+from .errors import TracerError, UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
 from .pytree import TreeDef, flatten
@@ -62,15 +65,66 @@ def _recording_print(*args, sep=" ", end="\n", file=None, flush=False):
                                      user_loc()))
 
 
+# module functions whose effect a trace cannot replay: while tracing they raise
+# UnsupportedError, so the function runs eagerly, and only when the trace really calls
+# them (a call in a branch the trace does not take costs nothing). Names bound before
+# (`from time import perf_counter`) are found by runtime/effects.py instead.
+_REFUSED = {
+    warnings: ("warn", "warn_explicit"),
+    time: ("time", "time_ns", "perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns", "process_time",
+           "process_time_ns", "thread_time", "thread_time_ns", "sleep"),
+    random: ("random", "uniform", "randint", "randrange", "choice", "choices", "shuffle", "sample", "gauss",
+             "normalvariate", "lognormvariate", "expovariate", "vonmisesvariate", "gammavariate",
+             "betavariate", "paretovariate", "weibullvariate", "triangular", "getrandbits", "randbytes",
+             "binomialvariate", "seed", "setstate"),
+}
+_ORIGINALS: dict = {}         # (module, name) -> the function while the refusing one is installed
+
+
+def _refusing(module, name, original):
+    where = f"{module.__name__}.{name}"
+
+    def refusing(*args, **kwargs):
+        state = _ACTIVE.get()
+        if state is None or not state.live:
+            if module is warnings and name == "warn":       # the caller's frame, not this one
+                if len(args) > 2:
+                    args = args[:2] + (args[2] + 1,) + args[3:]
+                else:
+                    kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1
+            return original(*args, **kwargs)
+        raise UnsupportedError(f"{where}() inside a compiled function", where, user_loc(),
+                               hint="traced once, it would run (or be read) while tracing, not on every call")
+    refusing.__wrapped_original__ = original
+    return refusing
+
+
+def _install_refusals() -> None:
+    for module, names in _REFUSED.items():
+        for name in names:
+            original = getattr(module, name, None)
+            if original is not None and not hasattr(original, "__wrapped_original__"):
+                _ORIGINALS[(module, name)] = original
+                setattr(module, name, _refusing(module, name, original))
+
+
+def _remove_refusals() -> None:
+    for (module, name), original in list(_ORIGINALS.items()):
+        if getattr(getattr(module, name, None), "__wrapped_original__", None) is original:
+            setattr(module, name, original)
+    _ORIGINALS.clear()
+
+
 @contextmanager
 def recording_prints():
-    """Install the recording ``print`` for the duration of a trace (nested traces and
-    threads share one installation)."""
+    """Install the recording ``print`` (and the refusing functions of ``_REFUSED``) for
+    the duration of a trace (nested traces and threads share one installation)."""
     global _depth, _saved
     with _lock:
         if _depth == 0:
             _saved = builtins.print
             builtins.print = _recording_print
+            _install_refusals()
         _depth += 1
     try:
         yield
@@ -80,3 +134,4 @@ def recording_prints():
             if _depth == 0:
                 if builtins.print is _recording_print:
                     builtins.print = _saved     # (_saved stays set for a thread still inside it)
+                _remove_refusals()
