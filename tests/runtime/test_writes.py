@@ -438,3 +438,14 @@ def test_overlapping_arguments_run_eagerly_with_one_warning():
     add_exp(b, b)
     np.testing.assert_array_equal(a, b)
     assert got is a
+
+
+def test_under_fullgraph_an_aliased_call_raises_before_changing_anything():
+    import tests.runtime.eager_check as eager_check
+    module = eager_check.make_module(ALIASED, "aliased_fullgraph")
+    f = tracejit.compile(module.shift, backend="interpret", fullgraph=True)
+    f(np.arange(5.0), np.arange(5.0))
+    x = np.arange(5.0)
+    with pytest.raises(tracejit.TracerError, match="shares memory"):
+        f(x, x)
+    np.testing.assert_array_equal(x, np.arange(5.0))

@@ -615,6 +615,8 @@ class CompiledFunction:
                 with self._lock:
                     self._fall_back(specs, exc)
                 return self.fn(*args, **kwargs)
+            if self.fullgraph and isinstance(exc, TracerError):
+                raise exc from None               # refused (aliasing): nothing ran, nothing changed
             result = self.fn(*args, **kwargs)     # NumPy's own exception, if NumPy raises
             if self.fullgraph:
                 raise exc from None
