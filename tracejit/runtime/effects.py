@@ -81,19 +81,21 @@ def unrepeatable_source(discovery, statics=()) -> str | None:
 
 def _unrepeatable(value, clocks: bool) -> str:
     if _is_one_of(value, _NONDETERMINISTIC_MODULES) or isinstance(value, random.Random) or \
-            isinstance(_owner(value), random.Random) or _module_of(value) in ("random", "secrets") or \
+            isinstance(owner_of(value), random.Random) or _module_of(value) in ("random", "secrets") or \
             _is_one_of(value, (os.urandom, os.getrandom) if hasattr(os, "getrandom") else (os.urandom,)):
         return "Python random numbers"
     if clocks and _is_one_of(value, _CLOCK_OBJECTS) or \
             _module_of(value) == "time" and getattr(value, "__name__", "") in _CLOCK_NAMES:
         return "reading the clock"
     if isinstance(value, collections.abc.Iterator) and not isinstance(value, io.IOBase) or \
-            isinstance(_owner(value), collections.abc.Iterator):
+            isinstance(owner_of(value), collections.abc.Iterator):
         return "advancing an iterator"
     return ""
 
 
-def _owner(value):
+def owner_of(value):
+    """The object a bound method is bound to (``__self__``), or None; safe for objects
+    whose ``__getattr__`` raises something else than AttributeError."""
     try:
         return getattr(value, "__self__", None)
     except Exception:    # noqa: BLE001  (a __getattr__ that raises KeyError, ...)

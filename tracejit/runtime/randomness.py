@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .effects import owner_of
+
 _RANDOM_TYPES = (np.random.Generator, np.random.RandomState, np.random.BitGenerator)
 
 
 def is_random(value) -> bool:
-    if isinstance(value, _RANDOM_TYPES) or value is np.random:
-        return True
-    try:
-        owner = getattr(value, "__self__", None)
-    except Exception:    # noqa: BLE001  (a __getattr__ that raises KeyError, ...)
-        return False
-    return isinstance(owner, _RANDOM_TYPES)
+    return isinstance(value, _RANDOM_TYPES) or value is np.random or isinstance(owner_of(value), _RANDOM_TYPES)
 
 
 def random_source(discovery, statics=()) -> str | None:
