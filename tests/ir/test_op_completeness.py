@@ -21,6 +21,7 @@ import pytest
 from tracejit.codegen import numba_dialect, triton_dialect, triton_prelude
 from tracejit.ir import OPS, OpGroup, TensorType
 from tracejit.ir import ops as op_table
+from tracejit.ir import ops_special
 from tracejit.ir.loopnest import INDEX_RULES
 from tracejit.ir.types import SUPPORTED_DTYPES, resolve_ufunc
 
@@ -33,6 +34,8 @@ def _loop_dtypes(spec):
         return list(SUPPORTED_DTYPES)
     if spec.name == "bitcast":
         return list(op_table.BITCAST_DTYPES)
+    if spec.name in ("erf", "erfc"):             # scipy.special's: the tracer casts to these
+        return list(ops_special.REAL_FLOATS)
     if spec.ufunc is None:                       # real, imag
         return [d for d in SUPPORTED_DTYPES if d.kind == "c"]
     found = set()

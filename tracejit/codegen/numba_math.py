@@ -55,7 +55,7 @@ _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # L
 # modules they call: the versions (helper_versions.file_version) this file was checked
 # against; tests/codegen/test_numba_math.py fails when one differs, and updating the
 # hash here invalidates the stale cache entries.
-BUILT_ON = {"numba_eft": "9784a65ce58a", "vector_math_names": "607928a2615e"}
+BUILT_ON = {"numba_eft": "9784a65ce58a", "vector_math_names": "ab8f62af50fa"}
 
 
 # ---------------------------------------------------------------------------

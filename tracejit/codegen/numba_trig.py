@@ -61,7 +61,7 @@ _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # L
 # modules they call: these are the versions (numba_math.source_version) this file was
 # checked against. tests/codegen/test_numba_trig.py fails when one differs; updating
 # the hash here changes this file, which invalidates the stale cache entries.
-BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "68f2e27be03b", "vector_math_names": "607928a2615e"}
+BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "f4f4ffe1d620", "vector_math_names": "ab8f62af50fa"}
 
 _N = 300
 _PIO2_HI, _PIO2_LO = nearest(pi_fixed(_N), _N + 1, 2)

@@ -56,7 +56,7 @@ from .vector_math_names import SMALL_MATH as SMALL_MATH_NAMES
 _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # LLVM alwaysinline
 
 # see numba_trig.BUILT_ON (scripts/pin_helper_versions.py keeps it current)
-BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "68f2e27be03b", "numba_trig": "a41f02aa14f9", "vector_math_names": "607928a2615e"}
+BUILT_ON = {"math_constants": "4ce45765dbbd", "numba_eft": "9784a65ce58a", "numba_math": "f4f4ffe1d620", "numba_trig": "70d78dafff36", "vector_math_names": "ab8f62af50fa"}
 
 _N = 300
 _C1, _C2 = split(pi_fixed(_N), _N + 1, 2, 29)                        # pi/2 = C1 + C2 + C3

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from . import erf_fits
+
 # name -> source; each snippet is one @triton.jit function
 HELPERS: dict = {}
 
@@ -552,6 +554,54 @@ def _tj_arg_lt_combine(v1, i1, v2, i2):
     return tl.where(take1, v1, v2), tl.where(take1, i1, i2)
 ''')
 
+
+
+def _horner(var: str, coefficients, indent: str) -> str:
+    """Triton lines computing p = sum c_k var^k (Horner; constants in var's dtype)."""
+    lines = [f"p = _tj_c({coefficients[-1]!r}, {var})"]
+    lines += [f"p = p * {var} + _tj_c({c!r}, {var})" for c in coefficients[-2::-1]]
+    return "".join(f"{indent}{line}\n" for line in lines)
+
+
+def _unit(interval) -> tuple:
+    lo, hi = interval
+    return 2.0 / (hi - lo), -(lo + hi) / (hi - lo)
+
+
+_helper('''
+@triton.jit
+def _tj_erf(x):
+    """scipy.special.erf: Triton's own (libdevice on the GPU)."""
+    return tl.math.erf(_tj_up(x))
+''')
+
+_helper(f'''
+@triton.jit
+def _tj_erfc(x):
+    """scipy.special.erfc: 1 - erf below 0.5; above, exp(-x^2) (x^2 as hi + lo) times
+    erfcx, a polynomial in (x - 3) / (x + 3) (float64 past 6: x erfcx in 1 / x), from
+    erf_fits.py as Numba's numba_erf.py; erfc(-x) = 2 - erfc(x)."""
+    u = _tj_up(x)
+    a = tl.abs(u)
+    if u.dtype == tl.float64:
+        ac = tl.where(a > 27.5, _tj_c(27.5, u), a)
+        z = (ac - 3.0) / (ac + 3.0) * _tj_c({_unit(erf_fits.ERFCX_INTERVAL)[0]!r}, u) \\
+            + _tj_c({_unit(erf_fits.ERFCX_INTERVAL)[1]!r}, u)
+{_horner("z", erf_fits.ERFCX, "        ")}        mid = p
+        t = 1.0 / ac
+        w = t * _tj_c({_unit(erf_fits.ERFCX_TAIL_INTERVAL)[0]!r}, u) + _tj_c({_unit(erf_fits.ERFCX_TAIL_INTERVAL)[1]!r}, u)
+{_horner("w", erf_fits.ERFCX_TAIL, "        ")}        g = tl.where(ac >= 6.0, p * t, mid)
+    else:
+        ac = tl.where(a > 10.1, 10.1, a)
+        z = (ac - 3.0) / (ac + 3.0) * {_unit(erf_fits.ERFCX_F32_INTERVAL)[0]!r} + {_unit(erf_fits.ERFCX_F32_INTERVAL)[1]!r}
+{_horner("z", erf_fits.ERFCX_F32, "        ")}        g = p
+    hi = ac * ac
+    lo = tl.fma(ac, ac, -hi)
+    e = tl.exp(-hi)
+    tail = (e - e * lo) * g
+    tail = tl.where(u > 0, tail, 2.0 - tail)
+    return tl.where(a >= 0.5, tail, 1.0 - tl.math.erf(u))
+''')
 
 def prelude_for(text: str) -> str:
     """The helper definitions `text` uses, dependencies first (definition order)."""

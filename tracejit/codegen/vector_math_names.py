@@ -2,7 +2,7 @@
 
 Why a module of its own: the Numba dialect needs these names to write a kernel's
 imports, and writing source must not import Numba (a warm start runs stored native code
-without it). Each helper module (numba_math, numba_trig, numba_pow) takes its table from
+without it). Each helper module (numba_math, numba_trig, numba_pow, numba_erf) takes its table from
 here and defines the functions it names; a test checks that every name exists.
 """
 from __future__ import annotations
@@ -23,6 +23,8 @@ VECTOR_MATH = {
         ("arctan", "float32"): "arctan_f32", ("arctan", "float64"): "arctan_f64",
     },
     "numba_pow": {("pow", "float32"): "pow_f32", ("pow", "float64"): "pow_f64"},
+    "numba_erf": {("erf", "float32"): "erf_f32", ("erf", "float64"): "erf_f64",
+                  ("erfc", "float32"): "erfc_f32", ("erfc", "float64"): "erfc_f64"},
 }
 
 # sin/cos valid below a limit only (|x| < 2^24 for float32, 2^20 for float64), cheaper

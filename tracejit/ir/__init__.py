@@ -4,6 +4,7 @@ from .interpreter import run_graph
 from .ops import OPS, OpGroup, OpSpec
 from . import ops_control  # noqa: F401,E402  (registers the dynamic-slice and loop ops)
 from . import ops_library  # noqa: F401,E402  (registers the sort and linear-algebra ops)
+from . import ops_special  # noqa: F401,E402  (registers erf and erfc)
 from .printer import format_graph
 from .types import TensorType, parse_type, short_name
 from .verifier import VerificationError, verify

@@ -27,7 +27,8 @@ from .nest import Accumulate, Compute, Constant, Load, Store, var
 
 # ops whose recomputation costs much more than a load from L1
 EXPENSIVE = frozenset({"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "tanh", "sinh", "cosh", "sin",
-                       "cos", "tan", "arctan", "arcsin", "arccos", "arctan2", "power", "sqrt", "logaddexp"})
+                       "cos", "tan", "arctan", "arcsin", "arccos", "arctan2", "power", "sqrt", "logaddexp",
+                       "erf", "erfc"})
 
 
 def _canonical(block, outside):

@@ -1,0 +1,88 @@
+"""Numba's vectorizable erf/erfc (tracejit/codegen/numba_erf.py): accuracy in ulps
+against mpmath's correctly rounded values (float64) and scipy's float32 loops, special
+values exactly as scipy's, vector code, and coefficients that are what
+scripts/fit_erf.py derives."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from tests.codegen.ulp import apply, is_vectorized, random_bits, subnormals, ulps, vector_loop_ir
+from tracejit.codegen import erf_fits
+from tracejit.codegen import numba_erf as E
+
+mpmath = pytest.importorskip("mpmath")
+special = pytest.importorskip("scipy.special")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BOUND_F64 = {"erf": 2, "erfc": 5}        # ulps from the correctly rounded value
+
+
+def helper(name, dtype):
+    return getattr(E, E.VECTOR_MATH[(name, np.dtype(dtype).name)])
+
+
+def _float64_sample(rng):
+    return np.concatenate([rng.uniform(-7, 7, 3000), rng.uniform(-28, 28, 1000), rng.uniform(-1.1, 1.1, 1000),
+                           rng.uniform(0.45, 1.05, 1000), rng.uniform(5.5, 6.5, 500),
+                           10.0 ** rng.uniform(-320, 0, 500) * rng.choice([-1, 1], 500)])
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+def test_float64_within_its_bound_of_the_correctly_rounded_value(name, rng):
+    x = _float64_sample(rng)
+    got = apply(helper(name, np.float64), x)
+    mpmath.mp.dps = 30
+    exact = np.array([float(getattr(mpmath, name)(mpmath.mpf(v))) for v in x])
+    assert ulps(got, exact).max() <= BOUND_F64[name]
+    # scipy's own values: its erfc is 1 - erf below 1 (an absolute error of ~1e-16),
+    # loses ~x^2 ulps above (exp(-x^2) of a rounded square) and underflows to 0 from
+    # x ~ 26.6, where ours keep the denormals
+    want = getattr(special, name)(x)
+    tol = 1e-15 + 2.3e-16 * x * x
+    assert np.all(np.abs(got - want) <= tol * np.abs(want) + 4e-16 * (np.abs(x) < 1) + 1e-300)
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+def test_float32_is_scipys_value_nearly_always_and_never_an_ulp_off(name, rng):
+    x = np.concatenate([rng.uniform(-11, 11, 300_000), rng.standard_normal(300_000) * 2,
+                        random_bits(np.float32, 100_000, rng), subnormals(np.float32, 1000, rng)]).astype(np.float32)
+    got = apply(helper(name, np.float32), x)
+    want = getattr(special, name)(x)
+    assert want.dtype == got.dtype == np.float32
+    assert ulps(got, want).max() <= 1
+    assert np.count_nonzero(got != want) <= 1e-4 * x.size
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+def test_special_values_exactly_as_scipy(name, dtype):
+    info = np.finfo(dtype)
+    x = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, info.smallest_subnormal, -info.smallest_subnormal,
+                  info.tiny, -info.tiny, info.max, -info.max, 6.0, -6.0, 27.5, 30.0, -30.0]
+                 + ([4.0, 10.1] if dtype == np.float32 else []), dtype=dtype)      # 1, 0 in float32
+    got = apply(helper(name, dtype), x)
+    want = getattr(special, name)(x)
+    assert np.array_equal(got, want, equal_nan=True)
+    assert np.array_equal(np.signbit(got[~np.isnan(want)]), np.signbit(want[~np.isnan(want)]))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+def test_helpers_vectorize(name, dtype):
+    assert is_vectorized(vector_loop_ir(helper(name, dtype), dtype))
+
+
+def test_coefficients_are_what_the_fit_script_derives():
+    spec = importlib.util.spec_from_file_location("fit_erf", os.path.join(ROOT, "scripts", "fit_erf.py"))
+    fit = importlib.util.module_from_spec(spec)
+    sys.modules["fit_erf"] = fit
+    spec.loader.exec_module(fit)
+    for name, (f, (a, b), degree) in fit.FITS.items():
+        assert getattr(erf_fits, f"{name}_INTERVAL") == (float(a), float(b)), name
+        derived = fit.chebyshev_monomials(f, mpmath.mpf(a), mpmath.mpf(b), degree)
+        assert getattr(erf_fits, name) == tuple(derived), name
