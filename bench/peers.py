@@ -38,6 +38,17 @@ def adam4(p, g, m, v, lr, beta1, beta2, eps, t):
     return models.adam_step(p, g, m, v, lr, beta1, beta2, eps, t)
 
 
+def gelu_erf(x):
+    """The exact GELU, as BERT-style code writes it with scipy.special.erf."""
+    return 0.5 * x * (1.0 + special.erf(x * 0.7071067811865476))
+
+
+try:
+    from scipy import special
+except ImportError:          # the case is left out
+    special = None
+
+
 
 
 def cases(scale):
@@ -60,6 +71,7 @@ def cases(scale):
         "layernorm": (models.layernorm, (x, mk(cols), mk(cols)), 2 * x.nbytes, 0),
         "rmsnorm": (models.rmsnorm, (x, mk(cols)), 2 * x.nbytes, 0),
         "gelu": (models.gelu, (mk(big),), 2 * 4 * big, 0),
+        **({"gelu-erf": (gelu_erf, (mk(big),), 2 * 4 * big, 0)} if special is not None else {}),
         "adam": (adam4, (p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 3), 7 * 4 * elems, 0),
         "sin*cos+x^2": (sincos, (mk(big),), 2 * 4 * big, 0),
         "mlp": (models.mlp, (mk(batch, hidden), mk(hidden, 4 * hidden) * np.float32(0.03), mk(4 * hidden),
@@ -90,6 +102,9 @@ def _jax_version(fn):
     except ImportError:
         return None
     namespace = dict(fn.__globals__, np=jnp)
+    if fn is gelu_erf:
+        import jax.scipy.special
+        namespace["special"] = jax.scipy.special
     as_jax = types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
     if fn is adam4:                 # it calls models.adam_step: rebind that one as well
         inner = models.adam_step

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import (compositions, einsum, functions, grids, histogram, lapack, linalg, nanfuncs, order_statistics,
-               selection, signal, sorting, statistics, ufunc_methods, ufuncs, writes)
+from . import (compositions, einsum, foreign_ufuncs, functions, grids, histogram, lapack, linalg, nanfuncs,
+               order_statistics, selection, signal, sorting, statistics, ufunc_methods, ufuncs, writes)
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -49,6 +49,11 @@ _DEFAULT_KWARGS = {"out": (None,), "where": True, "casting": "same_kind", "order
 
 def array_ufunc(ufunc, method: str, inputs, kwargs):
     """``TracedArray.__array_ufunc__``: ``np.exp(x)``, ``ndarray + x``, ``np.add.reduce``..."""
+    if not foreign_ufuncs.is_numpy_ufunc(ufunc):      # scipy.special's, a @vectorize: by identity
+        if method != "__call__":
+            where = f"{foreign_ufuncs.public_name(ufunc)}.{method}"
+            raise UnsupportedError(where, where, user_loc())
+        return foreign_ufuncs.call(ufunc, inputs, kwargs)
     name = ufunc.__name__
     where = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
     if method != "__call__":

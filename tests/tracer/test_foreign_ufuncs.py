@@ -1,0 +1,100 @@
+"""Ufuncs that are not NumPy's (tracejit/tracer/foreign_ufuncs.py): scipy.special's
+erf, erfc, expit, exp2, expm1 and log1p compile with scipy's own result dtypes and
+values, on every backend; any other foreign ufunc, even one named like a NumPy ufunc,
+runs eagerly with a warning that names it."""
+from __future__ import annotations
+
+import warnings
+
+import numba
+import numpy as np
+import pytest
+
+import tracejit
+from tests.helpers import assert_matches_numpy
+
+special = pytest.importorskip("scipy.special")
+
+
+def special_functions(x):
+    return (special.erf(x), special.erfc(x), special.expit(x), special.exp2(x), special.expm1(x),
+            special.log1p(x))
+
+
+def gelu_exact(x):
+    return 0.5 * x * (1.0 + special.erf(x * 0.7071067811865476))
+
+
+def _inputs(dtype, n=67):
+    rng = np.random.default_rng(7)
+    if np.dtype(dtype).kind == "b":
+        return rng.random(n) < 0.5
+    if np.dtype(dtype).kind in "iu":
+        return rng.integers(0, 9, n).astype(dtype)
+    x = (rng.standard_normal(n) * 3).astype(dtype)
+    x[:5] = [np.nan, np.inf, -np.inf, -0.0, 0.0]
+    return x
+
+
+TOLERANCE = {np.dtype(np.float32): dict(rtol=3e-7, atol=0), np.dtype(np.float64): dict(rtol=2e-14, atol=0)}
+
+
+@pytest.mark.parametrize("backend", ["numba", "interpret", "triton"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int8", "bool"])
+def test_scipy_special_ufuncs_compile_with_scipys_dtypes_and_values(backend, dtype):
+    x = _inputs(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tracejit.FallbackWarning)
+        with np.errstate(all="ignore"):
+            got = tracejit.compile(special_functions, backend=backend)(x)
+            want = special_functions(x)
+    for g, w in zip(got, want):
+        assert_matches_numpy(g, w, **TOLERANCE[w.dtype])     # float16 and integers: float64, as scipy
+        assert np.array_equal(np.signbit(g[~np.isnan(w)]), np.signbit(w[~np.isnan(w)]))
+
+
+@pytest.mark.parametrize("backend", ["numba", "triton"])
+def test_exact_gelu_is_one_kernel_and_matches_scipy(backend):
+    x = (np.random.default_rng(3).standard_normal((33, 65)) * 4).astype(np.float32)
+    f = tracejit.compile(gelu_exact, backend=backend, fullgraph=True)
+    assert_matches_numpy(f(x), gelu_exact(x), rtol=1e-6, atol=1e-7)
+    assert len(tracejit.explain(f, x).kernels) == 1
+
+
+def test_scalars_give_scipys_scalar_types():
+    f = tracejit.compile(lambda x: special.erf(x), backend="numba")
+    for value in (np.float32(0.25), np.float64(-0.5), 0.75, np.int16(2)):
+        got, want = f(value), special.erf(value)
+        assert type(got) is type(want)
+        assert_matches_numpy(got, want, **TOLERANCE[want.dtype])
+
+
+@numba.vectorize(["float64(float64, float64)"])
+def add(a, b):               # a user's ufunc named like np.add, computing something else
+    return a - b
+
+
+def calls_the_users_add(x):
+    return add(x, x) + 1.0
+
+
+def test_a_foreign_ufunc_named_like_a_numpy_one_runs_eagerly_naming_it():
+    x = np.arange(5.0)
+    f = tracejit.compile(calls_the_users_add)
+    with pytest.warns(tracejit.FallbackWarning, match=r"the ufunc 'add' \(not one of NumPy's\)"):
+        np.testing.assert_array_equal(f(x), np.ones(5))
+    with pytest.raises(tracejit.UnsupportedError, match="'add'"):
+        tracejit.compile(calls_the_users_add, fullgraph=True)(x)
+
+
+@pytest.mark.parametrize("call, named", [
+    (lambda x: special.gamma(x), "scipy.special.gamma"),
+    (lambda x: special.erf(x, out=np.empty_like(x)), "scipy.special.erf"),
+    (lambda x: special.erf(x * 1j), "scipy.special.erf of complex"),
+    (lambda x: add.reduce(x), "'add'"),
+])
+def test_what_is_not_traced_runs_eagerly_with_scipys_result(call, named):
+    x = np.linspace(0.5, 3.0, 7)
+    with pytest.warns(tracejit.FallbackWarning, match=named):
+        got = tracejit.compile(call, backend="numba")(x)
+    np.testing.assert_array_equal(got, call(x))
