@@ -161,7 +161,7 @@ COLUMNS = ["numpy", "jax.jit", "torch.compile", "tracejit", "floor"]
 
 
 def _line(row) -> str:
-    cells = "".join(f"{row[c]:>14.2f}" if c in row else f"{'-':>14}" for c in COLUMNS)
+    cells = "".join(f"{row[c]:>17.2f}" if c in row else f"{'-':>17}" for c in COLUMNS)
     peers = [row[c] for c in ("jax.jit", "torch.compile") if c in row]
     vs = f"{min(peers) / row['tracejit']:6.2f}x" if peers else "     -"
     return (f"{row['case']:<13}{cells}  {row['tracejit'] / row['floor']:5.2f}x floor ({row['floor kind']})"
@@ -204,7 +204,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=7, help="timed repeats per measurement (median)")
     parser.add_argument("--only", nargs="*", default=(), metavar="CASE", help="run only these cases")
     opts = parser.parse_args(argv)
-    print(f"{'case':<13}" + "".join(f"{c + ' ms':>14}" for c in COLUMNS))
+    print(f"{'case':<13}" + "".join(f"{c + ' ms':>17}" for c in COLUMNS))
     table, gbps, gflops = rows(1 / 64 if opts.quick else 1.0, opts.repeats, tuple(opts.only))
     print(f"floors measured in this run: copy {gbps:.1f} GB/s (read + write), SGEMM {gflops:.0f} GFLOP/s")
     if opts.plot:
