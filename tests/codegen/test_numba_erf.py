@@ -38,13 +38,23 @@ def test_float64_within_its_bound_of_the_correctly_rounded_value(name, rng):
     got = apply(helper(name, np.float64), x)
     mpmath.mp.dps = 30
     exact = np.array([float(getattr(mpmath, name)(mpmath.mpf(v))) for v in x])
-    assert ulps(got, exact).max() <= BOUND_F64[name]
-    # scipy's own values: its erfc is 1 - erf below 1 (an absolute error of ~1e-16),
-    # loses ~x^2 ulps above (exp(-x^2) of a rounded square) and underflows to 0 from
-    # x ~ 26.6, where ours keep the denormals
+    kept = x * x <= 709.782712893384          # beyond, erfc is 0 as scipy's (next test)
+    assert ulps(got[kept], exact[kept]).max() <= BOUND_F64[name]
+    # scipy's own values: its erfc is 1 - erf below 1 (an absolute error of ~1e-16) and
+    # loses ~x^2 ulps above (exp(-x^2) of a rounded square)
     want = getattr(special, name)(x)
     tol = 1e-15 + 2.3e-16 * x * x
     assert np.all(np.abs(got - want) <= tol * np.abs(want) + 4e-16 * (np.abs(x) < 1) + 1e-300)
+
+
+def test_float64_erfc_is_zero_exactly_where_scipys_is():
+    """scipy's erfc gives 0 once x^2 > 709.78 (x > 26.64), a denormal below: so do we."""
+    edge = np.sqrt(709.782712893384)
+    x = np.concatenate([[np.nextafter(edge, 0.0), edge, np.nextafter(edge, 30.0)], np.linspace(26.0, 28.0, 4001)])
+    x = np.concatenate([x, -x])
+    got, want = apply(helper("erfc", np.float64), x), special.erfc(x)
+    assert np.array_equal(got == 0, want == 0) and np.array_equal(got == 2, want == 2)
+    assert np.count_nonzero((got > 0) & (got < 1e-308)) > 0           # the denormals below the edge
 
 
 @pytest.mark.parametrize("name", ["erf", "erfc"])

@@ -54,6 +54,22 @@ def test_scipy_special_ufuncs_compile_with_scipys_dtypes_and_values(backend, dty
 
 
 @pytest.mark.parametrize("backend", ["numba", "triton"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_erfc_and_expit_in_ulps_of_scipy(backend, dtype):
+    """erfc to within an ulp of scipy's float32 loop (both float64 inside; float64: our
+    erfc is the more accurate one, see codegen/numba_erf.py) and zero exactly where
+    scipy's is; float32 expit computed in float64, within 2 ulp of scipy's float32 loop
+    (which is itself ~2 ulp off)."""
+    from tests.codegen.ulp import ulps
+    x = np.concatenate([np.linspace(-12, 12, 97), np.linspace(26.5, 27.5, 9)]).astype(dtype)
+    f = tracejit.compile(lambda v: (special.erfc(v), special.expit(v)), backend=backend, fullgraph=True)
+    (erfc, expit), want = f(x), (special.erfc(x), special.expit(x))
+    assert np.array_equal(erfc == 0, want[0] == 0)
+    assert ulps(erfc, want[0]).max() <= (1 if dtype == "float32" else 40)
+    assert ulps(expit, want[1]).max() <= 2
+
+
+@pytest.mark.parametrize("backend", ["numba", "triton"])
 def test_exact_gelu_is_one_kernel_and_matches_scipy(backend):
     x = (np.random.default_rng(3).standard_normal((33, 65)) * 4).astype(np.float32)
     f = tracejit.compile(gelu_exact, backend=backend, fullgraph=True)
@@ -63,10 +79,12 @@ def test_exact_gelu_is_one_kernel_and_matches_scipy(backend):
 
 def test_scalars_give_scipys_scalar_types():
     f = tracejit.compile(lambda x: special.erf(x), backend="numba")
-    for value in (np.float32(0.25), np.float64(-0.5), 0.75, np.int16(2)):
-        got, want = f(value), special.erf(value)
-        assert type(got) is type(want)
-        assert_matches_numpy(got, want, **TOLERANCE[want.dtype])
+    g = tracejit.compile(lambda x: special.expit(x), backend="numba")
+    for fn, plain in ((f, special.erf), (g, special.expit)):
+        for value in (np.float32(0.25), np.float64(-0.5), 0.75, np.int16(2)):
+            got, want = fn(value), plain(value)
+            assert type(got) is type(want)
+            assert_matches_numpy(got, want, **TOLERANCE[want.dtype])
 
 
 @numba.vectorize(["float64(float64, float64)"])

@@ -578,29 +578,28 @@ def _tj_erf(x):
 _helper(f'''
 @triton.jit
 def _tj_erfc(x):
-    """scipy.special.erfc: 1 - erf below 0.5; above, exp(-x^2) (x^2 as hi + lo) times
-    erfcx, a polynomial in (x - 3) / (x + 3) (float64 past 6: x erfcx in 1 / x), from
-    erf_fits.py as Numba's numba_erf.py; erfc(-x) = 2 - erfc(x)."""
+    """scipy.special.erfc, computed in float64 for every input dtype (float32 arithmetic
+    was up to 7 ulp off): 1 - erf below 0.5; above, exp(-x^2) (x^2 as hi + lo) times
+    erfcx, a polynomial in (x - 3) / (x + 3) up to 6 and x erfcx one in 1 / x beyond,
+    from erf_fits.py as Numba's numba_erf.py; 0 where x^2 > 709.78, as scipy's;
+    erfc(-x) = 2 - erfc(x)."""
     u = _tj_up(x)
-    a = tl.abs(u)
-    if u.dtype == tl.float64:
-        ac = tl.where(a > 27.5, _tj_c(27.5, u), a)
-        z = (ac - 3.0) / (ac + 3.0) * _tj_c({_unit(erf_fits.ERFCX_INTERVAL)[0]!r}, u) \\
-            + _tj_c({_unit(erf_fits.ERFCX_INTERVAL)[1]!r}, u)
-{_horner("z", erf_fits.ERFCX, "        ")}        mid = p
-        t = 1.0 / ac
-        w = t * _tj_c({_unit(erf_fits.ERFCX_TAIL_INTERVAL)[0]!r}, u) + _tj_c({_unit(erf_fits.ERFCX_TAIL_INTERVAL)[1]!r}, u)
-{_horner("w", erf_fits.ERFCX_TAIL, "        ")}        g = tl.where(ac >= 6.0, p * t, mid)
-    else:
-        ac = tl.where(a > 10.1, 10.1, a)
-        z = (ac - 3.0) / (ac + 3.0) * {_unit(erf_fits.ERFCX_F32_INTERVAL)[0]!r} + {_unit(erf_fits.ERFCX_F32_INTERVAL)[1]!r}
-{_horner("z", erf_fits.ERFCX_F32, "        ")}        g = p
+    v = u.to(tl.float64)
+    a = tl.abs(v)
+    ac = tl.where(a > 27.5, _tj_c(27.5, v), a)
+    z = (ac - 3.0) / (ac + 3.0) * _tj_c({_unit(erf_fits.ERFCX_INTERVAL)[0]!r}, v) \\
+        + _tj_c({_unit(erf_fits.ERFCX_INTERVAL)[1]!r}, v)
+{_horner("z", erf_fits.ERFCX, "    ")}    mid = p
+    t = 1.0 / ac
+    w = t * _tj_c({_unit(erf_fits.ERFCX_TAIL_INTERVAL)[0]!r}, v) + _tj_c({_unit(erf_fits.ERFCX_TAIL_INTERVAL)[1]!r}, v)
+{_horner("w", erf_fits.ERFCX_TAIL, "    ")}    g = tl.where(ac >= 6.0, p * t, mid)
     hi = ac * ac
     lo = tl.fma(ac, ac, -hi)
     e = tl.exp(-hi)
     tail = (e - e * lo) * g
-    tail = tl.where(u > 0, tail, 2.0 - tail)
-    return tl.where(a >= 0.5, tail, 1.0 - tl.math.erf(u))
+    tail = tl.where(hi <= _tj_c(709.782712893384, v), tail, _tj_c(0.0, v))
+    tail = tl.where(v > 0, tail, 2.0 - tail)
+    return tl.where(a >= 0.5, tail, 1.0 - tl.math.erf(v)).to(u.dtype)
 ''')
 
 def prelude_for(text: str) -> str:
