@@ -23,6 +23,11 @@ def appends(x, ws):
     return x * ws[-1]
 def returns(x, ws):
     return ws, x + 1
+def as_array(x, ws):
+    return np.exp(ws) * x.sum() + np.maximum(ws, 0.3) + np.asarray(ws).mean() + ws[0]
+def writes_item(x, ws):
+    ws[0] = 5.0
+    return x * ws[0] + ws[1]
 """
 
 
@@ -78,3 +83,17 @@ def test_a_token_list_that_grows_by_one_per_call_is_not_traced_per_token():
     f, _ = check_like_eager(PROGRAMS, "embed", calls, backend="numba")      # (families need kernels)
     # 3 tokens (a plain list), 4 (a number list from now on), 5 (and a shape family)
     assert len(f.compiles) == 3
+
+
+def test_a_short_float_list_used_as_an_array_compiles_as_one_vector():
+    """np.exp(weights) on a 3-float list: traced scalars cannot become an array, so the
+    function retries with float lists as one vector; new values do not retrace."""
+    calls = [lambda m, k=k: (np.ones(4, np.float32), [0.5 + k, 0.25, -1.5]) for k in (0.0, 1.0, 2.0)]
+    f, _ = check_like_eager(PROGRAMS, "as_array", calls, backend="numba")
+    assert f.fallbacks == [] and len(f.compiles) == 1
+
+
+def test_a_short_float_list_written_by_item_still_writes_the_callers_list():
+    calls = [lambda m, k=k: (np.ones(3), [1.0 + k, 2.0]) for k in (0.0, 1.0)]
+    f, _ = check_like_eager(PROGRAMS, "writes_item", calls, backend="numba")
+    assert f.fallbacks == []

@@ -35,7 +35,7 @@ from .background import BackgroundCompile
 from .backends import choose_backend
 from .codeinfo import definition_line
 from .compilation import compile_function
-from .numlists import NumberList, number_list_type, wrap_number_lists
+from .numlists import NumberList, has_short_float_lists, number_list_type, wrap_number_lists
 from .discover import is_plain_type
 from .effects import io_source, unrepeatable_source
 from .failures import argument_note, describe_failure, user_line
@@ -139,6 +139,7 @@ class CompiledFunction:
         self._dynamic_positions: frozenset = frozenset()
         self.int_state: set = set()       # Python ints in state the function changes: traced values
         self._int_lists_static = False    # long int lists: traced as arrays until one decides a shape
+        self._float_lists = False         # short float lists as NumberLists (one was made an array)
         self._list_lengths: dict = {}     # list argument name -> the first length seen
         self._growing_lists: set = set()  # list arguments whose length changed: NumberLists at any length
         self._positional_names = [p.name for p in params] if simple else []
@@ -172,12 +173,13 @@ class CompiledFunction:
                 if self._list_lengths.setdefault(name, len(value)) == len(value) or number_list_type(value) is None:
                     continue
                 self._growing_lists.add(name)        # a list of numbers whose length changed
-            bound.arguments[name] = wrap_number_lists(value, not self._int_lists_static, min_length=1)
+            bound.arguments[name] = wrap_number_lists(value, not self._int_lists_static, min_length=1,
+                                                      float_lists=self._float_lists)
         args = bound.args
         kwargs = bound.kwargs
         if any(type(v) in (list, tuple, dict) for v in bound.arguments.values()):
-            args = wrap_number_lists(args, not self._int_lists_static)
-            kwargs = wrap_number_lists(kwargs, not self._int_lists_static)
+            args = wrap_number_lists(args, not self._int_lists_static, float_lists=self._float_lists)
+            kwargs = wrap_number_lists(kwargs, not self._int_lists_static, float_lists=self._float_lists)
         leaves, treedef = flatten((args, kwargs))
         for name, value in static.items():
             bound.arguments[name] = value
@@ -229,7 +231,8 @@ class CompiledFunction:
             if name in self.static_argnames:
                 paths.append(name)
             else:
-                paths.extend(leaf_paths(name, wrap_number_lists(value, not self._int_lists_static)))
+                paths.extend(leaf_paths(name, wrap_number_lists(value, not self._int_lists_static,
+                                                                float_lists=self._float_lists)))
         return paths
 
     def _leaf_path(self, bound, index):
@@ -466,6 +469,11 @@ class CompiledFunction:
                 changed_int = getattr(exc, "int_state", None)
                 if changed_int is not None and changed_int not in self.int_state:
                     self.int_state.add(changed_int)          # a counter (self.t += 1): trace it as a value
+                    del self._cache[key]
+                    return _Retry(again=True)
+                if isinstance(exc, TracerError) and getattr(exc, "array_conversion", False) \
+                        and not self._float_lists and has_short_float_lists(list(bound.arguments.values())):
+                    self._float_lists = True                # np.exp(weights): float lists as one vector
                     del self._cache[key]
                     return _Retry(again=True)
                 if isinstance(exc, TracerError) and any(p[0] == "numlist" and p[1] is int for p in parts):

@@ -11,7 +11,10 @@ it is a list of Python-scalar-like values backed by that vector
 (``tracer/numlist.py``). Int lists that decide shapes or control flow are retried as
 static values (runtime/compiled.py). A list argument whose length changed between
 calls is a NumberList at any length, so its length can become a varying dimension
-(``shape_families.py``) instead of a new argument structure per length.
+(``shape_families.py``) instead of a new argument structure per length. A short float
+list that the trace had to turn into an array (``np.exp(weights)``, ``np.asarray(w)``:
+traced scalars cannot be) makes the function pass float lists of any length as
+NumberLists from then on (``float_lists=True``).
 """
 from __future__ import annotations
 
@@ -67,20 +70,38 @@ def _number_type(items, min_length=MIN_LENGTH):
     return first
 
 
-def wrap_number_lists(value, int_lists=True, min_length=MIN_LENGTH):
+_FLOATS = (float, np.float64, np.float32, np.float16)
+
+
+def wrap_number_lists(value, int_lists=True, min_length=MIN_LENGTH, float_lists=False):
     """`value` with long homogeneous lists of floats (and of ints, if `int_lists`)
     replaced by NumberLists, inside tuples, lists and dicts (new containers: the
     caller's objects are not changed). `min_length`: for an argument whose length
-    changes between calls (a prompt that grows by a token), any length."""
+    changes between calls (a prompt that grows by a token), any length.
+    `float_lists`: float lists of any length (see the module doc)."""
     if type(value) is list:
-        pytype = _number_type(value, min_length)
-        if pytype is not None and (pytype is not int or int_lists):
+        pytype = _number_type(value, 1)
+        shortest = 1 if float_lists and pytype in _FLOATS else min_length
+        if pytype is not None and len(value) >= shortest and (pytype is not int or int_lists):
             return NumberList(value, pytype)
         if any(type(v) in (list, tuple, dict) for v in value):
-            return [wrap_number_lists(v, int_lists) for v in value]
+            return [wrap_number_lists(v, int_lists, float_lists=float_lists) for v in value]
         return value
     if type(value) is tuple:
-        return tuple(wrap_number_lists(v, int_lists) for v in value)
+        return tuple(wrap_number_lists(v, int_lists, float_lists=float_lists) for v in value)
     if type(value) is dict:
-        return {k: wrap_number_lists(v, int_lists) for k, v in value.items()}
+        return {k: wrap_number_lists(v, int_lists, float_lists=float_lists) for k, v in value.items()}
     return value
+
+
+def has_short_float_lists(value) -> bool:
+    """Whether `value` holds a float list that `wrap_number_lists` leaves as flat scalars."""
+    if type(value) is list:
+        if _number_type(value, 1) in _FLOATS and len(value) < MIN_LENGTH:
+            return True
+        return any(has_short_float_lists(v) for v in value)
+    if type(value) is tuple:
+        return any(has_short_float_lists(v) for v in value)
+    if type(value) is dict:
+        return any(has_short_float_lists(v) for v in value.values())
+    return False

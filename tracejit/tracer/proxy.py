@@ -166,11 +166,13 @@ class TracedArray:
         raise DataDependentError("x.tolist()", user_loc())
 
     def __array__(self, dtype=None, copy=None):
-        raise DataDependentError(
+        error = DataDependentError(
             "converting a traced array to a NumPy array (np.asarray, np.array, np.float32(x), "
             "or storing it into a NumPy array)", user_loc(),
             hint="use x.astype(np.float32) to change dtype, and build results from traced "
                  "operations (np.where, np.concatenate, np.stack) instead of writing into arrays")
+        error.array_conversion = True       # runtime/compiled.py: a float list may be retried as one vector
+        raise error
 
     def _name(self) -> str:
         """The argument or state this proxy's memory belongs to ("global G"), or ""."""
