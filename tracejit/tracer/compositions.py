@@ -3,7 +3,8 @@
 Ufuncs (``UFUNCS``, reached through ``__array_ufunc__``): ``deg2rad``/``radians`` and
 ``rad2deg``/``degrees`` (one multiply by NumPy's constant in the loop dtype: float32
 uses ``float32(180) / float32(pi)`` as NumPy's ``npy_rad2degf``), ``signbit`` (the sign
-bit itself, so ``-0.0`` and ``-nan`` count), ``copysign`` and ``heaviside``.
+bit itself, so ``-0.0`` and ``-nan`` count), ``copysign``, ``heaviside``, ``logaddexp2``
+and ``modf``.
 
 Functions (``HANDLERS``): ``np.fix``, ``np.sinc`` (NumPy 2's: ``eps`` of the dtype at 0), ``np.select``, ``np.diag``,
 ``np.rot90``, ``np.cross`` (3-vectors along the last axes) and ``np.trapezoid``, each
@@ -90,8 +91,40 @@ def heaviside(x, h0):
     return _ufunc_result(functions.where(ufuncs.apply("isnan", (x,)), _constant(np.nan, dtype), step))
 
 
+def logaddexp2(x, y):
+    """NumPy's npy_logaddexp2: x + 1 where x == y (infinities of one sign), else the
+    larger plus log2(1 + 2^-|x - y|) (log1p scaled by log2(e)); NaN stays NaN. float16
+    is computed in float32, as NumPy's half loop."""
+    dtype = _loop_dtype(np.logaddexp2, x, y)
+    work = np.dtype(np.float32) if dtype == np.float16 else dtype
+    x, y = _in(x, work), _in(y, work)
+    log2e = _constant(np.float32(np.log2(np.e)) if work == np.float32 else np.log2(np.e), work)
+    tmp = ufuncs.apply("subtract", (x, y))
+    above = ufuncs.apply("add", (x, ufuncs.apply("multiply", (log2e, ufuncs.apply("log1p", (
+        ufuncs.apply("exp2", (ufuncs.apply("negative", (tmp,)),)),))))))
+    below = ufuncs.apply("add", (y, ufuncs.apply("multiply", (log2e, ufuncs.apply("log1p", (
+        ufuncs.apply("exp2", (tmp,)),))))))
+    result = functions.where(ufuncs.apply("greater", (tmp, 0)), above,
+                             functions.where(ufuncs.apply("less_equal", (tmp, 0)), below, tmp))
+    result = functions.where(ufuncs.apply("equal", (x, y)), ufuncs.apply("add", (x, _constant(1, work))), result)
+    return _ufunc_result(_in(result, dtype))
+
+
+def modf(x):
+    """(fractional part, integral part): trunc(x) and x - trunc(x) with x's sign (so
+    -2.0 gives -0.0, and infinities a zero fraction); exact in every float dtype."""
+    operand = x.dtype if isinstance(x, TracedArray) and not x._value.type.weak else x.__class__
+    dtype = np.modf.resolve_dtypes((operand, None, None))[-1]
+    x = _in(x, dtype)
+    whole = ufuncs.apply("trunc", (x,))
+    fraction = ufuncs.apply("subtract", (x, whole))
+    fraction = functions.where(ufuncs.apply("isinf", (x,)), _constant(0, dtype), fraction)
+    return _ufunc_result(copysign(fraction, x)), _ufunc_result(whole)
+
+
 UFUNCS = {"deg2rad": _DEG2RAD, "radians": _DEG2RAD, "rad2deg": _RAD2DEG, "degrees": _RAD2DEG,
-          "signbit": signbit, "copysign": copysign, "heaviside": heaviside}
+          "signbit": signbit, "copysign": copysign, "heaviside": heaviside, "logaddexp2": logaddexp2,
+          "modf": modf}
 
 
 def fix(x, out=None):
@@ -119,7 +152,10 @@ def select(condlist, choicelist, default=0):
     if len(choicelist) == 0:
         raise ValueError("select with an empty condition list is not possible")
     choices = [as_traced(c) if isinstance(c, (TracedArray, np.ndarray)) else c for c in choicelist]
-    dtype = np.result_type(*[c.dtype if isinstance(c, TracedArray) else c for c in choices], default)
+    if isinstance(default, np.ndarray):
+        default = as_traced(default)
+    dtype = np.result_type(*[c.dtype if isinstance(c, TracedArray) else c for c in choices],
+                           default.dtype if isinstance(default, TracedArray) else default)
     conds = []
     for k, cond in enumerate(condlist):
         cond = as_traced(cond)
@@ -128,7 +164,8 @@ def select(condlist, choicelist, default=0):
         conds.append(cond)
     result = None
     for cond, choice in zip(reversed(conds), reversed(choices)):
-        rest = _constant(default, dtype) if result is None else result
+        rest = result if result is not None else _in(default, dtype) if isinstance(default, TracedArray) \
+            else _constant(default, dtype)
         result = functions.where(cond, _in(choice, dtype), rest)
     shape = np.broadcast_shapes(*[c.shape for c in conds], *[np.shape(c) for c in choices], np.shape(default))
     result = _in(result, dtype)

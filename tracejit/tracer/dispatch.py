@@ -2,17 +2,19 @@
 
 ``HANDLERS`` is the one table of NumPy functions the tracer implements, gathered from
 the modules that implement them (``functions``, ``sorting``, ``lapack``, ``grids``,
-``einsum``, ``nanfuncs``, ``statistics``, ``histogram``, ``selection``); a function
-not in it raises ``UnsupportedError`` naming the function and the user's line (never
-a silently wrong answer). ``array_ufunc`` dispatches ufunc calls (with ``out=``) and
-the ufunc methods of ``ufunc_methods.py``.
+``einsum``, ``nanfuncs``, ``statistics``, ``histogram``, ``selection``, ``numerical``,
+...); a function not in it raises ``UnsupportedError`` naming the function and the
+user's line (never a silently wrong answer). ``array_ufunc`` dispatches ufunc calls
+(with ``out=``), the gufuncs of ``products.py``, ufuncs that are not NumPy's
+(``foreign_ufuncs.py``) and the ufunc methods of ``ufunc_methods.py``.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from . import (compositions, einsum, foreign_ufuncs, functions, grids, histogram, lapack, linalg, nanfuncs,
-               order_statistics, selection, signal, sorting, statistics, ufunc_methods, ufuncs, writes)
+               numerical, order_statistics, products, selection, signal, sorting, statistics, ufunc_methods, ufuncs,
+               writes)
 from .errors import UnsupportedError
 from .location import user_loc
 from .proxy import TracedArray
@@ -20,7 +22,7 @@ from .ufuncs import UFUNC_OPS, astype
 
 HANDLERS = dict(functions.HANDLERS)
 for _module in (sorting, lapack, grids, einsum, nanfuncs, statistics, histogram, selection, compositions,
-                order_statistics, signal):
+                order_statistics, signal, numerical):
     HANDLERS.update(_module.HANDLERS)
 
 
@@ -83,6 +85,10 @@ def array_ufunc(ufunc, method: str, inputs, kwargs):
         return linalg.matmul(*inputs)
     if name == "divmod":
         return ufuncs.divmod_(*inputs)
+    if name in products.GUFUNCS:
+        if len(inputs) != 2:
+            raise TypeError(f"{name}() takes from 2 to 3 positional arguments but {len(inputs)} were given")
+        return products.GUFUNCS[name](*inputs)
     if name in compositions.UFUNCS:
         if len(inputs) != ufunc.nin:
             raise TypeError(f"{name}() takes from {ufunc.nin} to {ufunc.nin + 1} positional "
