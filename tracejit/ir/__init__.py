@@ -5,6 +5,7 @@ from .ops import OPS, OpGroup, OpSpec
 from . import ops_control  # noqa: F401,E402  (registers the dynamic-slice and loop ops)
 from . import ops_library  # noqa: F401,E402  (registers the sort and linear-algebra ops)
 from . import ops_special  # noqa: F401,E402  (registers erf and erfc)
+from . import ops_fft  # noqa: F401,E402  (registers the fft library op)
 from .printer import format_graph
 from .types import TensorType, parse_type, short_name
 from .verifier import VerificationError, verify

@@ -10,7 +10,9 @@ these documented differences from NumPy:
   from LAPACK's by the sign (phase) of each vector: both are valid factorizations;
   eigenvalues and singular values agree within rounding;
 - a singular matrix raises ``numpy.linalg.LinAlgError`` from the step (torch's
-  ``LinAlgError`` is translated; CuPy checks under ``cupyx.errstate(linalg="raise")``).
+  ``LinAlgError`` is translated; CuPy checks under ``cupyx.errstate(linalg="raise")``);
+- ``fft`` is cuFFT's (torch.fft, cupy.fft): equal to NumPy's pocketfft within rounding,
+  not bit for bit; float16 and integer inputs run on the host.
 
 Dtypes a GPU library does not implement for an op, ``svd(hermitian=True)``, and
 everything else not listed run on the host: the arrays are copied to NumPy, the
@@ -88,6 +90,8 @@ def _torch_op(torch, name, attrs, arrays, out_types, lib):
         return [torch.searchsorted(a.to(common).contiguous(), flat, right=attrs["side"] == "right")]
     if name == "bincount":
         return [torch.bincount(arrays[0].to(torch.int64), minlength=attrs["length"])]
+    if name == "fft":
+        return [getattr(torch.fft, attrs["kind"])(arrays[0], n=attrs["n"], dim=attrs["axis"], norm=attrs["norm"])]
     (a, *rest) = arrays
     if name == "cholesky":
         return [linalg.cholesky(a, upper=bool(attrs.get("upper", False)))]
@@ -146,6 +150,8 @@ def _cupy_op(cp, name, attrs, arrays, out_types):
         return [cp.searchsorted(arrays[0], arrays[1], side=attrs["side"])]
     if name == "bincount":
         return [cp.bincount(arrays[0], minlength=attrs["length"])]
+    if name == "fft":
+        return [getattr(cp.fft, attrs["kind"])(arrays[0], n=attrs["n"], axis=attrs["axis"], norm=attrs["norm"])]
     (a, *rest) = arrays
     if name == "cholesky":
         lower = linalg.cholesky(a)
