@@ -63,7 +63,7 @@ def sample(dtype, seed=0, n=64):
     return special_floats(dtype, n=n, seed=seed)
 
 
-UNARY = [np.negative, np.absolute, np.sign, np.sqrt, np.square, np.reciprocal, np.exp, np.exp2, np.expm1,
+UNARY = [np.negative, np.absolute, np.sign, np.sqrt, np.cbrt, np.square, np.reciprocal, np.exp, np.exp2, np.expm1,
          np.log, np.log2, np.log10, np.log1p, np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan,
          np.sinh, np.cosh, np.tanh, np.arcsinh, np.arccosh, np.arctanh, np.floor, np.ceil, np.trunc, np.rint,
          np.isnan, np.isinf, np.isfinite, np.logical_not, np.invert, np.positive]

@@ -570,6 +570,24 @@ def _unit(interval) -> tuple:
 
 _helper('''
 @triton.jit
+def _tj_cbrt(x):
+    """np.cbrt in float64 for every dtype: exp(log|x| / 3) and one Newton step (within
+    ~1 ulp; arguments below 2^-960 scaled by 2^300 first so the step's cube stays
+    normal), x's sign; zeros, infinities and NaN are their own cube roots."""
+    u = _tj_up(x)
+    v = u.to(tl.float64)
+    a = tl.abs(v)
+    tiny = a < _tj_c(2.0 ** -960, v)
+    s = tl.where(tiny, a * _tj_c(2.0 ** 300, v), a)
+    y = tl.exp(tl.log(s) / 3.0)
+    y = y - (y * y * y - s) / (3.0 * (y * y))
+    y = tl.where(tiny, y * _tj_c(2.0 ** -100, v), y)
+    y = tl.where((a == 0) | (a == float("inf")) | (v != v), a, y)
+    return tl.where(_tj_signbit(v), -y, y).to(u.dtype)
+''')
+
+_helper('''
+@triton.jit
 def _tj_erf(x):
     """scipy.special.erf: Triton's own (libdevice on the GPU)."""
     return tl.math.erf(_tj_up(x))

@@ -203,6 +203,7 @@ _UNARY = [
     ("abs",          "absolute",    _call({"b": "{0}", "*": "abs({0})"}, {"b": "{0}", "*": "tl.abs({0})"})),
     ("sign",         "sign",        {"*": "_tj_sign({0})"}),
     ("sqrt",         "sqrt",        _call("np.sqrt({0})", "_tj_sqrt({0})")),
+    ("cbrt",         "cbrt",        _call("np.cbrt({0})", "_tj_cbrt({0})")),
     ("square",       "square",      {"*": "({0} * {0})"}),
     ("reciprocal",   "reciprocal",  _call({"f": "({t}(1) / {0})", "*": "_tj_int_reciprocal({0})"},
                                          {"f": "(1.0 / {0})", "*": "_tj_int_reciprocal({0})"})),
@@ -277,7 +278,7 @@ _BINARY = [
 
 # transcendental and other multi-instruction ops: a kernel that evaluates one of them
 # again in every pass over a row pays more than storing and reloading its result
-_EXPENSIVE = {"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "arcsin",
+_EXPENSIVE = {"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "cbrt", "sin", "cos", "tan", "arcsin",
               "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "pow",
               "arctan2", "logaddexp", "hypot"}
 
