@@ -1,4 +1,4 @@
-"""np.gradient, np.polyval, np.kron, np.angle (tracer/numerical.py), np.vecdot/matvec/
+"""np.gradient, np.polyval, np.kron, np.angle, np.isin, np.linalg.matrix_power (tracer/numerical.py), np.vecdot/matvec/
 vecmat (tracer/products.py), np.logaddexp2 and np.modf (tracer/compositions.py), and
 np.select with an array default: compiled results are NumPy's (type, dtype, shape,
 values, signs of zero), on NaN/inf/-0.0 inputs, in float16/32/64 and int32."""
@@ -87,6 +87,34 @@ def test_modf_of_integers_and_bool_vector_products():
     _check(lambda a: np.modf(a), (np.arange(-3, 4),), "numba")
     b = np.random.default_rng(1).random((3, 4)) < 0.5
     _check(lambda a, c: (np.vecdot(a, c), np.matvec(a, c[0])), (b, b[::-1]), "interpret")
+
+
+MORE = [
+    lambda x: np.angle(x[:, 0] + 1j * x[:, 1]),
+    lambda x: np.angle((x[:, 0] + 1j * x[:, 1]).astype(np.complex64), deg=True),
+    lambda x: np.isin(np.argmax(x, 1), [0, 2]),
+    lambda x: np.isin(x, x[0], invert=True),
+    lambda x: np.isin(np.argmax(x), [3]),                     # a 0-d array, as NumPy's
+    lambda x: np.isin(np.array([1.0, np.nan]) * x[0, 0], [np.nan, x[0, 0]]),       # NaN is in nothing
+    lambda x: np.linalg.matrix_power(x / 3, 5),
+    lambda x: np.linalg.matrix_power(x / 3, 0),
+    lambda x: np.linalg.matrix_power(x + 3 * np.eye(6, dtype=np.float32), -2),
+    lambda x: np.linalg.matrix_power(np.arange(9).reshape(3, 3) + x[:3, :3].astype(np.int64), 4),
+    lambda x: np.linalg.matrix_power(x[None].repeat(2, 0), 3),
+]
+
+
+@pytest.mark.parametrize("backend", ["numba", "interpret"])
+@pytest.mark.parametrize("k", range(len(MORE)))
+def test_complex_angle_isin_and_matrix_power_like_numpy(k, backend):
+    x = np.random.default_rng(0).standard_normal((6, 6)).astype(np.float32)
+    fn = MORE[k]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tracejit.FallbackWarning)
+        got = tracejit.compile(fn, backend=backend)(x)
+    want = fn(x)
+    assert type(got) is type(want) and got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("call, error", [

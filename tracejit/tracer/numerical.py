@@ -1,10 +1,12 @@
-"""np.gradient (uniform spacing), np.polyval, np.kron and np.angle (of real values),
-written as the NumPy operations numpy/lib computes them with.
+"""np.gradient (uniform spacing), np.polyval, np.kron, np.angle, np.isin and
+np.linalg.matrix_power, written as the NumPy operations numpy/lib computes them with.
 
 They run on traced arrays: every operator and NumPy call below dispatches back to the
 tracer, so dtypes, promotions and roundings are what NumPy's own code gives.
 """
 from __future__ import annotations
+
+import operator
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
@@ -94,12 +96,52 @@ def kron(a, b):
 
 
 def angle(z, deg=False):
-    """arctan2(0, z) of real z (pi for negative numbers and -0.0), in degrees if asked."""
+    """arctan2(imag, real): of real z arctan2(0, z) (pi for negative numbers and -0.0);
+    in degrees if asked."""
     z = as_traced(z)
-    if z.dtype.kind == "c":
-        _refuse("np.angle of complex values")
-    a = np.arctan2(0, z)
+    a = np.arctan2(z.imag, z.real) if z.dtype.kind == "c" else np.arctan2(0, z)
     return a * (180 / np.pi) if deg else a
 
 
-HANDLERS = {np.gradient: gradient, np.polyval: polyval, np.kron: kron, np.angle: angle}
+def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None):
+    """Each element compared with every test element (NaN is in nothing), as a bool
+    array of element's shape (0-d for a 0-d element, as NumPy's reshape gives)."""
+    element = as_traced(element)
+    tests = as_traced(test_elements).ravel()
+    flat = element.ravel()
+    found = np.any(flat[:, None] == tests[None, :], axis=1)
+    if invert:
+        found = np.logical_not(found)
+    return found.reshape(element.shape)
+
+
+def matrix_power(a, n):
+    """numpy.linalg.matrix_power's products: the identity for 0, the inverse's powers for
+    n < 0, direct products up to 3, else squarings by the bits of n from the lowest."""
+    a = as_traced(a)
+    try:
+        n = operator.index(n)
+    except TypeError as exc:
+        raise TypeError("exponent must be an integer") from exc
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise np.linalg.LinAlgError(f"{a.ndim}-dimensional array given. Array must be at least two-dimensional"
+                                    if a.ndim < 2 else "Last 2 dimensions of the array must be square")
+    if n == 0:
+        return np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy()
+    if n < 0:
+        a, n = np.linalg.inv(a), -n
+    if n == 1:
+        return a
+    if n <= 3:
+        return np.matmul(a, a) if n == 2 else np.matmul(np.matmul(a, a), a)
+    z = result = None
+    while n > 0:
+        z = a if z is None else np.matmul(z, z)
+        n, bit = divmod(n, 2)
+        if bit:
+            result = z if result is None else np.matmul(result, z)
+    return result
+
+
+HANDLERS = {np.gradient: gradient, np.polyval: polyval, np.kron: kron, np.angle: angle, np.isin: isin,
+            np.linalg.matrix_power: matrix_power}
