@@ -43,6 +43,15 @@ def first_plus_one(x, ws):
     return x * ws[0], w
 def contiguous(x):
     return np.ascontiguousarray(x[::-1])
+def float_power(x, w):
+    return x * w ** 1000
+def store_int(a, n):
+    a[1] = n
+    a[2] = 7
+    return a
+def store_literal(a):
+    a[:2] = [300, 1]
+    return a
 """
 
 
@@ -163,3 +172,17 @@ def test_type_of_traced_values_answers_as_in_eager_code():
     for n in (1, 2, 3):                       # n becomes a traced int from its second value on
         np.testing.assert_array_equal(f(np.ones(2), 0.5, n), branch_on_type(np.ones(2), 0.5, n))
     assert f.fallbacks == [] and "type" not in branch_on_type.__globals__
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_a_python_float_power_past_float64_raises_overflow_like_python(backend):
+    calls = [lambda m, w=w: (np.ones(2), w) for w in (1.5, 10.0, 1.2)]     # 10.0 ** 1000: OverflowError
+    f, _ = check_like_eager(PROGRAMS, "float_power", calls, backend=backend)
+    assert f.fallbacks == []
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_python_ints_stored_into_narrow_int_arrays_raise_numpys_overflow(backend):
+    calls = [lambda m, n=n: (np.zeros(3, np.int8), n) for n in (5, 9, 500, -3)]    # 500: OverflowError
+    check_like_eager(PROGRAMS, "store_int", calls, backend=backend)
+    check_like_eager(PROGRAMS, "store_literal", [lambda m: (np.zeros(3, np.int8),)], backend=backend)

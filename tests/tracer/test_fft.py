@@ -79,6 +79,7 @@ def test_programs_give_numpys_results(fn, args, bitwise, backend):
     (lambda x: np.fft.irfft(x[:1]), ValueError),          # n defaults to 0
     (lambda x: np.fft.rfft(x * 1j), TypeError),
     (lambda x: np.fft.fft(x, axis=2), IndexError),
+    (lambda x: np.fft.fftshift(x[0]), ValueError),        # 0-d: NumPy's unpacking fails
 ])
 def test_errors_are_numpys(call, error):
     x = np.ones(6)

@@ -122,6 +122,8 @@ def test_complex_angle_isin_and_matrix_power_like_numpy(k, backend):
     (lambda a: np.vecdot(a, a[:, :3]), ValueError),          # core dimensions differ
     (lambda a: np.matvec(a[0], a[0]), ValueError),           # not a matrix
     (lambda a: np.gradient(a, 1.0, 2.0, 3.0), TypeError),
+    (lambda a: np.isin(a, [2.0], kind="table"), ValueError),      # the table method takes integers only
+    (lambda a: np.isin(a, [2.0], kind="bogus"), ValueError),
 ])
 def test_errors_are_numpys(call, error):
     a = np.ones((4, 5))
@@ -135,6 +137,7 @@ def test_errors_are_numpys(call, error):
     lambda a: np.gradient(a, np.arange(4.0) ** 2, axis=0),    # coordinates: non-uniform spacing
     lambda a: np.vecdot(a, a, axis=0),
     lambda a: np.polyval(np.poly1d([1.0, 2.0]), a),
+    lambda a: np.isin(a.astype(np.int64), [2, 4], kind="table"),
 ])
 def test_what_is_not_traced_runs_eagerly(call):
     a = np.arange(20.0).reshape(4, 5)

@@ -94,6 +94,8 @@ def _n_dimensional(name, kind, default_axes=None):
 
 def fftshift(x, axes=None):
     x = as_traced(x)
+    if x.ndim == 0:
+        raise UnsupportedError("np.fft.fftshift of a 0-d array", "np.fft.fftshift", user_loc())   # NumPy raises
     if axes is None:
         return roll(x, [d // 2 for d in x.shape], tuple(range(x.ndim)))
     if isinstance(axes, (int, np.integer)):
@@ -103,6 +105,8 @@ def fftshift(x, axes=None):
 
 def ifftshift(x, axes=None):
     x = as_traced(x)
+    if x.ndim == 0:
+        raise UnsupportedError("np.fft.ifftshift of a 0-d array", "np.fft.ifftshift", user_loc())   # NumPy raises
     if axes is None:
         return roll(x, [-(d // 2) for d in x.shape], tuple(range(x.ndim)))
     if isinstance(axes, (int, np.integer)):

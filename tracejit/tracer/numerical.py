@@ -106,6 +106,8 @@ def angle(z, deg=False):
 def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None):
     """Each element compared with every test element (NaN is in nothing), as a bool
     array of element's shape (0-d for a 0-d element, as NumPy's reshape gives)."""
+    if kind not in (None, "sort"):            # 'table' raises for floats and for wide ranges
+        _refuse(f"np.isin(..., kind={kind!r})")
     element = as_traced(element)
     tests = as_traced(test_elements).ravel()
     flat = element.ravel()

@@ -7,7 +7,8 @@ Python's answer differs from that computation, the plan must not return it silen
 - ``1 / t``, ``7 // t``, ``t % 0`` with t == 0 raise ZeroDivisionError in Python (NumPy
   gives inf or 0): a check raises ZeroDivisionError, as eager Python does;
 - ``0.0 ** -1`` raises ZeroDivisionError too; ``(-1.0) ** 0.5`` is a complex number;
-  ``2 ** -1`` is a float: these fail a check and the call runs eagerly;
+  ``2 ** -1`` is a float; ``10.0 ** 1000`` raises OverflowError (NumPy gives inf):
+  these fail a check and the call runs eagerly;
 - Python ints do not overflow: a sum or product of ints outside int64's range fails a
   check (operands within 2**62 for ``+``/``-``, ``|a| <= 2**62 // |b|`` for ``*``) and
   the call runs eagerly.
@@ -87,6 +88,10 @@ def python_checks(name: str, values: list) -> list:
             negative_exponent = _emit("less", b, _const(0, b.type.dtype))
             checks.append((_emit("logical_not", _emit("logical_and", zero_base, negative_exponent)),
                            "ZeroDivisionError", "0.0 cannot be raised to a negative power"))
+            # finite ** finite past float64's range: Python raises, the kernel's pow gives inf
+            finite_operands = _emit("logical_and", _emit("isfinite", a), _emit("isfinite", b))
+            overflow = _emit("logical_and", finite_operands, _emit("isinf", _emit("power", a, b)))
+            checks.append((_emit("logical_not", overflow), "OverflowError", "(34, 'Numerical result out of range')"))
     elif name in ("add", "subtract") and set(kinds) <= set("iu"):
         checks.append((_emit("logical_and", _within(a, _LIMIT - 1), _within(b, _LIMIT - 1)), "OverflowError",
                        "a Python int sum past int64 (tracejit runs it eagerly)"))

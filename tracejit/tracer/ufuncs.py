@@ -82,7 +82,7 @@ def _compare_uint64(state, name, values, position):
     return wrap(state.emit("where", (negative, fixed, compared)), scalar=compared.type.shape == ())
 
 
-def _require_fits(state, values, positions, loop_dtypes):
+def require_int_fits(state, values, positions, loop_dtypes):
     """NumPy 2's OverflowError for a traced Python int that does not fit the loop dtype:
     a range guard on the int argument when the value is one plus a constant, else a
     run-time check."""
@@ -117,7 +117,7 @@ def apply(name: str, operands, python_op: bool = False) -> TracedArray:
         values = [v if v.type.weak else state.emit("cast", (v,), {"dtype": np.dtype(np.int64)}) for v in values]
         types = [v.type for v in values]
     elif narrowed:
-        _require_fits(state, values, narrowed, loop_dtypes)
+        require_int_fits(state, values, narrowed, loop_dtypes)
         types = [v.type for v in values]
     if not _int_constants_fit(name, operands, loop_dtypes):   # e.g. uint8 < -3: exact in int64
         wide = np.dtype(np.int64)

@@ -20,7 +20,7 @@ from .location import user_loc
 from .proxy import TracedArray
 from .shapes import broadcast_to, emit, reshape, transpose
 from .state import as_value, current
-from .ufuncs import astype
+from .ufuncs import astype, require_int_fits
 
 _INVERSE = {}
 
@@ -63,7 +63,14 @@ def _as_target_value(target: TracedArray, value, casting="unsafe", what="assignm
         raise UnsupportedError("assigning a boolean mask read (x[...] = y[mask]) outside the same mask",
                                "__setitem__", user_loc())
     source = value if isinstance(value, TracedArray) else None
+    if target.dtype.kind in "iu":
+        _python_ints_fit(value, target.dtype)
     v = as_value(value)
+    if v.type.weak and v.type.dtype.kind == "i" and target.dtype.kind in "iu" and target.dtype != v.type.dtype \
+            and (v.producer is None or v.producer.op.name != "constant"):
+        checked = [v]                         # a traced Python int: NumPy's OverflowError where it does not fit
+        require_int_fits(current(), checked, [0], [target.dtype])
+        v = checked[0]
     if casting != "unsafe" and not v.type.weak and not np.can_cast(v.type.dtype, target.dtype, casting):
         raise TypeError(f"Cannot cast {what} output from {v.type.dtype!r} to {target.dtype!r} with casting "
                         f"rule {casting!r}")
@@ -79,6 +86,18 @@ def _as_target_value(target: TracedArray, value, casting="unsafe", what="assignm
             raise ValueError(f"could not broadcast input array from shape {v.type.shape} into shape "
                              f"{target.shape}") from None
     return v
+
+
+def _python_ints_fit(value, dtype) -> None:
+    """NumPy 2 raises OverflowError for a Python int (alone or in a list) outside an
+    integer array's dtype, where a cast would wrap."""
+    if type(value) is int:
+        info = np.iinfo(dtype)
+        if not info.min <= value <= info.max:
+            raise OverflowError(f"Python integer {value} out of bounds for {dtype}")
+    elif type(value) in (list, tuple):
+        for item in value:
+            _python_ints_fit(item, dtype)
 
 
 def commit(target: TracedArray, new):
