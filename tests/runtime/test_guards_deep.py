@@ -450,3 +450,35 @@ def test_an_instance_attribute_hiding_a_method_is_noticed_at_any_depth():
     _same(f(holder, x), holder.run(x))
     del holder.units[2].act
     _same(f(holder, x), holder.run(x))
+
+
+class Momentum:
+    """An optimizer whose state dict is read and rebound by keys of the argument dict:
+    no key is a constant of its code, so every entry must be state (it was frozen at
+    the first trace: the second step read the first step's momentum)."""
+
+    def __init__(self):
+        self.m = {"w": np.zeros(3, np.float32), "b": np.zeros(2, np.float32)}
+        self.beta = 0.9
+
+    def step(self, params, grads):
+        for k in grads:
+            self.m[k] = self.beta * self.m[k] + (1 - self.beta) * grads[k]
+            params[k] -= 0.1 * self.m[k]
+        return params["w"].sum()
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_state_dict_entries_read_by_variable_keys_are_state(backend):
+    def fresh():
+        r = np.random.default_rng(3)
+        return (Momentum(), {"w": r.standard_normal(3).astype(np.float32), "b": r.standard_normal(2).astype(np.float32)},
+                {"w": r.standard_normal(3).astype(np.float32), "b": r.standard_normal(2).astype(np.float32)})
+    (opt_e, params_e, grads_e), (opt_c, params_c, grads_c) = fresh(), fresh()
+    step = tracejit.compile(opt_c.step, backend=backend)
+    for _ in range(4):
+        _same(step(params_c, grads_c), opt_e.step(params_e, grads_e))
+        for k in params_e:
+            np.testing.assert_allclose(opt_c.m[k], opt_e.m[k], rtol=1e-6)
+            np.testing.assert_allclose(params_c[k], params_e[k], rtol=1e-6)
+    assert len(step.compiles) == 1

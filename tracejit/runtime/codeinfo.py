@@ -72,6 +72,7 @@ class CodeInfo:
     reads: dict = field(default_factory=dict)     # loaded attr/global name -> "path:line" (first)
     imports: set = field(default_factory=set)     # (module, relative level, from-names) imported inside
     dynamic: bool = False
+    variable_keys: bool = False                   # subscripts by a key that is not a constant (d[k])
     catches: bool = False                         # has try/except or with: a failed read may be caught
 
     def merge(self, other: "CodeInfo") -> None:
@@ -85,6 +86,7 @@ class CodeInfo:
             self.reads.setdefault(name, loc)
         self.imports |= other.imports
         self.dynamic = self.dynamic or other.dynamic
+        self.variable_keys = self.variable_keys or other.variable_keys
         self.catches = self.catches or other.catches
 
 
@@ -118,6 +120,9 @@ def _code_info(code: types.CodeType, filename: str, first_line: int) -> CodeInfo
             info.imports.add((ins.argval, level if isinstance(level, int) else 0, names))
         elif op == "IMPORT_FROM":                 # `from m import name` reads m.name
             info.attrs.add(ins.argval)
+        elif op in ("BINARY_SUBSCR", "STORE_SUBSCR", "DELETE_SUBSCR") and previous is not None \
+                and previous.opname not in ("LOAD_CONST", "BUILD_SLICE"):
+            info.variable_keys = True             # self.m[k]: any key of a dict it reaches may be read
         if op in ("STORE_ATTR", "STORE_GLOBAL", "STORE_DEREF", "DELETE_ATTR", "DELETE_GLOBAL"):
             info.stores.setdefault(ins.argval, _where(code, ins))
         elif op in ("LOAD_ATTR", "LOAD_METHOD", "LOAD_GLOBAL", "IMPORT_NAME", "IMPORT_FROM") and \

@@ -146,7 +146,8 @@ class Discovery:
 
     def _size(self):
         i = self.info
-        return (len(self.codes), len(i.globals), len(i.attrs), len(i.strings), len(i.iterated), i.dynamic)
+        return (len(self.codes), len(i.globals), len(i.attrs), len(i.strings), len(i.iterated), i.dynamic,
+                i.variable_keys)
 
     # -- code -------------------------------------------------------------------------
     def _visit_function(self, function, pending_roots):
@@ -292,7 +293,8 @@ class Discovery:
     def _expand_dict(self, node, depth):
         d = node.obj
         info = self.info
-        full = (info.dynamic or bool(info.attrs & ITERATING_NAMES) or node.desc.split(".")[-1] in info.iterated
+        full = (info.dynamic or info.variable_keys or bool(info.attrs & ITERATING_NAMES)
+                or node.desc.split(".")[-1] in info.iterated
                 or node.desc.replace("global ", "") in info.iterated
                 or any(not isinstance(k, str) for k in d))
         if full and len(d) <= MAX_ENTRIES:
