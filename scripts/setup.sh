@@ -6,7 +6,7 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import tracejit, numba, triton, pytest, hypothesis" 2>/dev/null; then
+if ! .venv/bin/python -c "import tracejit, numba, triton, pytest, hypothesis, scipy, mpmath" 2>/dev/null; then
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
   .venv/bin/python -m pip install -q -e ".[test]"
 fi

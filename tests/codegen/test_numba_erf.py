@@ -8,15 +8,15 @@ import importlib.util
 import os
 import sys
 
+import mpmath
 import numpy as np
 import pytest
+import scipy.special as special
 
 from tests.codegen.ulp import apply, is_vectorized, random_bits, subnormals, ulps, vector_loop_ir
 from tracejit.codegen import erf_fits
 from tracejit.codegen import numba_erf as E
 
-mpmath = pytest.importorskip("mpmath")
-special = pytest.importorskip("scipy.special")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BOUND_F64 = {"erf": 2, "erfc": 5}        # ulps from the correctly rounded value

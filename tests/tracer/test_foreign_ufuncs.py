@@ -9,11 +9,11 @@ import warnings
 import numba
 import numpy as np
 import pytest
+import scipy.special as special
 
 import tracejit
 from tests.helpers import assert_matches_numpy
 
-special = pytest.importorskip("scipy.special")
 
 
 def special_functions(x):
