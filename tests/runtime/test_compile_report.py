@@ -21,7 +21,13 @@ def test_the_first_call_cost_is_reported_whole_and_split_by_stage():
     assert set(event.stages) == {"trace", "passes", "codegen", "guards", "kernel compile"}
     assert event.stages["kernel compile"] > 0
     assert abs(event.seconds - sum(event.stages.values())) < 1e-6
-    assert event.seconds <= first_call and event.seconds > 0.5 * first_call
+    assert event.seconds <= first_call
+    # the kernels' first-launch compiles are in the report (they were left out): a check
+    # on the recorded figures, not on wall-clock ratios, which a loaded machine upsets
+    kernels = [k for spec in f.specializations() for k in spec.plan.kernels]
+    kernels += [v for k in kernels if hasattr(k, "variants") for v in k.variants()]
+    compiled = [k.compile_seconds for k in kernels if k.compile_seconds is not None]
+    assert compiled and abs(event.stages["kernel compile"] - sum(compiled)) < 1e-9
     assert "kernel compile" in str(event) and "kernel compile" in str(tracejit.explain(f, x))
     f(x)                                           # later calls add nothing
     assert len(f.compiles) == 1 and f.compiles[0].seconds == event.seconds
