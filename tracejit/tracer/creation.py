@@ -103,9 +103,28 @@ def _full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, **k
 
 
 def _full(shape, fill_value, dtype=None, order="C", **kwargs):
+    if isinstance(fill_value, TracedArray) and not kwargs and order == "C":
+        return _filled_with_traced(shape, fill_value, dtype)
     if kwargs or np.ndim(fill_value) or hasattr(fill_value, "_value"):
         return None
     return _filled(shape, fill_value, np.asarray(fill_value).dtype if dtype is None else dtype, order)
+
+
+def _filled_with_traced(shape, fill, dtype):
+    """np.full(shape, x) of a traced x: x cast to `dtype` (x's own, strong, by default,
+    as NumPy's ``array(fill_value).dtype``) and broadcast to the shape."""
+    shape = _shape(shape)
+    try:
+        dtype = np.dtype(fill.dtype if dtype is None else dtype)
+    except TypeError:
+        return None
+    if shape is None or dtype not in SUPPORTED_DTYPES or any(n < 0 for n in shape):
+        return None
+    state = current()
+    value = astype(fill, dtype)._value if fill.dtype != dtype or fill._value.type.weak else fill._value
+    if value.type.shape != shape:
+        value = state.emit("broadcast_to", (value,), {"shape": shape})
+    return layout.assign(wrap(value), layout.new_layout(shape, dtype, "C", None))
 
 
 def _has_traced(obj, depth=0) -> bool:

@@ -1,0 +1,69 @@
+"""np.flipud/fliplr, np.dstack, np.append, np.digitize, sliding_window_view
+(tracer/manipulation.py) and np.full of a traced value (tracer/creation.py): NumPy's
+results, dtypes, shapes and writeable flags (windows are read-only, as NumPy's view);
+NumPy's errors; traced bins run eagerly."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.lib.stride_tricks import sliding_window_view
+
+import tracejit
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal(32)
+IMG = RNG.standard_normal((8, 9)).astype(np.float32)
+
+CASES = [
+    (lambda a: sliding_window_view(a, 4).mean(axis=-1), X),
+    (lambda a: sliding_window_view(a, (3, 3)).sum(axis=(-1, -2)), IMG),
+    (lambda a: np.einsum("ijkl,kl->ij", sliding_window_view(a, (3, 3)), np.ones((3, 3), np.float32)), IMG),
+    (lambda a: sliding_window_view(a, 3, axis=1), IMG),
+    (lambda a: sliding_window_view(a, (2, 2), axis=(0, 0)), IMG),
+    (lambda a: np.flipud(a) + np.fliplr(a), IMG),
+    (lambda a: np.flipud(a), X),
+    (lambda a: np.dstack([a, a * 2]), IMG),
+    (lambda a: np.dstack((a, a)), X),
+    (lambda a: np.append(a, [1.0, 2.0]), X),
+    (lambda a: np.append(a, a[:1], axis=0), IMG),
+    (lambda a: np.digitize(a, [-1.0, 0.0, 1.0]), X),
+    (lambda a: np.digitize(a, [1.0, 0.0, -1.0], right=True), X),
+    (lambda a: np.full((2, 3), a[0]), X),
+    (lambda a: np.full((2, 3), a[0], dtype=np.float32), X),
+    (lambda a: np.full((3, 32), a), X),
+    (lambda a: (lambda y: (y.__setitem__(0, 5.0), y)[1])(np.full(4, a.sum())), X),
+]
+
+
+@pytest.mark.parametrize("backend", ["numba", "interpret"])
+@pytest.mark.parametrize("k", range(len(CASES)))
+def test_like_numpy(k, backend):
+    fn, x = CASES[k]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", tracejit.FallbackWarning)
+        got = tracejit.compile(fn, backend=backend)(x)
+    want = fn(x)
+    assert type(got) is type(want) and got.dtype == want.dtype and got.shape == want.shape
+    assert got.flags.writeable == want.flags.writeable
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda a: np.fliplr(a[0]), ValueError),
+    (lambda a: sliding_window_view(a, (3, 30)), ValueError),
+    (lambda a: sliding_window_view(a, 3), ValueError),            # one window size for a 2-D array
+    (lambda a: np.digitize(a, [0.0, 1.0, 0.5]), ValueError),      # bins not monotonic
+])
+def test_errors_are_numpys(call, error):
+    with pytest.raises(error):
+        call(IMG)
+    with pytest.raises(error):
+        tracejit.compile(call, backend="interpret")(IMG)
+
+
+def test_traced_bins_run_eagerly():
+    f = tracejit.compile(lambda a, bins: np.digitize(a, bins), backend="interpret")
+    with pytest.warns(tracejit.FallbackWarning, match="digitize"):
+        np.testing.assert_array_equal(f(X, np.array([-1.0, 1.0])), np.digitize(X, [-1.0, 1.0]))
