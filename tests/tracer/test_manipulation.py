@@ -1,4 +1,5 @@
-"""np.flipud/fliplr, np.dstack, np.append, np.digitize, sliding_window_view
+"""np.flipud/fliplr, np.dstack, np.append, np.digitize, np.fill_diagonal, np.delete,
+np.block, np.take's wrap/clip modes, sliding_window_view
 (tracer/manipulation.py) and np.full of a traced value (tracer/creation.py): NumPy's
 results, dtypes, shapes and writeable flags (windows are read-only, as NumPy's view);
 NumPy's errors; traced bins run eagerly."""
@@ -37,6 +38,47 @@ CASES = [
 ]
 
 
+def _filled_diagonal(a):
+    y = a.copy()
+    np.fill_diagonal(y, -1.0)
+    return y
+
+
+def _diagonal_of_values(a):
+    y = np.zeros((3, 3))
+    np.fill_diagonal(y, a[:3])
+    return y
+
+
+def _into_the_argument(a):
+    np.fill_diagonal(a, 0.0)
+    return a.sum()
+
+
+SMALL = RNG.standard_normal((4, 3))
+CASES += [
+    (lambda a: np.take(a, [7, -8, 30], mode="wrap"), X),
+    (lambda a: np.take(a, [7, -8, 30], mode="clip"), X),
+    (lambda a: a.take(np.array([[1, 40], [-1, 3]]), mode="wrap"), X),
+    (lambda a: np.take(a, [5, -1], axis=1, mode="clip"), SMALL),
+    (_filled_diagonal, SMALL), (_filled_diagonal, SMALL.T), (_diagonal_of_values, X),
+    (lambda a: np.delete(a, [0, -1]), X), (lambda a: np.delete(a, 1, axis=1), SMALL),
+    (lambda a: np.delete(a, slice(0, 2), axis=0), SMALL), (lambda a: np.delete(a, []), X),
+    (lambda a: np.delete(a, [1, 1, 2]), X),
+    (lambda a: np.block([[a[:2, :2], a[:2, 2:]], [a[2:]]]), SMALL), (lambda a: np.block([a[:2], a[5:]]), X),
+    (lambda a: np.block([[a[0], a[1]], [a[2], a[3]]]), X),
+    (lambda a: np.block([[a[:2, :1], np.zeros((2, 1))], [a[2:, :2]]]), SMALL),
+    (lambda a: np.block(a), X),
+]
+
+
+def test_fill_diagonal_writes_into_the_callers_array():
+    mine, theirs = SMALL.copy(), SMALL.copy()
+    np.testing.assert_allclose(tracejit.compile(_into_the_argument, backend="numba")(mine), _into_the_argument(theirs),
+                               rtol=1e-12)      # a sum: reassociated
+    np.testing.assert_array_equal(mine, theirs)
+
+
 @pytest.mark.parametrize("backend", ["numba", "interpret"])
 @pytest.mark.parametrize("k", range(len(CASES)))
 def test_like_numpy(k, backend):
@@ -55,6 +97,10 @@ def test_like_numpy(k, backend):
     (lambda a: sliding_window_view(a, (3, 30)), ValueError),
     (lambda a: sliding_window_view(a, 3), ValueError),            # one window size for a 2-D array
     (lambda a: np.digitize(a, [0.0, 1.0, 0.5]), ValueError),      # bins not monotonic
+    (lambda a: np.delete(a, 300), IndexError),
+    (lambda a: np.block(((a,),)), TypeError),
+    (lambda a: np.block([[a], a]), ValueError),                     # list depths differ
+    (lambda a: np.take(a, [1], mode="bad"), ValueError),
 ])
 def test_errors_are_numpys(call, error):
     with pytest.raises(error):

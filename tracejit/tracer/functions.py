@@ -133,12 +133,22 @@ def _index_value(indices, n=None, axis=0):
 
 def take(a, indices, axis=None, out=None, mode="raise"):
     no_out("take", out)
-    if mode != "raise":
-        raise UnsupportedError(f"np.take(mode={mode!r})", "take", user_loc())
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
     x = as_traced(a)
     if axis is None:
         x, axis = shapes.ravel(x), 0
     axis = normalize_axis_index(operator.index(axis), x.ndim)
+    if mode != "raise":                  # the indices brought into range first, as NumPy's modes do
+        n = x.shape[axis]
+        if n == 0:
+            raise UnsupportedError(f"np.take(mode={mode!r}) from an empty axis", "take", user_loc())
+        positions = as_traced(np.asarray(indices) if not isinstance(indices, TracedArray) else indices)
+        if positions.dtype.kind not in "iu":
+            raise TypeError(f"Cannot cast array data from {positions.dtype!r} to dtype('int64') according to the "
+                            "rule 'safe'")
+        positions = positions.astype(np.intp)
+        indices = positions % n if mode == "wrap" else np.clip(positions, 0, n - 1)
     index = _index_value(indices, x.shape[axis], axis)
     result = emit("take", [x, index], {"axis": axis})
     return wrap(result, scalar=result.type.shape == ())

@@ -1,6 +1,7 @@
-"""np.flipud, np.fliplr, np.dstack, np.append, np.digitize and
-np.lib.stride_tricks.sliding_window_view, written as the NumPy calls numpy/lib makes
-(they dispatch back to the tracer, so dtypes and errors are NumPy's).
+"""np.flipud, np.fliplr, np.dstack, np.append, np.digitize, np.fill_diagonal,
+np.delete, np.block and np.lib.stride_tricks.sliding_window_view, written as the NumPy
+calls numpy/lib makes (they dispatch back to the tracer, so dtypes and errors are
+NumPy's).
 
 ``sliding_window_view`` is NumPy's read-only strided view; here the windows are stacked
 slices (new memory, read-only too), which the kernels fuse with what consumes them
@@ -101,5 +102,85 @@ def sliding_window_view(x, window_shape, axis=None, *, subok=False, writeable=Fa
     return wrap(result._value, readonly=True)
 
 
-HANDLERS = {np.flipud: flipud, np.fliplr: fliplr, np.dstack: dstack, np.append: append, np.digitize: digitize,
+def fill_diagonal(a, val, wrap=False):
+    """a[i, i, ...] = val for i below the smallest dimension (2-D: the top square part,
+    as NumPy's without `wrap`); all dimensions equal above 2-D, as NumPy requires."""
+    if not isinstance(a, TracedArray):
+        raise UnsupportedError("np.fill_diagonal into an array the trace does not own", "np.fill_diagonal",
+                               user_loc())
+    if a.ndim < 2:
+        raise ValueError("array must be at least 2-d")
+    if a.ndim > 2 and len(set(a.shape)) != 1:
+        raise ValueError("All dimensions of input must be of equal length")
+    if wrap and a.ndim == 2 and a.shape[0] > a.shape[1] + 1:
+        raise UnsupportedError("np.fill_diagonal(..., wrap=True) of a tall matrix", "np.fill_diagonal", user_loc())
+    index = np.arange(min(a.shape))
+    values = as_traced(val).ravel() if isinstance(val, TracedArray) or np.ndim(val) else val
+    if np.ndim(values) and np.shape(values)[0] != index.size:
+        raise UnsupportedError("np.fill_diagonal with a value list that is not one per diagonal element",
+                               "np.fill_diagonal", user_loc())
+    a[(index,) * a.ndim] = values
+
+
+def delete(arr, obj, axis=None):
+    """The array without the positions `obj` (an int, a list of ints or a slice, known
+    when tracing) along `axis` (of the flattened array for None): a take of the rest."""
+    if isinstance(obj, TracedArray):
+        raise UnsupportedError("np.delete of traced positions", "np.delete", user_loc())
+    x = as_traced(arr)
+    if axis is None:
+        x, axis = x.ravel(), 0
+    axis = normalize_axis_tuple(axis, x.ndim)[0]
+    n = x.shape[axis]
+    if isinstance(obj, slice):
+        drop = np.arange(n)[obj]
+    else:
+        drop = np.asarray(obj)
+        if drop.dtype == np.bool_:
+            raise UnsupportedError("np.delete with a boolean mask", "np.delete", user_loc())
+        if drop.size and drop.dtype.kind not in "iu":
+            raise IndexError("arrays used as indices must be of integer (or boolean) type")
+        drop = drop.astype(np.intp).ravel()
+        bad = drop[(drop < -n) | (drop >= n)]
+        if bad.size:
+            raise IndexError(f"index {bad[0]} is out of bounds for axis {axis} with size {n}")
+        drop = drop % n if n else drop
+    keep = np.setdiff1d(np.arange(n), drop)
+    return np.take(x, keep, axis=axis)
+
+
+def _block_depth(arrays) -> int:
+    return 1 + _block_depth(arrays[0]) if isinstance(arrays, list) and arrays else int(isinstance(arrays, list))
+
+
+def _block_rank(arrays) -> int:
+    if isinstance(arrays, list):
+        return max((_block_rank(a) for a in arrays), default=0)
+    return np.ndim(arrays)
+
+
+def block(arrays):
+    """Nested lists concatenated from the innermost (along the last axis) outwards, every
+    piece first raised to the result's rank by leading 1s, as NumPy's np.block."""
+    if isinstance(arrays, tuple):
+        raise TypeError("arrays is a tuple. Only lists can be used to arrange blocks, and np.block does not "
+                        "allow implicit conversion from tuple to ndarray.")
+    depth = _block_depth(arrays)
+    rank = max(_block_rank(arrays), depth)
+
+    def assemble(item, level):
+        if isinstance(item, list):
+            if not item:
+                raise ValueError("Lists cannot be empty")
+            if any(isinstance(p, list) != (level < depth - 1) for p in item):
+                raise ValueError("List depths are mismatched")
+            return np.concatenate([assemble(p, level + 1) for p in item], axis=level - depth)
+        x = as_traced(item)
+        return x.reshape((1,) * (rank - x.ndim) + x.shape) if x.ndim < rank else x
+    if not isinstance(arrays, list):
+        return as_traced(arrays).copy()
+    return assemble(arrays, 0)
+
+
+HANDLERS = {np.fill_diagonal: fill_diagonal, np.delete: delete, np.block: block, np.flipud: flipud, np.fliplr: fliplr, np.dstack: dstack, np.append: append, np.digitize: digitize,
             _numpy_sliding_window_view: sliding_window_view}
