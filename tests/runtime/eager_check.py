@@ -122,6 +122,30 @@ def _memory_relations(results, args):
     return [[(r is a, bool(np.shares_memory(r, a))) for a in _arrays(args)] for r in _arrays(results)]
 
 
+def _containers(obj, found, depth=4):
+    """The dicts and lists inside `obj` (containers, object attributes), in a fixed order."""
+    if depth == 0 or isinstance(obj, (np.ndarray, str, bytes, type, types.ModuleType, types.FunctionType)):
+        return found
+    if isinstance(obj, (dict, list)):
+        if any(obj is seen for seen in found):
+            return found
+        found.append(obj)
+    items = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, (list, tuple)) else \
+        vars(obj).values() if isinstance(getattr(obj, "__dict__", None), dict) else ()
+    for item in items:
+        _containers(item, found, depth - 1)
+    return found
+
+
+def _container_identities(results, args, module):
+    """Per dict or list in the results: which of the caller's it is (by position among
+    the containers of the arguments and globals), or -1 for a new one."""
+    callers = _containers(args, [])
+    for value in _globals(module).values():
+        _containers(value, callers)
+    return [next((i for i, c in enumerate(callers) if c is r), -1) for r in _containers(results, [])]
+
+
 def _globals(module):
     return {k: v for k, v in vars(module).items() if not k.startswith("__")
             and not isinstance(v, (types.ModuleType, types.FunctionType, type))
@@ -152,6 +176,9 @@ def check_like_eager(source, name, calls, *, backend="interpret", warns=0, names
                 assert_same(out_e, out_c, f"{where} result")
                 assert _memory_relations(out_c, args_c) == _memory_relations(out_e, args_e), \
                     f"{where}: results share memory with the arguments differently from NumPy"
+                assert _container_identities(out_c, args_c, compiled_module) == \
+                    _container_identities(out_e, args_e, eager_module), \
+                    f"{where}: the dicts and lists returned are the caller's differently from NumPy"
             assert text_c == text_e, f"{where}: printed {text_c!r}, NumPy prints {text_e!r}"
             assert_same(args_e, args_c, f"{where} arguments")
             assert_same(_globals(eager_module), _globals(compiled_module), f"{where} globals")

@@ -50,13 +50,15 @@ class Write:
     """State written after every call: `node`'s entry `key` (or, for argument
     containers, the entry `key` of the container at `arg_path` in (args, kwargs)).
     `const` is an array the function created eagerly (written as a copy each call,
-    or itself when `same` is set); otherwise the value is the next implicit output."""
+    or itself when `same` is set); `source` a dict or list of the caller's, stored as
+    itself: ("call", path in (args, kwargs)) or ("node", state node index); otherwise
+    the value is the next implicit output."""
 
-    __slots__ = ("node", "key", "desc", "const", "same", "arg_path")
+    __slots__ = ("node", "key", "desc", "const", "same", "arg_path", "source")
 
-    def __init__(self, node, key, desc, const=None, same=False, arg_path=None):
+    def __init__(self, node, key, desc, const=None, same=False, arg_path=None, source=None):
         self.node, self.key, self.desc = node, key, desc
-        self.const, self.same, self.arg_path = const, same, arg_path
+        self.const, self.same, self.arg_path, self.source = const, same, arg_path, source
 
 
 def contents(node):
@@ -350,6 +352,10 @@ class World:
             error = StateError(f"{desc} was changed by a traced value", desc, self._store_loc(key, node))
             error.int_state = desc
             raise error
+        source = self.container_source(new)
+        if source is not None:            # self.last = params: the caller's dict itself
+            self.writes.append(Write(node, key, desc, arg_path=arg_path, source=source))
+            return
         if _traced_tree(new, state):
             self.writes.append(Write(node, key, desc, arg_path=arg_path))
             values.append(new)
@@ -387,6 +393,27 @@ class World:
 
     def _loc_of(self, container) -> str:
         return definition_line(self.fn)
+
+    def container_source(self, obj):
+        """Where a dict or list of the caller's comes from: ("call", its path in (args,
+        kwargs)) for one inside the arguments, ("node", index) for a state node; None
+        for any other value. Returned or stored, such a container is the caller's object
+        itself, as in eager code (``return params``, ``self.last = grads``): not a copy,
+        which would be another object and, for state, hold the values from before the
+        trace (the world restores them)."""
+        if type(obj) not in (dict, list):
+            return None
+        path = next((path for path, container, _ in self._arguments if container is obj), None)
+        if path is not None:
+            return ("call", path)
+        node = self.discovery.by_id.get(id(obj))
+        if node is not None and node.obj is obj and node.kind in (DICT, LIST):
+            return ("node", node.index)
+        return None
+
+    def is_callers_container(self, obj) -> bool:
+        """Whether `obj` is a dict or list of the caller's (see ``container_source``)."""
+        return self.container_source(obj) is not None
 
     # -- always ------------------------------------------------------------------------
     def restore(self) -> None:

@@ -319,13 +319,15 @@ def _fixed(spec):
 
     def described(leaf):
         root = memory.setdefault(leaf.root, len(memory)) if leaf.root[:1] == ("new",) else leaf.root
-        return (leaf.kind, leaf.index, leaf.alias, root, leaf.view_ops, leaf.value, leaf.scalar, leaf.readonly)
+        # a caller's dict or list (static): found again per call (spec.statics), not compared
+        value = type(leaf.value) if type(leaf.value) in (dict, list) else leaf.value
+        return (leaf.kind, leaf.index, leaf.alias, root, leaf.view_ops, value, leaf.scalar, leaf.readonly)
 
     return ([described(leaf) for leaf in spec._leaves()], trace.out_treedef,
             [tree.treedef for tree in trace.extras],
             [([described(leaf) for leaf in step.outputs], step.tree, step.options) for step in trace.host_steps],
             [_lifted_token(array) for array in spec.lifted],
-            [(w.key, w.const, w.same, w.arg_path, w.node_index, w.target, w.extra) for w in spec.writes],
+            [(w.key, w.const, w.same, w.arg_path, w.node_index, w.target, w.extra, w.source) for w in spec.writes],
             spec.statics, trace.layout_guards, spec.layouts)
 
 

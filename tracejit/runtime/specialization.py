@@ -58,7 +58,7 @@ class EagerSpecialization:
 
 
 class _WritePlan:
-    __slots__ = ("target", "key", "setter", "extra", "const", "same", "arg_path", "node_index")
+    __slots__ = ("target", "key", "setter", "extra", "const", "same", "arg_path", "node_index", "source")
 
 
 def _setter(kind):
@@ -86,8 +86,11 @@ class Specialization:
         self.trace = trace
         self.xp = xp
         self.lifted = list(trace.lifted)
-        self.statics = self._static_objects(world)    # output leaf -> ("arg", position) / ("node", index)
+        # output leaf -> ("arg", position) / ("node", index) / ("call", path in (args, kwargs))
+        self.statics = self._static_objects(world)
         extra = [where for kind, where in self.statics.values() if kind == "node"]
+        extra += [w.source[1] for w in (world.writes if world is not None else ()) if w.source and
+                  w.source[0] == "node"]
         self.guard = GuardTree(world, trace.state_inputs, extra) if world is not None else None
         self.pick_traced = _picker(traced_positions)
         # dynamic int arguments: leaf position -> (lo, hi) the trace needs (int64 at least)
@@ -128,6 +131,7 @@ class Specialization:
         for write in (world.writes if world is not None else ()):
             plan = _WritePlan()
             plan.key, plan.const, plan.same, plan.arg_path = write.key, write.const, write.same, write.arg_path
+            plan.source = write.source
             plan.node_index = write.node.index if write.node is not None else -1
             if write.node is not None:
                 plan.target = self.guard.targets[write.node.index]
@@ -135,7 +139,7 @@ class Specialization:
             else:
                 plan.target, plan.setter = -1, operator.setitem
             plan.extra = -1
-            if write.const is None:
+            if write.const is None and write.source is None:
                 plan.extra, extra = extra, extra + 1
             plans.append(plan)
         return plans
@@ -174,6 +178,8 @@ class Specialization:
                 continue
             if id(leaf.value) in arg_roots:
                 found[i] = ("arg", arg_roots[id(leaf.value)])
+            elif world is not None and world.container_source(leaf.value) is not None:
+                found[i] = world.container_source(leaf.value)
             elif id(leaf.value) in nodes and nodes[id(leaf.value)].obj is leaf.value:
                 found[i] = ("node", nodes[id(leaf.value)].index)
             else:
@@ -272,7 +278,7 @@ class Specialization:
         trace = self.trace
         values = [self._value(leaf, results, originals) for leaf in trace.outputs]
         for i, (kind, where) in self.statics.items():
-            values[i] = leaves[where] if kind == "arg" else targets[self.guard.targets[where]]
+            values[i] = self._callers_object(kind, where, leaves, targets, call)
         out = unflatten(trace.out_treedef, values)
         for step in trace.host_steps:
             args = unflatten(step.tree, [originals[leaf.alias] if leaf.alias >= 0 else
@@ -281,6 +287,17 @@ class Specialization:
         if self.writes:
             self._write_back(results, originals, targets, call)
         return out
+
+    def _callers_object(self, kind, where, leaves, targets, call):
+        """This call's object for a static output or a stored container (``statics``)."""
+        if kind == "arg":
+            return leaves[where]
+        if kind == "node":
+            return targets[self.guard.targets[where]]
+        value = call                      # "call": an argument dict or list, by its path
+        for key in where:
+            value = value[key]
+        return value
 
     def plan_inputs(self, leaves, matched):
         """(the plan's input arrays, the objects they came from) for one call."""
@@ -349,7 +366,9 @@ class Specialization:
     def _write_back(self, results, originals, targets, call):
         trees = self.trace.extras
         for plan in self.writes:
-            if plan.const is not None:
+            if plan.source is not None:
+                value = self._callers_object(*plan.source, None, targets, call)
+            elif plan.const is not None:
                 value = plan.const if plan.same else plan.const.copy()
             else:
                 tree = trees[plan.extra]

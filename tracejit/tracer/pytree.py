@@ -45,22 +45,26 @@ def _is_namedtuple(obj) -> bool:
     return isinstance(obj, tuple) and type(obj) is not tuple and hasattr(type(obj), "_fields")
 
 
-def flatten(obj) -> tuple[list, TreeDef]:
-    """``(leaves, treedef)``: leaves in depth-first order (dicts in insertion order)."""
+def flatten(obj, is_leaf=None) -> tuple[list, TreeDef]:
+    """``(leaves, treedef)``: leaves in depth-first order (dicts in insertion order).
+    `is_leaf(container)`: true for a container to be kept whole, as one leaf."""
     leaves: list = []
-    return leaves, _flatten(obj, leaves)
+    return leaves, _flatten(obj, leaves, is_leaf)
 
 
-def _flatten(obj, leaves) -> TreeDef:
+def _flatten(obj, leaves, is_leaf=None) -> TreeDef:
     kind = type(obj)
+    if is_leaf is not None and kind in (tuple, list, dict) and is_leaf(obj):
+        leaves.append(obj)
+        return LEAF
     if kind is tuple:
-        return TreeDef("tuple", None, tuple(_flatten(x, leaves) for x in obj))
+        return TreeDef("tuple", None, tuple(_flatten(x, leaves, is_leaf) for x in obj))
     if kind is list:
-        return TreeDef("list", None, tuple(_flatten(x, leaves) for x in obj))
+        return TreeDef("list", None, tuple(_flatten(x, leaves, is_leaf) for x in obj))
     if kind is dict:
-        return TreeDef("dict", tuple(obj.keys()), tuple(_flatten(x, leaves) for x in obj.values()))
+        return TreeDef("dict", tuple(obj.keys()), tuple(_flatten(x, leaves, is_leaf) for x in obj.values()))
     if _is_namedtuple(obj):
-        return TreeDef("namedtuple", kind, tuple(_flatten(x, leaves) for x in obj))
+        return TreeDef("namedtuple", kind, tuple(_flatten(x, leaves, is_leaf) for x in obj))
     leaves.append(obj)
     return LEAF
 

@@ -157,8 +157,8 @@ class _Outputs:
         self._index: dict = {}       # id(proxy) -> graph output index
         self._keep: list = []        # the proxies (their ids stay unique)
 
-    def tree(self, obj) -> OutputTree:
-        leaves, treedef = flatten(obj)
+    def tree(self, obj, is_leaf=None) -> OutputTree:
+        leaves, treedef = flatten(obj, is_leaf)
         return OutputTree(treedef, [self.leaf(leaf) for leaf in leaves])
 
     def leaf(self, leaf) -> OutputLeaf:
@@ -331,7 +331,8 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None, la
     inputs = arg_inputs + [state.state_values[i] for i in used_states] + list(state.lifted_inputs)
     collector.input_index.update({v: i for i, v in enumerate(inputs)})
 
-    out_tree = collector.tree(result)
+    # the caller's own dicts and lists, returned (``return params``): returned as themselves
+    out_tree = collector.tree(result, world.is_callers_container if world is not None else None)
     extra_trees = [collector.tree(extra) for extra in extras]
     for step in state.host_steps:
         step.outputs = [collector.leaf(leaf) for leaf in step.leaves]
