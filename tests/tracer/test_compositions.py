@@ -122,3 +122,25 @@ def test_scalar_results_of_composed_ufuncs_are_scalars():
     x = np.array([1.5, -0.0], np.float16)
     check(lambda a, s: (np.copysign(a[0], s), np.copysign(s, s), np.heaviside(a[1], s), np.signbit(a[0]),
                         np.deg2rad(a[0])), x, -1.0, rtol=0)
+
+
+def test_order_statistics_partition_instead_of_sorting():
+    """NumPy's median and quantile partition (linear time); so does the trace, at just
+    the positions they read, and the results stay NumPy's, signs of zero included."""
+    from tracejit.tracer import trace
+    from tracejit.ir.types import TensorType
+    tr = trace(lambda a: (np.median(a, axis=0), np.percentile(a, [10, 90], axis=0)),
+               (TensorType((101, 3), np.dtype(np.float64)),), {})
+    ops = [node.op.name for node in tr.graph.nodes]
+    assert "sort" not in ops and ops.count("partition") == 2
+    kth = sorted(node.attrs["kth"] for node in tr.graph.nodes if node.op.name == "partition")
+    assert kth == [(10, 11, 90, 91), (50,)]
+    x = np.array([[0.0, -0.0, 1.0, -1.0, -0.0, 0.0, 2.0], [-0.0] * 7, [3.0, -0.0, 0.0, 0.0, -0.0, 5.0, -2.0]])
+    fns = lambda a: (np.median(a, axis=1), np.median(a[:, :6], axis=1), np.quantile(a, [0.0, 0.3, 0.5, 1.0], axis=1),
+                     np.percentile(a.T, 50, axis=0))
+    got, _ = run_traced(fns, x)
+    for g, w in zip(got, fns(x)):
+        np.testing.assert_array_equal(g, w)
+        np.testing.assert_array_equal(np.signbit(g), np.signbit(w))
+    check(lambda a: (np.quantile(a, np.linspace(0, 1, 17), axis=1), np.median(a)), data((5, 40), "float32", seed=3),
+          rtol=0)

@@ -67,6 +67,22 @@ _library("argsort", 1, _argsort_infer, _sorting_reference(np.argsort),
          "np.argsort along `axis` with NumPy's `kind`/`stable`", ("axis", "kind", "stable"))
 
 
+def _partition_infer(types, attrs):
+    (x,) = types
+    _check_axis(x, attrs)
+    n = x.shape[attrs["axis"]] if x.rank else 1
+    if not all(0 <= k < n for k in attrs["kth"]):
+        raise ValueError(f"kth(={attrs['kth']}) out of bounds ({n})")
+    return [TensorType(x.shape, x.dtype)]
+
+
+_library("partition", 1, _partition_infer,
+         lambda a, attrs, t: _cast_all([np.partition(a[0], list(attrs["kth"]), axis=attrs["axis"])], t),
+         "np.partition along `axis`: the elements at positions `kth` (non-negative ints) are "
+         "those a sort would put there, smaller ones before and larger after (NaN last); the "
+         "order within each side is unspecified (a GPU library may sort)", ("axis", "kth"))
+
+
 def _searchsorted_infer(types, attrs):
     a, v = types
     if a.rank != 1:
@@ -245,5 +261,5 @@ _library("svd", 1, _svd_infer, _linalg_reference(np.linalg.svd),
          "np.linalg.svd: (U, S, Vh), or S alone when not compute_uv",
          ("full_matrices", "compute_uv", "hermitian"))
 
-LIBRARY_NAMES = ("sort", "argsort", "searchsorted", "bincount", "cholesky", "inv", "det", "slogdet",
+LIBRARY_NAMES = ("sort", "argsort", "partition", "searchsorted", "bincount", "cholesky", "inv", "det", "slogdet",
                  "solve", "eigh", "qr", "svd")

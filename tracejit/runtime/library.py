@@ -57,7 +57,7 @@ def _solve_operands(xp_broadcast, a, b):
 def torch_library(lib, name, attrs, arrays, out_types) -> list:
     torch = lib.torch
     dtypes = _operand_dtypes(arrays, lib)
-    needed = _TORCH_DTYPES if name in ("sort", "argsort", "searchsorted", "bincount", "write_window") \
+    needed = _TORCH_DTYPES if name in ("sort", "argsort", "partition", "searchsorted", "bincount", "write_window") \
         else _LINALG_DTYPES
     if not dtypes <= set(needed) or (name == "svd" and attrs["hermitian"]):
         return via_host(lib, name, attrs, arrays, out_types)
@@ -79,7 +79,7 @@ def _torch_op(torch, name, attrs, arrays, out_types, lib):
         x = x.clone()
         lib.write_slice(x, starts, attrs["steps"], attrs["shape"], v)
         return [x]
-    if name == "sort":
+    if name in ("sort", "partition"):           # a sort is one partition
         return [torch.sort(arrays[0], dim=attrs["axis"], stable=True).values]
     if name == "argsort":
         return [torch.argsort(arrays[0], dim=attrs["axis"], stable=True)]
@@ -123,7 +123,7 @@ def _torch_op(torch, name, attrs, arrays, out_types, lib):
 def cupy_library(lib, name, attrs, arrays, out_types) -> list:
     cp = lib.cp
     dtypes = _operand_dtypes(arrays, lib)
-    sorting = name in ("sort", "argsort", "searchsorted", "bincount")
+    sorting = name in ("sort", "argsort", "partition", "searchsorted", "bincount")
     if (not sorting and not dtypes <= set(_LINALG_DTYPES)) or (name == "svd" and attrs["hermitian"]) \
             or (sorting and any(d.startswith("complex") or d == "float16" for d in dtypes)):
         return via_host(lib, name, attrs, arrays, out_types)
@@ -144,6 +144,8 @@ def _cupy_op(cp, name, attrs, arrays, out_types):
         return [x]
     if name == "sort":
         return [cp.sort(arrays[0], axis=attrs["axis"])]            # stable (CuPy's only sort)
+    if name == "partition":
+        return [cp.partition(arrays[0], list(attrs["kth"]), axis=attrs["axis"])]
     if name == "argsort":
         return [cp.argsort(arrays[0], axis=attrs["axis"])]
     if name == "searchsorted":

@@ -1,6 +1,6 @@
 """``np.median``, ``np.quantile`` and ``np.percentile`` (the default ``linear`` method),
-as NumPy 2's ``numpy/lib/_function_base_impl.py`` computes them, on a sorted copy
-(``np.sort`` puts NaN last, as NumPy's partition does).
+as NumPy 2's ``numpy/lib/_function_base_impl.py`` computes them, on a copy partitioned at
+the positions read (``np.partition``, as NumPy's own; NaN last).
 
 - median: the mean of the middle one or two elements (so integers give float64 and
   float32 stays float32), NaN where the slice holds a NaN;
@@ -27,19 +27,22 @@ from .state import current, wrap
 from .ufuncs import astype
 
 
-def _sorted_along(a, axis, keepdims):
-    """(sorted copy, the data it was sorted from, axis sorted along, shape the result is
-    reshaped to with keepdims)."""
+def _sorted_along(a, axis, keepdims, positions):
+    """(copy partitioned at the positions `positions(n)` gives for an axis of length n,
+    the data it came from, axis along which, shape the result is reshaped to with
+    keepdims). Negative positions count from the end."""
     x = as_traced(a)
     if axis is None:
         kept = (1,) * x.ndim
-        flat = shapes.ravel(x)
-        return sorting.sort(flat), flat, 0, kept if keepdims else None
-    if isinstance(axis, (tuple, list)):
+        x, axis = shapes.ravel(x), 0
+    elif isinstance(axis, (tuple, list)):
         raise UnsupportedError("np.median/np.quantile over several axes", "median", user_loc())
-    axis = normalize_axis_index(operator.index(axis), x.ndim)
-    kept = tuple(1 if d == axis else n for d, n in enumerate(x.shape))
-    return sorting.sort(x, axis), x, axis, kept if keepdims else None
+    else:
+        axis = normalize_axis_index(operator.index(axis), x.ndim)
+        kept = tuple(1 if d == axis else n for d, n in enumerate(x.shape))
+    n = x.shape[axis]
+    kth = [k % n for k in positions(n)] if n else []
+    return sorting.partitioned(x, axis, kth), x, axis, kept if keepdims else None
 
 
 def _at(x, axis, start, stop=None):
@@ -73,7 +76,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     if out is not None:
         raise UnsupportedError("np.median(..., out=...)", "median", user_loc())
     _not_overwritten("median", overwrite_input)
-    x, data, axis, kept = _sorted_along(a, axis, keepdims)
+    x, data, axis, kept = _sorted_along(a, axis, keepdims, lambda n: [n // 2] if n % 2 else [n // 2 - 1, n // 2])
     n = x.shape[axis]
     middle = _at(x, axis, n // 2, n // 2 + 1) if n % 2 else _at(x, axis, n // 2 - 1, n // 2 + 1)
     result = reductions.mean(middle, axis=axis)
@@ -96,7 +99,7 @@ def _lerp(a, b, t):
 
 
 def _quantile(a, q, weak, axis, keepdims):
-    x, data, axis, kept = _sorted_along(a, axis, keepdims)
+    x, data, axis, kept = _sorted_along(a, axis, keepdims, lambda n: _neighbours(n, q))
     n = x.shape[axis]
     virtual = (n - 1) * q
     below = np.floor(virtual)
@@ -122,6 +125,13 @@ def _quantile(a, q, weak, axis, keepdims):
     if gamma.ndim == 0:
         result = wrap(result._value, scalar=result.ndim == 0 and kept is None)
     return _kept(result, kept)
+
+
+def _neighbours(n, q):
+    """The positions the linear method reads for an axis of length n (see _quantile)."""
+    virtual = np.asarray((n - 1) * q, dtype=np.float64).ravel()
+    below = np.clip(np.floor(virtual), 0, n - 1).astype(np.intp)
+    return [int(k) for k in np.unique(np.concatenate([below, np.minimum(below + 1, n - 1)]))]
 
 
 def _checked_q(q, scale, name):

@@ -1,4 +1,5 @@
-"""Sorting and searching: ``np.sort``, ``np.argsort``, ``np.searchsorted``, ``x.sort()``.
+"""Sorting and searching: ``np.sort``, ``np.argsort``, ``np.searchsorted``, ``x.sort()``,
+and the partition that ``np.median``/``np.quantile`` read (``partitioned``).
 
 They record library ops (``ir/ops_library.py``) that the plan runs with the array
 library between kernels: on the CPU NumPy itself sorts, with the user's ``kind``, so
@@ -48,6 +49,16 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     options = _sort_options("argsort", x, kind, order, stable)
     x, axis = _along(x, axis)
     return wrap(emit("argsort", [x], {"axis": axis, **options}))
+
+
+def partitioned(x: TracedArray, axis: int, kth) -> TracedArray:
+    """A copy of `x` whose elements at positions `kth` along `axis` (non-negative,
+    known while tracing) are where a sort would put them, as ``np.partition``: what
+    NumPy's median and quantile read, in linear time rather than a sort's n log n."""
+    kth = tuple(sorted({int(k) for k in kth}))
+    if not kth:
+        return x
+    return wrap(emit("partition", [x], {"axis": axis, "kth": kth}))
 
 
 def sort_in_place(x: TracedArray, axis=-1, kind=None, order=None, *, stable=None):
