@@ -83,6 +83,9 @@ if hasattr(os, "register_at_fork"):
 def matmul(a, b, out, submit, threads: int) -> None:
     """``np.matmul(a, b, out=out)``, on up to `threads` threads (`submit` hands a call to
     the pool and returns its future) when OpenBLAS's thread count can be set."""
+    if threads < 2 or out.size * a.shape[-1] < SPLIT_MIN_MACS:
+        np.matmul(a, b, out=out)
+        return
     set_threads = _set_local_threads()
     rows, cols = (out.shape[-2], out.shape[-1]) if out.ndim >= 2 else (1, 1)
     by_rows = rows >= cols

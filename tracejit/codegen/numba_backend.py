@@ -105,6 +105,7 @@ class NumbaKernel:
         self._launch_shapes: dict = {}    # size values -> (rows, serial seconds or None, size arguments)
         self._half = None                 # whether it reads or writes float16 (as bits), known at first launch
         self._products: dict = {}         # (shape, dtype) -> a matmul product buffer reused across calls
+        self._matmul_operands = None      # (a's and b's positions among the inputs, the product's dtype)
         self._first_lock = threading.RLock()
         self._dispatcher = None           # Numba's, once needed
         self._entries: dict = {}          # argument types -> native entry (None: none for those types)
@@ -127,10 +128,15 @@ class NumbaKernel:
     # -- launching ------------------------------------------------------------
     def _matmul(self, inputs, outputs):
         mm = self.matmul
-        a = inputs[self.input_names.index(mm.a)]
-        b = inputs[self.input_names.index(mm.b)]
-        shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
-        dtype = np.dtype(mm.dtype)
+        known = self._matmul_operands
+        if known is None:
+            known = self._matmul_operands = (self.input_names.index(mm.a), self.input_names.index(mm.b),
+                                             np.dtype(mm.dtype))
+        a, b, dtype = inputs[known[0]], inputs[known[1]], known[2]
+        if a.ndim == 2 and b.ndim == 2:
+            shape = (a.shape[0], b.shape[1])
+        else:
+            shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
         if compile_share.in_helper():           # only the product's type matters there
             return None if self.plain_matmul else self._product_buffer(shape, dtype)
         if self.plain_matmul and outputs[0].dtype == dtype and outputs[0].shape == shape:
@@ -140,7 +146,7 @@ class NumbaKernel:
         # but LLVM's run-time alias check then picks the scalar loop (8x slower for a GELU
         # epilogue): the product gets a buffer of its own, kept for the next call.
         result = self._product_buffer(shape, dtype)
-        if np.result_type(a, b) != dtype:
+        if not (a.dtype == dtype and b.dtype == dtype) and np.result_type(a, b) != dtype:
             result[...] = np.matmul(a, b)
         elif self.causal_offset is not None and a.ndim >= 2 and b.ndim >= 2:
             blas_threads.causal_matmul(a, b, result, self.causal_offset, _pool().submit, _CPUS)
@@ -156,6 +162,9 @@ class NumbaKernel:
         are zero past the diagonal (``Matmul.a_zero_above``) and b is finite (a NaN or
         inf in b makes 0 * b count: then the whole product, as NumPy)."""
         offset = self.matmul.a_zero_above
+        if offset is None and out.size * a.shape[-1] < blas_threads.SPLIT_MIN_MACS:
+            np.matmul(a, b, out=out)         # small: on this thread, with no pool to ask for
+            return
         if offset is not None and a.ndim >= 2 and b.ndim >= 2 and out.shape[-2] >= 2 * blas_threads.CAUSAL_ROWS \
                 and math.isfinite(float(np.add.reduce(b, axis=None))):
             blas_threads.zero_tail_matmul(a, b, out, offset, _pool().submit, _CPUS)

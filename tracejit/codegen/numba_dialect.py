@@ -356,7 +356,14 @@ class NumbaDialect(Dialect):
             return
         r.open(f"for i{outer[0]} in range(start, stop):")
         for d in outer[1:]:
-            r.open(f"for i{d} in range({self.index(r, nest.domain_sizes[d])}):")
+            size = nest.domain_sizes[d]
+            if size.kind == "const" and size.args[0] == 1:
+                # no loop of one trip: LLVM vectorizes the innermost loop, and over a
+                # unit axis ([m, 1], a matrix-vector product's epilogue) that is none
+                r.line(f"i{d} = 0", effect=True)
+                self._outer_depth -= 1
+                continue
+            r.open(f"for i{d} in range({self.index(r, size)}):")
 
     def _enter_blocks(self, r, nest):
         """The first and last outer axes in BLOCK x BLOCK tiles (the others between)."""

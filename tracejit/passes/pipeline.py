@@ -15,6 +15,7 @@ from .fold import fold_constants
 from .fusion import fuse
 from .layout import follow_input_layouts
 from .loop_writes import carried_writes_in_place
+from .matvec import compute_in_product_shape
 from .roll import roll_loops
 from .simplify import simplify
 
@@ -29,6 +30,7 @@ PIPELINE = [
     ("dce", dce),                        # drop what the trace computed but never used
     ("cse", cse),                        # one node per (op, operands, attrs)
     ("fold_constants", fold_constants),  # scalar constant subexpressions -> constants
+    ("matvec", compute_in_product_shape),  # ops after x @ vector in the product's shape (its epilogue)
     ("simplify", simplify),              # local exact algebra (x * 1 -> x, ...)
     ("layout", follow_input_layouts),    # ops over transposed views computed in memory order
     ("cse", cse),                        # rewrites may expose new duplicates

@@ -108,7 +108,16 @@ class ViewStep:
     output: int
 
     def run(self, xp, slots):
-        slots[self.output] = xp.view(self.op, self.attrs, slots[self.input])
+        x = slots[self.input]
+        if type(x) is np.ndarray:        # NumPy's methods themselves: the commonest steps of small plans
+            op = self.op
+            if op == "reshape":
+                slots[self.output] = x.reshape(self.attrs["shape"])
+                return
+            if op == "transpose":
+                slots[self.output] = x.transpose(self.attrs["perm"])
+                return
+        slots[self.output] = xp.view(self.op, self.attrs, x)
 
 
 @dataclass
