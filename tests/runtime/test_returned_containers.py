@@ -125,3 +125,24 @@ def test_one_specialization_returns_each_instances_own_state():
     assert a is module.opt.state and b is module.other.state
     np.testing.assert_allclose(a["m"], [1.9] * 3)
     np.testing.assert_allclose(b["m"], [3.8] * 3)
+
+
+NEW_AND_STORED = """
+import numpy as np
+class Cache:
+    def __init__(self):
+        self.state = {"m": np.zeros(2)}
+        self.rows = [np.zeros(2)]
+    def step(self, x):
+        self.state = {"m": self.state["m"] + x}
+        self.rows = [x * 2]
+        return self.state, self.rows
+cache = Cache()
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_new_container_stored_and_returned_is_one_object(backend):
+    f, module = check_like_eager(NEW_AND_STORED, "cache.step", [lambda m: (np.ones(2),)] * 3, backend=backend)
+    state, rows = f(np.ones(2))
+    assert state is module.cache.state and rows is module.cache.rows and state["m"][0] == 4.0

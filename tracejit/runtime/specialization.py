@@ -174,6 +174,9 @@ class Specialization:
         arg_roots = {id(node.obj): pos for pos, _, node in world.discovery.roots if pos >= 0} if world else {}
         nodes = world.discovery.by_id if world else {}
         for i, leaf in enumerate(self.trace.outputs):
+            if i in self.trace.returned_writes:      # a container the call also stores
+                found[i] = ("written", self.trace.returned_writes[i])
+                continue
             if leaf.kind != "static" or _returnable(leaf.value):
                 continue
             if id(leaf.value) in arg_roots:
@@ -277,16 +280,15 @@ class Specialization:
                                results[output])
         trace = self.trace
         values = [self._value(leaf, results, originals) for leaf in trace.outputs]
-        for i, (kind, where) in self.statics.items():
-            values[i] = self._callers_object(kind, where, leaves, targets, call)
-        out = unflatten(trace.out_treedef, values)
         for step in trace.host_steps:
             args = unflatten(step.tree, [originals[leaf.alias] if leaf.alias >= 0 else
                                          rebuild_leaf(leaf, results, xp) for leaf in step.outputs])
             builtins.print(*args, **step.options)
-        if self.writes:
-            self._write_back(results, originals, targets, call)
-        return out
+        stored = self._write_back(results, originals, targets, call) if self.writes else None
+        for i, (kind, where) in self.statics.items():
+            values[i] = stored[where] if kind == "written" else \
+                self._callers_object(kind, where, leaves, targets, call)
+        return unflatten(trace.out_treedef, values)
 
     def _callers_object(self, kind, where, leaves, targets, call):
         """This call's object for a static output or a stored container (``statics``)."""
@@ -363,8 +365,10 @@ class Specialization:
                 copies.add(leaf.index)
         return copies
 
-    def _write_back(self, results, originals, targets, call):
+    def _write_back(self, results, originals, targets, call) -> dict:
+        """Store this call's state writes; returns the values built, by extra index."""
         trees = self.trace.extras
+        stored = {}
         for plan in self.writes:
             if plan.source is not None:
                 value = self._callers_object(*plan.source, None, targets, call)
@@ -372,7 +376,8 @@ class Specialization:
                 value = plan.const if plan.same else plan.const.copy()
             else:
                 tree = trees[plan.extra]
-                value = unflatten(tree.treedef, [self._value(leaf, results, originals) for leaf in tree.leaves])
+                value = stored[plan.extra] = unflatten(tree.treedef, [self._value(leaf, results, originals)
+                                                                      for leaf in tree.leaves])
             if plan.target >= 0:
                 plan.setter(targets[plan.target], plan.key, value)
                 if self.guard is not None:
@@ -382,6 +387,7 @@ class Specialization:
                 for key in plan.arg_path:
                     container = container[key]
                 container[plan.key] = value
+        return stored
 
 
 def _before_write_back(xp, results, originals, mutations):

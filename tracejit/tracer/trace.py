@@ -92,6 +92,7 @@ class Trace:
     layout_guards: dict = field(default_factory=dict)  # graph input -> (strides, writeable) the trace read
     size_checks: list = field(default_factory=list)    # facts about sizes it relied on (dims.py)
     probe_forms: bool = False     # a probe that computed index arrays an ordinary trace would not
+    returned_writes: dict = field(default_factory=dict)  # output leaf -> the extra it is (the stored object)
 
     @property
     def out_weak(self) -> list:
@@ -331,8 +332,15 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None, la
     inputs = arg_inputs + [state.state_values[i] for i in used_states] + list(state.lifted_inputs)
     collector.input_index.update({v: i for i, v in enumerate(inputs)})
 
-    # the caller's own dicts and lists, returned (``return params``): returned as themselves
-    out_tree = collector.tree(result, world.is_callers_container if world is not None else None)
+    # the caller's own dicts and lists, returned (``return params``), and new ones the
+    # function also stored (``self.cache = {...}; return self.cache``): returned as the
+    # very objects the call leaves in place
+    stored = {id(extra): k for k, extra in enumerate(extras) if type(extra) in (dict, list)}
+    kept_whole = None if world is None else \
+        (lambda obj: id(obj) in stored or world.is_callers_container(obj))
+    out_tree = collector.tree(result, kept_whole)
+    returned_writes = {i: stored[id(leaf.value)] for i, leaf in enumerate(out_tree.leaves)
+                       if leaf.kind == "static" and id(leaf.value) in stored}
     extra_trees = [collector.tree(extra) for extra in extras]
     for step in state.host_steps:
         step.outputs = [collector.leaf(leaf) for leaf in step.leaves]
@@ -350,4 +358,4 @@ def trace(fn, args: tuple, kwargs: dict, name: str | None = None, world=None, la
     layout_guards = {collector.input_index[v]: state.input_layouts[v] for v in state.layout_reads}
     return Trace(graph, in_treedef, paths, traced_paths, out_tree.treedef, out_tree.leaves,
                  list(state.lifted), used_states, extra_trees, state.host_steps, mutations, int_ranges,
-                 layout_guards, state.size_checks, state.probe_forms)
+                 layout_guards, state.size_checks, state.probe_forms, returned_writes)
