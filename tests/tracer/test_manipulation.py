@@ -1,6 +1,7 @@
 """np.flipud/fliplr, np.dstack, np.append, np.digitize, np.fill_diagonal, np.delete,
 np.block, np.take's wrap/clip modes, sliding_window_view
-(tracer/manipulation.py) and np.full of a traced value (tracer/creation.py): NumPy's
+(tracer/manipulation.py), np.full of a traced value and np.r_/np.c_ of traced values
+(tracer/creation.py): NumPy's
 results, dtypes, shapes and writeable flags (windows are read-only, as NumPy's view);
 NumPy's errors; traced bins run eagerly."""
 from __future__ import annotations
@@ -69,6 +70,11 @@ CASES += [
     (lambda a: np.block([[a[0], a[1]], [a[2], a[3]]]), X),
     (lambda a: np.block([[a[:2, :1], np.zeros((2, 1))], [a[2:, :2]]]), SMALL),
     (lambda a: np.block(a), X),
+    # np.r_ / np.c_ of traced values (tracer/creation.py: the items become arrays as NumPy's do)
+    (lambda a: np.c_[np.ones(len(a)), a], X), (lambda a: np.c_[a[:, :1], a], SMALL),
+    (lambda a: np.r_[a, a[:3] * 2, 0.5, 1:4], X), (lambda a: np.r_["0,2", a[0], a[1]], SMALL),
+    (lambda a: np.r_[a, np.float32(2), 7], IMG[0]), (lambda a: np.r_[-1, a.astype(np.int8)], X),
+    (lambda a: np.r_["1", a, a], SMALL), (lambda a: np.c_[a > 0, a], X),
 ]
 
 
@@ -101,6 +107,8 @@ def test_like_numpy(k, backend):
     (lambda a: np.block(((a,),)), TypeError),
     (lambda a: np.block([[a], a]), ValueError),                     # list depths differ
     (lambda a: np.take(a, [1], mode="bad"), ValueError),
+    (lambda a: np.r_[a, a[0]], ValueError),                         # dimensions differ
+    (lambda a: np.r_["x", a], ValueError),                          # an unknown directive
 ])
 def test_errors_are_numpys(call, error):
     with pytest.raises(error):

@@ -19,6 +19,7 @@ import sys
 import sysconfig
 
 import numpy as np
+import numpy.lib._index_tricks_impl as _index_tricks
 
 from . import index_arrays, layout
 from .installs import SharedInstall
@@ -207,14 +208,37 @@ _MAKERS = {
 }
 
 
+def _concatenator_array(obj, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, like=None):
+    """``np.r_`` and ``np.c_`` (numpy/lib/_index_tricks_impl.py) turn each item into an
+    array with ``array(item, copy=None, subok=True, ndmin=...)`` before concatenating:
+    a traced item becomes a traced array with the leading unit axes NumPy adds."""
+    if not _has_traced(obj) or like is not None or order not in ("K", "A", "C", None):
+        return None
+    result = _coerced(obj)
+    if result.ndim < ndmin:
+        result = reshape(result, (1,) * (ndmin - result.ndim) + tuple(result.shape))
+    return astype(result, dtype) if dtype is not None and np.dtype(dtype) != result.dtype else result
+
+
 def _install():
     for name, make in _MAKERS.items():
         original, creator = _traced(name, make)
         _ORIGINALS[name] = original
         setattr(np, name, creator)
+    original = _index_tricks.array
+
+    def concatenator_array(*args, **kwargs):
+        if _ACTIVE.get() is not None:
+            made = _concatenator_array(*args, **kwargs)
+            if made is not None:
+                return made
+        return original(*args, **kwargs)
+    _ORIGINALS["index_tricks.array"] = original
+    _index_tricks.array = concatenator_array
 
 
 def _restore():
+    _index_tricks.array = _ORIGINALS.pop("index_tricks.array")
     for name, original in _ORIGINALS.items():
         setattr(np, name, original)
     _ORIGINALS.clear()
