@@ -52,6 +52,22 @@ def store_int(a, n):
 def store_literal(a):
     a[:2] = [300, 1]
     return a
+def store_max(a, x):
+    a[0] = x.max()
+    a[1] = x[0]
+    return a
+def store_python_float(a, w):
+    a[2] = w
+    return a
+def store_constant(a, x):
+    a[x > 0] = np.inf
+    return a
+def fill_nan(a):
+    a.fill(np.float32("nan"))
+    return a
+def store_as_array(a, x):
+    a[0] = np.asarray(x.max())        # a 0-d array: cast, not converted (NaN gives INT64_MIN)
+    return a
 """
 
 
@@ -186,3 +202,25 @@ def test_python_ints_stored_into_narrow_int_arrays_raise_numpys_overflow(backend
     calls = [lambda m, n=n: (np.zeros(3, np.int8), n) for n in (5, 9, 500, -3)]    # 500: OverflowError
     check_like_eager(PROGRAMS, "store_int", calls, backend=backend)
     check_like_eager(PROGRAMS, "store_literal", [lambda m: (np.zeros(3, np.int8),)], backend=backend)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_float_scalars_stored_into_int_arrays_convert_as_numpys(backend):
+    """NumPy converts a float scalar stored into an integer array with Python's int():
+    NaN raises ValueError, infinity and values out of range OverflowError (a NumPy float
+    scalar into an unsigned dtype is cast instead, wrapping); arrays are cast."""
+    def arrays(dtype, *values):
+        return lambda m: (np.arange(3, dtype=dtype), np.array(values))
+    calls = [arrays(np.int64, 1.0, 2.7), arrays(np.int64, 1.0, np.nan), arrays(np.int64, -np.inf, 0.5),
+             arrays(np.int8, 127.9, 1.0), arrays(np.int8, 128.0, 1.0), arrays(np.int8, -128.9, 1.0),
+             arrays(np.uint8, -1.0, 3.0), arrays(np.uint8, np.nan, 3.0), arrays(np.int64, 2.0 ** 63, 1.0),
+             arrays(np.int64, -2.0 ** 63, 1.0)]
+    f, _ = check_like_eager(PROGRAMS, "store_max", calls, backend=backend)
+    assert f.fallbacks == []
+    calls = [lambda m, w=w, d=d: (np.zeros(3, d), w) for w, d in
+             [(2.5, np.int16), (float("nan"), np.int16), (-1.0, np.uint8), (70000.0, np.int16), (3.0, np.uint8)]]
+    check_like_eager(PROGRAMS, "store_python_float", calls, backend=backend)
+    for name in ("store_constant", "store_as_array"):
+        check_like_eager(PROGRAMS, name, [lambda m: (np.arange(3), np.array([1.0, np.nan, -1.0]))] * 2,
+                         backend=backend)
+    check_like_eager(PROGRAMS, "fill_nan", [lambda m: (np.arange(3),)], backend=backend)

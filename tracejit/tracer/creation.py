@@ -172,7 +172,9 @@ def _asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     if not _has_traced(a) or like is not None or device is not None:
         return None
     if isinstance(a, TracedArray) and (dtype is None or np.dtype(dtype) == a.dtype) and not a.type.weak:
-        return astype(a, a.dtype) if copy else a     # the array itself, as NumPy returns it
+        if copy:
+            return astype(a, a.dtype)
+        return wrap(a._value) if a._scalar else a    # the array itself; a NumPy scalar becomes a 0-d array
     result = _coerced(a)
     return astype(result, dtype) if dtype is not None else result
 

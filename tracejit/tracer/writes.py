@@ -20,6 +20,7 @@ from .location import user_loc
 from .proxy import TracedArray
 from .shapes import broadcast_to, emit, reshape, transpose
 from .state import as_value, current
+from .ufunc_names import UFUNC_OPS
 from .ufuncs import astype, require_int_fits
 
 _INVERSE = {}
@@ -65,7 +66,13 @@ def _as_target_value(target: TracedArray, value, casting="unsafe", what="assignm
     source = value if isinstance(value, TracedArray) else None
     if target.dtype.kind in "iu":
         _python_ints_fit(value, target.dtype)
+        if what == "assignment":
+            _float_scalar_converts(value, target.dtype)
     v = as_value(value)
+    if what == "assignment" and target.dtype.kind in "iu" and v.type.dtype.kind == "f" and v.type.shape == () \
+            and (v.type.weak or (source is not None and source._scalar and target.dtype.kind == "i")) and \
+            (v.producer is None or v.producer.op.name != "constant"):
+        v = _checked_float_to_int(v, target.dtype)
     if v.type.weak and v.type.dtype.kind == "i" and target.dtype.kind in "iu" and target.dtype != v.type.dtype \
             and (v.producer is None or v.producer.op.name != "constant"):
         checked = [v]                         # a traced Python int: NumPy's OverflowError where it does not fit
@@ -98,6 +105,40 @@ def _python_ints_fit(value, dtype) -> None:
     elif type(value) in (list, tuple):
         for item in value:
             _python_ints_fit(item, dtype)
+
+
+def _float_scalar_converts(value, dtype) -> None:
+    """A float scalar stored into an integer array goes through Python's ``int()`` in
+    NumPy: NaN raises ValueError, infinity and values out of the dtype's range
+    OverflowError. A constant is converted here, by NumPy itself."""
+    def constant_float(item):
+        return isinstance(item, (float, np.floating)) and not isinstance(item, TracedArray)
+    if constant_float(value) or (isinstance(value, (list, tuple)) and value and all(
+            constant_float(item) for item in value)):
+        items = value if isinstance(value, (list, tuple)) else [value]
+        probe = np.zeros(1, dtype)
+        for item in items:
+            probe[0] = item
+
+
+def _checked_float_to_int(v, dtype):
+    """A traced float scalar bound for an integer array: NumPy's ValueError for NaN and
+    OverflowError past the dtype's range, checked when the plan runs. NumPy converts a
+    Python float so into any integer dtype, a NumPy float scalar (``a[0] = x.max()``)
+    only into signed ones (into unsigned ones it casts, wrapping)."""
+    state = current()
+    ok = state.emit(UFUNC_OPS["logical_not"], (state.emit(UFUNC_OPS["isnan"], (v,)),))
+    v = state.emit("require", [v, ok], {"error": "ValueError", "message": "cannot convert float NaN to integer"})
+    info, ftype = np.iinfo(dtype), v.type.dtype
+    below = info.min - 1                   # the values whose truncation fits: (min - 1, max + 1)
+    if int(np.asarray(below, ftype)) == below:
+        low = state.emit(UFUNC_OPS["greater"], (v, state.constant(float(below), ftype)))
+    else:                                  # no float of this dtype lies between min - 1 and min
+        low = state.emit(UFUNC_OPS["greater_equal"], (v, state.constant(float(info.min), ftype)))
+    high = state.emit(UFUNC_OPS["less"], (v, state.constant(float(info.max) + 1, ftype)))
+    fits = state.emit(UFUNC_OPS["logical_and"], (low, high))
+    return state.emit("require", [v, fits], {"error": "OverflowError",
+                                              "message": f"float out of bounds for {np.dtype(dtype)}"})
 
 
 def commit(target: TracedArray, new):
