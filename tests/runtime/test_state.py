@@ -233,6 +233,42 @@ def test_print_shows_the_values_of_every_call(backend):
     assert f.fallbacks == [] and len(f.compiles) == 1
 
 
+PRINTS_THEN_WRITES = """
+import sys
+import numpy as np
+class Model:
+    def __init__(self):
+        self.w = np.zeros(3)
+    def step(self, x):
+        print("before", x, x[1:], x[0], self.w)
+        x += 1
+        self.w[1:] += x[1:]
+        print("after", x, self.w, file=sys.stderr)
+        return x.sum()
+model = Model()
+"""
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_print_shows_values_as_they_were_before_later_writes(backend):
+    f, _ = check_like_eager(PRINTS_THEN_WRITES, "model.step",
+                            [lambda m, i=i: (np.arange(3.0) + i,) for i in range(3)], backend=backend)
+    assert f.fallbacks == []
+
+
+def test_print_to_sys_stderr_writes_to_the_stream_of_each_call():
+    import contextlib
+    import io
+    from tests.runtime.eager_check import make_module
+    module = make_module(PRINTS_THEN_WRITES, "stderr")
+    step = tracejit.compile(module.Model.step, backend="numba")
+    streams = [io.StringIO(), io.StringIO()]
+    for k, stream in enumerate(streams):
+        with contextlib.redirect_stderr(stream), contextlib.redirect_stdout(io.StringIO()):
+            step(module.model, np.full(3, float(k)))
+    assert [s.getvalue().count("after") for s in streams] == [1, 1]
+
+
 @pytest.mark.parametrize("text", ['f"{loss}"', 'f"{loss:.4f}"', 'format(loss, ".3e")', "str(loss)", "repr(loss)",
                                   '"%s" % loss', '"{}".format(loss)'])
 def test_text_made_from_traced_values_runs_eagerly(text):

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..tracer import unflatten
 from ..tracer.errors import UnsupportedError
+from ..tracer.host import print_options
 from ..tracer.trace import rebuild_leaf
 from .arrays import NUMPY, array_layout
 from .discover import CELLS, CLASS, DICT, GLOBALS, LIST, MODULE, OBJECT
@@ -148,6 +149,8 @@ class Specialization:
         yield from self.trace.outputs
         for tree in self.trace.extras:
             yield from tree.leaves
+        for step in self.trace.host_steps:      # printed values: copies, where NumPy's are
+            yield from step.outputs
 
     def _copies(self):
         roots = output_roots(self.plan)
@@ -283,7 +286,7 @@ class Specialization:
         for step in trace.host_steps:
             args = unflatten(step.tree, [originals[leaf.alias] if leaf.alias >= 0 else
                                          rebuild_leaf(leaf, results, xp) for leaf in step.outputs])
-            builtins.print(*args, **step.options)
+            builtins.print(*args, **print_options(step.options))
         stored = self._write_back(results, originals, targets, call) if self.writes else None
         for i, (kind, where) in self.statics.items():
             values[i] = stored[where] if kind == "written" else \

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import random
+import sys
 import threading
 import time
 import warnings
@@ -45,6 +46,29 @@ _depth = 0
 _saved = builtins.print
 
 
+class _Stream:
+    """``file=sys.stdout`` or ``file=sys.stderr`` in a recorded print: the stream that
+    ``sys`` holds when the call prints (``contextlib.redirect_stderr`` replaces it),
+    as eager code reads ``sys.stderr`` on every call."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"sys.{self.name}"
+
+
+_STREAMS = {"stdout": _Stream("stdout"), "stderr": _Stream("stderr")}
+
+
+def print_options(options: dict) -> dict:
+    """A recorded print's keyword arguments for this call (its stream looked up now)."""
+    stream = options["file"]
+    if isinstance(stream, _Stream):
+        return {**options, "file": getattr(sys, stream.name)}
+    return options
+
+
 def _recording_print(*args, sep=" ", end="\n", file=None, flush=False):
     state = _ACTIVE.get()
     if state is None or not state.live:
@@ -57,10 +81,16 @@ def _recording_print(*args, sep=" ", end="\n", file=None, flush=False):
         if isinstance(leaf, TracedArray):
             if leaf._state is not state:
                 raise TracerError("a traced array of another trace was printed", "print", user_loc())
-            # the value now: a later write into the array must not change what this prints
-            leaves[k] = TracedArray(leaf._value, state, scalar=leaf._scalar)
+            # the value now: a later write into the array must not change what this prints;
+            # an array gets a value of its own (as x.copy()), so that an argument written
+            # after the print is printed as it was (the runtime copies it before writing)
+            value = leaf._value if leaf._value.type.weak else \
+                state.emit("cast", [leaf._value], {"dtype": leaf._value.type.dtype})
+            leaves[k] = TracedArray(value, state, scalar=leaf._scalar)
         else:
             str(leaf)      # what print would do: text from a value holding a proxy raises here
+    if file is not None and (file is sys.stdout or file is sys.stderr):
+        file = _STREAMS["stdout" if file is sys.stdout else "stderr"]
     state.host_steps.append(HostStep(tree, leaves, {"sep": sep, "end": end, "file": file, "flush": flush},
                                      user_loc()))
 
