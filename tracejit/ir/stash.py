@@ -87,7 +87,12 @@ def stash_last_phase_values(nest):
             continue
         phase_name = by_description[description]
         dtype = next(s.dtype for s in phase.body if getattr(s, "dst", None) == phase_name)
-        target = next((s for s in stores if outputs[s.buffer].dtype == dtype), None)
+        # the epilogue must load the stash before it stores anything else there (it may
+        # store another value into that output first: ``return exp(y), sum(tanh(exp(y))) - tanh(exp(y))``)
+        defined_at = next(i for i, s in enumerate(epilogue) if getattr(s, "dst", None) == name)
+        target = next((s for s in stores if outputs[s.buffer].dtype == dtype and
+                       all(i > defined_at for i, t in enumerate(epilogue)
+                           if isinstance(t, Store) and t.buffer == s.buffer)), None)
         if target is None:
             continue
         new_epilogue = [Load(name, target.buffer, domain_index, dtype) if getattr(s, "dst", None) == name else s
