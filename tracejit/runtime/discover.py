@@ -24,6 +24,7 @@ Each entry of a node is classified once:
 from __future__ import annotations
 
 import argparse
+import enum
 import importlib
 import importlib.util
 import operator
@@ -45,6 +46,7 @@ SCALAR_TYPES = (int, float, bool, str, bytes, complex, type(None))
 MAX_NODES = 2000
 MAX_ENTRIES = 4096
 MAX_DEPTH = 24
+_VALUE_TYPES = (enum.Enum, int, float, str, bytes, complex)
 _NOT_PLAIN = (types.ModuleType, type, types.FunctionType, types.MethodType, types.BuiltinFunctionType,
               np.ufunc, np.dtype, weakref.ref)
 
@@ -98,6 +100,8 @@ def is_plain_type(kind) -> bool:
     modules, classes, functions, containers, NumPy scalars or library objects)."""
     if issubclass(kind, _NOT_PLAIN) or issubclass(kind, (dict, list, tuple, set, frozenset, np.generic,
                                                           np.ndarray)):
+        return False
+    if issubclass(kind, _VALUE_TYPES):   # enum members, int/float/str subclasses: values, compared as such
         return False
     if issubclass(kind, _PLAIN_LIBRARY_TYPES):
         return True

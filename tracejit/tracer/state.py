@@ -183,7 +183,9 @@ def as_value(x, weak: bool = True) -> Value:
     if isinstance(x, np.generic):
         return state.constant(x.item(), check_dtype(x.dtype), False)
     if is_python_scalar(x):
-        return python_scalar_value(state, x, weak)
+        # NumPy 2 takes exactly bool, int, float and complex as weak; their subclasses
+        # (an IntEnum, ``class Scale(float)``) are int64/float64/complex128 values
+        return python_scalar_value(state, x, weak and type(x) in (bool, int, float, complex))
     if isinstance(x, (list, tuple)):
         backing = backing_array(x)
         if backing is not None:           # a list argument: its vector
