@@ -482,3 +482,59 @@ def test_state_dict_entries_read_by_variable_keys_are_state(backend):
             np.testing.assert_allclose(opt_c.m[k], opt_e.m[k], rtol=1e-6)
             np.testing.assert_allclose(params_c[k], params_e[k], rtol=1e-6)
     assert len(step.compiles) == 1
+
+
+IDENTITY_AND_DYNAMIC = """
+import functools
+import numpy as np
+class Cfg:
+    def __init__(self, k):
+        self.k = k
+DEFAULT = Cfg(1)
+class Model:
+    def __init__(self):
+        self.cfg = DEFAULT
+        self.a, self.b = np.ones(2), np.full(2, 2.0)
+    def scaled(self, x):
+        return x * 2 if self.cfg is DEFAULT else x * 3
+class Bag:
+    def __init__(self):
+        self.a, self.b = np.ones(2), np.full(2, 2.0)
+    def total(self, x):
+        return sum(v * x for k, v in sorted(vars(self).items()))
+model, bag = Model(), Bag()
+clip = functools.partial(np.clip, a_min=0.0, a_max=1.0)
+def clipped(x):
+    return clip(x) * 2
+"""
+
+
+def _run_changes(changes, name, backend, x=(-1.0, 0.5, 2.0)):
+    from tests.runtime.eager_check import check_like_eager
+
+    def call(change):
+        def make(module):
+            change(module)
+            return (np.array(x),)
+        return make
+    check_like_eager(IDENTITY_AND_DYNAMIC, name, [call(c) for c in changes], backend=backend)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_an_object_reached_twice_is_guarded_by_identity_on_both_paths(backend):
+    """``self.cfg is DEFAULT``: an equal but other Cfg object on self is a change."""
+    _run_changes([lambda m: None, lambda m: setattr(m.model, "cfg", m.Cfg(1)),
+                  lambda m: setattr(m.model, "cfg", m.DEFAULT)], "model.scaled", backend)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_vars_of_an_object_notices_an_attribute_added(backend):
+    _run_changes([lambda m: None, lambda m: setattr(m.bag, "c", np.full(2, 10.0)),
+                  lambda m: delattr(m.bag, "a")], "bag.total", backend, x=(-1.0, 0.5))
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_a_partials_arguments_and_keywords_are_guarded(backend):
+    _run_changes([lambda m: None, lambda m: m.clip.keywords.__setitem__("a_max", 0.5),
+                  lambda m: setattr(m, "clip", m.functools.partial(m.np.clip, a_min=-2.0, a_max=3.0))],
+                 "clipped", backend)

@@ -29,7 +29,7 @@ _STDLIB_DIRS = tuple(sorted({os.path.realpath(p) for key in ("stdlib", "platstdl
 
 # Names that read or write attributes/keys chosen at run time: with them in the code,
 # every attribute of a reached object counts as named.
-DYNAMIC_NAMES = frozenset({"getattr", "setattr", "delattr", "vars", "globals", "locals", "eval",
+DYNAMIC_NAMES = frozenset({"getattr", "setattr", "delattr", "vars", "dir", "globals", "locals", "eval",
                            "exec", "__dict__", "__getattribute__"})
 
 
@@ -74,6 +74,7 @@ class CodeInfo:
     dynamic: bool = False
     variable_keys: bool = False                   # subscripts by a key that is not a constant (d[k])
     catches: bool = False                         # has try/except or with: a failed read may be caught
+    identity: bool = False                        # compares objects by identity (a is b, not `is None`; id())
 
     def merge(self, other: "CodeInfo") -> None:
         self.globals |= other.globals
@@ -88,6 +89,7 @@ class CodeInfo:
         self.dynamic = self.dynamic or other.dynamic
         self.variable_keys = self.variable_keys or other.variable_keys
         self.catches = self.catches or other.catches
+        self.identity = self.identity or other.identity
 
 
 _LOADS_BEFORE_ITER = ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_ATTR", "LOAD_METHOD", "LOAD_DEREF", "LOAD_FAST")
@@ -120,6 +122,9 @@ def _code_info(code: types.CodeType, filename: str, first_line: int) -> CodeInfo
             info.imports.add((ins.argval, level if isinstance(level, int) else 0, names))
         elif op == "IMPORT_FROM":                 # `from m import name` reads m.name
             info.attrs.add(ins.argval)
+        elif op == "IS_OP" and previous is not None and not (previous.opname == "LOAD_CONST" and
+                                                               previous.argval is None):
+            info.identity = True                  # self.cfg is DEFAULT: which object, not only its kind
         elif op in ("BINARY_SUBSCR", "STORE_SUBSCR", "DELETE_SUBSCR") and previous is not None \
                 and previous.opname not in ("LOAD_CONST", "BUILD_SLICE"):
             info.variable_keys = True             # self.m[k]: any key of a dict it reaches may be read
@@ -133,6 +138,7 @@ def _code_info(code: types.CodeType, filename: str, first_line: int) -> CodeInfo
         if isinstance(const, types.CodeType):
             info.merge(code_info(const))
     info.dynamic = info.dynamic or bool((info.globals | info.attrs) & DYNAMIC_NAMES)
+    info.identity = info.identity or "id" in info.globals
     info.catches = info.catches or bool(getattr(code, "co_exceptiontable", b"x"))
     return info
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import functools
 import importlib
 import importlib.util
 import operator
@@ -56,7 +57,7 @@ class Node:
     nodes, keys read while absent, and whether every key is guarded (a length guard)."""
 
     __slots__ = ("kind", "obj", "desc", "entries", "kids", "absent", "full", "index", "slots", "labels",
-                 "shadow")
+                 "shadow", "by_identity")
 
     def __init__(self, kind, obj, desc, index):
         self.kind, self.obj, self.desc, self.index = kind, obj, desc, index
@@ -67,6 +68,9 @@ class Node:
         self.slots: dict = {}          # OBJECT: slot name -> member descriptor
         self.labels: dict = {}         # CELLS: index -> the closure variable's name
         self.shadow: list = []         # OBJECT: class attributes an instance attribute must not hide
+        # guarded by identity on its path too: it is also reached by another one, or the
+        # code compares objects by identity (`self.cfg is DEFAULT`)
+        self.by_identity = False
 
     def child_desc(self, key) -> str:
         if self.kind in (OBJECT, MODULE, CLASS):
@@ -289,10 +293,29 @@ class Discovery:
         elif isinstance(obj, type):
             node = self._new(CLASS, obj, desc)
             self._expand_class(node, depth)
+        elif type(obj) is functools.partial:
+            node = self._new(OBJECT, obj, desc)
+            self._expand_partial(node, depth)
         else:
             node = self._new(OBJECT, obj, desc)
+            node.by_identity = self.info.identity
             self._expand_object(node, depth)
         return node
+
+    def _expand_partial(self, node, depth):
+        """A ``functools.partial`` helper: its function, and the arguments and keywords it
+        adds (all of them are read by a call; ``act.keywords["a_max"] = 0.5`` is a change)."""
+        obj = node.obj
+        self._add_entry(node, "func", obj.func, node.child_desc("func"), depth)
+        self._add_entry(node, "args", obj.args, node.child_desc("args"), depth)
+        if id(obj.keywords) in self.by_id or len(self.nodes) >= MAX_NODES:
+            return
+        keywords = self._new(DICT, obj.keywords, node.child_desc("keywords"))
+        keywords.full = True
+        for key, value in obj.keywords.items():
+            self._add_entry(keywords, key, value, keywords.child_desc(key), depth + 1)
+        node.entries["keywords"] = (NODE, keywords)
+        node.kids["keywords"] = keywords
 
     def _expand_dict(self, node, depth):
         d = node.obj
@@ -325,6 +348,8 @@ class Discovery:
         kind = type(obj)
         instance = getattr(obj, "__dict__", None)
         instance_space = isinstance(instance, dict)
+        if self.info.dynamic and instance_space and len(instance) <= MAX_ENTRIES:
+            node.full = True              # vars(self), getattr by name: an attribute added is a change
         instance = instance if instance_space else {}
         dynamic_getattr = hasattr(kind, "__getattr__")
         class_needed = False
@@ -423,6 +448,7 @@ class Discovery:
             known = self.by_id.get(id(value))
             if known is not None:
                 node.entries[key] = (SHARED, value)
+                known.by_identity = True        # `self.cfg is DEFAULT`: the first path must keep it too
                 if known.kind == CLASS and id(value) in self._instance_classes:
                     self._instance_classes.discard(id(value))       # named too: it may be instantiated
                     self._visit_construction(value)
@@ -505,6 +531,6 @@ def classify(value) -> str:
         return IDENT if is_library(value.__name__) else NODE
     if isinstance(value, type):
         return IDENT if is_library_object(value) else NODE
-    if is_plain_object(value):
+    if is_plain_object(value) or type(value) is functools.partial:
         return NODE
     return IDENT

@@ -64,14 +64,18 @@ class _Flat:
     their parent (``fc1.w``), and a list of objects of one shape (transformer blocks)
     into one row-wise getter, so a few C-level calls read a whole model."""
 
-    __slots__ = ("type", "desc", "kind", "index", "length", "absent", "absent_dict", "slot_absent",
+    __slots__ = ("type", "desc", "kind", "index", "length", "length_of", "absent", "absent_dict", "slot_absent",
                  "entries", "kids", "target", "rows", "shadow", "hidden")
 
 
 def _flat(node, targets) -> _Flat:
     flat = _Flat()
     flat.type, flat.desc, flat.kind, flat.index = type(node.obj), node.desc, node.kind, node.index
-    flat.length = len(node.obj) if node.full and node.kind in (DICT, LIST, TUPLE) else -1
+    flat.length, flat.length_of = -1, len
+    if node.full and node.kind in (DICT, LIST, TUPLE):
+        flat.length = len(node.obj)
+    elif node.full and node.kind == OBJECT and isinstance(getattr(node.obj, "__dict__", None), dict):
+        flat.length, flat.length_of = len(vars(node.obj)), _attribute_count    # vars(self) read whole
     spaced = node.kind in (DICT, GLOBALS) or (node.kind in (OBJECT, MODULE) and
                                               isinstance(getattr(node.obj, "__dict__", None), dict))
     flat.absent = frozenset(k for k in node.absent if k not in node.slots) if spaced else frozenset()
@@ -85,6 +89,10 @@ def _flat(node, targets) -> _Flat:
     flat.hidden = []
     flat.entries = [(key, kind, value, (node.index, key)) for key, (kind, value) in node.entries.items()
                     if kind != NODE]
+    # an object reached by two paths (self.cfg and the global DEFAULT), or compared by
+    # identity: the same object, not only one of the same kind
+    flat.entries += [(key, IDENT, kid.obj, None) for key, (kind, kid) in node.entries.items()
+                     if kind == NODE and kid.by_identity and not isinstance(kid.obj, (list, tuple, dict))]
     kids = [(key, _flat(kid, targets)) for key, (kind, kid) in node.entries.items() if kind == NODE]
     if kids and node.kind in (OBJECT, MODULE, CLASS) and all(_mergeable(kid) for _, kid in kids):
         for key, kid in kids:
@@ -106,6 +114,10 @@ def _flat(node, targets) -> _Flat:
         kids = []
     flat.kids = kids                      # (key, _Flat) pairs
     return flat
+
+
+def _attribute_count(obj) -> int:
+    return len(obj.__dict__)
 
 
 def _all_items(seq) -> tuple:
@@ -149,13 +161,14 @@ class GuardNode:
     C-level call (in entry order), `weak_get` the objects compared through weak
     references, `kid_get` its child nodes."""
 
-    __slots__ = ("type", "desc", "kind", "index", "length", "absent", "absent_dict", "slot_absent",
+    __slots__ = ("type", "desc", "kind", "index", "length", "length_of", "absent", "absent_dict", "slot_absent",
                  "get", "exp", "keys", "sigs", "weak_get", "weak_refs", "weak_keys",
                  "pick", "kid_get", "kids", "target", "array_index", "hidden")
 
     def __init__(self, flat, used):
         self.type, self.desc, self.kind, self.index = flat.type, flat.desc, flat.kind, flat.index
         self.length, self.absent, self.absent_dict = flat.length, flat.absent, flat.absent_dict
+        self.length_of = flat.length_of
         self.slot_absent, self.target = flat.slot_absent, flat.target
         if flat.shadow:
             self.absent = self.absent | flat.shadow
@@ -187,7 +200,7 @@ class GuardNode:
 
     def check(self, obj, inputs, found) -> bool:
         try:
-            if self.length >= 0 and len(obj) != self.length:
+            if self.length >= 0 and self.length_of(obj) != self.length:
                 return False
             if self.absent and not self.absent.isdisjoint(obj.__dict__ if self.absent_dict else obj):
                 return False
@@ -249,8 +262,9 @@ class GuardNode:
         if type(obj) is not self.type:
             return f"{self.desc} is now a {type(obj).__name__} (was {self.type.__name__})"
         try:
-            if self.length >= 0 and len(obj) != self.length:
-                return f"{self.desc} changed length to {len(obj)} (was {self.length})"
+            if self.length >= 0 and self.length_of(obj) != self.length:
+                what = "attributes" if self.length_of is _attribute_count else "length"
+                return f"{self.desc} changed {what} to {self.length_of(obj)} (was {self.length})"
             space = getattr(obj, "__dict__", {}) if self.absent_dict else obj
             for key in self.absent:
                 if key in space:
