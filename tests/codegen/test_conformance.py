@@ -527,6 +527,15 @@ def test_a_moved_read_of_a_matmul_result(backend):
     run(lambda a, b: ((a @ b) + (a @ b).T, np.flip(a @ b, 1) + 1), backend, a, b, rtol=1e-5, atol=1e-5)
 
 
+def test_elementwise_work_on_mask_reads_compiled(backend):
+    """y[m] ** 2, x[m] - x[m].mean() and var/std of mask reads (tracer/masked.py)."""
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((5, 7)), rng.standard_normal((5, 7))
+    fn = lambda x, y: (np.sum(y[x > 0] ** 2), (x[x > 0] - x[x > 0].mean()).max(), y[x > 0.5].var(),
+                       np.std(x[y < 0], ddof=1), ((x[x > 0] * 2) > 1).sum())
+    run(fn, backend, x, y, rtol=1e-12)
+
+
 def test_masked_reductions_and_weighted_average(backend):
     """where=/initial= on reductions and np.average with weights, compiled; weights that
     sum to zero raise NumPy's ZeroDivisionError from the kernel."""

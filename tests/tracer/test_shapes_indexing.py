@@ -132,6 +132,27 @@ def test_reductions_of_boolean_mask_reads():
         run_traced(lambda x: x[x > 100].max(), x)
 
 
+def test_elementwise_work_on_boolean_mask_reads_then_reductions():
+    """y[m] ** 2, x[m] - x[m].mean(), comparisons and casts of selections under one
+    mask stay selections (tracer/masked.py); their reductions compile, var/std too."""
+    x = data((4, 5), "float64", special=False)
+    y = data((4, 5), "float64", special=False, seed=3)
+    i = data((4, 5), "int32")
+
+    def centred(x, y):
+        m = x > 0
+        return (np.sum(y[m] ** 2), (x[m] - x[m].mean()).max(), (x[m] * y[m] + 1).mean(), (-x[m]).min(),
+                (abs(y[m]) > 0.5).any(), x[m].var(), np.std(y[m], ddof=1), (2 ** x[m]).sum(),
+                x[m].astype(np.float32).sum(), (x[m] / y[m]).prod(), (1 - x[m]).sum())
+    check(centred, x, y)
+    check(lambda i: ((i[i > 0] * 3).sum(), (i[i < 5] // 2).max(), (i[i > 0] > 2).sum(), i[i > 0].std()), i)
+    check(lambda x: (x[x > 100] * 2).sum(), x)           # nothing selected: the sum is 0
+    for fn in (lambda x, y: (x[x > 0] + y[y > 0]).sum(), lambda x, y: (x[x > 0] + y).sum(),
+               lambda x, y: (x.astype(np.int64)[x > 0] ** 2).sum(), lambda x, y: len(x[x > 0] * 2)):
+        with pytest.raises(UnsupportedError):
+            run_traced(fn, x, y)
+
+
 def test_iteration_and_len():
     x = data((3, 2), "float32")
     check(lambda x: [row * 2 for row in x], x)

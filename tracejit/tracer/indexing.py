@@ -21,6 +21,7 @@ from . import index_arrays, reductions, ufuncs
 from .dims import record_index, record_relation, record_slice
 from .errors import DataDependentError, UnsupportedError
 from .location import user_loc
+from .masked import MaskedSelection
 from .numlist import backing_array
 from .probe_builtins import SizedRange
 from .proxy import TracedArray
@@ -295,110 +296,6 @@ def _mask_selection(x, key, kinds) -> Selection:
     flat = view_of(x, emit("reshape", [x._value], {"shape": (int(np.prod(mask.shape)),) + rest})) \
         if mask.ndim != 1 else view_of(x, x._value)
     return Selection(flat, np.flatnonzero(mask), 0)
-
-
-class MaskedSelection:
-    """``x[mask]``: elements whose count depends on the data. Its reductions compile
-    (the unselected elements become the reduction's identity); assigning it into an
-    array under the same mask compiles; every other use needs its shape."""
-
-    data_dependent_shape = True      # the trace refuses it as an output or as state
-
-    def __init__(self, source: TracedArray, mask):
-        self.source, self.mask = source, mask
-        self.loc = user_loc()
-
-    def filled(self, fill, source=None):
-        """The source (or `source`) with `fill` where the mask is false."""
-        source = self.source if source is None else source
-        mask = self.mask
-        if mask.ndim < source.ndim:
-            mask = reshape(mask, tuple(mask.shape) + (1,) * (source.ndim - mask.ndim))
-        cond = as_value(mask)
-        if cond.type.dtype != np.bool_:
-            cond = current().emit("cast", [cond], {"dtype": np.dtype(np.bool_)})
-        return wrap(current().emit("where", [cond, as_value(source), as_value(fill)]))
-
-    def _reduce(self, name, fill, *args, **kwargs):
-        axis = kwargs.pop("axis", args[0] if args else None)
-        if axis is not None:
-            raise UnsupportedError(f"x[mask].{name}(axis=...)", name, user_loc())
-        return getattr(reductions, name)(self.filled(fill), None, **kwargs)
-
-    def sum(self, *args, **kwargs):
-        return self._reduce("sum", 0, *args, **kwargs)
-
-    def prod(self, *args, **kwargs):
-        return self._reduce("prod", 1, *args, **kwargs)
-
-    def any(self, *args, **kwargs):
-        return self._reduce("any", False, *args, **kwargs)
-
-    def all(self, *args, **kwargs):
-        return self._reduce("all", True, *args, **kwargs)
-
-    def max(self, *args, **kwargs):
-        return self._nonempty(self._reduce("max", _lowest(self.source.dtype), *args, **kwargs), "maximum")
-
-    def min(self, *args, **kwargs):
-        return self._nonempty(self._reduce("min", _highest(self.source.dtype), *args, **kwargs), "minimum")
-
-    def _nonempty(self, result, name):
-        """NumPy raises ValueError for the max/min of no elements."""
-        ok = self.mask.any() if isinstance(self.mask, TracedArray) else np.any(self.mask)
-        if not isinstance(ok, TracedArray):
-            if not ok or not self.source.size:
-                raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
-            return result
-        if not self.source.size:
-            raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
-        message = f"zero-size array to reduction operation {name} which has no identity"
-        return wrap(current().emit("require", [as_value(result), as_value(ok)],
-                                   {"error": "ValueError", "message": message}), scalar=True)
-
-    def mean(self, *args, **kwargs):
-        total = self.sum(*args, **kwargs)
-        one = wrap(current().constant(1, np.intp))
-        ones = wrap(emit("broadcast_to", [one], {"shape": self.source.shape}))
-        count = reductions.sum(self.filled(0, ones), None)
-        dtype = np.mean(np.zeros(1, self.source.dtype)).dtype if self.source.dtype.kind != "c" else self.source.dtype
-        if kwargs.get("dtype") is not None:
-            dtype = np.dtype(kwargs["dtype"])
-        return ufuncs.astype(ufuncs.apply("true_divide", (total, ufuncs.astype(count, dtype))), dtype)
-
-    def __getattr__(self, name):
-        raise UnsupportedError(f"x[mask].{name} (a boolean mask read has a data-dependent shape)",
-                               "getitem", user_loc(), hint="reduce it (x[mask].sum()), or use np.where")
-
-    def __array_ufunc__(self, *args, **kwargs):
-        return self._unsupported()
-
-    def __array_function__(self, func, types, args, kwargs):
-        handler = {np.sum: self.sum, np.prod: self.prod, np.max: self.max, np.amax: self.max,
-                   np.min: self.min, np.amin: self.min, np.any: self.any, np.all: self.all,
-                   np.mean: self.mean}.get(func)
-        if handler is not None and args and args[0] is self:
-            return handler(*args[1:], **kwargs)
-        return self._unsupported()
-
-    def _unsupported(self, *args, **kwargs):
-        raise UnsupportedError("using x[mask] (a boolean mask read has a data-dependent shape)",
-                               "getitem", user_loc(), hint="reduce it (x[mask].sum()), or use np.where")
-
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __len__ = __iter__ = _unsupported
-    __getitem__ = __pow__ = __neg__ = __abs__ = __matmul__ = __lt__ = __gt__ = __eq__ = _unsupported
-
-
-def _lowest(dtype):
-    if dtype.kind == "f":
-        return -np.inf
-    return False if dtype.kind == "b" else np.iinfo(dtype).min
-
-
-def _highest(dtype):
-    if dtype.kind == "f":
-        return np.inf
-    return True if dtype.kind == "b" else np.iinfo(dtype).max
 
 
 def getitem(x: TracedArray, key):
