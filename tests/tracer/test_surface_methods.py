@@ -173,7 +173,8 @@ def test_other_ufunc_methods_fall_back_or_raise_as_numpy(body):
 
 SELECTIONS = {
     "x[x > 0]": "returning or keeping x[mask]",
-    "x[x > 0] * 2": "using x[mask]",
+    "x[x > 0] * 2": "returning or keeping x[mask]",
+    "x[x > 0] @ x[x > 0]": "using x[mask]",
     "np.nonzero(x > 0)": "np.nonzero",
     "(x > 0).nonzero()": "x.nonzero()",
     "np.argwhere(x)": "np.argwhere",
