@@ -51,6 +51,10 @@ def _shares():
 
 def test_the_helper_compiles_part_of_a_cold_plan(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACEJIT_CACHE_DIR", str(tmp_path))
+    # the share directory in a temporary folder of this test's own: other tracejit
+    # processes on the machine make theirs in the system's
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     before, shares = dict(compile_share.stats), _shares()
     compiled = _count_compiles(monkeypatch)
     fn = _chain(_fresh_constants(6))
