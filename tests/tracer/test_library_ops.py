@@ -114,3 +114,29 @@ def test_library_ops_are_plan_steps_between_kernels():
     assert steps.count("LibraryStep") == 1 and steps.index("LibraryStep") not in (0, len(steps) - 1), steps
     assert isinstance(spec.plan.steps[steps.index("LibraryStep")], LibraryStep)
 
+
+
+PARTITIONS = [lambda a: np.partition(a, 3), lambda a: np.partition(a, (1, -2), axis=0),
+              lambda a: np.partition(a, 2, axis=None), lambda a: np.argpartition(a, 3),
+              lambda a: np.argpartition(a, [0, 3], axis=0), lambda a: a.argpartition(2),
+              lambda a: (lambda b: (b.partition(2), b)[1])(a.copy()),
+              lambda a: np.take_along_axis(a, np.argpartition(a, 1, axis=1)[:, :2], axis=1)]
+
+
+@pytest.mark.parametrize("backend", ["numba", "interpret"])
+def test_partition_and_argpartition_are_numpys_own(backend):
+    """np.partition / np.argpartition / x.partition: NumPy's arrangement exactly (the
+    order of the other elements too), NaN last; NumPy's errors for a bad kth."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 9))
+    x[1, 3] = np.nan
+    for a in (x, rng.integers(0, 5, (4, 7)), x.T, x.astype(np.float32)):
+        for fn in PARTITIONS:
+            got, want = tracejit.compile(fn, backend=backend, fullgraph=True)(a), fn(a)
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_array_equal(got, want)
+    for fn, error in [(lambda a: np.partition(a, 30), ValueError), (lambda a: np.argpartition(a, 1.5), TypeError)]:
+        with pytest.raises(error):
+            fn(x)
+        with pytest.raises(error):
+            tracejit.compile(fn, backend=backend)(x)

@@ -76,11 +76,21 @@ def _partition_infer(types, attrs):
     return [TensorType(x.shape, x.dtype)]
 
 
+def _argpartition_infer(types, attrs):
+    (x,) = _partition_infer(types, attrs)
+    return [TensorType(x.shape, INDEX)]
+
+
 _library("partition", 1, _partition_infer,
          lambda a, attrs, t: _cast_all([np.partition(a[0], list(attrs["kth"]), axis=attrs["axis"])], t),
          "np.partition along `axis`: the elements at positions `kth` (non-negative ints) are "
          "those a sort would put there, smaller ones before and larger after (NaN last); the "
-         "order within each side is unspecified (a GPU library may sort)", ("axis", "kth"))
+         "order within each side is NumPy's where `exact`, else unspecified (a GPU library "
+         "may sort)", ("axis", "kth", "exact"))
+_library("argpartition", 1, _argpartition_infer,
+         lambda a, attrs, t: _cast_all([np.argpartition(a[0], list(attrs["kth"]), axis=attrs["axis"])], t),
+         "np.argpartition along `axis` (NumPy's own order: computed by NumPy on every backend)",
+         ("axis", "kth"))
 
 
 def _searchsorted_infer(types, attrs):
@@ -261,5 +271,5 @@ _library("svd", 1, _svd_infer, _linalg_reference(np.linalg.svd),
          "np.linalg.svd: (U, S, Vh), or S alone when not compute_uv",
          ("full_matrices", "compute_uv", "hermitian"))
 
-LIBRARY_NAMES = ("sort", "argsort", "partition", "searchsorted", "bincount", "cholesky", "inv", "det", "slogdet",
+LIBRARY_NAMES = ("sort", "argsort", "partition", "argpartition", "searchsorted", "bincount", "cholesky", "inv", "det", "slogdet",
                  "solve", "eigh", "qr", "svd")

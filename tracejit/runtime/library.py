@@ -54,12 +54,18 @@ def _solve_operands(xp_broadcast, a, b):
     return xp_broadcast(a, batch + (m, m)), xp_broadcast(b, batch + (m, b.shape[-1])), False
 
 
+def _numpys_order(name, attrs) -> bool:
+    """np.partition/np.argpartition as the user called them: the order NumPy leaves
+    the other elements in is part of the result, so NumPy computes it on the host."""
+    return name == "argpartition" or (name == "partition" and attrs.get("exact", False))
+
+
 def torch_library(lib, name, attrs, arrays, out_types) -> list:
     torch = lib.torch
     dtypes = _operand_dtypes(arrays, lib)
     needed = _TORCH_DTYPES if name in ("sort", "argsort", "partition", "searchsorted", "bincount", "write_window") \
         else _LINALG_DTYPES
-    if not dtypes <= set(needed) or (name == "svd" and attrs["hermitian"]):
+    if not dtypes <= set(needed) or (name == "svd" and attrs["hermitian"]) or _numpys_order(name, attrs):
         return via_host(lib, name, attrs, arrays, out_types)
     try:
         results = _torch_op(torch, name, attrs, arrays, out_types, lib)
@@ -125,6 +131,7 @@ def cupy_library(lib, name, attrs, arrays, out_types) -> list:
     dtypes = _operand_dtypes(arrays, lib)
     sorting = name in ("sort", "argsort", "partition", "searchsorted", "bincount")
     if (not sorting and not dtypes <= set(_LINALG_DTYPES)) or (name == "svd" and attrs["hermitian"]) \
+            or _numpys_order(name, attrs) \
             or (sorting and any(d.startswith("complex") or d == "float16" for d in dtypes)):
         return via_host(lib, name, attrs, arrays, out_types)
     import cupyx

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import (compositions, einsum, fft, foreign_ufuncs, functions, grids, histogram, index_functions, lapack,
-               linalg, manipulation, nanfuncs, numerical, order_statistics, products, selection, signal, sorting,
+               linalg, linalg_svd, manipulation, nanfuncs, numerical, order_statistics, products, selection, signal, sorting,
                statistics, ufunc_methods, ufuncs, writes)
 from .errors import UnsupportedError
 from .location import user_loc
@@ -22,7 +22,7 @@ from .ufuncs import UFUNC_OPS, astype
 
 HANDLERS = dict(functions.HANDLERS)
 for _module in (sorting, lapack, grids, einsum, nanfuncs, statistics, histogram, selection, compositions,
-                order_statistics, signal, numerical, index_functions, fft, manipulation):
+                order_statistics, signal, numerical, index_functions, fft, manipulation, linalg_svd):
     HANDLERS.update(_module.HANDLERS)
 
 

@@ -34,7 +34,7 @@ UNKNOWN = "unknown"          # a TracedArray._layout (or TraceState.layouts entr
 
 _VIEWS = ("reshape", "transpose", "slice", "broadcast_to", "dynamic_slice", "bitcast")
 _SAME_AS_FIRST = ("update_slice", "dynamic_update_slice", "require")
-_ALWAYS_C = ("matmul", "iota", "constant", "argsort", "searchsorted", "cholesky", "inv", "det", "slogdet",
+_ALWAYS_C = ("matmul", "iota", "constant", "argsort", "argpartition", "searchsorted", "cholesky", "inv", "det", "slogdet",
              "solve", "eigh", "qr", "svd", "bincount")
 
 

@@ -2,8 +2,8 @@
 
 The IR has one ``matmul`` op of rank >= 2 operands; vectors are reshaped around it and
 ``dot``/``inner`` reduce to it with reshapes and transposes, as NumPy defines them.
-``norm`` computes vector norms (any ``ord``) and matrix norms without an SVD the way
-``numpy.linalg`` does, operation for operation.
+``norm`` computes vector norms (any ``ord``) and matrix norms the way ``numpy.linalg``
+does, operation for operation (those of singular values in ``linalg_svd.py``).
 """
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def outer(a, b, out=None):
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
-    """np.linalg.norm: vector norms (any ord) and matrix norms without SVD."""
+    """np.linalg.norm: vector norms (any ord) and matrix norms."""
     x = as_traced(x)
     if x.dtype.kind not in "fc":
         x = astype(x, np.float64)
@@ -175,8 +175,9 @@ def norm(x, ord=None, axis=None, keepdims=False):
         if row_axis == col_axis:
             raise ValueError("Duplicate axes given.")
         if ord in (2, -2, "nuc"):
-            raise UnsupportedError(f"np.linalg.norm(ord={ord!r}) (needs an SVD)", "norm", user_loc())
-        if ord in (1, -1):
+            from .linalg_svd import svd_norm
+            result = svd_norm(x, ord, row_axis, col_axis)
+        elif ord in (1, -1):
             if col_axis > row_axis:
                 col_axis -= 1
             inner = sum(ufuncs.apply("absolute", (x,)), row_axis)

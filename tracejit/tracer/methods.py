@@ -160,6 +160,9 @@ METHODS = {
     "sort": sorting.sort_in_place,
     "argsort": lambda self, axis=-1, kind=None, order=None, *, stable=None:
         sorting.argsort(self, axis, kind, order, stable=stable),
+    "argpartition": lambda self, kth, axis=-1, kind="introselect", order=None:
+        sorting.argpartition(self, kth, axis, kind, order),
+    "partition": sorting.partition_in_place,
     "fill": lambda self, value: writes.setitem(self, Ellipsis, value),
     "nonzero": selection.refuse("x.nonzero()"),
     "view": lambda self, dtype=None, type=None: shapes.view(self, dtype, type),

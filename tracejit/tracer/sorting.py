@@ -58,7 +58,46 @@ def partitioned(x: TracedArray, axis: int, kth) -> TracedArray:
     kth = tuple(sorted({int(k) for k in kth}))
     if not kth:
         return x
-    return wrap(emit("partition", [x], {"axis": axis, "kth": kth}))
+    return wrap(emit("partition", [x], {"axis": axis, "kth": kth, "exact": False}))
+
+
+def _kth(kth, x, axis, name):
+    if isinstance(kth, TracedArray):
+        raise UnsupportedError(f"np.{name} with a traced kth", name, user_loc())
+    n = x.shape[axis] if x.ndim else 1
+    ks = np.atleast_1d(np.asarray(kth))
+    if ks.dtype.kind not in "iu" or ks.ndim != 1:
+        raise TypeError("Partition index must be integer")
+    for k in ks:
+        if not -n <= k < n:
+            raise ValueError(f"kth(={int(k)}) out of bounds ({n})")
+    return tuple(sorted({int(k) % n for k in ks}))
+
+
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """np.partition: NumPy's own arrangement (NumPy computes it, also for a GPU plan)."""
+    x = as_traced(a)
+    if order is not None or kind != "introselect":
+        raise UnsupportedError("np.partition(kind=/order=)", "partition", user_loc())
+    x, axis = _along(x, axis)
+    return wrap(emit("partition", [x], {"axis": axis, "kth": _kth(kth, x, axis, "partition"), "exact": True}))
+
+
+def argpartition(a, kth, axis=-1, kind="introselect", order=None):
+    """np.argpartition: NumPy's own indices."""
+    x = as_traced(a)
+    if order is not None or kind != "introselect":
+        raise UnsupportedError("np.argpartition(kind=/order=)", "argpartition", user_loc())
+    x, axis = _along(x, axis)
+    return wrap(emit("argpartition", [x], {"axis": axis, "kth": _kth(kth, x, axis, "argpartition")}))
+
+
+def partition_in_place(x: TracedArray, kth, axis=-1, kind="introselect", order=None):
+    """``x.partition(kth)``: x now holds its partitioned values (a write into x)."""
+    from .writes import commit
+    if x._readonly:
+        raise ValueError("partition array is read-only")
+    commit(x, partition(x, kth, axis, kind, order)._value)
 
 
 def sort_in_place(x: TracedArray, axis=-1, kind=None, order=None, *, stable=None):
@@ -89,4 +128,5 @@ def searchsorted(a, v, side="left", sorter=None):
     return wrap(result, scalar=result.type.shape == ())
 
 
-HANDLERS = {np.sort: sort, np.argsort: argsort, np.searchsorted: searchsorted}
+HANDLERS = {np.sort: sort, np.argsort: argsort, np.searchsorted: searchsorted, np.partition: partition,
+            np.argpartition: argpartition}
