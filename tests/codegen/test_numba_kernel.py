@@ -117,6 +117,22 @@ def test_parallel_launch_matches(rng, builder, check, monkeypatch):
         check(region, [f32(rng, 7, 5), ids_bad])
 
 
+def test_a_parallel_launch_hands_out_row_ranges_in_turn(rng, builder, check, monkeypatch):
+    """More row ranges than threads (CHUNKS_PER_THREAD each), covering the rows exactly
+    once: a thread that loses its core leaves the ranges it has not taken to the others."""
+    monkeypatch.setattr(numba_backend, "PARALLEL_MIN_SECONDS", -1.0)
+    monkeypatch.setattr(numba_backend, "_CPUS", 2)
+    region = softmax(builder, "softmax_chunks", (37, 11))
+    _, kernel = check(region, [f32(rng, 37, 11)])          # the first launch: timed, one range
+    taken, run = [], kernel._run
+    monkeypatch.setattr(kernel, "_run", lambda lo, hi, *args: (taken.append((lo, hi)), run(lo, hi, *args))[1])
+    check(region, [f32(rng, 37, 11)])
+    assert len(taken) == 2 * numba_backend.CHUNKS_PER_THREAD
+    covered = sorted(taken)
+    assert covered[0][0] == 0 and covered[-1][1] == 37
+    assert all(a[1] == b[0] for a, b in zip(covered, covered[1:]))
+
+
 def test_generated_file(builder, kernel_cache):
     region = softmax(builder, "softmax_file", (6, 10))
     nest = lower_region(region)

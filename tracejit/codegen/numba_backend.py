@@ -25,6 +25,7 @@ to raise the exception a native run reported.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import sys
@@ -43,6 +44,7 @@ from .numba_dialect import generate_source, kernel_name
 
 # launches that ran longer than this on one thread (and have >= 2 outer rows) go parallel
 PARALLEL_MIN_SECONDS = 3e-4
+CHUNKS_PER_THREAD = 4        # a parallel launch's row ranges per thread (taken dynamically)
 _CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 _KERNELS: dict = {}
@@ -398,11 +400,21 @@ class NumbaKernel:
         if serial < PARALLEL_MIN_SECONDS or threads < 2:
             self._run(0, rows, *args)
             return
-        bounds = [rows * k // threads for k in range(threads + 1)]
-        futures = [_pool().submit(self._run, lo, hi, *args)
-                   for lo, hi in zip(bounds[1:-1], bounds[2:]) if hi > lo]
+        # more chunks than threads, taken in turn: on a shared machine a thread that
+        # loses its core for a while leaves its next chunks to the others (a static
+        # split in halves waited for the slower half)
+        chunks = min(rows, threads * CHUNKS_PER_THREAD)
+        bounds = [rows * k // chunks for k in range(chunks + 1)]
+        tickets = itertools.count()      # next() on it is atomic under the GIL
+
+        def work():
+            for k in iter(tickets.__next__, None):
+                if k >= chunks:
+                    return
+                self._run(bounds[k], bounds[k + 1], *args)
+        futures = [_pool().submit(work) for _ in range(threads - 1)]
         try:
-            self._run(bounds[0], bounds[1], *args)   # the first chunk on this thread
+            work()                                       # this thread takes chunks too
         finally:
             errors = [f.exception() for f in futures]    # every chunk finishes before we return
         for error in errors:
