@@ -125,8 +125,9 @@ PARTITIONS = [lambda a: np.partition(a, 3), lambda a: np.partition(a, (1, -2), a
 
 @pytest.mark.parametrize("backend", ["numba", "interpret"])
 def test_partition_and_argpartition_are_numpys_own(backend):
-    """np.partition / np.argpartition / x.partition: NumPy's arrangement exactly (the
-    order of the other elements too), NaN last; NumPy's errors for a bad kth."""
+    """np.partition / np.argpartition / x.partition: on the CPU NumPy's arrangement
+    exactly (the order of the other elements too, which NumPy leaves undefined), NaN
+    last; NumPy's errors for a bad kth."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((6, 9))
     x[1, 3] = np.nan

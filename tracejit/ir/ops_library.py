@@ -85,11 +85,11 @@ _library("partition", 1, _partition_infer,
          lambda a, attrs, t: _cast_all([np.partition(a[0], list(attrs["kth"]), axis=attrs["axis"])], t),
          "np.partition along `axis`: the elements at positions `kth` (non-negative ints) are "
          "those a sort would put there, smaller ones before and larger after (NaN last); the "
-         "order within each side is NumPy's where `exact`, else unspecified (a GPU library "
-         "may sort)", ("axis", "kth", "exact"))
+         "order within each side is undefined, as NumPy documents it (NumPy's own on the CPU; "
+         "a GPU library may sort)", ("axis", "kth"))
 _library("argpartition", 1, _argpartition_infer,
          lambda a, attrs, t: _cast_all([np.argpartition(a[0], list(attrs["kth"]), axis=attrs["axis"])], t),
-         "np.argpartition along `axis` (NumPy's own order: computed by NumPy on every backend)",
+         "np.argpartition along `axis` (the order within each side undefined, as for partition)",
          ("axis", "kth"))
 
 

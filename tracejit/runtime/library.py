@@ -54,18 +54,13 @@ def _solve_operands(xp_broadcast, a, b):
     return xp_broadcast(a, batch + (m, m)), xp_broadcast(b, batch + (m, b.shape[-1])), False
 
 
-def _numpys_order(name, attrs) -> bool:
-    """np.partition/np.argpartition as the user called them: the order NumPy leaves
-    the other elements in is part of the result, so NumPy computes it on the host."""
-    return name == "argpartition" or (name == "partition" and attrs.get("exact", False))
-
-
 def torch_library(lib, name, attrs, arrays, out_types) -> list:
     torch = lib.torch
     dtypes = _operand_dtypes(arrays, lib)
-    needed = _TORCH_DTYPES if name in ("sort", "argsort", "partition", "searchsorted", "bincount", "write_window") \
+    needed = _TORCH_DTYPES if name in ("sort", "argsort", "partition", "argpartition", "searchsorted", "bincount",
+                                       "write_window") \
         else _LINALG_DTYPES
-    if not dtypes <= set(needed) or (name == "svd" and attrs["hermitian"]) or _numpys_order(name, attrs):
+    if not dtypes <= set(needed) or (name == "svd" and attrs["hermitian"]):
         return via_host(lib, name, attrs, arrays, out_types)
     try:
         results = _torch_op(torch, name, attrs, arrays, out_types, lib)
@@ -85,9 +80,10 @@ def _torch_op(torch, name, attrs, arrays, out_types, lib):
         x = x.clone()
         lib.write_slice(x, starts, attrs["steps"], attrs["shape"], v)
         return [x]
-    if name in ("sort", "partition"):           # a sort is one partition
+    # a sort is a partition: NumPy leaves the order within each side undefined
+    if name in ("sort", "partition"):
         return [torch.sort(arrays[0], dim=attrs["axis"], stable=True).values]
-    if name == "argsort":
+    if name in ("argsort", "argpartition"):
         return [torch.argsort(arrays[0], dim=attrs["axis"], stable=True)]
     if name == "searchsorted":
         a, v = arrays
@@ -129,9 +125,8 @@ def _torch_op(torch, name, attrs, arrays, out_types, lib):
 def cupy_library(lib, name, attrs, arrays, out_types) -> list:
     cp = lib.cp
     dtypes = _operand_dtypes(arrays, lib)
-    sorting = name in ("sort", "argsort", "partition", "searchsorted", "bincount")
+    sorting = name in ("sort", "argsort", "partition", "argpartition", "searchsorted", "bincount")
     if (not sorting and not dtypes <= set(_LINALG_DTYPES)) or (name == "svd" and attrs["hermitian"]) \
-            or _numpys_order(name, attrs) \
             or (sorting and any(d.startswith("complex") or d == "float16" for d in dtypes)):
         return via_host(lib, name, attrs, arrays, out_types)
     import cupyx
@@ -153,6 +148,8 @@ def _cupy_op(cp, name, attrs, arrays, out_types):
         return [cp.sort(arrays[0], axis=attrs["axis"])]            # stable (CuPy's only sort)
     if name == "partition":
         return [cp.partition(arrays[0], list(attrs["kth"]), axis=attrs["axis"])]
+    if name == "argpartition":
+        return [cp.argpartition(arrays[0], list(attrs["kth"]), axis=attrs["axis"])]
     if name == "argsort":
         return [cp.argsort(arrays[0], axis=attrs["axis"])]
     if name == "searchsorted":

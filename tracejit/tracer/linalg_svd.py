@@ -9,12 +9,11 @@ import numpy as np
 
 from . import reductions, shapes, ufuncs
 from .errors import UnsupportedError
-from .functions import where
 from .lapack import svd
 from .location import user_loc
 from .proxy import TracedArray
 from .shapes import as_traced
-from .state import current, wrap
+from .state import as_value, current, wrap
 
 _NOVALUE = np._NoValue
 
@@ -58,10 +57,11 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=_NOVALUE):
                                        reductions.max(s, axis=-1, keepdims=True)))
     large = ufuncs.apply("greater", (s, cutoff))
     one = wrap(current().constant(1, s.dtype))
-    inverted = where(large, ufuncs.apply("true_divide", (one, s)), wrap(current().constant(0, s.dtype)))
-    from .linalg import matmul
+    reciprocal = ufuncs.apply("true_divide", (one, s))
+    inverted = wrap(current().emit("where", [as_value(large), as_value(reciprocal),
+                                             current().constant(0, s.dtype)]))
     scaled = ufuncs.apply("multiply", (shapes.expand_dims(inverted, -1), shapes.swapaxes(u, -1, -2)))
-    return matmul(shapes.swapaxes(vt, -1, -2), scaled)
+    return np.matmul(shapes.swapaxes(vt, -1, -2), scaled)
 
 
 def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):

@@ -58,7 +58,7 @@ def partitioned(x: TracedArray, axis: int, kth) -> TracedArray:
     kth = tuple(sorted({int(k) for k in kth}))
     if not kth:
         return x
-    return wrap(emit("partition", [x], {"axis": axis, "kth": kth, "exact": False}))
+    return wrap(emit("partition", [x], {"axis": axis, "kth": kth}))
 
 
 def _kth(kth, x, axis, name):
@@ -75,16 +75,16 @@ def _kth(kth, x, axis, name):
 
 
 def partition(a, kth, axis=-1, kind="introselect", order=None):
-    """np.partition: NumPy's own arrangement (NumPy computes it, also for a GPU plan)."""
+    """np.partition (on the CPU NumPy's own arrangement; NumPy leaves it undefined)."""
     x = as_traced(a)
     if order is not None or kind != "introselect":
         raise UnsupportedError("np.partition(kind=/order=)", "partition", user_loc())
     x, axis = _along(x, axis)
-    return wrap(emit("partition", [x], {"axis": axis, "kth": _kth(kth, x, axis, "partition"), "exact": True}))
+    return wrap(emit("partition", [x], {"axis": axis, "kth": _kth(kth, x, axis, "partition")}))
 
 
 def argpartition(a, kth, axis=-1, kind="introselect", order=None):
-    """np.argpartition: NumPy's own indices."""
+    """np.argpartition (on the CPU NumPy's own indices)."""
     x = as_traced(a)
     if order is not None or kind != "introselect":
         raise UnsupportedError("np.argpartition(kind=/order=)", "argpartition", user_loc())
