@@ -147,6 +147,15 @@ def test_elementwise_work_on_boolean_mask_reads_then_reductions():
     check(centred, x, y)
     check(lambda i: ((i[i > 0] * 3).sum(), (i[i < 5] // 2).max(), (i[i > 0] > 2).sum(), i[i > 0].std()), i)
     check(lambda x: (x[x > 100] * 2).sum(), x)           # nothing selected: the sum is 0
+    check(lambda x, y: (x[x > 0] * y[x > 0]).sum(), x, y)  # two evaluations of one mask
+
+    def selected_before_writes(x):
+        m = x > 0
+        s = x[m]
+        x += 10.0                          # the selection keeps the values it selected
+        m[:] = True                        # and the elements
+        return (s * 2).sum(), s.sum(), s.var()
+    check(selected_before_writes, x.copy())
     for fn in (lambda x, y: (x[x > 0] + y[y > 0]).sum(), lambda x, y: (x[x > 0] + y).sum(),
                lambda x, y: (x.astype(np.int64)[x > 0] ** 2).sum(), lambda x, y: len(x[x > 0] * 2)):
         with pytest.raises(UnsupportedError):

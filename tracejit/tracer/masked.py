@@ -36,7 +36,10 @@ class MaskedSelection:
     data_dependent_shape = True      # the trace refuses it as an output or as state
 
     def __init__(self, source: TracedArray, mask):
-        self.source, self.mask = source, mask
+        # the values as they are now: a later write into x or the mask must not change
+        # what this selection holds (s = x[m]; x += 10 keeps s)
+        self.source = wrap(source._value, scalar=source._scalar)
+        self.mask = wrap(mask._value) if isinstance(mask, TracedArray) else mask
         self.loc = user_loc()
 
     @property
@@ -68,7 +71,7 @@ class MaskedSelection:
         operands = []
         for item in inputs:
             if isinstance(item, MaskedSelection):
-                if item.mask is not self.mask or tuple(item.source.shape) != tuple(self.source.shape):
+                if not same_mask(item.mask, self.mask) or tuple(item.source.shape) != tuple(self.source.shape):
                     raise UnsupportedError("combining boolean mask reads under different masks (their "
                                            "lengths depend on the data)", "getitem", user_loc(),
                                            hint="select once: (x * y)[mask], or use np.where")
@@ -182,6 +185,29 @@ MaskedSelection.__pos__ = lambda self: np.positive(self)
 MaskedSelection.__abs__ = lambda self: np.absolute(self)
 MaskedSelection.__invert__ = lambda self: np.invert(self)
 MaskedSelection.__hash__ = None
+
+
+def _same_value(a, b, depth=6) -> bool:
+    """The same computation (op, attributes, operands), e.g. two evaluations of y < 0."""
+    if a is b:
+        return True
+    pa, pb = a.producer, b.producer
+    if depth == 0 or pa is None or pb is None or pa.op is not pb.op or len(pa.inputs) != len(pb.inputs):
+        return False
+    if repr(sorted(pa.attrs.items(), key=str)) != repr(sorted(pb.attrs.items(), key=str)):
+        return False
+    return all(_same_value(x, y, depth - 1) for x, y in zip(pa.inputs, pb.inputs))
+
+
+def same_mask(a, b) -> bool:
+    """One mask: the same traced computation, or equal constant arrays."""
+    if a is b:
+        return True
+    if isinstance(a, TracedArray) and isinstance(b, TracedArray):
+        return _same_value(a._value, b._value)
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return a.shape == b.shape and bool(np.array_equal(a, b))
+    return False
 
 
 def _result_kind(operands) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 
 from .errors import UnsupportedError
 from .indexing import MaskedSelection, select
+from .masked import same_mask
 from .location import user_loc
 from .proxy import TracedArray
 from .shapes import broadcast_to, emit, reshape, transpose
@@ -200,7 +201,7 @@ def setitem(x: TracedArray, key, value, casting="unsafe"):
 def _masked(view, mask, value):
     """where(mask, value, view) with the mask over the leading dims."""
     if isinstance(value, MaskedSelection):
-        if not _same_mask(value.mask, mask) or value.source.shape[:np.ndim(mask)] != view.shape[:np.ndim(mask)]:
+        if not same_mask(value.mask, mask) or value.source.shape[:np.ndim(mask)] != view.shape[:np.ndim(mask)]:
             raise UnsupportedError("x[mask] = y[other_mask] (the counts of selected elements may differ)",
                                    "__setitem__", user_loc())
         value = value.source
@@ -218,28 +219,6 @@ def _masked(view, mask, value):
                        tuple(np.shape(mask)) + (1,) * (view.ndim - np.ndim(mask)))
     chosen = where(mask, _wrap(_as_target_value(view, value)), view)
     return astype(chosen, view.dtype)._value
-
-
-def _same_value(a, b, depth=6) -> bool:
-    """The same computation (op, attributes, operands), e.g. two evaluations of y < 0."""
-    if a is b:
-        return True
-    pa, pb = a.producer, b.producer
-    if depth == 0 or pa is None or pb is None or pa.op is not pb.op or len(pa.inputs) != len(pb.inputs):
-        return False
-    if repr(sorted(pa.attrs.items(), key=str)) != repr(sorted(pb.attrs.items(), key=str)):
-        return False
-    return all(_same_value(x, y, depth - 1) for x, y in zip(pa.inputs, pb.inputs))
-
-
-def _same_mask(a, b) -> bool:
-    if a is b:
-        return True
-    if isinstance(a, TracedArray) and isinstance(b, TracedArray):
-        return _same_value(a._value, b._value)
-    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-        return a.shape == b.shape and bool(np.array_equal(a, b))
-    return False
 
 
 def _wrap(value):
