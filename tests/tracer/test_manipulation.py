@@ -117,6 +117,14 @@ def test_errors_are_numpys(call, error):
         tracejit.compile(call, backend="interpret")(IMG)
 
 
+def test_a_traced_python_number_in_r_runs_eagerly_keeping_numpys_dtype():
+    """NumPy keeps a Python number item of np.r_ weak (float32 data stay float32)."""
+    f = tracejit.compile(lambda a, lr: np.r_[a, lr], backend="interpret")
+    with pytest.warns(tracejit.FallbackWarning, match="np.r_"):
+        got = f(IMG[0], 0.5)
+    assert got.dtype == np.float32 and got[-1] == 0.5
+
+
 def test_traced_bins_run_eagerly():
     f = tracejit.compile(lambda a, bins: np.digitize(a, bins), backend="interpret")
     with pytest.warns(tracejit.FallbackWarning, match="digitize"):

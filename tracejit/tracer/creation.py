@@ -22,8 +22,9 @@ import numpy as np
 import numpy.lib._index_tricks_impl as _index_tricks
 
 from . import index_arrays, layout
+from .errors import UnsupportedError
 from .installs import SharedInstall
-from .location import _skipped
+from .location import _skipped, user_loc
 from .numlist import backing_array
 from .proxy import TracedArray
 from .shapes import reshape
@@ -216,6 +217,10 @@ def _concatenator_array(obj, dtype=None, *, copy=True, order="K", subok=False, n
     a traced item becomes a traced array with the leading unit axes NumPy adds."""
     if not _has_traced(obj) or like is not None or order not in ("K", "A", "C", None):
         return None
+    if isinstance(obj, TracedArray) and obj.type.weak:
+        # NumPy keeps a Python number item a weak scalar for the result's dtype; by the
+        # time it gets here only its array form is left
+        raise UnsupportedError("a traced Python number in np.r_/np.c_", "index_tricks", user_loc())
     result = _coerced(obj)
     if result.ndim < ndmin:
         result = reshape(result, (1,) * (ndmin - result.ndim) + tuple(result.shape))
