@@ -490,13 +490,18 @@ import numpy as np
 class Cfg:
     def __init__(self, k):
         self.k = k
-DEFAULT = Cfg(1)
+DEFAULT, OTHER = Cfg(1), Cfg(1)
 class Model:
+    TABLE = {DEFAULT: 2.0, OTHER: 3.0}
     def __init__(self):
         self.cfg = DEFAULT
         self.a, self.b = np.ones(2), np.full(2, 2.0)
     def scaled(self, x):
         return x * 2 if self.cfg is DEFAULT else x * 3
+    def equal(self, x):
+        return x * (5.0 if self.cfg == DEFAULT else 6.0)
+    def looked_up(self, x):
+        return x * self.TABLE[self.cfg]
 class Bag:
     def __init__(self):
         self.a, self.b = np.ones(2), np.full(2, 2.0)
@@ -525,6 +530,15 @@ def test_an_object_reached_twice_is_guarded_by_identity_on_both_paths(backend):
     """``self.cfg is DEFAULT``: an equal but other Cfg object on self is a change."""
     _run_changes([lambda m: None, lambda m: setattr(m.model, "cfg", m.Cfg(1)),
                   lambda m: setattr(m.model, "cfg", m.DEFAULT)], "model.scaled", backend)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+@pytest.mark.parametrize("name", ["model.equal", "model.looked_up"])
+def test_objects_compared_without_an_eq_or_used_as_keys_are_guarded_by_identity(name, backend):
+    """`self.cfg == DEFAULT` (object's own ==) and `TABLE[self.cfg]` depend on which
+    object it is: after DEFAULT, OTHER, then DEFAULT again, each call is eager's."""
+    _run_changes([lambda m: None, lambda m: setattr(m.model, "cfg", m.OTHER),
+                  lambda m: setattr(m.model, "cfg", m.DEFAULT)], name, backend)
 
 
 @pytest.mark.parametrize("backend", ["interpret", "numba"])

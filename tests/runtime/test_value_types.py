@@ -27,6 +27,19 @@ class Scale(float):
     pass
 class Count(int):
     pass
+class Tagged(int):
+    def __new__(cls, value, scale):
+        self = int.__new__(cls, value)
+        self.scale = scale
+        return self
+def tagged(x, n):
+    return x * n.scale
+class Holder:
+    def __init__(self):
+        self.n = Tagged(1, 2.0)
+    def forward(self, x):
+        return x * self.n.scale
+holder = Holder()
 def activate(act, x):
     return np.maximum(x, 0) if act is Act.RELU else np.tanh(x)
 def scaled(k, x):
@@ -68,3 +81,15 @@ def _switch(attribute, value):
 def test_enum_attributes_are_guarded(backend):
     calls = [_switch("act", "RELU"), _switch("act", "TANH"), _switch("k", "B"), _switch("act", "RELU")]
     check_like_eager(PROGRAMS, "layer.forward", calls, backend=backend)
+
+
+def test_a_number_subclass_with_attributes_runs_eagerly():
+    """Tagged(1, 2.0) and Tagged(1, 5.0) are equal ints with different attributes: no
+    value key nor identity guard covers both, so such a value runs eagerly."""
+    calls = [lambda m: (np.ones(2), m.Tagged(1, 2.0)), lambda m: (np.ones(2), m.Tagged(1, 5.0))]
+    check_like_eager(PROGRAMS, "tagged", calls, warns=1, names_line=False)
+
+    def rescale(module):
+        module.holder.n.scale = 7.0
+        return (np.ones(2),)
+    check_like_eager(PROGRAMS, "holder.forward", [lambda m: (np.ones(2),), rescale], warns=1, names_line=False)

@@ -449,3 +449,31 @@ def test_under_fullgraph_an_aliased_call_raises_before_changing_anything():
     with pytest.raises(tracejit.TracerError, match="shares memory"):
         f(x, x)
     np.testing.assert_array_equal(x, np.arange(5.0))
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_copyto_casts_python_numbers_by_numpys_rule(backend):
+    """np.copyto's casting applies to a Python number by its kind (NumPy 2): 0.5 into an
+    int64 array is a TypeError under 'same_kind' and 'safe', 3 is fine, and 'no' takes
+    the number's default dtype. Constants and traced Python numbers alike."""
+    cases = [(np.int64, 0.5, "same_kind"), (np.int64, 3, "same_kind"), (np.float32, 0.5, "safe"),
+             (np.int64, 0.5, "safe"), (np.bool_, 1, "same_kind"), (np.uint8, 3, "safe"),
+             (np.int64, True, "no"), (np.float64, 2.0, "no"), (np.float64, 2, "equiv")]
+    for dtype, value, casting in cases:
+        def constant(a, value=value, casting=casting):
+            np.copyto(a, value, casting=casting)
+            return a
+
+        def traced(a, w, casting=casting):
+            np.copyto(a, w, casting=casting)
+            return a
+        for fn, extra in ((constant, ()), (traced, (value,))):
+            try:
+                want = fn(np.zeros(2, dtype), *extra)
+            except TypeError:
+                with pytest.raises(TypeError):
+                    tracejit.compile(fn, backend=backend)(np.zeros(2, dtype), *extra)
+                continue
+            got = tracejit.compile(fn, backend=backend)(np.zeros(2, dtype), *extra)
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)

@@ -75,6 +75,7 @@ class CodeInfo:
     variable_keys: bool = False                   # subscripts by a key that is not a constant (d[k])
     catches: bool = False                         # has try/except or with: a failed read may be caught
     identity: bool = False                        # compares objects by identity (a is b, not `is None`; id())
+    compares: bool = False                        # ==, != or `in`: by identity for objects without __eq__
 
     def merge(self, other: "CodeInfo") -> None:
         self.globals |= other.globals
@@ -90,6 +91,7 @@ class CodeInfo:
         self.variable_keys = self.variable_keys or other.variable_keys
         self.catches = self.catches or other.catches
         self.identity = self.identity or other.identity
+        self.compares = self.compares or other.compares
 
 
 _LOADS_BEFORE_ITER = ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_ATTR", "LOAD_METHOD", "LOAD_DEREF", "LOAD_FAST")
@@ -122,6 +124,8 @@ def _code_info(code: types.CodeType, filename: str, first_line: int) -> CodeInfo
             info.imports.add((ins.argval, level if isinstance(level, int) else 0, names))
         elif op == "IMPORT_FROM":                 # `from m import name` reads m.name
             info.attrs.add(ins.argval)
+        elif (op == "COMPARE_OP" and ins.argval in ("==", "!=")) or op == "CONTAINS_OP":
+            info.compares = True
         elif op == "IS_OP" and previous is not None and not (previous.opname == "LOAD_CONST" and
                                                                previous.argval is None):
             info.identity = True                  # self.cfg is DEFAULT: which object, not only its kind

@@ -37,7 +37,7 @@ import numpy as np
 
 from ..ir.types import SUPPORTED_DTYPES
 from .codeinfo import CodeInfo, callable_target, code_info, is_library, is_library_object
-from .unwatched import custom_getattribute, unwatched_attribute, unwatched_value
+from .unwatched import custom_getattribute, has_attributes, unwatched_attribute, unwatched_value
 
 MISSING = object()
 ARRAY, SCALAR, CONTENT, NODE, SHARED, IDENT = "array", "scalar", "content", "node", "shared", "ident"
@@ -143,6 +143,7 @@ class Discovery:
         self.int_state = int_state    # descs of Python int/float entries traced as values (they change)
         self.info = CodeInfo()
         self.codes: set = set()
+        self._object_keys = False     # a dict reached has plain objects as keys
 
     def run(self) -> "Discovery":
         for _ in range(4):            # names found in helpers and methods widen the walk
@@ -150,6 +151,14 @@ class Discovery:
             self._build()
             if self._size() == before:
                 break
+        by_identity = self.info.identity or self._object_keys
+        if by_identity or self.info.compares:
+            # objects compared by identity (`is`, id(), == without an __eq__ of their own)
+            # or used as dict keys (TABLE[self.k]): which object, not only one of the same
+            # kind (helpers' code may set these late)
+            for node in self.nodes:
+                if node.kind == OBJECT and (by_identity or type(node.obj).__eq__ is object.__eq__):
+                    node.by_identity = True
         return self
 
     def _size(self):
@@ -298,7 +307,6 @@ class Discovery:
             self._expand_partial(node, depth)
         else:
             node = self._new(OBJECT, obj, desc)
-            node.by_identity = self.info.identity
             self._expand_object(node, depth)
         return node
 
@@ -320,6 +328,8 @@ class Discovery:
     def _expand_dict(self, node, depth):
         d = node.obj
         info = self.info
+        if any(is_plain_object(k) for k in list(d)[:MAX_ENTRIES]):
+            self._object_keys = True
         full = (info.dynamic or info.variable_keys or bool(info.attrs & ITERATING_NAMES)
                 or node.desc.split(".")[-1] in info.iterated
                 or node.desc.replace("global ", "") in info.iterated

@@ -18,6 +18,7 @@ import numpy as np
 from ..ir.types import SUPPORTED_DTYPES, ListArgType, ScalarArgType, ScalarListArgType, TensorType, short_name
 from .arrays import library_of
 from .discover import holds_state, is_plain_object
+from .unwatched import has_attributes
 from .numlists import NumberList
 
 
@@ -144,6 +145,9 @@ def classify_leaf(leaf, path):
     only; the guards then check the attributes the code reads, so instances with the
     same structure share a specialization and none is kept alive by the cache."""
     if isinstance(leaf, bool) or leaf is None or isinstance(leaf, (int, str, bytes)):
+        if has_attributes(leaf):
+            raise UnsupportedArgument(f"argument {path} is a {type(leaf).__name__} with attributes of its own "
+                                      "(a value and an object at once: its key would miss one)")
         return ("static", type(leaf), static_token(leaf) if type(leaf) in (int, bool, str, bytes) else leaf), \
             leaf, None
     if type(leaf) is NumberList:
@@ -171,6 +175,9 @@ def classify_leaf(leaf, path):
     if not isinstance(leaf, type) and (_has(leaf, "__array__") or _has(leaf, "__cuda_array_interface__")):
         raise UnsupportedArgument(f"argument {path} of type {type(leaf).__name__} is an array type tracejit "
                                   "does not compile; pass NumPy arrays, CuPy arrays or torch CUDA tensors")
+    if has_attributes(leaf):
+        raise UnsupportedArgument(f"argument {path} is a {type(leaf).__name__} with attributes of its own "
+                                  "(a value and an object at once: its key would miss one)")
     try:
         token = static_token(leaf)
     except TypeError:

@@ -16,6 +16,7 @@ into an eager fallback that names it (``compiled.refuse_unreplayable``).
 """
 from __future__ import annotations
 
+import enum
 import os
 import types
 import weakref
@@ -42,7 +43,19 @@ def unwatched_value(value, attrs) -> str | None:
         return "the process environment (os.environ)"
     if type(value) is np.ndarray and value.dtype == object:
         return "the elements of an object array"
+    if has_attributes(value) and attrs & set(vars(value)):
+        return f"attributes of a {type(value).__name__} (an int/float/str subclass with attributes)"
     return None
+
+
+def has_attributes(value) -> bool:
+    """An int/float/str subclass instance (not an Enum member) holding attributes of its
+    own: a value and an object at once, which neither a value key nor an identity
+    guard covers."""
+    if isinstance(value, enum.Enum) or not isinstance(value, (int, float, str, bytes, complex)):
+        return False
+    space = getattr(value, "__dict__", None)
+    return isinstance(space, dict) and bool(space)
 
 
 def custom_getattribute(kind) -> str | None:

@@ -79,7 +79,8 @@ def _as_target_value(target: TracedArray, value, casting="unsafe", what="assignm
         checked = [v]                         # a traced Python int: NumPy's OverflowError where it does not fit
         require_int_fits(current(), checked, [0], [target.dtype])
         v = checked[0]
-    if casting != "unsafe" and not v.type.weak and not np.can_cast(v.type.dtype, target.dtype, casting):
+    if casting != "unsafe" and not np.can_cast(v.type.dtype, target.dtype, casting) and \
+            (not v.type.weak or not _weak_castable(v.type.dtype, target.dtype, casting)):
         raise TypeError(f"Cannot cast {what} output from {v.type.dtype!r} to {target.dtype!r} with casting "
                         f"rule {casting!r}")
     if v.type.dtype != target.dtype or v.type.weak:
@@ -94,6 +95,18 @@ def _as_target_value(target: TracedArray, value, casting="unsafe", what="assignm
             raise ValueError(f"could not broadcast input array from shape {v.type.shape} into shape "
                              f"{target.shape}") from None
     return v
+
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _weak_castable(dtype, target, casting) -> bool:
+    """A Python number (weak) under `casting` as NumPy 2 takes it: 'same_kind' and 'safe'
+    by its kind alone (0.5 into int64 is refused, 3 into uint8 allowed), 'no' and
+    'equiv' as its default dtype."""
+    if casting in ("same_kind", "safe"):
+        return _KIND_RANK[np.dtype(dtype).kind] <= _KIND_RANK[np.dtype(target).kind]
+    return False
 
 
 def _python_ints_fit(value, dtype) -> None:
