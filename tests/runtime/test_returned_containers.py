@@ -146,3 +146,22 @@ def test_a_new_container_stored_and_returned_is_one_object(backend):
     f, module = check_like_eager(NEW_AND_STORED, "cache.step", [lambda m: (np.ones(2),)] * 3, backend=backend)
     state, rows = f(np.ones(2))
     assert state is module.cache.state and rows is module.cache.rows and state["m"][0] == 4.0
+
+
+STATE_AS_ARGUMENT = """
+import numpy as np
+class M:
+    def __init__(self):
+        self.state = {"m": np.zeros(2)}
+    def step(self, d):
+        d["m"] = d["m"] + 1                         # <-
+        self.state["m"] = self.state["m"] * 2
+        return self.state["m"]
+m = M()
+"""
+
+
+def test_a_state_dict_passed_as_an_argument_too_runs_eagerly():
+    """f(m, m.state): one dict under two names, which the trace would keep apart (the
+    write through the argument was lost)."""
+    check_like_eager(STATE_AS_ARGUMENT, "m.step", [lambda mod: (mod.m.state,)] * 3, warns=1, names_line=False)

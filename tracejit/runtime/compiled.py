@@ -460,6 +460,7 @@ class CompiledFunction:
             try:
                 world = World(self.fn, arg_objects, frozenset(self.int_state))
                 refuse_unreplayable(self.fn, world, statics)
+                refuse_state_containers_as_arguments(self.fn, world, bound)
                 layouts = [array_layout(values[i]) for i in traced_positions]
                 compilation = compile_function(self.fn, abstract_args, abstract_kwargs, backend, name=self.name,
                                                world=world, layouts=layouts)
@@ -673,6 +674,24 @@ class CompiledFunction:
 
     def __repr__(self) -> str:
         return f"<tracejit compiled {self.name} backend={self.backend} specializations={len(self.specializations())}>"
+
+
+def refuse_state_containers_as_arguments(fn, world, bound) -> None:
+    """UnsupportedError when a dict or list passed as an argument is also state the
+    function reaches (``f(model, model.state)``): a write through one name must show
+    through the other, and the trace keeps the two apart."""
+    pending = list(bound.arguments.values())
+    while pending:
+        value = pending.pop()
+        if type(value) in (dict, list):
+            node = world.discovery.by_id.get(id(value))
+            if node is not None and node.obj is value:
+                raise UnsupportedError(f"an argument that is also {node.desc} (the same {type(value).__name__})",
+                                       "aliased state", definition_line(fn),
+                                       "pass it once: as the argument or as state")
+            pending.extend(value.values() if type(value) is dict else value)
+        elif type(value) is tuple:
+            pending.extend(value)
 
 
 def refuse_unreplayable(fn, world, statics) -> None:
