@@ -74,22 +74,23 @@ def _kth(kth, x, axis, name):
     return tuple(sorted({int(k) % n for k in ks}))
 
 
-def partition(a, kth, axis=-1, kind="introselect", order=None):
-    """np.partition (on the CPU NumPy's own arrangement; NumPy leaves it undefined)."""
+def _partition_op(name, a, kth, axis, kind, order):
+    """The `name` library op ("partition" or "argpartition") as np.<name> calls it."""
     x = as_traced(a)
     if order is not None or kind != "introselect":
-        raise UnsupportedError("np.partition(kind=/order=)", "partition", user_loc())
+        raise UnsupportedError(f"np.{name}(kind=/order=)", name, user_loc())
     x, axis = _along(x, axis)
-    return wrap(emit("partition", [x], {"axis": axis, "kth": _kth(kth, x, axis, "partition")}))
+    return wrap(emit(name, [x], {"axis": axis, "kth": _kth(kth, x, axis, name)}))
+
+
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """np.partition (on the CPU NumPy's own arrangement; NumPy leaves it undefined)."""
+    return _partition_op("partition", a, kth, axis, kind, order)
 
 
 def argpartition(a, kth, axis=-1, kind="introselect", order=None):
     """np.argpartition (on the CPU NumPy's own indices)."""
-    x = as_traced(a)
-    if order is not None or kind != "introselect":
-        raise UnsupportedError("np.argpartition(kind=/order=)", "argpartition", user_loc())
-    x, axis = _along(x, axis)
-    return wrap(emit("argpartition", [x], {"axis": axis, "kth": _kth(kth, x, axis, "argpartition")}))
+    return _partition_op("argpartition", a, kth, axis, kind, order)
 
 
 def partition_in_place(x: TracedArray, kth, axis=-1, kind="introselect", order=None):
