@@ -552,3 +552,25 @@ def test_a_partials_arguments_and_keywords_are_guarded(backend):
     _run_changes([lambda m: None, lambda m: m.clip.keywords.__setitem__("a_max", 0.5),
                   lambda m: setattr(m, "clip", m.functools.partial(m.np.clip, a_min=-2.0, a_max=3.0))],
                  "clipped", backend)
+
+
+def test_objects_compared_with_nothing_still_share_a_specialization():
+    """Code with an `==` on arrays pins no object whose class is not a named constant's:
+    two models of one structure share the trace (and their blocks' row-wise guards)."""
+    module = make_module("""
+import numpy as np
+class Block:
+    def __init__(self):
+        self.w, self.b = np.ones(4), np.zeros(4)
+class Model:
+    def __init__(self):
+        self.blocks = [Block() for _ in range(6)]
+def forward(m, x):
+    for block in m.blocks:
+        x = x * block.w + block.b
+    return np.where(x == 0, 1.0, x)
+""", "shared_structure")
+    f = tracejit.compile(module.forward, backend="interpret")
+    for model in (module.Model(), module.Model()):
+        np.testing.assert_array_equal(f(model, np.arange(4.0)), module.forward(model, np.arange(4.0)))
+    assert len(f.compiles) == 1

@@ -143,7 +143,7 @@ class Discovery:
         self.int_state = int_state    # descs of Python int/float entries traced as values (they change)
         self.info = CodeInfo()
         self.codes: set = set()
-        self._object_keys = False     # a dict reached has plain objects as keys
+        self._key_classes: set = set()     # classes of plain objects that are keys of a dict reached
 
     def run(self) -> "Discovery":
         for _ in range(4):            # names found in helpers and methods widen the walk
@@ -151,15 +151,28 @@ class Discovery:
             self._build()
             if self._size() == before:
                 break
-        by_identity = self.info.identity or self._object_keys
-        if by_identity or self.info.compares:
-            # objects compared by identity (`is`, id(), == without an __eq__ of their own)
-            # or used as dict keys (TABLE[self.k]): which object, not only one of the same
-            # kind (helpers' code may set these late)
-            for node in self.nodes:
-                if node.kind == OBJECT and (by_identity or type(node.obj).__eq__ is object.__eq__):
-                    node.by_identity = True
+        self._pin_identities()
         return self
+
+    def _pin_identities(self) -> None:
+        """Guard which object an OBJECT node holds, not only its kind, where that can
+        decide the result (after the walk: helpers' code may set the flags late):
+        - the code compares identities (`is`, `id()`): every object;
+        - objects of a class are dict keys (`TABLE[self.k]`): those of that class;
+        - the code compares with `==`/`in` and objects of a class without an `__eq__`
+          of its own are named constants (a global, a closure or class attribute:
+          `self.cfg == DEFAULT`): those of that class.
+        The narrower rules keep a model's blocks, compared with nothing, guarded by
+        structure (merged row-wise guards cost a few microseconds less per call)."""
+        classes = set(self._key_classes)
+        if self.info.compares:
+            named = [value for node in self.nodes if node.kind in (GLOBALS, CELLS, CLASS, MODULE)
+                     for kind, value in node.entries.values() if kind in (NODE, SHARED)]
+            classes |= {type(v.obj if isinstance(v, Node) else v) for v in named}
+            classes = {c for c in classes if c.__eq__ is object.__eq__} | set(self._key_classes)
+        for node in self.nodes:
+            if node.kind == OBJECT and (self.info.identity or type(node.obj) in classes):
+                node.by_identity = True
 
     def _size(self):
         i = self.info
@@ -328,8 +341,7 @@ class Discovery:
     def _expand_dict(self, node, depth):
         d = node.obj
         info = self.info
-        if any(is_plain_object(k) for k in list(d)[:MAX_ENTRIES]):
-            self._object_keys = True
+        self._key_classes |= {type(k) for k in list(d)[:MAX_ENTRIES] if is_plain_object(k)}
         full = (info.dynamic or info.variable_keys or bool(info.attrs & ITERATING_NAMES)
                 or node.desc.split(".")[-1] in info.iterated
                 or node.desc.replace("global ", "") in info.iterated

@@ -182,10 +182,11 @@ class Specialization:
                 continue
             if leaf.kind != "static" or _returnable(leaf.value):
                 continue
+            source = world.container_source(leaf.value) if world is not None else None
             if id(leaf.value) in arg_roots:
                 found[i] = ("arg", arg_roots[id(leaf.value)])
-            elif world is not None and world.container_source(leaf.value) is not None:
-                found[i] = world.container_source(leaf.value)
+            elif source is not None:
+                found[i] = source
             elif id(leaf.value) in nodes and nodes[id(leaf.value)].obj is leaf.value:
                 found[i] = ("node", nodes[id(leaf.value)].index)
             else:
