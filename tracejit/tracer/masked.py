@@ -107,10 +107,10 @@ class MaskedSelection:
         return self._reduce("all", True, *args, **kwargs)
 
     def max(self, *args, **kwargs):
-        return self._nonempty(self._reduce("max", _lowest(self.source.dtype), *args, **kwargs), "maximum")
+        return self._nonempty(self._reduce("max", lowest(self.source.dtype), *args, **kwargs), "maximum")
 
     def min(self, *args, **kwargs):
-        return self._nonempty(self._reduce("min", _highest(self.source.dtype), *args, **kwargs), "minimum")
+        return self._nonempty(self._reduce("min", highest(self.source.dtype), *args, **kwargs), "minimum")
 
     def _nonempty(self, result, name):
         """NumPy raises ValueError for the max/min of no elements."""
@@ -216,16 +216,16 @@ def _result_kind(operands) -> str:
                             for o in operands]).kind
 
 
-def _lowest(dtype):
-    if dtype.kind == "f":
-        return -np.inf
-    return False if dtype.kind == "b" else np.iinfo(dtype).min
+def lowest(dtype):
+    """The identity of a max over `dtype` (-inf, False or the integer minimum)."""
+    dtype = np.dtype(dtype)
+    return False if dtype.kind == "b" else -np.inf if dtype.kind == "f" else int(np.iinfo(dtype).min)
 
 
-def _highest(dtype):
-    if dtype.kind == "f":
-        return np.inf
-    return True if dtype.kind == "b" else np.iinfo(dtype).max
+def highest(dtype):
+    """The identity of a min over `dtype`."""
+    dtype = np.dtype(dtype)
+    return True if dtype.kind == "b" else np.inf if dtype.kind == "f" else int(np.iinfo(dtype).max)
 
 
 __all__ = ["MaskedSelection"]

@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import UnsupportedError
 from .indexing import MaskedSelection, select
-from .masked import same_mask
+from .masked import highest, lowest, same_mask
 from .location import user_loc
 from .proxy import TracedArray
 from .shapes import broadcast_to, emit, reshape, transpose
@@ -293,20 +293,10 @@ def scatter(view: TracedArray, axis: int, index, value):
     return astype(where(present, chosen, view), view.dtype)._value
 
 
-def _lowest(dtype):
-    dtype = np.dtype(dtype)
-    return False if dtype.kind == "b" else -np.inf if dtype.kind == "f" else int(np.iinfo(dtype).min)
-
-
-def _highest(dtype):
-    dtype = np.dtype(dtype)
-    return True if dtype.kind == "b" else np.inf if dtype.kind == "f" else int(np.iinfo(dtype).max)
-
-
 # np.<ufunc>.at: the reduction that merges the values one position receives, and what an
 # unmatched value contributes (maximum/minimum propagate NaN as the sequential updates do)
 _AT = {"add": ("sum", lambda dtype: 0), "subtract": ("sum", lambda dtype: 0),
-       "multiply": ("prod", lambda dtype: 1), "maximum": ("max", _lowest), "minimum": ("min", _highest)}
+       "multiply": ("prod", lambda dtype: 1), "maximum": ("max", lowest), "minimum": ("min", highest)}
 
 
 def add_at(view: TracedArray, axis: int, index, value, ufunc_name="add"):
