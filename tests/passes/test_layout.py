@@ -58,6 +58,20 @@ def test_a_result_written_into_an_argument_keeps_the_arguments_layout():
     assert _ops_reading(after, "mul") == [["transpose", "constant"]]
 
 
+def test_a_matmul_operand_is_computed_in_memory_order_and_read_transposed():
+    before, after = _graphs(lambda x, w: (x.T * 2) @ w, (6, 5), (6, 3))
+    assert _ops_reading(after, "mul") == [["input", "constant"]]
+    assert _ops_reading(after, "matmul") == [["transpose", "input"]]
+    _same_results(before, after, [(6, 5), (6, 3)])
+    batched = lambda x, w: np.exp(x.transpose(0, 2, 1)) @ w
+    before, after = _graphs(batched, (2, 6, 5), (6, 3))
+    assert _ops_reading(after, "exp") == [["input"]]
+    _same_results(before, after, [(2, 6, 5), (6, 3)])
+    # the last axis moved out of the last two: BLAS would need a copy, so the op stays put
+    _, kept = _graphs(lambda x, w: np.exp(x.transpose(2, 0, 1)) @ w, (4, 5, 6), (5, 3))
+    assert _ops_reading(kept, "exp") == [["transpose"]]
+
+
 REDUCTIONS = ["sum", "max", "min", "prod", "argmax", "argmin", "any"]
 
 

@@ -15,8 +15,9 @@ This pass does the same at the graph level:
 
 Applied in graph order, a chain of elementwise ops over transposed inputs carries one
 transpose to its end. An elementwise op moves the transpose only where that pays: when
-each user of its result is a graph output, a reduction, a transpose, or another op that
-moves it too. Where a user needs the result in its own order (a write into an argument,
+each user of its result is a graph output, a reduction, a transpose, a matmul that
+reads the transposed view as it is (BLAS takes either order of the last two axes), or
+another op that moves it too. Where a user needs the result in its own order (a write into an argument,
 an op with untransposed operands, a loop body's carried values), one kernel reading
 through the view is cheaper than a kernel in memory order plus a strided copy.
 
@@ -110,10 +111,19 @@ def _movers(graph, written_outputs, c_inputs, relied_on) -> set:
         if node not in movers:
             continue
         pays = all(u in movers or u.op.group is OpGroup.REDUCTION or u.op.name == "transpose"
+                   or _blas_reads_transposed(u, node.output, perms[node.output])
                    for u in users.get(node.output, ()))
         if not pays or node.output in written or (not users.get(node.output) and node.output not in returned):
             movers.discard(node)
     return movers
+
+
+def _blas_reads_transposed(user, value, perm) -> bool:
+    """`user` is a matmul whose operand `value` is read through transpose `perm` at no
+    cost: BLAS takes either order of the last two axes (a transposed operand is a flag),
+    so the operand keeps a unit stride when its last axis stays among the last two."""
+    return user.op.group is OpGroup.MATMUL and value in user.inputs and len(perm) >= 2 \
+        and len(perm) - 1 in perm[-2:]
 
 
 def _note_inputs(values, builder, facts) -> None:
