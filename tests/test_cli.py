@@ -60,10 +60,12 @@ def test_dump_prints_every_stage(tmp_path):
     nest = out.split("=== loop nest scaled_softmax_k0 ===\n")[1].split("\n\n")[0]
     assert nest.startswith("loopnest @scaled_softmax_k0 (in0: f32[n0,n1], in1: f64[]) -> (out0: f32[n0,n1])")
     assert "phase 0 over i1:" in nest and "acc5 = reduce_max t4 : f32" in nest and "epilogue over i1:" in nest
-    assert out.index("=== fusion groups ===") < out.index("=== loop nest") < out.index("=== kernel")
+    assert out.index("=== fusion groups ===") < out.index("=== physical copies ===") < out.index("=== loop nest") \
+        < out.index("=== kernel")
+    assert "=== physical copies ===\nnone: every transpose" in out
     assert "def scaled_softmax_k0(" in out and "@numba.njit" in out
     written = sorted(os.listdir(tmp_path / "scaled_softmax"))
-    assert written == ["00_traced.ir", "01_fuse.ir", "dump.txt", "fusion.txt", "kernel_scaled_softmax_k0.numba.py",
+    assert written == ["00_traced.ir", "01_fuse.ir", "copies.txt", "dump.txt", "fusion.txt", "kernel_scaled_softmax_k0.numba.py",
                        "loopnest_scaled_softmax_k0.txt"]
     assert (tmp_path / "scaled_softmax" / "dump.txt").read_text() in out
 

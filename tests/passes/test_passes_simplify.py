@@ -135,6 +135,23 @@ def test_broadcast_and_slice_rules():
     check(lambda b, x: b.op("slice", x, starts=(1, 0), steps=(-1, 1), shape=(2, 3)), False, m, vals)
 
 
+def test_slices_of_a_slice_write_read_the_old_array_or_the_written_value():
+    m = T((5, 4))
+    vals = np.arange(20.0)
+
+    def after_write(b, x, starts, steps, shape, value_shape=None):
+        v = b.op("mul", b.op("slice", x, starts=(0, 0), steps=(1, 1), shape=value_shape or (1, 4)), b.const(2.0))
+        written = b.op("update_slice", x, v, starts=(3, 0), steps=(1, 1), shape=(1, 4))
+        return b.op("slice", written, starts=starts, steps=steps, shape=shape)
+    out = check(lambda b, x: after_write(b, x, (1, 0), (1, 1), (2, 4)), True, m, vals)    # rows 1-2: old x
+    assert "update_slice" not in format_graph(out)
+    check(lambda b, x: after_write(b, x, (4, 1), (-2, 2), (2, 2)), False, m, vals)        # rows 4, 2: the hull meets
+    check(lambda b, x: after_write(b, x, (0, 0), (4, 1), (2, 4)), False, m, vals)         # rows 0, 4: hull holds 3
+    out = check(lambda b, x: after_write(b, x, (3, 0), (1, 1), (1, 4)), True, m, vals)    # row 3: the value
+    assert "update_slice" not in format_graph(out)
+    check(lambda b, x: after_write(b, x, (2, 1), (1, 1), (2, 2)), False, m, vals)         # overlaps: stays
+
+
 def test_reductions_over_no_axes():
     out = check(lambda b, x: b.op("reduce_max", x, axes=(), keepdims=False), True)
     assert out.nodes == []

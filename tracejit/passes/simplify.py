@@ -78,6 +78,37 @@ def _is_full_slice(node, x) -> bool:
             and tuple(a["shape"]) == x.shape)
 
 
+def _hull(start, step, size) -> tuple:
+    """The lowest and highest index a slice axis reads."""
+    last = start + step * (size - 1)
+    return min(start, last), max(start, last)
+
+
+def _reads_outside_update(node, x) -> bool:
+    """slice `node` of ``update_slice(a, v)`` = `x` reads none of the written elements:
+    on some axis the two index ranges do not meet (exact: the slice reads `a` there)."""
+    update = _producer(x, "update_slice")
+    if update is None:
+        return False
+    s, u = node.attrs, update.attrs
+    if 0 in s["shape"] or 0 in u["shape"]:
+        return True
+    for k in range(len(s["shape"])):
+        lo, hi = _hull(s["starts"][k], s["steps"][k], s["shape"][k])
+        ulo, uhi = _hull(u["starts"][k], u["steps"][k], u["shape"][k])
+        if hi < ulo or uhi < lo:
+            return True
+    return False
+
+
+def _reads_the_update(node, x) -> bool:
+    """slice `node` of ``update_slice(a, v)`` = `x` reads exactly the written elements,
+    and v has their shape (not broadcast): it is v."""
+    update = _producer(x, "update_slice")
+    return update is not None and update.inputs[1].shape == tuple(node.attrs["shape"]) and \
+        all(tuple(node.attrs[k]) == tuple(update.attrs[k]) for k in ("starts", "steps", "shape"))
+
+
 # reductions whose result over one element is that element converted to the result
 # dtype (prod of int8 is int64, any of floats is bool: cast does exactly that)
 _UNIT_VALUE = ("reduce_max", "reduce_min", "reduce_prod", "reduce_any", "reduce_all")
@@ -129,6 +160,12 @@ RULES = [
     Rule("broadcast_to(x, x.shape) -> x", "broadcast_to", lambda n, a: tuple(n.attrs["shape"]) == a[0].shape,
          lambda n, a: a[0]),
     Rule("slice(x) covering all of x -> x", "slice", lambda n, a: _is_full_slice(n, a[0]), lambda n, a: a[0]),
+    # a row read after a write to another row (`x[i] = ...; x[j]`) reads the old array
+    Rule("slice(update_slice(x, v, r), s) with s outside r -> slice(x, s)", "slice",
+         lambda n, a: _reads_outside_update(n, a[0]),
+         lambda n, a: New("slice", (a[0].producer.inputs[0],), dict(n.attrs))),
+    Rule("slice(update_slice(x, v, r), r) -> v (v not broadcast)", "slice", lambda n, a: _reads_the_update(n, a[0]),
+         lambda n, a: a[0].producer.inputs[1]),
 ] + [
     Rule(f"{op}(x) over extent-1 axes -> cast(x) (reshaped without keepdims)", op,
          lambda n, a: _unit_reduction(n, a[0]), lambda n, a: _unit_result(n, a[0]))

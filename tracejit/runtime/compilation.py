@@ -15,9 +15,10 @@ from ..ir.printer import format_graph
 from ..ir.verifier import verify
 from ..passes.pipeline import CallFacts, optimize
 from ..tracer import trace
-from ..tracer.layout import is_c_contiguous
+from ..tracer.layout import c_strides, is_c_contiguous
 from .backends import InterpretBackend
 from .buffers import plan_buffers
+from .copies import copied_outputs, physical_copies, trace_leaves
 from .inplace import plan_in_place_writes
 from .plan import build_plan, interpret_plan
 from .records import CompilerError
@@ -34,6 +35,7 @@ class Compilation:
     plan: object
     backend: str
     seconds: dict = field(default_factory=dict)
+    input_strides: list = field(default_factory=list)    # per graph input, or None (``input_strides``)
 
     @property
     def graph(self):
@@ -54,6 +56,13 @@ class Compilation:
         from ..ir.nest_text import format_nest
         return [(step.region.name, format_nest(step.nest)) for step in self.plan.steps
                 if getattr(step, "nest", None) is not None]
+
+    def physical_copies(self) -> list:
+        """Where the plan copies memory and why (``copies.py``)."""
+        graph = self.graph
+        locs = [v.producer.loc if v.producer is not None else "" for v in graph.outputs]
+        return physical_copies(self.plan, [v.type for v in graph.inputs], self.input_strides,
+                               copied_outputs(self.plan, trace_leaves(self.trace)) or frozenset(), locs)
 
     def kernel_sources(self) -> list:
         """(name, backend, path, source, shared_with) per kernel of the plan. The name is
@@ -77,6 +86,25 @@ def _region_names(plan, names: dict) -> None:
         body = getattr(step, "body", None)
         if body is not None:
             _region_names(body, names)
+
+
+def input_strides(traced, layouts) -> list:
+    """Per graph input, its strides in bytes where known before the call: traced
+    arguments by `layouts` (None: typed arguments, new C-ordered arrays), lifted
+    constants by their own; state arrays are None (their layout is not guarded)."""
+    graph, n_traced = traced.graph, len(traced.traced_paths)
+    found = [None] * len(graph.inputs)
+    for k in range(n_traced):
+        if layouts is None:
+            t = graph.inputs[k].type
+            found[k] = c_strides(t.shape, t.dtype.itemsize)
+        elif k < len(layouts) and layouts[k] is not None:
+            found[k] = tuple(layouts[k][0])
+    first_lifted = len(graph.inputs) - len(traced.lifted)
+    for k, array in enumerate(traced.lifted):
+        if isinstance(array, np.ndarray):
+            found[first_lifted + k] = tuple(array.strides)
+    return found
 
 
 def call_facts(traced, layouts, matmul_rows=False) -> CallFacts:
@@ -140,4 +168,4 @@ def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=N
     except Exception as exc:
         raise CompilerError(f"{backend.name} code generation", exc) from exc
     seconds["codegen"] = time.perf_counter() - start
-    return Compilation(traced, history, plan, backend.name, seconds)
+    return Compilation(traced, history, plan, backend.name, seconds, input_strides(traced, layouts))

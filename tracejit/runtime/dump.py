@@ -17,15 +17,25 @@ def describe_kernels(compilation) -> str:
     return describe_fusion(compilation.graph)
 
 
+def describe_copies(compilation) -> str:
+    """One line per physical copy the plan makes, with its reason (``copies.py``)."""
+    copies = compilation.physical_copies()
+    if not copies:
+        return "none: every transpose, broadcast, slice and reshape is read in place (a view or an index map)"
+    return "\n".join(str(c) for c in copies)
+
+
 def format_dump(compilation) -> str:
     """Everything the dump shows, in order: IR as traced, after each pass that changed
-    it, the fusion groups, each kernel's loop nest, then each generated kernel's source."""
+    it, the fusion groups, the physical copies the plan makes and why, each kernel's
+    loop nest, then each generated kernel's source."""
     parts = []
     for name, text in compilation.stages():
         title = "IR as traced" if name == "traced" else f"IR after {name}"
         parts.append(f"=== {title} ===\n{text}\n")
     if compilation.backend != "interpret":
         parts.append(f"=== fusion groups ===\n{describe_kernels(compilation)}\n")
+        parts.append(f"=== physical copies ===\n{describe_copies(compilation)}\n")
         for name, text in compilation.loop_nests():
             parts.append(f"=== loop nest {name} ===\n{text}\n")
         for name, backend, path, source, shared in compilation.kernel_sources():
@@ -77,6 +87,7 @@ def write_dump(compilation, directory, stem: str, fresh: bool = False) -> Path:
         (out / f"{index:02d}_{_safe(name)}.ir").write_text(text + "\n")
     if compilation.backend != "interpret":
         (out / "fusion.txt").write_text(describe_kernels(compilation) + "\n")
+        (out / "copies.txt").write_text(describe_copies(compilation) + "\n")
         for name, text in compilation.loop_nests():
             (out / f"loopnest_{_safe(name)}.txt").write_text(text + "\n")
         for name, backend, path, source, _ in compilation.kernel_sources():

@@ -106,6 +106,7 @@ class ViewStep:
     attrs: dict
     input: int
     output: int
+    loc: str = ""                 # the user's line (for dumps)
 
     def run(self, xp, slots):
         x = slots[self.input]
@@ -129,6 +130,7 @@ class LibraryStep:
     inputs: tuple
     outputs: tuple
     out_types: tuple
+    loc: str = ""                 # the user's line (for dumps)
 
     def run(self, xp, slots):
         results = xp.library(self.name, self.attrs, [slots[i] for i in self.inputs], self.out_types)
@@ -177,6 +179,7 @@ class LoopStep:
     inputs: tuple
     outputs: tuple
     in_place: tuple = ()         # carried values the body writes into: copied once, on entry
+    loc: str = ""                # the user's line (for dumps)
     _per_trip: dict = field(default_factory=dict)     # array library name -> per-trip 0-d arrays
 
     def run(self, xp, slots):
@@ -300,7 +303,8 @@ def build_plan(graph, compile_region) -> Plan:
                 slot_of[value] = len(slot_of)
             steps.append(LoopStep(body, node.attrs["trips"], loop_layout(node.attrs, len(node.inputs)),
                                   node.attrs["tables"], tuple(slot_of[v] for v in node.inputs),
-                                  tuple(slot_of[v] for v in node.outputs), tuple(node.attrs.get("in_place", ()))))
+                                  tuple(slot_of[v] for v in node.outputs), tuple(node.attrs.get("in_place", ())),
+                                  loc=node.loc))
             kernels.extend(k for k in body.kernels if k not in kernels)
             continue
         if node.op.name == "write_window":
@@ -312,7 +316,8 @@ def build_plan(graph, compile_region) -> Plan:
             for value in node.outputs:
                 slot_of[value] = len(slot_of)
             steps.append(LibraryStep(node.op.name, node.attrs, tuple(slot_of[v] for v in node.inputs),
-                                     tuple(slot_of[v] for v in node.outputs), tuple(v.type for v in node.outputs)))
+                                     tuple(slot_of[v] for v in node.outputs), tuple(v.type for v in node.outputs),
+                                     node.loc))
             continue
         if node.op.group is OpGroup.KERNEL:
             kernel, nest = compile_region(node.attrs["region"])
@@ -325,7 +330,7 @@ def build_plan(graph, compile_region) -> Plan:
                 kernels.append(kernel)
         elif node.op.name in VIEW_OPS:
             slot_of[node.output] = len(slot_of)
-            steps.append(ViewStep(node.op.name, node.attrs, slot_of[node.inputs[0]], slot_of[node.output]))
+            steps.append(ViewStep(node.op.name, node.attrs, slot_of[node.inputs[0]], slot_of[node.output], node.loc))
         else:
             raise RuntimeError(f"fusion left a bare {node.op.name} node at {node.loc}: cannot plan it")
     return _finish(steps, slot_of, graph, len(slot_of), kernels)

@@ -24,7 +24,7 @@ from ..tracer.trace import rebuild_leaf
 from .arrays import NUMPY, array_layout
 from .discover import CELLS, CLASS, DICT, GLOBALS, LIST, MODULE, OBJECT
 from .guards import GuardTree
-from .plan import output_roots
+from .copies import copied_outputs, trace_leaves
 
 
 _INT64_MIN, _INT64_MAX = -2 ** 62, 2 ** 62     # dynamic ints stay far from int64 overflow
@@ -146,27 +146,10 @@ class Specialization:
         return plans
 
     def _leaves(self):
-        yield from self.trace.outputs
-        for tree in self.trace.extras:
-            yield from tree.leaves
-        for step in self.trace.host_steps:      # printed values: copies, where NumPy's are
-            yield from step.outputs
+        return trace_leaves(self.trace)      # printed values too: copies, where NumPy's are
 
     def _copies(self):
-        roots = output_roots(self.plan)
-        if roots is None:
-            return None
-        copies, owners = set(), {}
-        for leaf in self._leaves():
-            if leaf.kind != "traced" or leaf.alias >= 0 or leaf.view_ops is not None:
-                continue
-            where = roots[leaf.index]
-            if where[0] == "in":
-                if leaf.root != where:
-                    copies.add(leaf.index)
-            elif owners.setdefault(where[1], leaf.root) != leaf.root:
-                copies.add(leaf.index)
-        return frozenset(copies)
+        return copied_outputs(self.plan, self._leaves())
 
     def _static_objects(self, world):
         """Static output leaves that are objects: returned as this call's objects

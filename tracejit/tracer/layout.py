@@ -149,19 +149,23 @@ def _view_strides(node, strides, itemsize):
     NumPy code made it (``x[:, None]`` gives 0, ``x.reshape(n, 1, m)`` a product of
     sizes, and the tracer records both as one reshape) has stride None: flags do not
     depend on it, ``x.strides`` is not modelled then."""
-    op, attrs = node.op.name, node.attrs
+    return view_strides(node.op.name, node.attrs, node.inputs[0].type.shape, node.output.type.shape,
+                        strides, itemsize)
+
+
+def view_strides(op, attrs, shape, new_shape, strides, itemsize):
+    """The strides after the view op `op` (with `attrs`) takes an array of `shape` and
+    `strides` to `new_shape`; None where NumPy copies (a reshape of memory not in the
+    new order). Length-1 axes may get stride None (see ``_view_strides``)."""
     if op == "transpose":
         return tuple(strides[p] for p in attrs["perm"])
     if op in ("slice", "dynamic_slice"):
         return tuple(None if s is None else s * step for s, step in zip(strides, attrs["steps"]))
     if op == "broadcast_to":
-        shape = node.inputs[0].type.shape
-        out = node.output.type.shape
-        lead = len(out) - len(shape)
-        return (0,) * lead + tuple(0 if n == 1 and m != 1 else s for n, m, s in zip(shape, out[lead:], strides))
+        lead = len(new_shape) - len(shape)
+        return (0,) * lead + tuple(0 if n == 1 and m != 1 else s for n, m, s in zip(shape, new_shape[lead:], strides))
     if op == "bitcast":
         return strides
-    shape, new_shape = node.inputs[0].type.shape, node.output.type.shape
     if [n for n in shape if n != 1] == [n for n in new_shape if n != 1] and 0 not in shape:
         moving = iter(s for n, s in zip(shape, strides) if n != 1)    # only length-1 axes come or go
         return tuple(None if n == 1 else next(moving) for n in new_shape)
