@@ -27,6 +27,11 @@ def stored_before_reread(x):
     a = np.exp(x)
     b = np.tanh(a)
     return a, b.sum(axis=-1, keepdims=True) - b
+def causal_scores(q, k):
+    s = (q @ k.T) * 0.5
+    s = np.where(np.tril(np.ones((s.shape[0], s.shape[1]), dtype=bool)), s, -np.inf)
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 """
 
 
@@ -51,6 +56,22 @@ def test_no_stash_where_the_epilogue_stores_another_value_there_first():
     property test found); the stash goes into the second output or nowhere."""
     source = kernel_source("stored_before_reread")
     assert "out0[np.uint64(i0), np.uint64(i1)] = t4" not in source
+
+
+def test_a_causal_softmax_after_a_matmul_computes_each_exponential_once():
+    """The mask's row index is computed once per row for each phase: value numbering
+    sees the epilogue's copy and the phase's as one value (and the product has a buffer
+    of its own, so a matmul's row kernel may stash in its output too)."""
+    from tests.runtime.eager_check import make_module
+    fn = make_module(PROGRAMS, "stash").causal_scores
+    square = TensorType((7, 5), np.float32)
+    compilation = compile_function(fn, (square, square), {}, NumbaBackend(), name="causal_scores")
+    assert compilation.kernel_sources()[0][3].count("_tj_vexp_f32(") == 1
+    rng = np.random.default_rng(3)
+    data = [rng.standard_normal((7, 5)).astype(np.float32) for _ in range(3)]
+    data[1][0, 0], data[2][3, :] = np.nan, -np.inf
+    check_like_eager(PROGRAMS, "causal_scores", [lambda m, a=a, b=b: (a.copy(), b.copy())
+                                                 for a, b in zip(data, data[::-1])], backend="numba")
 
 
 @pytest.mark.parametrize("name", ["softmax", "softmax_in_place", "softmax_plus_reversed",

@@ -7,6 +7,9 @@ cache (Numba: one thread walks one row), storing that value into the output elem
 during the last phase and loading it back in the epilogue costs an L1 round trip
 instead of a second ``exp``.
 
+A matmul's row kernel (scores -> causal mask -> softmax) stashes too: the product
+has a buffer of its own (``NumbaKernel._matmul``), which the stash never writes.
+
 ``stash_last_phase_values(nest)`` finds epilogue statements that recompute, from the
 same loads, a value of the last reduction phase's body; the most expensive such value
 (one containing a transcendental op) whose dtype is an output's dtype, stored by the
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .nest import Accumulate, Compute, Constant, Load, Store, var
+from .nest import Accumulate, Compute, Constant, IndexValue, Load, Store, var
 
 # ops whose recomputation costs much more than a load from L1
 EXPENSIVE = frozenset({"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "tanh", "sinh", "cosh", "sin",
@@ -33,13 +36,16 @@ EXPENSIVE = frozenset({"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", 
 
 def _canonical(block, outside):
     """Value numbers of a statement list: name -> hashable description of how it is
-    computed (names defined outside the block stand for themselves)."""
-    number = {}
+    computed. `outside`: the value numbers of the row-level statements before it
+    (names defined nowhere in either stand for themselves)."""
+    number = dict(outside)
     for stmt in block:
         if isinstance(stmt, Load):
             number[stmt.dst] = ("load", stmt.buffer, stmt.index, str(stmt.dtype))
         elif isinstance(stmt, Constant):
             number[stmt.dst] = ("const", repr(stmt.value), str(stmt.dtype))
+        elif isinstance(stmt, IndexValue):
+            number[stmt.dst] = ("index", repr(stmt.index), str(stmt.dtype))
         elif isinstance(stmt, Compute) and not isinstance(stmt, Accumulate):
             args = tuple(number.get(a, ("outside", a)) for a in stmt.args)
             number[stmt.dst] = ("op", stmt.op.name, args, str(stmt.dtype), tuple(map(str, stmt.loop_dtypes)),
@@ -63,7 +69,7 @@ def _live(epilogue) -> set:
 
 
 def stash_last_phase_values(nest):
-    if not nest.phases or nest.phases[-1].scan or nest.matmul is not None:
+    if not nest.phases or nest.phases[-1].scan:
         return nest
     phase, epilogue = nest.phases[-1], nest.epilogue
     domain_index = tuple(var(f"i{d}") for d in range(len(nest.domain)))
@@ -71,13 +77,17 @@ def stash_last_phase_values(nest):
     stores = [s for s in epilogue if isinstance(s, Store) and s.buffer in outputs and s.index == domain_index]
     if not stores:
         return nest
-    in_phase = _canonical(phase.body, ())
+    # row-level statements (``t = index i1`` of a causal mask) numbered once, so that
+    # the phase and the epilogue computing from their own copies of them compare equal
+    row = _canonical([stmt for segment in nest.segments for stmt in segment], {})
+    in_phase = _canonical(phase.body, row)
     by_description = {}
     for name, description in in_phase.items():
-        by_description.setdefault(description, name)
-    in_epilogue = _canonical(epilogue, ())
+        if name not in row:
+            by_description.setdefault(description, name)
+    in_epilogue = _canonical(epilogue, row)
     candidates = [(name, description) for name, description in in_epilogue.items()
-                  if description in by_description and _expensive(description)]
+                  if name not in row and description in by_description and _expensive(description)]
     if not candidates:
         return nest
     # the deepest shared value: the one no other candidate uses
