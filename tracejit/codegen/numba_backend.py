@@ -40,6 +40,7 @@ from .identity import kernel_identity
 from ..ir.flatten import FLAT_SIZE, flat_nest, flattened_buffers
 from ..ir.masked_product import needed_columns
 from ..ir.nest import Load, Store
+from ..ir.row_tiles import tile_nest
 from .numba_dialect import generate_source, kernel_name
 
 # launches that ran longer than this on one thread (and have >= 2 outer rows) go parallel
@@ -123,6 +124,8 @@ class NumbaKernel:
         self._flat_positions = _flat_positions(nest, self.input_names, in_place)
         self._in_place = in_place
         self.flat_variant = None
+        self._tile = None                 # the row-tile kernel (False: none), once asked for
+        self.tiled_nest = None            # a row-tile kernel's own nest (ir/row_tiles.py)
 
     def __repr__(self) -> str:
         return f"<NumbaKernel {self.name} at {self.path}>"
@@ -186,6 +189,41 @@ class NumbaKernel:
         # then never a subnormal (slow to multiply) or a signalling NaN
         self._products[key] = fresh = np.empty(shape, dtype) if self.causal_offset is None else np.zeros(shape, dtype)
         return fresh
+
+    def _compiled_for(self, args) -> bool:
+        """Compile (or load) the kernel for `args` (arrays, then size values) on its
+        first run; False in a compile helper's walk, which only notes the compile."""
+        if compile_share.in_helper():       # a compile helper's walk: note the compile, run nothing
+            full = (0, 0, *args)
+            compile_share.note(self._token(native_cache.argument_key(full)), lambda: self._ready(args))
+            return False
+        with self._first_lock:
+            if self.compile_seconds is None:
+                began = time.perf_counter()
+                self._ready(args)
+                self.compile_seconds = time.perf_counter() - began
+                compile_log.record(self.compile_seconds)
+        return True
+
+    def run_rows(self, start, stop, args) -> bool:
+        """Run rows ``[start, stop)`` of the split axis on this thread; `args`: the
+        kernel's arrays in parameter order, then its size values. False where nothing
+        ran (a compile helper's walk)."""
+        if self.compile_seconds is None and not self._compiled_for(args):
+            return False
+        self._run(start, stop, *args)
+        return True
+
+    def tile_kernel(self):
+        """The kernel over one tile of this matmul kernel's rows (``ir/row_tiles.py``),
+        made on first need; None where the nest has none."""
+        if self._tile is None:
+            nest, region_text = self._variant_of
+            tiled = tile_nest(nest)
+            self._tile = False if tiled is None else compile_kernel(tiled, self._cache_root, region_text)
+            if tiled is not None:
+                self._tile.tiled_nest = tiled
+        return self._tile or None
 
     def _launch_shape(self, sizes):
         """[rows of the split axis, serial seconds (None: not measured yet), size
@@ -380,17 +418,8 @@ class NumbaKernel:
             args = [a.view(np.uint16) if a.dtype == np.float16 else a for a in args]
         rows, serial, size_args = launch[:3]
         args.extend(size_args)
-        if self.compile_seconds is None:
-            if compile_share.in_helper():       # a compile helper's walk: note the compile, run nothing
-                full = (0, 0, *args)
-                compile_share.note(self._token(native_cache.argument_key(full)), lambda: self._ready(args))
-                return
-            with self._first_lock:
-                if self.compile_seconds is None:
-                    began = time.perf_counter()
-                    self._ready(args)
-                    self.compile_seconds = time.perf_counter() - began
-                    compile_log.record(self.compile_seconds)
+        if self.compile_seconds is None and not self._compiled_for(args):
+            return
         threads = min(_CPUS, rows)
         if serial is None:                       # the first launch of this shape: measure it
             began = time.perf_counter()

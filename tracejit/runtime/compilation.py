@@ -22,6 +22,7 @@ from .copies import copied_outputs, physical_copies, trace_leaves
 from .inplace import plan_in_place_writes
 from .plan import build_plan, interpret_plan
 from .records import CompilerError
+from .row_chains import chain_matmul_rows
 
 
 def debug_enabled() -> bool:
@@ -162,7 +163,7 @@ def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=N
     seconds["passes"] = time.perf_counter() - start
     start = time.perf_counter()
     try:
-        plan = build_plan(final, backend.compile_region)
+        plan = chain_matmul_rows(build_plan(final, backend.compile_region))
         plan_in_place_writes(plan, traced.mutations)
         plan_buffers(plan)
     except Exception as exc:

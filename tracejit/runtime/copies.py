@@ -31,6 +31,7 @@ from ..ir.types import TensorType
 from ..ir.printer import short_loc
 from ..tracer.layout import c_strides, view_strides
 from .plan import KernelStep, LibraryStep, LoopStep, ViewStep, WindowWriteStep, output_roots
+from .row_chains import ChainStep
 
 
 @dataclass(frozen=True)
@@ -96,11 +97,11 @@ def slot_layouts(plan, input_types, input_strides) -> dict:
     layouts = {k: SlotLayout(tuple(t.shape), t.dtype, input_strides[k])
                for k, t in enumerate(input_types)}
     for step in plan.steps:
-        if type(step) is KernelStep or type(step) is LibraryStep:
+        if type(step) in (KernelStep, LibraryStep, ChainStep):
             # kernels write C-ordered buffers (an input's only where it is one: ``is_dense``);
             # library calls return the array library's own results, laid out as it lays them
             for slot, t in zip(step.outputs, step.out_types):
-                strides = c_strides(t.shape, t.dtype.itemsize) if type(step) is KernelStep else None
+                strides = None if type(step) is LibraryStep else c_strides(t.shape, t.dtype.itemsize)
                 layouts[slot] = SlotLayout(tuple(t.shape), t.dtype, strides)
         elif type(step) is ViewStep:
             layouts[step.output] = _viewed(step, layouts[step.input])

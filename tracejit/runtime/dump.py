@@ -36,6 +36,9 @@ def format_dump(compilation) -> str:
     if compilation.backend != "interpret":
         parts.append(f"=== fusion groups ===\n{describe_kernels(compilation)}\n")
         parts.append(f"=== physical copies ===\n{describe_copies(compilation)}\n")
+        chains = [step.describe() for step in compilation.plan.steps if hasattr(step, "chain")]
+        if chains:
+            parts.append("=== row tiles ===\n" + "\n".join(chains) + "\n")
         for name, text in compilation.loop_nests():
             parts.append(f"=== loop nest {name} ===\n{text}\n")
         for name, backend, path, source, shared in compilation.kernel_sources():

@@ -277,18 +277,29 @@ class Plan:
                 self.lock.release()
 
 
-def _finish(plan_steps, slot_of, graph, n_slots, kernels):
-    outputs = tuple(slot_of[v] for v in graph.outputs)
+def _releases(steps, outputs, n_inputs) -> list:
+    """Per step, the slots dead after it: read last there, and neither an input nor an output."""
     last_use = {}
-    for index, step in enumerate(plan_steps):
+    for index, step in enumerate(steps):
         reads = step.inputs if not isinstance(step, ViewStep) else (step.input,)
         for slot in reads:
             last_use[slot] = index
-    keep = set(outputs) | set(range(len(graph.inputs)))
-    release = [[] for _ in plan_steps]
+    keep = set(outputs) | set(range(n_inputs))
+    release = [[] for _ in steps]
     for slot, index in last_use.items():
         if slot not in keep:
             release[index].append(slot)
+    return release
+
+
+def refresh_releases(plan: Plan) -> None:
+    """Recompute `plan`'s releases after its steps changed."""
+    plan.release = _releases(plan.steps, plan.outputs, plan.n_inputs)
+
+
+def _finish(plan_steps, slot_of, graph, n_slots, kernels):
+    outputs = tuple(slot_of[v] for v in graph.outputs)
+    release = _releases(plan_steps, outputs, len(graph.inputs))
     return Plan(n_slots, len(graph.inputs), plan_steps, outputs, release, kernels)
 
 
