@@ -133,7 +133,47 @@ LAYOUT_CASES = [
     (lambda x: x.transpose(2, 0, 1).sum(axis=2), (4, 5, 6), "C"),
     (lambda x: x.T * 2, (64, 32), "F"),                                 # an F-ordered argument
     (lambda x: x.T * 2 + x.T, (64, 1), "C"),                           # one long axis: no stride
+    # layouts the program requests: NumPy's result has them whatever the plan computes in
+    (lambda x: (x.T + 1).copy(), (64, 32), "C"),                        # computed in x's order, copied to C
+    (lambda x: x.copy(order="F"), (64, 32), "C"),
+    (lambda x: (x * 2).copy(order="F"), (64, 32), "C"),
+    (lambda x: np.ascontiguousarray(x.T * 2), (64, 32), "C"),
+    (lambda x: np.asfortranarray(x.T * 2 + 1), (64, 32), "C"),
+    (lambda x: np.exp(x.transpose(2, 0, 1)).copy(), (4, 5, 6), "C"),
+    (lambda x: (x.T * 2).copy(), (64, 32), "F"),                        # an F-ordered argument
+    (lambda x: np.asfortranarray(x[:, :1] * 2), (64, 32), "C"),          # a column: C and F alike
 ]
+
+
+def _filled_in_fortran_order(x):
+    out = np.zeros(x.shape, np.float32, order="F")
+    out[...] = x * 2
+    return out
+
+
+def _state_copy(x):
+    _Holder.buf = (x.T + 1).copy()
+    return _Holder.buf.sum()
+
+
+class _Holder:
+    buf = None
+
+
+def test_an_array_made_in_fortran_order_and_written_keeps_its_order():
+    x = np.random.default_rng(5).standard_normal((64, 32)).astype(np.float32)
+    got, want = tracejit.compile(_filled_in_fortran_order, fullgraph=True)(x), _filled_in_fortran_order(x)
+    assert got.strides == want.strides and got.flags.f_contiguous
+    np.testing.assert_array_equal(got, want)
+
+
+def test_a_copy_stored_as_state_has_numpys_layout_too():
+    x = np.random.default_rng(6).standard_normal((64, 32)).astype(np.float32)
+    tracejit.compile(_state_copy, fullgraph=True)(x)
+    got = _Holder.buf
+    _state_copy(x)
+    assert got.strides == _Holder.buf.strides and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, _Holder.buf)
 
 
 @pytest.mark.parametrize("fn, shape, order", LAYOUT_CASES)

@@ -25,6 +25,7 @@ from .arrays import NUMPY, array_layout
 from .discover import CELLS, CLASS, DICT, GLOBALS, LIST, MODULE, OBJECT
 from .guards import GuardTree
 from .copies import copied_outputs, trace_leaves
+from .relayout import relaid, relayouts
 
 
 _INT64_MIN, _INT64_MAX = -2 ** 62, 2 ** 62     # dynamic ints stay far from int64 overflow
@@ -107,6 +108,8 @@ class Specialization:
         self._device_scalars: dict = {}
         self.writes = self._plan_writes(world)
         self.copies = self._copies()          # graph outputs copied on every call (None: decide per call)
+        # outputs copied into the layout the program requested (x.copy(), order='F'): index -> axis order
+        self.relayout = relayouts(compilation, self.copies) if xp is NUMPY and self.copies is not None else {}
         self.scalar_states = world is not None and any(
             slot.array is not None and isinstance(slot.array, (np.generic, int, float)) for slot in world.slots)
         self.simple_outputs = self._simple_outputs()
@@ -118,7 +121,7 @@ class Specialization:
         the CPU, which then costs fewer steps per call. None otherwise."""
         trace = self.trace
         if self.xp is not NUMPY or trace.mutations or trace.host_steps or self.writes or self.statics \
-                or self.copies is None or self.copies:
+                or self.copies is None or self.copies or self.relayout:
             return None
         leaves = trace.outputs
         if any(leaf.kind != "traced" or leaf.alias >= 0 or leaf.view_ops is not None or leaf.readonly
@@ -258,6 +261,10 @@ class Specialization:
         # the input itself) and the written values that are another written array's old
         # contents (`t = x.copy(); x[...] = y; y[...] = t`): they must keep the old values
         results = self._fresh(results, arrays)
+        if self.relayout:
+            results = list(results)
+            for index, order in self.relayout.items():
+                results[index] = relaid(results[index], order)
         results = _before_write_back(self.xp, results, originals, self.trace.mutations)
         for index, output, region in self.trace.mutations:     # writes into arguments and state arrays
             if region is None:

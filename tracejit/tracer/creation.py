@@ -180,18 +180,21 @@ def _asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     return astype(result, dtype) if dtype is not None else result
 
 
-def _contiguous(result, source):
-    """``np.ascontiguousarray``: the array itself when it is C-contiguous (its layout
-    known, ``layout.py``), else a C-ordered copy; a layout not modelled keeps the array.
-    A 0-d result is viewed as shape (1,), as NumPy's (its result has at least one dim)."""
+def _contiguous(result, source, order="C"):
+    """``np.ascontiguousarray`` (`order` 'C') and ``np.asfortranarray`` ('F'): the array
+    itself when it is laid out so already (its layout known, ``layout.py``), else a
+    copy in that order; a layout not
+    modelled keeps the array. A 0-d result is viewed as shape (1,), as NumPy's (its
+    result has at least one dim)."""
     if isinstance(result, TracedArray) and result.ndim == 0:
         return reshape(result, (1,))
     if result is None or result is not source or not isinstance(result, TracedArray):
         return result
     strides = layout.known_strides(result)
-    if strides is None or layout.is_c_contiguous(result.shape, strides, result.dtype.itemsize):
+    contiguous = layout.is_c_contiguous if order == "C" else layout.is_f_contiguous
+    if strides is None or contiguous(result.shape, strides, result.dtype.itemsize):
         return result
-    return layout.c_ordered_copy(result)
+    return layout.ordered_copy(result, order)
 
 
 _MAKERS = {
@@ -207,6 +210,7 @@ _MAKERS = {
     "asarray": _asarray,
     "asanyarray": lambda a, dtype=None, order=None, **kw: _asarray(a, dtype, **kw),
     "ascontiguousarray": lambda a, dtype=None, **kw: _contiguous(_asarray(a, dtype, **kw), a),
+    "asfortranarray": lambda a, dtype=None, **kw: _contiguous(_asarray(a, dtype, **kw), a, "F"),
     **index_arrays.MAKERS,
 }
 

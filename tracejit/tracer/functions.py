@@ -23,11 +23,11 @@ from .ufuncs import astype
 
 
 def copy(a, order="K", subok=False):
-    """``np.copy`` (order 'K': the layout of `a`) and ``x.copy()`` (order 'C')."""
+    """``np.copy`` (order 'K': the layout of `a`) and ``x.copy()`` (order 'C'), or 'F'."""
     x = as_traced(a)
-    if order == "C" and not x.type.weak:
-        from .layout import c_ordered_copy
-        return c_ordered_copy(x)
+    if order in ("C", "F") and not x.type.weak:
+        from .layout import ordered_copy
+        return ordered_copy(x, order)
     return wrap(x._value)
 
 

@@ -237,6 +237,20 @@ def strides(x: TracedArray) -> tuple:
     return tuple(int(s) for s in found)
 
 
+def requested_strides(x: TracedArray):
+    """x's strides in eager NumPy where the program's own layout requests decide them
+    (``x.copy()``, ``np.ascontiguousarray``, ``order='F'``, arrays made while tracing),
+    not any argument's layout; else None. Reads no argument's layout, so it adds no
+    layout guard, and leaves the trace's layout records as they were."""
+    state = x._state
+    saved = state.input_layouts, state.layouts, state.layout_reads
+    state.input_layouts, state.layouts, state.layout_reads = {}, dict(saved[1]), set(saved[2])
+    try:
+        return known_strides(x)
+    finally:
+        state.input_layouts, state.layouts, state.layout_reads = saved
+
+
 def known_strides(x: TracedArray):
     """x's strides in eager NumPy, or None where not modelled (no error: a TracerError
     the tracer's own code catches would still fail the trace)."""
@@ -291,11 +305,17 @@ def assign(x: TracedArray, layout) -> TracedArray:
 
 
 def c_ordered_copy(x: TracedArray) -> TracedArray:
-    """A new array with x's values in C order (``x.copy()``, ``np.ascontiguousarray``):
-    an identity cast gives it a value of its own (the passes remove the cast)."""
+    """A new array with x's values in C order (``x.copy()``, ``np.ascontiguousarray``)."""
+    return ordered_copy(x, "C")
+
+
+def ordered_copy(x: TracedArray, order: str) -> TracedArray:
+    """A new array with x's values in `order` ('C' or 'F'): an identity cast gives it a
+    value of its own (the passes remove the cast)."""
     from .state import current, wrap
     value = current().emit("cast", [x._value], {"dtype": x.dtype})
-    return assign(wrap(value, scalar=x._scalar), c_strides(x.shape, x.dtype.itemsize))
+    strides = (c_strides if order == "C" else f_strides)(x.shape, x.dtype.itemsize)
+    return assign(wrap(value, scalar=x._scalar), strides)
 
 
 def writeable(x: TracedArray) -> bool:

@@ -26,6 +26,7 @@ from ..ir.graph import Graph
 from ..ir.types import ListArgType, ScalarArgType, ScalarListArgType, TensorType, supported_text
 from .errors import RAISED, ArgumentError, TracerError, UnsupportedError
 from .creation import traced_creation
+from . import layout
 from .dims import recording
 from .probe_builtins import probe_builtins
 from .host import recording_prints
@@ -65,6 +66,7 @@ class OutputLeaf:
     root: tuple = ()
     readonly: bool = False
     view_ops: tuple | None = None
+    strides: tuple | None = None     # new memory whose layout the program requested: NumPy's strides
 
 
 @dataclass
@@ -207,9 +209,10 @@ class _Outputs:
                 index = self._index[id(leaf)] = len(self.values)
                 self.values.append(leaf._value)
                 self._keep.append(leaf)
+        strides = layout.requested_strides(leaf) if index >= 0 and root[0] == "new" and value_type.shape else None
         return OutputLeaf("traced", index, value_type, pytype,
                           scalar=leaf._scalar and value_type.shape == (), alias=alias, root=root,
-                          readonly=leaf._readonly and alias < 0, view_ops=view_ops)
+                          readonly=leaf._readonly and alias < 0, view_ops=view_ops, strides=strides)
 
 
 def _used_values(state, outputs) -> set:

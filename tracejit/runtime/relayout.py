@@ -1,0 +1,74 @@
+"""Results laid out in memory as the program asked: ``x.copy()`` is C-ordered,
+``np.asfortranarray(x)`` and ``x.copy(order='F')`` are F-ordered.
+
+The plan picks its own layouts: kernels write C-ordered buffers, and the layout pass
+returns ``(x.T + 1)`` as a transposed view of a buffer in x's order. Where the
+program requested a layout for a result (the tracer's ``layout.requested_strides``:
+a copy, an ``order=`` argument, an array made while tracing), NumPy's result has it
+for certain, and code after the call may rely on it (``.flags.c_contiguous`` before a
+C extension, ``y.shape = -1``, ``.view(dtype)``). When the plan's own layout for that
+result (``copies.slot_layouts``) differs, the result is copied into NumPy's layout
+after each call. Layouts NumPy derives from the arguments' (``order='K'``) are not
+requested: they stay as the plan makes them (the layout pass follows NumPy's there).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tracer.layout import c_strides
+from .copies import slot_layouts, trace_leaves
+
+
+def _equivalent(shape, a, b) -> bool:
+    """Two stride tuples lay out `shape` alike (length-1 axes and empty arrays aside)."""
+    if 0 in shape:
+        return True
+    return all(n == 1 or x == y for n, x, y in zip(shape, a, b))
+
+
+def _dense_order(shape, strides, itemsize):
+    """The axis order (outermost first) whose dense layout has `strides`, or None."""
+    order = sorted(range(len(shape)), key=lambda d: -abs(strides[d]) if strides[d] is not None else 0)
+    step, expected = itemsize, [0] * len(shape)
+    for d in reversed(order):
+        expected[d] = step
+        step *= max(shape[d], 1)
+    return order if _equivalent(shape, expected, strides) else None
+
+
+def relayouts(compilation, copied) -> dict:
+    """output index -> axis order, for the results whose requested layout the plan's
+    does not give. `copied`: the outputs the runtime copies (C-ordered) after a run."""
+    plan = compilation.plan
+    graph = compilation.graph
+    try:
+        layouts = slot_layouts(plan, [v.type for v in graph.inputs], compilation.input_strides)
+    except Exception:   # noqa: BLE001  (an interpreted plan: its results are NumPy's own)
+        return {}
+    found = {}
+    for leaf in trace_leaves(compilation.trace):
+        wanted = getattr(leaf, "strides", None)
+        if leaf.kind != "traced" or wanted is None or leaf.index < 0 or None in wanted:
+            continue
+        shape, itemsize = tuple(leaf.type.shape), leaf.type.dtype.itemsize
+        if leaf.index in (copied or ()):
+            actual = c_strides(shape, itemsize)
+        else:
+            slot = layouts.get(plan.outputs[leaf.index])
+            actual = slot.strides if slot is not None else None
+        if actual is None or None in actual or _equivalent(shape, actual, wanted):
+            continue
+        order = _dense_order(shape, wanted, itemsize)
+        if order is not None:
+            found[leaf.index] = tuple(order)
+    return found
+
+
+def relaid(x, order):
+    """A copy of `x` in the dense layout whose axes run in `order` (outermost first)."""
+    out = np.empty(tuple(x.shape[d] for d in order), x.dtype).transpose(tuple(np.argsort(order)))
+    np.copyto(out, x)
+    return out
+
+
+__all__ = ["relaid", "relayouts"]
