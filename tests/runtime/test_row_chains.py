@@ -146,3 +146,28 @@ def test_the_tile_nest_reads_its_tile_and_global_rows_and_the_dump_says_so():
     dump = format_dump(compilation)
     assert "=== row tiles ===\nkernels causal_k0 and causal_k1 run 128 rows at a time" in dump
     assert "f32[2,300,300] intermediate is never materialized whole" in dump
+
+
+def test_chained_plans_at_two_sizes_differ_only_in_their_integers():
+    """A shape family compares the plans traced at two sizes (runtime/plan_numbers.py):
+    chain steps are read field by field and share one chain object, so the plans of
+    two batch sizes have one skeleton, and a plan rebuilt from the other's numbers runs."""
+    from tracejit.runtime import plan_numbers
+    fn = make_module(PROGRAMS, "sizes").full
+    plans, skeletons, numbers = [], [], []
+    for heads in (3, 4):
+        t = TensorType((heads, 260, 8), np.dtype(np.float32))
+        plan = compile_function(fn, (t, t, t), {}, choose_backend("numba", ())).plan
+        skeleton, found = [], []
+        plan_numbers.read(plan, skeleton, found)
+        plans.append(plan), skeletons.append(skeleton), numbers.append(found)
+    assert any(hasattr(step, "chain") for step in plans[0].steps)
+    assert skeletons[0] == skeletons[1]
+    varying = [k for k, (a, b) in enumerate(zip(*numbers)) if a != b]
+    rebuilt = plan_numbers.rebuilder(plans[0], varying)(numbers[1])
+    rng = np.random.default_rng(6)
+    q, k, v = _qkv(rng, (4,), 260, 8)
+    from tracejit.runtime.arrays import NUMPY
+    (got,) = rebuilt.run(NUMPY, [q, k, v])
+    want = getattr(make_module(PROGRAMS, "eager"), "full")(q, k, v)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

@@ -59,9 +59,22 @@ class RowTiledChain:
     """Runs `first` (a matmul row kernel) and `second` (a plain matmul of its result)
     tile by tile; see the module docstring."""
 
+    _made: dict = {}
+    _made_lock = threading.Lock()
+
     def __init__(self, first, second, tile):
         self.first, self.second, self.tile = first, second, tile
         self._local = threading.local()
+
+    @classmethod
+    def of(cls, first, second, tile) -> "RowTiledChain":
+        """The one chain of these kernels: plans traced at other sizes share it (a shape
+        family compares plans by the identity of their kernels and chains)."""
+        with cls._made_lock:
+            found = cls._made.get((first, second, tile))
+            if found is None:
+                found = cls._made[(first, second, tile)] = cls(first, second, tile)
+            return found
 
     @staticmethod
     def applies(first, second, product_type) -> bool:

@@ -20,6 +20,7 @@ import numpy as np
 from ..ir.types import TensorType
 from ..tracer.pytree import TreeDef
 from .plan import InterpretStep, KernelStep, LibraryStep, LoopStep, Plan, ViewStep, WindowWriteStep
+from .row_chains import ChainStep
 
 # the fields of each plan class that hold what the plan computes; the others are
 # per-call state (buffers, launch, lock) or kept from the template (region, nest: for dumps)
@@ -30,6 +31,7 @@ _FIELDS = {
     LibraryStep: ("name", "attrs", "inputs", "outputs", "out_types"),
     LoopStep: ("body", "trips", "layout", "tables", "inputs", "outputs", "in_place"),
     WindowWriteStep: ("attrs", "inputs", "outputs"),
+    ChainStep: ("first", "views", "second", "chain", "inputs", "outputs"),
 }
 _ATOMS = (str, bytes, float, complex, bool, type(None), np.dtype, type)
 

@@ -117,7 +117,7 @@ def _chain_at(steps, k, readers, outputs):
     tile = tile_kernel()
     if tile is None:
         return None
-    return end, RowTiledChain(first.kernel, kernel, tile)
+    return end, RowTiledChain.of(first.kernel, kernel, tile)
 
 
 def chain_matmul_rows(plan: Plan) -> Plan:
