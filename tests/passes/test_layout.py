@@ -142,7 +142,19 @@ LAYOUT_CASES = [
     (lambda x: np.exp(x.transpose(2, 0, 1)).copy(), (4, 5, 6), "C"),
     (lambda x: (x.T * 2).copy(), (64, 32), "F"),                        # an F-ordered argument
     (lambda x: np.asfortranarray(x[:, :1] * 2), (64, 32), "C"),          # a column: C and F alike
+    (lambda x: x.astype(np.float64, order="F"), (64, 32), "C"),
+    (lambda x: x.T.astype(np.float64, order="C"), (64, 32), "C"),
+    (lambda x: (x.T * 2).astype(np.float32, order="C"), (64, 32), "C"),
 ]
+
+
+def test_a_new_length_one_axis_keeps_a_requested_order():
+    """NumPy gives a new length-1 axis any stride; the flags are what code reads."""
+    x = np.random.default_rng(7).standard_normal((6, 8)).astype(np.float32)
+    fn = lambda x: np.asfortranarray(x)[:, None]      # noqa: E731
+    got, want = tracejit.compile(fn, fullgraph=True)(x), fn(x)
+    assert got.flags.f_contiguous and want.flags.f_contiguous and not got.flags.c_contiguous
+    np.testing.assert_array_equal(got, want)
 
 
 def _filled_in_fortran_order(x):

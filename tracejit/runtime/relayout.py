@@ -48,9 +48,12 @@ def relayouts(compilation, copied) -> dict:
     found = {}
     for leaf in trace_leaves(compilation.trace):
         wanted = getattr(leaf, "strides", None)
-        if leaf.kind != "traced" or wanted is None or leaf.index < 0 or None in wanted:
+        if leaf.kind != "traced" or wanted is None or leaf.index < 0:
             continue
         shape, itemsize = tuple(leaf.type.shape), leaf.type.dtype.itemsize
+        if any(s is None and n != 1 for s, n in zip(wanted, shape)):
+            continue
+        wanted = tuple(0 if s is None else s for s in wanted)     # (a length-1 axis: any stride)
         if leaf.index in (copied or ()):
             actual = c_strides(shape, itemsize)
         else:

@@ -240,13 +240,15 @@ def strides(x: TracedArray) -> tuple:
 def requested_strides(x: TracedArray):
     """x's strides in eager NumPy where the program's own layout requests decide them
     (``x.copy()``, ``np.ascontiguousarray``, ``order='F'``, arrays made while tracing),
-    not any argument's layout; else None. Reads no argument's layout, so it adds no
+    not any argument's layout; else None. A length-1 axis may have stride None (any
+    stride: flags do not depend on it). Reads no argument's layout, so it adds no
     layout guard, and leaves the trace's layout records as they were."""
     state = x._state
     saved = state.input_layouts, state.layouts, state.layout_reads
     state.input_layouts, state.layouts, state.layout_reads = {}, dict(saved[1]), set(saved[2])
     try:
-        return known_strides(x)
+        found = _strides(x)
+        return None if found is None else tuple(found)      # (None where a length-1 axis's stride is free)
     finally:
         state.input_layouts, state.layouts, state.layout_reads = saved
 

@@ -71,7 +71,11 @@ def _pow(self, other, mod=None):
 def _astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
     if not copy and np.dtype(dtype) == self.dtype and not self._value.type.weak:
         return self                  # NumPy returns the array itself
-    return ufuncs.astype(self, dtype, casting=casting)
+    result = ufuncs.astype(self, dtype, casting=casting)
+    if order in ("C", "F") and result.ndim:
+        from .layout import ordered_copy
+        return ordered_copy(result, order)         # NumPy's result is laid out so, whatever x's layout
+    return result
 
 
 def _unsupported(what, op):
