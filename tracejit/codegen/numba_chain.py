@@ -105,6 +105,8 @@ class RowTiledChain:
         if zero_above is not None and not math.isfinite(float(np.add.reduce(v, axis=None))):
             zero_above = None                    # 0 * inf is NaN: every column counts, as in NumPy
         tasks = [(batch, r0) for batch in np.ndindex(*out.shape[:-2]) for r0 in range(0, rows, step)]
+        if 0 in out.shape:
+            return True                          # an empty result: nothing to compute
         names = tile.input_names
 
         def one(batch, r0, buffers) -> bool:
