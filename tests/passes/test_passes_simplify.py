@@ -152,6 +152,18 @@ def test_slices_of_a_slice_write_read_the_old_array_or_the_written_value():
     check(lambda b, x: after_write(b, x, (2, 1), (1, 1), (2, 2)), False, m, vals)         # overlaps: stays
 
 
+def test_where_of_a_bool_between_true_and_false_is_the_bool_or_its_negation():
+    m = T((2, 3), np.bool_)
+    vals = np.array([1, 0, 1, 1, 0, 0], bool)
+    t, f = (lambda b: b.const(True, np.bool_, weak=False)), (lambda b: b.const(False, np.bool_, weak=False))
+    out = check(lambda b, x: b.op("where", x, t(b), f(b)), True, m, vals)
+    assert out.nodes == []
+    out = check(lambda b, x: b.op("where", x, f(b), t(b)), True, m, vals)
+    assert [n.op.name for n in out.nodes] == ["logical_not"]
+    check(lambda b, x: b.op("where", x, t(b), t(b)), False, m, vals)
+    check(lambda b, x: b.op("where", x, b.const(1.0), b.const(0.0)), False, m, vals)     # a float result stays
+
+
 def test_reductions_over_no_axes():
     out = check(lambda b, x: b.op("reduce_max", x, axes=(), keepdims=False), True)
     assert out.nodes == []

@@ -78,6 +78,16 @@ def _is_full_slice(node, x) -> bool:
             and tuple(a["shape"]) == x.shape)
 
 
+def _bool_select(node, args, keeps) -> bool:
+    """``where(c, x, y)`` of a bool `c` with constants x, y = (True, False) (`keeps`)
+    or (False, True), giving c's own shape and a bool result: c itself, or its negation."""
+    c, x, y = args
+    if c.dtype != np.bool_ or node.output.dtype != np.bool_ or c.shape != node.output.shape:
+        return False
+    tx, ty = constant_of(x), constant_of(y)
+    return tx is not None and ty is not None and bool(tx) is keeps and bool(ty) is not keeps
+
+
 def _hull(start, step, size) -> tuple:
     """The lowest and highest index a slice axis reads."""
     last = start + step * (size - 1)
@@ -160,6 +170,11 @@ RULES = [
     Rule("broadcast_to(x, x.shape) -> x", "broadcast_to", lambda n, a: tuple(n.attrs["shape"]) == a[0].shape,
          lambda n, a: a[0]),
     Rule("slice(x) covering all of x -> x", "slice", lambda n, a: _is_full_slice(n, a[0]), lambda n, a: a[0]),
+    # a boolean mask written as np.where(cond, True, False) (np.tril of ones, kept as bool)
+    Rule("where(c, True, False) -> c (bool c)", "where", lambda n, a: _bool_select(n, a, True),
+         lambda n, a: a[0]),
+    Rule("where(c, False, True) -> logical_not(c) (bool c)", "where", lambda n, a: _bool_select(n, a, False),
+         lambda n, a: New("logical_not", (a[0],), {})),
     # a row read after a write to another row (`x[i] = ...; x[j]`) reads the old array
     Rule("slice(update_slice(x, v, r), s) with s outside r -> slice(x, s)", "slice",
          lambda n, a: _reads_outside_update(n, a[0]),
