@@ -18,10 +18,13 @@ import numpy as np
 from ..ir.nest import BoundsCheck, ValueCheck
 from .arrays import NUMPY
 from .plan import KernelStep, Plan, ViewStep, refresh_releases
+from .records import CompilerError, is_kernel_compiler_error
 
 
 @dataclass
 class ChainStep:
+    """Two kernel steps run as a row-tiled chain (see the module docstring): `first`'s
+    result feeds only `second`'s matmul; `views` run first."""
     first: KernelStep
     views: list                   # view steps that stood between the two kernels
     second: KernelStep
@@ -53,7 +56,15 @@ class ChainStep:
             second = self.second
             v = slots[second.inputs[1 - self._a_position()]]
             out = np.empty(second.out_types[0].shape, second.out_types[0].dtype)
-            if self.chain.run([slots[i] for i in self.first.inputs], v, out, self.first.sizes):
+            try:
+                ran = self.chain.run([slots[i] for i in self.first.inputs], v, out, self.first.sizes)
+            except Exception as exc:
+                if is_kernel_compiler_error(exc):     # the tile kernel compiles at its first launch
+                    raise CompilerError(f"compiling kernel {self.chain.tile.name}", exc, op=self.chain.tile.name,
+                                        loc=self.first.region.nodes[0].loc if self.first.region.nodes else "") \
+                        from exc
+                raise
+            if ran:
                 slots[second.outputs[0]] = out
                 return
         self.first.run(xp, slots)
