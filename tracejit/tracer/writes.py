@@ -198,6 +198,11 @@ def setitem(x: TracedArray, key, value, casting="unsafe"):
     """``x[key] = value`` with NumPy's semantics."""
     if x._scalar and not x.shape:
         raise TypeError(f"'{x.dtype.type.__name__}' object does not support item assignment")
+    trailing = _trailing_mask(x, key)
+    if trailing is not None:            # x[:, :, mask] = v: a mask over the trailing axes
+        view = select(x, (slice(None),) * trailing[0]).view
+        commit(view, _masked_trailing(view, *trailing, value))
+        return
     sel = select(x, key)
     view = sel.view
     if sel.mask is not None:
@@ -230,6 +235,48 @@ def _masked(view, mask, value):
     if np.ndim(mask) < view.ndim:
         mask = reshape(mask if isinstance(mask, TracedArray) else np.asarray(mask),
                        tuple(np.shape(mask)) + (1,) * (view.ndim - np.ndim(mask)))
+    chosen = where(mask, _wrap(_as_target_value(view, value)), view)
+    return astype(chosen, view.dtype)._value
+
+
+def _trailing_mask(x, key):
+    """(leading axes, mask) for ``x[:, :, mask]`` or ``x[..., mask]``: whole slices,
+    then a boolean mask of exactly x's trailing axes (attention's ``att[:, :, causal] =
+    -inf``); else None (other keys, and shapes NumPy refuses, take the general path)."""
+    if not isinstance(key, tuple) or len(key) < 2:
+        return None
+    *lead, mask = key
+    if not isinstance(mask, (TracedArray, np.ndarray)) or mask.dtype != np.bool_ or mask.ndim < 1:
+        return None
+    if lead == [Ellipsis]:
+        n = x.ndim - mask.ndim
+    elif all(isinstance(k, slice) and k == slice(None) for k in lead):
+        n = len(lead)
+    else:
+        return None
+    if n < 1 or tuple(x.shape[n:]) != tuple(mask.shape):
+        return None
+    return n, mask
+
+
+def _masked_trailing(view, n, mask, value):
+    """where(mask, value, view) with the mask over the axes after the first `n`: a value
+    per leading position at most (one per selected element would depend on the data)."""
+    lead = tuple(view.shape[:n])
+    if isinstance(value, MaskedSelection):
+        raise UnsupportedError("x[..., mask] = y[mask]", "__setitem__", user_loc(),
+                               hint="use np.where(mask, y, x)")
+    target = lead + (1,)
+    try:
+        fits = np.broadcast_shapes(np.shape(value), target) == target
+    except ValueError:
+        fits = False
+    if not fits:
+        raise UnsupportedError("x[..., mask] = array (the number of selected elements depends on the data)",
+                               "__setitem__", user_loc(), hint="use np.where(mask, values, x)")
+    if np.ndim(value):
+        value = np.broadcast_to(value, target).reshape(lead + (1,) * mask.ndim)
+    mask = reshape(mask, (1,) * n + tuple(mask.shape))
     chosen = where(mask, _wrap(_as_target_value(view, value)), view)
     return astype(chosen, view.dtype)._value
 
