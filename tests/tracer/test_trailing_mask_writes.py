@@ -1,6 +1,7 @@
-"""``x[:, :, mask] = v`` and ``x[..., mask] = v``: a boolean mask over the trailing axes
-after whole slices (attention's ``att[:, :, ~causal] = -np.inf``) is a select, as NumPy
-writes it; values that would need one entry per selected element run eagerly."""
+"""Boolean masks after whole slices. ``x[:, :, mask] = v`` and ``x[..., mask] = v``
+(attention's ``att[:, :, ~causal] = -np.inf``) are a select; values that would need one
+entry per selected element run eagerly. Reads with a NumPy mask (``x[:, keep]``: its
+count known when tracing) are an integer index; with a traced mask they run eagerly."""
 import numpy as np
 import pytest
 
@@ -28,6 +29,13 @@ def into_ints(x):
 def one_per_element(x):
     x[:, x[0] > 0] = np.arange(3.0)  # <-
     return x
+def constant_reads(x, y):
+    keep = np.array([True, False, True, True, False])
+    grid = np.array([[1, 0, 1, 1, 0]] * 4, bool)
+    x[:, keep] += 1
+    return x[:, keep] * 2, x[..., keep].sum(-1), y[:, grid] + 1, y[:, :, [True, False, True, False, True]]
+def traced_read(x):
+    return x[:, x[0] > 0]
 """
 
 RNG = np.random.default_rng(0)
@@ -51,3 +59,14 @@ def test_a_value_per_leading_position_and_dtype_conversion():
 def test_one_value_per_selected_element_runs_eagerly():
     x = np.array([[1.0, -1, 1, 1, -1], [0, 0, 0, 0, 0]])
     check_like_eager(PROGRAMS, "one_per_element", [lambda m: (x.copy(),)], warns=1)
+
+
+@pytest.mark.parametrize("backend", ["interpret", "numba"])
+def test_reads_and_writes_with_a_numpy_mask_after_slices(backend):
+    x, y = RNG.standard_normal((3, 5)), RNG.standard_normal((2, 4, 5))
+    check_like_eager(PROGRAMS, "constant_reads", [lambda m: (x.copy(), y.copy())], backend=backend)
+
+
+def test_a_read_with_a_traced_mask_after_slices_runs_eagerly():
+    x = np.array([[1.0, -1, 1, 1, -1], [0, 0, 0, 0, 0]])
+    check_like_eager(PROGRAMS, "traced_read", [lambda m: (x.copy(),)], warns=1, names_line=False)

@@ -277,8 +277,37 @@ def _several_arrays(view, indices, positions, moved) -> Selection:
     return Selection(view, flat, at)
 
 
+def _constant_mask_after_slices(x, key, kinds):
+    """``x[:, keep]``, ``x[..., keep]``, ``x[:, keep, :]``: a NumPy boolean mask (its
+    count known now) after whole slices, with whole slices after it, is an integer
+    index of the axes it covers, flattened; None for other keys."""
+    at = kinds.index("mask")
+    mask = key[at]
+    if at == 0 or isinstance(mask, TracedArray) or kinds.count("mask") != 1:
+        return None
+    whole = lambda k, item: k == "slice" and item == slice(None)    # noqa: E731
+    after = list(zip(kinds[at + 1:], key[at + 1:]))
+    if kinds[:at] == ["ellipsis"] and not after:
+        lead = x.ndim - np.ndim(mask)
+    elif all(whole(k, item) for k, item in zip(kinds[:at], key[:at])) and all(whole(k, i) for k, i in after):
+        lead = at
+    else:
+        return None
+    mask = np.asarray(mask, dtype=bool)
+    if lead < 1 or tuple(x.shape[lead:lead + mask.ndim]) != mask.shape:
+        return None                       # NumPy's IndexError: the general path refuses, eager NumPy raises
+    shape = tuple(x.shape)
+    flat = shape[:lead] + (int(np.prod(mask.shape)),) + shape[lead + mask.ndim:]
+    view = view_of(x, emit("reshape", [x._value], {"shape": flat})) if mask.ndim != 1 else view_of(x, x._value)
+    return Selection(view, np.flatnonzero(mask), lead)
+
+
 def _mask_selection(x, key, kinds) -> Selection:
-    """x[mask] (or x[..., mask] is not handled): the mask covers x's leading dims."""
+    """x[mask]: the mask covers x's leading dims; or a NumPy mask after whole slices
+    (``_constant_mask_after_slices``)."""
+    constant = _constant_mask_after_slices(x, key, kinds)
+    if constant is not None:
+        return constant
     if kinds[0] != "mask" or any(k != "slice" or item != slice(None) for k, item in zip(kinds[1:], key[1:])):
         raise UnsupportedError("a boolean mask combined with other indices", "getitem", user_loc(),
                                hint="use np.where(mask, x, ...) instead")

@@ -241,13 +241,14 @@ def _masked(view, mask, value):
 
 def _trailing_mask(x, key):
     """(leading axes, mask) for ``x[:, :, mask]`` or ``x[..., mask]``: whole slices,
-    then a boolean mask of exactly x's trailing axes (attention's ``att[:, :, causal] =
-    -inf``); else None (other keys, and shapes NumPy refuses, take the general path)."""
+    then a traced boolean mask of exactly x's trailing axes (attention's ``att[:, :,
+    causal] = -inf``); else None (other keys, and shapes NumPy refuses, take the general
+    path)."""
     if not isinstance(key, tuple) or len(key) < 2:
         return None
     *lead, mask = key
-    if not isinstance(mask, (TracedArray, np.ndarray)) or mask.dtype != np.bool_ or mask.ndim < 1:
-        return None
+    if not isinstance(mask, TracedArray) or mask.dtype != np.bool_ or mask.ndim < 1:
+        return None                      # (a NumPy mask: an integer index, ``indexing._constant_mask_after_slices``)
     if lead == [Ellipsis]:
         n = x.ndim - mask.ndim
     elif all(isinstance(k, slice) and k == slice(None) for k in lead):
