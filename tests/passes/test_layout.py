@@ -145,6 +145,12 @@ LAYOUT_CASES = [
     (lambda x: x.astype(np.float64, order="F"), (64, 32), "C"),
     (lambda x: x.T.astype(np.float64, order="C"), (64, 32), "C"),
     (lambda x: (x.T * 2).astype(np.float32, order="C"), (64, 32), "C"),
+    # order-K copies of an argument's memory: NumPy keeps its layout (the runtime's copy does too)
+    (lambda x: np.copy(x.T), (64, 32), "C"),
+    (lambda x: np.array(x.T), (64, 32), "C"),
+    (lambda x: x.T.copy(order="K"), (64, 32), "C"),
+    (lambda x: np.copy(x), (64, 32), "F"),
+    (lambda x: np.array(x[::2].T), (64, 32), "C"),
 ]
 
 

@@ -65,9 +65,14 @@ class ArrayLib:
         return np.asarray(x)
 
     def copy(self, x):
-        """New, writeable, C-ordered memory holding `x` (where NumPy returns new memory:
-        ``x.T.copy()`` and ``np.ascontiguousarray(x.T)`` are C-ordered)."""
+        """New, writeable, C-ordered memory holding `x` (a buffer of the runtime's own)."""
         return np.array(x, copy=True, order="C")
+
+    def copy_result(self, x):
+        """New, writeable memory holding `x`, laid out as NumPy's ``np.copy`` lays it out
+        (order 'K': ``np.array(x.T)`` is F-ordered); for results where NumPy returns new
+        memory. A layout the program requested (``x.T.copy()``) is ``relayout.py``'s."""
+        return np.array(x, copy=True, order="K")
 
     def is_dense(self, x, value_type) -> bool:
         """`x` can serve as a kernel's output buffer of `value_type` (C-contiguous, writeable)."""
@@ -138,6 +143,9 @@ class TorchLib(ArrayLib):
     def copy(self, x):
         return x.clone()
 
+    def copy_result(self, x):
+        return x.clone()
+
     def is_dense(self, x, value_type) -> bool:
         return (isinstance(x, self.torch.Tensor) and x.is_contiguous() and tuple(x.shape) == tuple(value_type.shape)
                 and self.shape_dtype(x)[1] == value_type.dtype
@@ -193,6 +201,9 @@ class CupyLib(ArrayLib):
         return self.cp.asnumpy(x)
 
     def copy(self, x):
+        return x.copy()
+
+    def copy_result(self, x):
         return x.copy()
 
     def is_dense(self, x, value_type) -> bool:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tracer.layout import c_strides
 from .copies import slot_layouts, trace_leaves
 
 
@@ -36,16 +35,17 @@ def _dense_order(shape, strides, itemsize):
     return order if _equivalent(shape, expected, strides) else None
 
 
-def relayouts(compilation, copied) -> dict:
-    """output index -> axis order, for the results whose requested layout the plan's
-    does not give. `copied`: the outputs the runtime copies (C-ordered) after a run."""
+def relayouts(compilation, copied) -> tuple:
+    """(output index -> axis order for the results whose requested layout the plan's does
+    not give, the same for the outputs the runtime copies anyway after a run, `copied`,
+    which it then copies straight into the requested layout)."""
     plan = compilation.plan
     graph = compilation.graph
     try:
         layouts = slot_layouts(plan, [v.type for v in graph.inputs], compilation.input_strides)
     except Exception:   # noqa: BLE001  (an interpreted plan: its results are NumPy's own)
-        return {}
-    found = {}
+        return {}, {}
+    found, when_copied = {}, {}
     for leaf in trace_leaves(compilation.trace):
         wanted = getattr(leaf, "strides", None)
         if leaf.kind != "traced" or wanted is None or leaf.index < 0:
@@ -54,17 +54,17 @@ def relayouts(compilation, copied) -> dict:
         if any(s is None and n != 1 for s, n in zip(wanted, shape)):
             continue
         wanted = tuple(0 if s is None else s for s in wanted)     # (a length-1 axis: any stride)
-        if leaf.index in (copied or ()):
-            actual = c_strides(shape, itemsize)
-        else:
-            slot = layouts.get(plan.outputs[leaf.index])
-            actual = slot.strides if slot is not None else None
-        if actual is None or None in actual or _equivalent(shape, actual, wanted):
-            continue
         order = _dense_order(shape, wanted, itemsize)
-        if order is not None:
+        if order is None:
+            continue
+        if leaf.index in (copied or ()):
+            when_copied[leaf.index] = tuple(order)
+            continue
+        slot = layouts.get(plan.outputs[leaf.index])
+        actual = slot.strides if slot is not None else None
+        if actual is not None and None not in actual and not _equivalent(shape, actual, wanted):
             found[leaf.index] = tuple(order)
-    return found
+    return found, when_copied
 
 
 def relaid(x, order):

@@ -109,7 +109,9 @@ class Specialization:
         self.writes = self._plan_writes(world)
         self.copies = self._copies()          # graph outputs copied on every call (None: decide per call)
         # outputs copied into the layout the program requested (x.copy(), order='F'): index -> axis order
-        self.relayout = relayouts(compilation, self.copies) if xp is NUMPY and self.copies is not None else {}
+        # (copied outputs are copied straight into it: copy_orders)
+        self.relayout, self.copy_orders = relayouts(compilation, self.copies) \
+            if xp is NUMPY and self.copies is not None else ({}, {})
         self.scalar_states = world is not None and any(
             slot.array is not None and isinstance(slot.array, (np.generic, int, float)) for slot in world.slots)
         self.simple_outputs = self._simple_outputs()
@@ -334,8 +336,10 @@ class Specialization:
         if not copies:
             return results
         results = list(results)
+        orders = self.copy_orders
         for index in copies:
-            results[index] = self.xp.copy(results[index])
+            order = orders.get(index)
+            results[index] = self.xp.copy_result(results[index]) if order is None else relaid(results[index], order)
         return results
 
     def _copies_now(self, results, arrays):
