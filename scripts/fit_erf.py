@@ -10,10 +10,11 @@ interval, mapped onto z in [-1, 1] and written as monomial coefficients in z (Ho
 - ``ERFCX``: erfcx(x) = erfc(x) exp(x^2) as a function of y = (x - 3) / (x + 3), which
   maps [0, inf) onto [-1, 1) and makes erfcx nearly polynomial (0.5 <= x <= 6);
 - ``ERFCX_TAIL``: x erfcx(x) as a function of t = 1 / x (6 <= x <= 27.5, float64 erfc);
-- ``ERF_F32``: erf(x) / x in u = x^2 on [0, 16]: float32 erf for every |x| <= 4 in one
-  polynomial (no exp, no division, no second piece), ~3e-13;
-- the ``_F32`` fits: shorter ones for float32 results (computed in float64: an error of
-  ~1e-12 leaves the final rounding to float32 correct nearly always).
+- ``ERF_NEAR_F32``: (erf(x) / x - 2 / sqrt(pi)) / u in u = x^2 on [0, 1] and ``ERFC_FAR_F32``: erfc(x) on
+  [1, 3.919206] (where float32 erf reaches 1): float32 erf evaluated in float32
+  arithmetic (coefficients rounded to float32 by numba_erf.py);
+- the other ``_F32`` fits: shorter ones for float32 results computed in float64 (an
+  error of ~1e-12 leaves the final rounding to float32 correct nearly always).
 """
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ K = 3
 
 def erf_over_x(u):
     return mp.erf(mp.sqrt(u)) / mp.sqrt(u) if u > 0 else 2 / mp.sqrt(mp.pi)
+
+
+def erf_over_x_beyond_linear(u):
+    """(erf(x) / x - 2 / sqrt(pi)) / u: erf(x) = x (2 / sqrt(pi) + u R(u))."""
+    return (erf_over_x(u) - 2 / mp.sqrt(mp.pi)) / u if u > 0 else -2 / (3 * mp.sqrt(mp.pi))
 
 
 def erfcx(x):
@@ -48,7 +54,8 @@ def y_of(x):
 FITS = {
     "ERF_SMALL": (erf_over_x, (0, 1), 12),
     "ERF_SMALL_F32": (erf_over_x, (0, 1), 8),
-    "ERF_F32": (erf_over_x, (0, 16), 22),
+    "ERF_NEAR_F32": (erf_over_x_beyond_linear, (0, 1), 6),
+    "ERFC_FAR_F32": (mp.erfc, (1, 3.919205904006958), 16),
     "ERFCX": (erfcx_of_y, (y_of(0.5), y_of(6)), 18),
     "ERFCX_F32": (erfcx_of_y, (y_of(0.5), y_of(10.1)), 14),
     "ERFCX_TAIL": (x_erfcx_of_t, (1 / mp.mpf(27.5), 1 / mp.mpf(6)), 12),
@@ -77,21 +84,25 @@ def chebyshev_monomials(f, a, b, degree) -> list:
     return [float(m) for m in mono]
 
 
-def largest_error(f, a, b, coefficients, points=4000) -> float:
+def largest_errors(f, a, b, coefficients, points=4000) -> tuple:
+    """(relative, absolute) error of a float64 Horner evaluation on a grid; the
+    absolute one is what counts for fits whose result is added to 1 (``ERF_NEAR_F32``
+    and ``ERFC_FAR_F32`` cross or approach zero)."""
     v = np.linspace(float(a), float(b), points)
     z = (2 * v - float(a) - float(b)) / (float(b) - float(a))
     approx = np.full_like(z, coefficients[-1])
     for c in coefficients[-2::-1]:
         approx = approx * z + c
     exact = np.array([float(f(mp.mpf(x))) for x in v])
-    return float(np.max(np.abs(approx / exact - 1)))
+    return float(np.max(np.abs(approx / exact - 1))), float(np.max(np.abs(approx - exact)))
 
 
 def main() -> None:
     for name, (f, (a, b), degree) in FITS.items():
         coefficients = chebyshev_monomials(f, mp.mpf(a), mp.mpf(b), degree)
+        relative, absolute = largest_errors(f, a, b, coefficients)
         print(f"# {name}: degree {degree} on [{float(a)!r}, {float(b)!r}], "
-              f"largest relative error {largest_error(f, a, b, coefficients):.2e}")
+              f"largest error {relative:.2e} relative, {absolute:.2e} absolute")
         print(f"{name}_INTERVAL = ({float(a)!r}, {float(b)!r})")
         rows = [", ".join(repr(c) for c in coefficients[k:k + 3]) for k in range(0, len(coefficients), 3)]
         print(f"{name} = (\n    " + ",\n    ".join(rows) + ",\n)\n")

@@ -57,15 +57,21 @@ def test_float64_erfc_is_zero_exactly_where_scipys_is():
     assert np.count_nonzero((got > 0) & (got < 1e-308)) > 0           # the denormals below the edge
 
 
+# float32 erf is evaluated in float32 (scripts/check_float32_exhaustive.py erf: within
+# 1 ulp on every float32, 0.73% of them not correctly rounded, 2.7% of this sample, which
+# is mostly 1 <= |x| <= 4); erfc in float64, rounded once
+DIFFERING_F32 = {"erf": 0.04, "erfc": 1e-4}
+
+
 @pytest.mark.parametrize("name", ["erf", "erfc"])
-def test_float32_is_scipys_value_nearly_always_and_never_an_ulp_off(name, rng):
+def test_float32_is_within_an_ulp_of_scipys_value(name, rng):
     x = np.concatenate([rng.uniform(-11, 11, 300_000), rng.standard_normal(300_000) * 2,
                         random_bits(np.float32, 100_000, rng), subnormals(np.float32, 1000, rng)]).astype(np.float32)
     got = apply(helper(name, np.float32), x)
     want = getattr(special, name)(x)
     assert want.dtype == got.dtype == np.float32
     assert ulps(got, want).max() <= 1
-    assert np.count_nonzero(got != want) <= 1e-4 * x.size
+    assert np.count_nonzero(got != want) <= DIFFERING_F32[name] * x.size
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -77,8 +83,14 @@ def test_special_values_exactly_as_scipy(name, dtype):
                  + ([4.0, 10.1] if dtype == np.float32 else []), dtype=dtype)      # 1, 0 in float32
     got = apply(helper(name, dtype), x)
     want = getattr(special, name)(x)
-    assert np.array_equal(got, want, equal_nan=True)
     assert np.array_equal(np.signbit(got[~np.isnan(want)]), np.signbit(want[~np.isnan(want)]))
+    if (name, dtype) == ("erf", np.float32):
+        # x 2/sqrt(pi) from a float32 hi + lo pair whose lo term underflows below
+        # ~1e-37: within an ulp there, not always correctly rounded
+        tiny = (np.abs(x) > 0) & (np.abs(x) <= info.tiny)
+        assert ulps(got[tiny], want[tiny]).max() <= 1
+        got, want = got[~tiny], want[~tiny]
+    assert np.array_equal(got, want, equal_nan=True)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

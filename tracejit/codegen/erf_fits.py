@@ -1,15 +1,17 @@
 """The polynomial fits behind erf and erfc (numba_erf.py, triton_prelude.py): numbers only.
 
 Derived, and checkable, by ``python scripts/fit_erf.py`` (Chebyshev interpolants computed
-with mpmath at 40 digits; the printed error is the largest relative error of a float64
-Horner evaluation on a dense grid). Each polynomial is in a variable z in [-1, 1]
+with mpmath at 40 digits; the printed errors are the largest relative and absolute errors
+of a float64 Horner evaluation on a dense grid). Each polynomial is in a variable z in [-1, 1]
 mapped from the fit's interval: z = (2 v - lo - hi) / (hi - lo).
 
 - ``ERF_SMALL``: erf(x) / x in u = x^2 on [0, 1];
 - ``ERFCX``: erfc(x) exp(x^2) in y = (x - 3) / (x + 3), for 0.5 <= x <= 6;
 - ``ERFCX_TAIL``: x erfc(x) exp(x^2) in t = 1 / x, for 6 <= x <= 27.5 (float64 erfc);
-- ``ERF_F32``: erf(x) / x in u = x^2 on [0, 16] (float32 erf, |x| <= 4, one piece);
-- ``*_F32``: shorter fits for float32 results (errors ~1e-12, far below float32's ulp).
+- ``ERF_NEAR_F32``: (erf(x) / x - 2 / sqrt(pi)) / u in u = x^2 on [0, 1], and ``ERFC_FAR_F32``: erfc(x) on
+  [1, 3.919206]: float32 erf, evaluated in float32 (absolute errors ~1e-9);
+- the other ``*_F32``: shorter fits for float32 results computed in float64 (errors
+  ~1e-12, far below float32's ulp).
 
 Numba-free, so that writing a Triton kernel's source does not import Numba.
 """
@@ -31,16 +33,21 @@ ERF_SMALL_F32 = (
     1.2233672195978863e-06, -7.557490441753586e-08, 4.13647681291993e-09,
 )
 
-ERF_F32_INTERVAL = (0.0, 16.0)
-ERF_F32 = (
-    0.35353099564340495, -0.17657623330392602, 0.13167511689547207,
-    -0.10771044230403215, 0.09020899404424358, -0.07472787156784315,
-    0.05988690674393009, -0.04576504084136504, 0.033060611596419896,
-    -0.02247402944863727, 0.01434973873577006, -0.008604359881842768,
-    0.004852986669306072, -0.0025830290325423205, 0.0012940700205056187,
-    -0.0006048631720031436, 0.0002730868781407246, -0.00012649419013464726,
-    5.0516480984461565e-05, -1.2635295810882527e-05, 5.069598611100321e-06,
-    -4.586436654384096e-06, 1.4883137738024427e-06,
+ERF_NEAR_F32_INTERVAL = (0.0, 1.0)
+ERF_NEAR_F32 = (
+    -0.32582085685129053, 0.04474867975646797, -0.005043685474652736,
+    0.00047270670280471664, -3.7679619493065085e-05, 2.620847645456584e-06,
+    -1.5963668836736914e-07,
+)
+
+ERFC_FAR_F32_INTERVAL = (1.0, 3.919205904006958)
+ERFC_FAR_F32 = (
+    0.000504409353437157, -0.0038847302059956783, 0.013946372754642396,
+    -0.030620324311256712, 0.0450597317426794, -0.04513156045761281,
+    0.028412420667340166, -0.006279050041239446, -0.007349363761185179,
+    0.008559102689631849, -0.0033320328809084056, -0.0009874189761971824,
+    0.001630438827560781, -0.0004122563291676539, -0.00022368039523278682,
+    0.00010664938262920676, 1.3219836768908261e-06,
 )
 
 ERFCX_INTERVAL = (-0.7142857142857143, 0.3333333333333333)

@@ -7,10 +7,12 @@ from vectorizing the loop (see numba_math.py). These use only arithmetic, select
 
 Method (polynomials from erf_fits.py, derived by scripts/fit_erf.py):
 
-- |x| < 1: erf(x) = x P(x^2); float32 erf: x Q(x^2) for all |x| <= 4, one degree-22
-  polynomial (no exp, no division, no second piece: the exact GELU on 32M float32
-  values went from 60 ms to 25, 1.9x the copy floor: 24 float64 multiply-adds an
-  element at 8 lanes, compute-bound);
+- |x| < 1: erf(x) = x P(x^2);
+- float32 erf is evaluated in float32 (8 lanes of AVX2, not 4 of float64), from two
+  short fits and no exp: x (2 / sqrt(pi) + x^2 R(x^2)) for |x| < 1, 1 - Q(|x|) (Q a
+  degree-16 fit of erfc) up to 3.919206, where float32 erf reaches 1, and 1 beyond.
+  The exact GELU on 32M float32 values went from 25 ms (one degree-22 polynomial in
+  float64) to 12-14 ms, the copy floor (memory-bound again);
 - |x| >= 0.5: erfc(|x|) = exp(-x^2) erfcx(|x|), erfcx(x) = erfc(x) exp(x^2) being a
   polynomial in y = (x - 3) / (x + 3) for x <= 6 and, for float64 erfc, x erfcx(x) a
   polynomial in 1 / x for 6 <= x <= 27.5 (erfc underflows to 0 beyond);
@@ -21,9 +23,14 @@ Method (polynomials from erf_fits.py, derived by scripts/fit_erf.py):
 Every piece is evaluated and the right one selected (no branches: vector lanes differ).
 
 Accuracy (tests/codegen/test_numba_erf.py, against mpmath): float64 erf within 2 ulp
-and erfc within 5 ulp of the correctly rounded value; float32 computed in float64 from
-fits accurate to ~1e-12 and rounded once, so nearly always correctly rounded (what
-scipy's float32 loops return) and never more than 1 ulp from it. Special values as
+and erfc within 5 ulp of the correctly rounded value; float32 erf within 1 ulp of the
+correctly rounded value on every float32 (``scripts/check_float32_exhaustive.py erf``:
+99.3% correctly rounded, ~11% misrounded by an ulp for 0.5 <= |x| <= 1.5, 0.4-2%
+beyond; scipy's float32 loop computes in float64 and rounds once, so results differ
+from scipy's there by an ulp, which 1 + erf(x) near x = -3 magnifies, as any float32
+erf would);
+float32 erfc computed in float64 from fits accurate to ~1e-12 and rounded once, so
+nearly always correctly rounded and never more than 1 ulp from scipy's. Special values as
 scipy: NaN -> NaN, erf(+-inf) = +-1, erf(-0) = -0, erfc(inf) = 0, erfc(-inf) = 2.
 
 scipy's float64 erfc is less accurate at large x (exp(-x^2) of a rounded square: up to
@@ -35,8 +42,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .erf_fits import (ERF_F32, ERF_F32_INTERVAL, ERF_SMALL, ERF_SMALL_F32, ERF_SMALL_INTERVAL, ERFCX, ERFCX_F32,
-                       ERFCX_F32_INTERVAL, ERFCX_INTERVAL, ERFCX_TAIL, ERFCX_TAIL_INTERVAL)
+from .erf_fits import (ERF_NEAR_F32, ERF_NEAR_F32_INTERVAL, ERF_SMALL, ERF_SMALL_F32, ERF_SMALL_INTERVAL,
+                       ERFC_FAR_F32, ERFC_FAR_F32_INTERVAL, ERFCX, ERFCX_F32, ERFCX_F32_INTERVAL, ERFCX_INTERVAL,
+                       ERFCX_TAIL, ERFCX_TAIL_INTERVAL)
 from .numba_eft import fmadd, two_prod
 from .numba_math import _exp_core, exp_f64
 from .vector_math_names import VECTOR_MATH as VECTOR_MATH_NAMES
@@ -45,7 +53,7 @@ _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # L
 
 # file versions (helper_versions.file_version) of the modules this one calls: see
 # numba_math.BUILT_ON; scripts/pin_helper_versions.py rewrites it
-BUILT_ON = {"erf_fits": "abca52ea1c2b", "numba_eft": "9784a65ce58a", "numba_math": "f4f4ffe1d620", "vector_math_names": "ab8f62af50fa"}
+BUILT_ON = {"erf_fits": "252bdcb79c54", "numba_eft": "9784a65ce58a", "numba_math": "f4f4ffe1d620", "vector_math_names": "ab8f62af50fa"}
 
 
 def _to_unit(interval):
@@ -55,7 +63,17 @@ def _to_unit(interval):
 
 
 _SMALL_SCALE, _SMALL_SHIFT = _to_unit(ERF_SMALL_INTERVAL)
-_F32_SCALE, _F32_SHIFT = _to_unit(ERF_F32_INTERVAL)
+_F32 = np.float32
+_NEAR32 = tuple(_F32(c) for c in ERF_NEAR_F32)
+_NEAR32_SCALE, _NEAR32_SHIFT = (_F32(v) for v in _to_unit(ERF_NEAR_F32_INTERVAL))
+_FAR32 = tuple(_F32(c) for c in ERFC_FAR_F32)
+_FAR32_SCALE, _FAR32_SHIFT = (_F32(v) for v in _to_unit(ERFC_FAR_F32_INTERVAL))
+_FAR32_END = _F32(ERFC_FAR_F32_INTERVAL[1])       # float32 erf is 1 from here on
+_F32_ONE = _F32(1.0)
+# 2 / sqrt(pi) = hi + lo, hi rounded down so that lo > 0 (erf(-0.0) = -0.0 + -0.0 lo)
+_TWO_OVER_SQRT_PI_HI = np.nextafter(_F32(1.1283791670955126), _F32(0.0)) \
+    if float(_F32(1.1283791670955126)) > 1.1283791670955126 else _F32(1.1283791670955126)
+_TWO_OVER_SQRT_PI_LO = _F32(1.1283791670955126 - float(_TWO_OVER_SQRT_PI_HI))
 _MID_SCALE, _MID_SHIFT = _to_unit(ERFCX_INTERVAL)
 _MID32_SCALE, _MID32_SHIFT = _to_unit(ERFCX_F32_INTERVAL)
 _TAIL_SCALE, _TAIL_SHIFT = _to_unit(ERFCX_TAIL_INTERVAL)
@@ -65,15 +83,18 @@ _SCIPY_UNDERFLOW = 709.782712893384      # x^2 beyond which scipy's float64 erfc
 # Horner in fused multiply-adds, one function per length: a loop over the tuple would
 # not be unrolled before LLVM's vectorizer runs (measured: 38x slower)
 @numba.njit(**_JIT)
-def _poly9(z, c):
-    p = fmadd(z, c[8], c[7])
-    p = fmadd(z, p, c[6])
-    p = fmadd(z, p, c[5])
+def _poly7(z, c):
+    p = fmadd(z, c[6], c[5])
     p = fmadd(z, p, c[4])
     p = fmadd(z, p, c[3])
     p = fmadd(z, p, c[2])
     p = fmadd(z, p, c[1])
     return fmadd(z, p, c[0])
+
+
+@numba.njit(**_JIT)
+def _poly9(z, c):
+    return fmadd(z, fmadd(z, _poly7(z, c[2:]), c[1]), c[0])
 
 
 @numba.njit(**_JIT)
@@ -171,11 +192,18 @@ def _erfc_f32_tail(ac):
 
 @numba.njit(**_JIT)
 def erf_f32(x):
-    """scipy.special.erf for float32: x P(x^2), one polynomial for |x| <= 4 (erf rounds
-    to +-1 beyond; the clamp keeps the sign, -0.0 and NaN)."""
-    xd = np.float64(x)
-    xc = 4.0 if xd > 4.0 else (-4.0 if xd < -4.0 else xd)
-    return np.float32(xc * _poly23(fmadd(xc * xc, _F32_SCALE, _F32_SHIFT), ERF_F32))
+    """scipy.special.erf for float32 in float32 arithmetic: x (2 / sqrt(pi) + u R(u)),
+    u = x^2, below 1, rounded once from x hi + x (lo + u R) (keeps -0.0 and NaN; the lo
+    term underflows below ~1e-37, an ulp there), +-(1 - Q(|x|)) up to 3.919206, +-1
+    beyond."""
+    u = x * x
+    beyond_linear = fmadd(u, _poly7(fmadd(u, _NEAR32_SCALE, _NEAR32_SHIFT), _NEAR32), _TWO_OVER_SQRT_PI_LO)
+    near = fmadd(x, _TWO_OVER_SQRT_PI_HI, x * beyond_linear)
+    a = abs(x)
+    far = _F32_ONE - _poly17(fmadd(min(a, _FAR32_END), _FAR32_SCALE, _FAR32_SHIFT), _FAR32)
+    far = _F32_ONE if a >= _FAR32_END else far
+    far = far if x > 0 else -far
+    return far if a >= _F32_ONE else near
 
 
 @numba.njit(**_JIT)
