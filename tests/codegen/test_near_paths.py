@@ -256,14 +256,17 @@ def test_the_rewrite_of_a_one_dimensional_loop():
 
 
 def test_the_small_tier_of_the_rewrite():
+    """The small helpers run first, each call followed by its key; a block whose key
+    reaches 1 runs the near tier and the exact rerun, which store it again."""
     text = near_paths.rewrite(BODY)
-    keys, _, rest = text.partition("if _tj_near < np.float32(1.0):")
-    small, _, two_tiers = rest.partition("else:")
-    assert [line.strip() for line in keys.splitlines()[1:] if line.strip()] == [
+    small, _, two_tiers = text.partition("if _tj_near >= np.float32(1.0):")
+    assert [line.strip() for line in small.splitlines()[1:] if line.strip()] == [
         "_tj_near = np.float32(0.0)", "for i0 in range(_tj_b, min(_tj_b + 4096, stop)):",
-        "t1 = in0[np.uint64(i0)]", "_tj_e = _tj_skey_f32(t1)", "_tj_near = _tj_rmaximum(_tj_near, _tj_e)"]
-    assert "_tj_ssin_f32(t1)" in small and "out0" in small and "_tj_nsin" not in small
+        "t1 = in0[np.uint64(i0)]", "t2 = np.float32(_tj_ssin_f32(t1))", "_tj_e = _tj_skey_f32(t1)",
+        "t3 = (t2 * t1)", "out0[np.uint64(i0)] = t3", "_tj_near = _tj_rmaximum(_tj_near, _tj_e)"]
     assert "_tj_nsin_f32(t1)" in two_tiers and "if _tj_far >= np.float32(1.0):" in two_tiers
+    assert "_tj_ssin" not in two_tiers
+    compile("def kernel(start, stop, in0, out0):\n" + text, "<kernel>", "exec")
 
 
 def test_a_loop_with_a_check_gets_no_small_tier():

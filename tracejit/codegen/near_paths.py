@@ -23,6 +23,19 @@ block::
                 if _tj_e >= np.float32(1.0):
                     (the original lines: exact helpers, stores)
 
+Where every call has a float32 version that is cheaper still below a smaller limit
+(``numba_trig_near``'s small sin/cos, |x| < 2^16), a first tier runs that one and keeps
+its own key; only a block where that key reaches 1 runs the two tiers above, which
+store every element of the block again::
+
+    for _tj_b in range(start, stop, 4096):
+        _tj_near = np.float32(0.0)
+        for i0 in range(_tj_b, min(_tj_b + 4096, stop)):
+            (the lines on the small helpers, each call followed by its key)
+            _tj_near = _tj_rmaximum(_tj_near, _tj_e)
+        if _tj_near >= np.float32(1.0):
+            (the two tiers above)
+
 The rerun recomputes the key from the near lines because a near result can feed
 another call's argument, and it reads the inputs again: so a loop that stores into a
 buffer it reads (a kernel written in place) is not rewritten, nor is one whose checks
@@ -150,21 +163,21 @@ def _rewrite_loop(header: str, block: list, body: str):
                  + [_STEP + line for line in _needed_for_key(near)]
                  + [_STEP + " " * inner + f"if _tj_e >= {LIMIT}:"]
                  + [2 * _STEP + line for line in block])
-    keys_first = _small_keys(block, inner)
-    if keys_first is None:
+    small = _small_tier(block, inner)
+    if small is None:
         return outer + two_tiers
-    return outer + ([f"{pad}_tj_near = np.float32(0.0)", header] + keys_first
+    return outer + ([f"{pad}_tj_near = np.float32(0.0)", header] + small
                     + [" " * inner + "_tj_near = _tj_rmaximum(_tj_near, _tj_e)",
-                       f"{pad}if _tj_near < {LIMIT}:", _STEP + header]
-                    + [_STEP + _to_small(line) for line in block]
-                    + [f"{pad}else:"] + [_STEP + line for line in two_tiers])
+                       f"{pad}if _tj_near >= {LIMIT}:"]
+                    + [_STEP + line for line in two_tiers])
 
 
-def _small_keys(block: list, inner: int):
-    """The lines giving `_tj_e`, the largest small-range key of the block's calls, for
-    a pass over the block before it runs: None where the small helpers do not apply
-    (a call without a small version, an argument computed by a call, or a check or
-    branch in the loop, which must run before any load it guards)."""
+def _small_tier(block: list, inner: int):
+    """The block's lines on the small helpers, each call followed by a line that keeps
+    `_tj_e`, the largest small-range key of its argument: the first pass over a block,
+    whose stores the near tiers redo when a key reaches 1. None where the small
+    helpers do not apply: a call without a small version, an argument computed by a
+    call (its key would see a small result), or a check or branch in the loop."""
     calls = [c for line in block for c in _call_arguments(line)]
     if not calls or any(name not in SMALL_NAMES for name, _ in calls):
         return None
@@ -177,10 +190,9 @@ def _small_keys(block: list, inner: int):
             key = f"_tj_skey_{name[-3:]}({arg})"
             keyed.append(" " * inner + (f"_tj_e = {key}" if not keys else f"_tj_e = _tj_rmaximum(_tj_e, {key})"))
             keys += 1
-    needed = _needed_for_key(keyed)
-    if any(_CALL.search(line) for line in needed):
+    if any(_CALL.search(line) for line in _needed_for_key(keyed)):
         return None
-    return needed
+    return [_to_small(line) for line in keyed]
 
 
 def _to_small(text: str) -> str:
