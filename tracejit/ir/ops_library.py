@@ -123,6 +123,55 @@ _library("bincount", 1, _bincount_infer, _bincount_reference,
          "np.bincount(x, minlength=length) of values known to lie in [0, length)", ("length",))
 
 # ---------------------------------------------------------------------------
+# writes through an index array (x[idx] = v, np.add.at): one pass over the index
+# ---------------------------------------------------------------------------
+
+def _positions_type(positions):
+    if positions.rank != 1 or positions.dtype.kind not in "iu":
+        raise TypeError("the positions of a write through an index are a 1-D integer array")
+
+
+def _last_writer_infer(types, attrs):
+    (positions,) = types
+    _positions_type(positions)
+    return [TensorType((attrs["length"],), np.dtype(np.int64))]
+
+
+def _last_writer_reference(arrays, attrs, out_types):
+    (positions,) = arrays
+    winner = np.full(attrs["length"], -1, np.int64)
+    np.maximum.at(winner, positions, np.arange(positions.shape[0], dtype=np.int64))
+    return [winner]
+
+
+_library("last_writer", 1, _last_writer_infer, _last_writer_reference,
+         "for each p in [0, length): the last k with positions[k] == p, else -1 (which value of "
+         "x[idx] = v lands where: NumPy's last write wins)", ("length",))
+
+
+def _ufunc_at_infer(types, attrs):
+    target, positions, values = types
+    _positions_type(positions)
+    axis = attrs["axis"]
+    want = target.shape[:axis] + positions.shape + target.shape[axis + 1:]
+    if tuple(values.shape) != tuple(want) or values.dtype != target.dtype:
+        raise TypeError(f"{attrs['ufunc']}.at: values of type {values.dtype}{list(values.shape)}, "
+                        f"expected {target.dtype}{list(want)}")
+    return [TensorType(target.shape, target.dtype)]
+
+
+def _ufunc_at_reference(arrays, attrs, out_types):
+    target, positions, values = arrays
+    out = np.array(target, copy=True)
+    getattr(np, attrs["ufunc"]).at(out, (slice(None),) * attrs["axis"] + (positions,), values)
+    return [out]
+
+
+_library("ufunc_at", 3, _ufunc_at_infer, _ufunc_at_reference,
+         "a copy of target with np.<ufunc>.at(copy, (:,) * axis + (positions,), values) applied: "
+         "each value in turn, as NumPy's unbuffered in-place operation", ("ufunc", "axis"))
+
+# ---------------------------------------------------------------------------
 # linear algebra (numpy.linalg's rules)
 # ---------------------------------------------------------------------------
 

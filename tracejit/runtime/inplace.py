@@ -59,7 +59,7 @@ def _checks(nest) -> bool:
     return any(isinstance(s, (BoundsCheck, ValueCheck)) for s in nest.statements())
 
 
-_NEVER_RAISE = frozenset({"sort", "argsort", "partition", "argpartition", "searchsorted"})
+_NEVER_RAISE = frozenset({"sort", "argsort", "partition", "argpartition", "searchsorted", "last_writer"})
 
 
 def may_raise(plan: Plan) -> bool:

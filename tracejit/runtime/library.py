@@ -14,7 +14,8 @@ these documented differences from NumPy:
 - ``fft`` is cuFFT's (torch.fft, cupy.fft): equal to NumPy's pocketfft within rounding,
   not bit for bit; float16 and integer inputs run on the host.
 
-Dtypes a GPU library does not implement for an op, ``svd(hermitian=True)``, and
+Dtypes a GPU library does not implement for an op, ``svd(hermitian=True)``,
+``np.<ufunc>.at`` (``ufunc_at``, in ``HOST_ONLY``: sequential by definition), and
 everything else not listed run on the host: the arrays are copied to NumPy, the
 NumPy reference runs, and the results are copied back (correct, not fast).
 
@@ -54,11 +55,18 @@ def _solve_operands(xp_broadcast, a, b):
     return xp_broadcast(a, batch + (m, m)), xp_broadcast(b, batch + (m, b.shape[-1])), False
 
 
+# library ops that always run on the host on the GPU: np.<ufunc>.at applies values in
+# turn, and a GPU index_add_ adds them in no fixed order (rounding would differ run to run)
+HOST_ONLY = ("ufunc_at",)
+
+
 def torch_library(lib, name, attrs, arrays, out_types) -> list:
+    if name in HOST_ONLY:
+        return via_host(lib, name, attrs, arrays, out_types)
     torch = lib.torch
     dtypes = _operand_dtypes(arrays, lib)
     needed = _TORCH_DTYPES if name in ("sort", "argsort", "partition", "argpartition", "searchsorted", "bincount",
-                                       "write_window") \
+                                       "write_window", "last_writer") \
         else _LINALG_DTYPES
     if not dtypes <= set(needed) or (name == "svd" and attrs["hermitian"]):
         return via_host(lib, name, attrs, arrays, out_types)
@@ -92,6 +100,11 @@ def _torch_op(torch, name, attrs, arrays, out_types, lib):
         return [torch.searchsorted(a.to(common).contiguous(), flat, right=attrs["side"] == "right")]
     if name == "bincount":
         return [torch.bincount(arrays[0].to(torch.int64), minlength=attrs["length"])]
+    if name == "last_writer":          # the largest k per position: deterministic, as NumPy's last write
+        positions = arrays[0].to(torch.int64)
+        winner = torch.full((attrs["length"],), -1, dtype=torch.int64, device=positions.device)
+        ks = torch.arange(positions.shape[0], dtype=torch.int64, device=positions.device)
+        return [winner.scatter_reduce_(0, positions, ks, reduce="amax")]
     if name == "fft":
         return [getattr(torch.fft, attrs["kind"])(arrays[0], n=attrs["n"], dim=attrs["axis"], norm=attrs["norm"])]
     (a, *rest) = arrays
@@ -123,9 +136,11 @@ def _torch_op(torch, name, attrs, arrays, out_types, lib):
 
 
 def cupy_library(lib, name, attrs, arrays, out_types) -> list:
+    if name in HOST_ONLY:
+        return via_host(lib, name, attrs, arrays, out_types)
     cp = lib.cp
     dtypes = _operand_dtypes(arrays, lib)
-    sorting = name in ("sort", "argsort", "partition", "argpartition", "searchsorted", "bincount")
+    sorting = name in ("sort", "argsort", "partition", "argpartition", "searchsorted", "bincount", "last_writer")
     if (not sorting and not dtypes <= set(_LINALG_DTYPES)) or (name == "svd" and attrs["hermitian"]) \
             or (sorting and any(d.startswith("complex") or d == "float16" for d in dtypes)):
         return via_host(lib, name, attrs, arrays, out_types)
@@ -156,6 +171,11 @@ def _cupy_op(cp, name, attrs, arrays, out_types):
         return [cp.searchsorted(arrays[0], arrays[1], side=attrs["side"])]
     if name == "bincount":
         return [cp.bincount(arrays[0], minlength=attrs["length"])]
+    if name == "last_writer":          # the largest k per position, as NumPy's last write
+        import cupyx
+        winner = cp.full(attrs["length"], -1, cp.int64)
+        cupyx.scatter_max(winner, arrays[0], cp.arange(arrays[0].shape[0], dtype=cp.int64))
+        return [winner]
     if name == "fft":
         return [getattr(cp.fft, attrs["kind"])(arrays[0], n=attrs["n"], axis=attrs["axis"], norm=attrs["norm"])]
     (a, *rest) = arrays

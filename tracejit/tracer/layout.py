@@ -33,9 +33,9 @@ from .proxy import TracedArray
 UNKNOWN = "unknown"          # a TracedArray._layout (or TraceState.layouts entry): not modelled
 
 _VIEWS = ("reshape", "transpose", "slice", "broadcast_to", "dynamic_slice", "bitcast")
-_SAME_AS_FIRST = ("update_slice", "dynamic_update_slice", "require")
+_SAME_AS_FIRST = ("update_slice", "dynamic_update_slice", "require", "ufunc_at")
 _ALWAYS_C = ("matmul", "iota", "constant", "argsort", "argpartition", "searchsorted", "cholesky", "inv", "det", "slogdet",
-             "solve", "eigh", "qr", "svd", "bincount")
+             "solve", "eigh", "qr", "svd", "bincount", "last_writer")
 
 
 def c_strides(shape, itemsize) -> tuple:

@@ -16,10 +16,10 @@ import numpy as np
 
 from .errors import UnsupportedError
 from .indexing import MaskedSelection, select
-from .masked import highest, lowest, same_mask
+from .masked import same_mask
 from .location import user_loc
 from .proxy import TracedArray
-from .shapes import broadcast_to, emit, reshape, transpose
+from .shapes import broadcast_to, emit, reshape
 from .state import as_value, current
 from .ufunc_names import UFUNC_OPS
 from .ufuncs import astype, require_int_fits
@@ -307,23 +307,11 @@ def _positions(n, index):
     return take(iota, flat)
 
 
-def _match(n, positions):
-    """(n, m) bool: position k of the index array writes row p."""
-    from . import ufuncs
-    rows = _wrap(current().emit("iota", (), {"shape": (n, positions.shape[0]), "axis": 0,
-                                             "dtype": np.dtype(np.int64)}))
-    return ufuncs.apply("equal", (rows, reshape(positions, (1, -1))))
-
-
-def _to_front(x, axis):
-    perm = [axis] + [d for d in range(x.ndim) if d != axis]
-    return transpose(x, perm) if axis else x, perm
-
-
 def scatter(view: TracedArray, axis: int, index, value):
-    """`view` with view[..., index[k], ...] = value[..., k, ...], the last k winning."""
+    """`view` with view[..., index[k], ...] = value[..., k, ...], the last k winning:
+    which k lands at each position is one pass over the index (``last_writer``); the
+    gather of those values and the select fuse with the work around them."""
     from . import ufuncs
-    from .reductions import max as reduce_max
     n = view.shape[axis]
     positions = _positions(n, index)
     m = positions.shape[0]
@@ -333,25 +321,20 @@ def scatter(view: TracedArray, axis: int, index, value):
     if m == 0:
         return view._value
     v = reshape(v, view.shape[:axis] + (m,) + view.shape[axis + 1:])
-    ks = _wrap(current().emit("iota", (), {"shape": (n, m), "axis": 1, "dtype": np.dtype(np.int64)}))
-    winner = reduce_max(where(_match(n, positions), ks, -1), axis=1)          # (n,): the last writer
+    winner = _wrap(current().emit("last_writer", [as_value(positions)], {"length": n}))   # (n,): -1 unwritten
     chosen = take(v, ufuncs.apply("maximum", (winner, 0)), axis=axis)
     present = reshape(ufuncs.apply("greater_equal", (winner, 0)),
                       (n,) + (1,) * (view.ndim - axis - 1))
     return astype(where(present, chosen, view), view.dtype)._value
 
 
-# np.<ufunc>.at: the reduction that merges the values one position receives, and what an
-# unmatched value contributes (maximum/minimum propagate NaN as the sequential updates do)
-_AT = {"add": ("sum", lambda dtype: 0), "subtract": ("sum", lambda dtype: 0),
-       "multiply": ("prod", lambda dtype: 1), "maximum": ("max", lowest), "minimum": ("min", highest)}
+# the ufuncs whose np.<ufunc>.at is traced (``ufunc_at``)
+_AT = ("add", "subtract", "multiply", "maximum", "minimum")
 
 
 def add_at(view: TracedArray, axis: int, index, value, ufunc_name="add"):
     """`view` with view[..., index[k], ...] = ufunc(view[...], value[..., k, ...]) for every
-    k (np.add.at and its kin): the values each position receives, merged, then applied once."""
-    from . import reductions, ufuncs
-    reduce_name, identity = _AT[ufunc_name]
+    k in turn (np.add.at and its kin): the library op ``ufunc_at``, one pass over the index."""
     n = view.shape[axis]
     positions = _positions(n, index)
     m = positions.shape[0]
@@ -359,14 +342,9 @@ def add_at(view: TracedArray, axis: int, index, value, ufunc_name="add"):
     v = _wrap(_as_target_value(_wrap_shape(view, indexed), value))
     if m == 0:
         return view._value
-    front, perm = _to_front(reshape(v, view.shape[:axis] + (m,) + view.shape[axis + 1:]), axis)
-    rest = front.shape[1:]
-    match = reshape(_match(n, positions), (n, m) + (1,) * len(rest))
-    spread = where(match, reshape(front, (1, m) + rest), identity(view.dtype))
-    total = getattr(reductions, reduce_name)(spread, axis=1)          # (n,) + rest
-    if axis:
-        total = transpose(total, list(np.argsort(perm)))
-    return astype(ufuncs.apply(ufunc_name, (view, total)), view.dtype)._value
+    v = reshape(v, view.shape[:axis] + (m,) + view.shape[axis + 1:])
+    return current().emit("ufunc_at", [as_value(view), as_value(positions), as_value(v)],
+                          {"ufunc": ufunc_name, "axis": axis})
 
 
 class _Shape:
