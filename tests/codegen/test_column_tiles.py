@@ -57,3 +57,25 @@ def test_the_column_form_is_used_for_axis_0_and_not_for_rows():
         return compilation.kernel_sources()[0][3]
     assert f"for _lo in range(start, stop, {column_tiles.TILE}):" in source(colnorm, (8, 600))
     assert "_lo" not in source(lambda x: x.sum(axis=1), (8, 600))
+
+
+def backward_of_a_masked_layer(d, w, h):
+    """An MLP's backward step: the product's rows masked, then summed over the batch
+    axis (the bias gradient) in the matmul's epilogue."""
+    d_h = (d @ w.T) * (h > 0)
+    return d_h, d_h.sum(axis=0)
+
+
+def test_a_matmul_epilogue_that_sums_over_axis_0_takes_column_tiles():
+    rng = np.random.default_rng(5)
+    d, w = rng.standard_normal((300, 10)).astype(np.float32), rng.standard_normal((700, 10)).astype(np.float32)
+    h = rng.standard_normal((300, 700)).astype(np.float32)
+    d[7, 3] = np.nan
+    shapes = (TensorType(d.shape, np.float32), TensorType(w.shape, np.float32), TensorType(h.shape, np.float32))
+    compilation = compile_function(backward_of_a_masked_layer, shapes, {}, NumbaBackend(), name="f")
+    matmul_sources = [entry[3] for entry in compilation.kernel_sources() if "np.matmul" in entry[3]]
+    assert matmul_sources and f"for _lo in range(start, stop, {column_tiles.TILE}):" in matmul_sources[0]
+    got = tracejit.compile(backward_of_a_masked_layer, backend="numba")(d, w, h)
+    for g, want in zip(got, backward_of_a_masked_layer(d, w, h)):
+        np.testing.assert_allclose(g, want, rtol=2e-6, atol=1e-5, equal_nan=True)
+        assert g.dtype == want.dtype and g.shape == want.shape

@@ -37,7 +37,7 @@ TILE = 2048
 
 
 def applies(nest) -> bool:
-    if not nest.inner_axes or nest.matmul is not None or any(p.scan for p in nest.phases):
+    if not nest.inner_axes or any(p.scan for p in nest.phases):
         return False
     last = len(nest.domain) - 1
     return last in nest.outer_axes and min(nest.inner_axes) < last
