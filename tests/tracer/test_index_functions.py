@@ -41,7 +41,10 @@ def test_like_numpy_with_the_callers_array_written_as_numpy_writes_it(fn, backen
     assert type(got) is type(want)
     for g, w in zip(got if isinstance(want, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
         assert type(g) is type(w) and np.asarray(g).dtype == np.asarray(w).dtype
-        np.testing.assert_array_equal(g, w)
+        if np.asarray(w).dtype.kind == "f" and np.ndim(w) == 0:     # a sum: reassociated (DESIGN's bound)
+            np.testing.assert_allclose(g, w, rtol=1e-13)
+        else:
+            np.testing.assert_array_equal(g, w)
     np.testing.assert_array_equal(mine, theirs)
 
 

@@ -415,15 +415,41 @@ class _Lowerer:
             for d in out_dims:
                 linear = add(mul(linear, self.size(out_shape[d])), index[d])
             parts = []
-            for d in reversed(in_dims):
+            for k, d in enumerate(reversed(in_dims)):
                 n = in_shape[d]
                 if n == 1:
                     parts.append(const(0))
+                elif k == len(in_dims) - 1:
+                    parts.append(linear)      # the group's products agree: already below n
                 else:
-                    parts.append(mod(linear, self.size(n)))
-                    linear = floordiv(linear, self.size(n))
+                    parts.append(self._mod(linear, self.size(n)))
+                    linear = self._floordiv(linear, self.size(n))
             result.extend(reversed(parts))
         return tuple(result)
+
+    def _below(self, expr, n) -> bool:
+        """Whether 0 <= expr < n by its form: a loop variable over a dim of size n, or a
+        remainder by n (a flatten then an unflatten by the same sizes cancel exactly)."""
+        if expr.kind == "var":
+            d = expr.args[0][1:]
+            return d.isdigit() and int(d) < len(self.domain) and self.size(self.domain[int(d)]) == n
+        return expr.kind == "mod" and expr.args[1] == n
+
+    def _mod(self, x, n):
+        """x mod n, with (a n + b) mod n = b for 0 <= b < n."""
+        if self._below(x, n):
+            return x
+        if x.kind == "add" and x.args[0].kind == "mul" and x.args[0].args[1] == n and self._below(x.args[1], n):
+            return x.args[1]
+        return mod(x, n)
+
+    def _floordiv(self, x, n):
+        """x // n, with (a n + b) // n = a for 0 <= b < n."""
+        if self._below(x, n):
+            return const(0)
+        if x.kind == "add" and x.args[0].kind == "mul" and x.args[0].args[1] == n and self._below(x.args[1], n):
+            return x.args[0].args[0]
+        return floordiv(x, n)
 
 
 # ---------------------------------------------------------------------------
