@@ -137,3 +137,17 @@ def test_lowering_rejects_mismatched_reductions_and_output_shapes():
     y = b.add_input(TensorType((6,), F32))
     with pytest.raises(LoweringError):
         lower_region(b.finish([b.emit("exp", [x]), b.emit("exp", [y])]))
+
+
+@pytest.mark.parametrize("middle", [(30,), (6, 5), (3, 10)])
+def test_a_flatten_then_an_unflatten_reads_at_the_loop_index(middle):
+    """x [3, 2, 5] -> middle -> [3, 2, 5], then exp: the loads cancel to x[i0, i1, i2]
+    (no division or remainder per element); a reshape that merges dims keeps them."""
+    from tracejit.ir.nest_text import format_nest
+    b = GraphBuilder("roundtrip")
+    x = b.add_input(TensorType((3, 2, 5), F32))
+    back = b.emit("reshape", [b.emit("reshape", [x], dict(shape=middle))], dict(shape=(3, 2, 5)))
+    text = format_nest(lower_region(b.finish([b.emit("exp", [back])])))
+    assert "load in0[i0, i1, i2]" in text and "//" not in text and "%" not in text
+    merged = format_nest(lower_region(b.finish([b.emit("exp", [b.emit("reshape", [x], dict(shape=(6, 5)))])])))
+    assert "//" in merged and "%" in merged
