@@ -105,3 +105,26 @@ def test_a_write_through_an_index_is_one_pass_not_a_matrix_of_matches(fn, args):
     elements = args[0].size if fn is cross_entropy_grad else args[0].shape[0]
     writes = args[1].size
     assert f"[{elements},{writes}]" not in graph.replace(" ", "")
+
+
+def at_with(ufunc_name):
+    def at(x, idx, v):
+        getattr(np, ufunc_name).at(x, idx, v)
+        return x
+    return at
+
+
+@pytest.mark.parametrize("ufunc_name, target, values", [
+    ("add", np.ones(3, np.int64), np.array([-0.5, 1.5, 1.5])),            # computed in float64, truncated back
+    ("multiply", np.full(3, 3, np.int64), np.array([0.5, 1.5, 0.25])),
+    ("maximum", np.full(3, 5, np.int32), np.array([2 ** 40, -1, 7], np.int64)),    # compared in int64
+    ("add", np.ones(3, np.float32), np.array([2.0 ** -24 * (1 + 2.0 ** -26), 1e-3, 0.0])),  # float64 sums
+    ("subtract", np.zeros(3, np.float32), 0.1),                              # a Python float: float32
+])
+def test_at_computes_in_the_common_dtype_then_casts_back_as_numpy(ufunc_name, target, values):
+    idx = np.array([0, 1, 1])
+    fn = at_with(ufunc_name)
+    got = compiled(fn)(target.copy(), idx, values)
+    want = fn(target.copy(), idx, values)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)

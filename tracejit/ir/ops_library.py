@@ -154,9 +154,9 @@ def _ufunc_at_infer(types, attrs):
     _positions_type(positions)
     axis = attrs["axis"]
     want = target.shape[:axis] + positions.shape + target.shape[axis + 1:]
-    if tuple(values.shape) != tuple(want) or values.dtype != target.dtype:
-        raise TypeError(f"{attrs['ufunc']}.at: values of type {values.dtype}{list(values.shape)}, "
-                        f"expected {target.dtype}{list(want)}")
+    if tuple(values.shape) != tuple(want) or values.dtype != np.result_type(target.dtype, values.dtype):
+        raise TypeError(f"{attrs['ufunc']}.at: values of type {values.dtype}{list(values.shape)}, expected "
+                        f"{list(want)} in the common type of the target's {target.dtype} and theirs")
     return [TensorType(target.shape, target.dtype)]
 
 
@@ -169,7 +169,8 @@ def _ufunc_at_reference(arrays, attrs, out_types):
 
 _library("ufunc_at", 3, _ufunc_at_infer, _ufunc_at_reference,
          "a copy of target with np.<ufunc>.at(copy, (:,) * axis + (positions,), values) applied: "
-         "each value in turn, as NumPy's unbuffered in-place operation", ("ufunc", "axis"))
+         "each value in turn, in the values' dtype (the common one), each result cast back into "
+         "the target, as NumPy's unbuffered in-place operation", ("ufunc", "axis"))
 
 # ---------------------------------------------------------------------------
 # linear algebra (numpy.linalg's rules)

@@ -339,12 +339,27 @@ def add_at(view: TracedArray, axis: int, index, value, ufunc_name="add"):
     positions = _positions(n, index)
     m = positions.shape[0]
     indexed = view.shape[:axis] + tuple(np.shape(index)) + view.shape[axis + 1:]
-    v = _wrap(_as_target_value(_wrap_shape(view, indexed), value))
+    common = _at_dtype(view.dtype, value)
+    v = _wrap(_as_target_value(_Shape(indexed, common), value, what="np." + ufunc_name + ".at"))
     if m == 0:
         return view._value
     v = reshape(v, view.shape[:axis] + (m,) + view.shape[axis + 1:])
     return current().emit("ufunc_at", [as_value(view), as_value(positions), as_value(v)],
                           {"ufunc": ufunc_name, "axis": axis})
+
+
+def _at_dtype(target_dtype, value) -> np.dtype:
+    """The dtype np.<ufunc>.at computes each update in: the target's and the values'
+    common type (NEP 50: a Python number takes the target's kind where it fits); each
+    result is cast back into the target (an int target, float values: truncated)."""
+    v = as_value(value)
+    if v.type.weak:
+        common = np.result_type(target_dtype, {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}[v.type.dtype.kind])
+    else:
+        common = np.result_type(target_dtype, v.type.dtype)
+    if common.kind == "c" and target_dtype.kind != "c":
+        raise UnsupportedError("np.<ufunc>.at of complex values into a real array", "ufunc.at", user_loc())
+    return common
 
 
 class _Shape:
