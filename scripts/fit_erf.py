@@ -10,9 +10,11 @@ interval, mapped onto z in [-1, 1] and written as monomial coefficients in z (Ho
 - ``ERFCX``: erfcx(x) = erfc(x) exp(x^2) as a function of y = (x - 3) / (x + 3), which
   maps [0, inf) onto [-1, 1) and makes erfcx nearly polynomial (0.5 <= x <= 6);
 - ``ERFCX_TAIL``: x erfcx(x) as a function of t = 1 / x (6 <= x <= 27.5, float64 erfc);
-- ``ERF_NEAR_F32``: (erf(x) / x - 2 / sqrt(pi)) / u in u = x^2 on [0, 1] and ``ERFC_FAR_F32``: erfc(x) on
-  [1, 3.919206] (where float32 erf reaches 1): float32 erf evaluated in float32
-  arithmetic (coefficients rounded to float32 by numba_erf.py);
+- ``ERF_NEAR_F32``: (erf(x) / x - 2 / sqrt(pi)) / u in u = x^2 on [0, 1], and
+  ``ERFC_MID_F32``, ``ERFC_FAR_F32``: erfc(x) on [1, 2.2] and on [2.2, 3.919206] (where
+  float32 erf reaches 1): float32 erf evaluated in float32 arithmetic (coefficients
+  rounded to float32 by numba_erf.py; the tail has a fit of its own so that its small
+  terms round finely, as 1 + erf(x) near x = -3 needs);
 - the other ``_F32`` fits: shorter ones for float32 results computed in float64 (an
   error of ~1e-12 leaves the final rounding to float32 correct nearly always).
 """
@@ -55,7 +57,8 @@ FITS = {
     "ERF_SMALL": (erf_over_x, (0, 1), 12),
     "ERF_SMALL_F32": (erf_over_x, (0, 1), 8),
     "ERF_NEAR_F32": (erf_over_x_beyond_linear, (0, 1), 6),
-    "ERFC_FAR_F32": (mp.erfc, (1, 3.919205904006958), 16),
+    "ERFC_MID_F32": (mp.erfc, (1, 2.2), 10),
+    "ERFC_FAR_F32": (mp.erfc, (2.2, 3.919205904006958), 12),
     "ERFCX": (erfcx_of_y, (y_of(0.5), y_of(6)), 18),
     "ERFCX_F32": (erfcx_of_y, (y_of(0.5), y_of(10.1)), 14),
     "ERFCX_TAIL": (x_erfcx_of_t, (1 / mp.mpf(27.5), 1 / mp.mpf(6)), 12),
@@ -87,7 +90,7 @@ def chebyshev_monomials(f, a, b, degree) -> list:
 def largest_errors(f, a, b, coefficients, points=4000) -> tuple:
     """(relative, absolute) error of a float64 Horner evaluation on a grid; the
     absolute one is what counts for fits whose result is added to 1 (``ERF_NEAR_F32``
-    and ``ERFC_FAR_F32`` cross or approach zero)."""
+    and the ``ERFC_*_F32`` cross or approach zero)."""
     v = np.linspace(float(a), float(b), points)
     z = (2 * v - float(a) - float(b)) / (float(b) - float(a))
     approx = np.full_like(z, coefficients[-1])

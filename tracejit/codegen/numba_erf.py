@@ -8,11 +8,14 @@ from vectorizing the loop (see numba_math.py). These use only arithmetic, select
 Method (polynomials from erf_fits.py, derived by scripts/fit_erf.py):
 
 - |x| < 1: erf(x) = x P(x^2);
-- float32 erf is evaluated in float32 (8 lanes of AVX2, not 4 of float64), from two
-  short fits and no exp: x (2 / sqrt(pi) + x^2 R(x^2)) for |x| < 1, 1 - Q(|x|) (Q a
-  degree-16 fit of erfc) up to 3.919206, where float32 erf reaches 1, and 1 beyond.
-  The exact GELU on 32M float32 values went from 25 ms (one degree-22 polynomial in
-  float64) to 12-14 ms, the copy floor (memory-bound again);
+- float32 erf is evaluated in float32 (16 lanes of AVX-512, not 8 of float64), from
+  three short fits and no exp: x (2 / sqrt(pi) + x^2 R(x^2)) for |x| < 1, and 1 - Q(|x|)
+  with Q a fit of erfc on [1, 2.2] and another on [2.2, 3.919206] (float32 erf is 1
+  from there on). Each fit is a polynomial in t = |x| - c, c the interval's middle: t is
+  exact (Sterbenz), so the variable adds no rounding; the tail's own fit keeps its
+  terms small, so that they round finely where 1 + erf(x) cancels (near x = -3: the
+  exact GELU). The exact GELU on 32M float32 values went from 25 ms (one degree-22
+  polynomial in float64) to 12-14 ms, the copy floor (memory-bound again);
 - |x| >= 0.5: erfc(|x|) = exp(-x^2) erfcx(|x|), erfcx(x) = erfc(x) exp(x^2) being a
   polynomial in y = (x - 3) / (x + 3) for x <= 6 and, for float64 erfc, x erfcx(x) a
   polynomial in 1 / x for 6 <= x <= 27.5 (erfc underflows to 0 beyond);
@@ -25,10 +28,9 @@ Every piece is evaluated and the right one selected (no branches: vector lanes d
 Accuracy (tests/codegen/test_numba_erf.py, against mpmath): float64 erf within 2 ulp
 and erfc within 5 ulp of the correctly rounded value; float32 erf within 1 ulp of the
 correctly rounded value on every float32 (``scripts/check_float32_exhaustive.py erf``:
-99.3% correctly rounded, ~11% misrounded by an ulp for 0.5 <= |x| <= 1.5, 0.4-2%
-beyond; scipy's float32 loop computes in float64 and rounds once, so results differ
-from scipy's there by an ulp, which 1 + erf(x) near x = -3 magnifies, as any float32
-erf would);
+99.3% correctly rounded; ~10% misrounded by an ulp for 0.5 <= |x| < 1, 6% on [1, 1.5),
+1% on [1.5, 2.5) and 0.01% beyond; scipy's float32 loop computes in float64 and rounds
+once, so ours differs from it there by an ulp);
 float32 erfc computed in float64 from fits accurate to ~1e-12 and rounded once, so
 nearly always correctly rounded and never more than 1 ulp from scipy's. Special values as
 scipy: NaN -> NaN, erf(+-inf) = +-1, erf(-0) = -0, erfc(inf) = 0, erfc(-inf) = 2.
@@ -43,8 +45,8 @@ import numba
 import numpy as np
 
 from .erf_fits import (ERF_NEAR_F32, ERF_NEAR_F32_INTERVAL, ERF_SMALL, ERF_SMALL_F32, ERF_SMALL_INTERVAL,
-                       ERFC_FAR_F32, ERFC_FAR_F32_INTERVAL, ERFCX, ERFCX_F32, ERFCX_F32_INTERVAL, ERFCX_INTERVAL,
-                       ERFCX_TAIL, ERFCX_TAIL_INTERVAL)
+                       ERFC_FAR_F32, ERFC_FAR_F32_INTERVAL, ERFC_MID_F32, ERFC_MID_F32_INTERVAL, ERFCX, ERFCX_F32,
+                       ERFCX_F32_INTERVAL, ERFCX_INTERVAL, ERFCX_TAIL, ERFCX_TAIL_INTERVAL)
 from .numba_eft import fmadd, two_prod
 from .numba_math import _exp_core, exp_f64
 from .vector_math_names import VECTOR_MATH as VECTOR_MATH_NAMES
@@ -53,7 +55,7 @@ _JIT = dict(nogil=True, cache=True, error_model="numpy", forceinline=True)   # L
 
 # file versions (helper_versions.file_version) of the modules this one calls: see
 # numba_math.BUILT_ON; scripts/pin_helper_versions.py rewrites it
-BUILT_ON = {"erf_fits": "252bdcb79c54", "numba_eft": "9784a65ce58a", "numba_math": "f4f4ffe1d620", "vector_math_names": "ab8f62af50fa"}
+BUILT_ON = {"erf_fits": "c211b93c6c60", "numba_eft": "9784a65ce58a", "numba_math": "f4f4ffe1d620", "vector_math_names": "ab8f62af50fa"}
 
 
 def _to_unit(interval):
@@ -64,10 +66,23 @@ def _to_unit(interval):
 
 _SMALL_SCALE, _SMALL_SHIFT = _to_unit(ERF_SMALL_INTERVAL)
 _F32 = np.float32
-_NEAR32 = tuple(_F32(c) for c in ERF_NEAR_F32)
-_NEAR32_SCALE, _NEAR32_SHIFT = (_F32(v) for v in _to_unit(ERF_NEAR_F32_INTERVAL))
-_FAR32 = tuple(_F32(c) for c in ERFC_FAR_F32)
-_FAR32_SCALE, _FAR32_SHIFT = (_F32(v) for v in _to_unit(ERFC_FAR_F32_INTERVAL))
+
+
+def _in_offset(coefficients, interval):
+    """(c, float32 coefficients of the same polynomial in t = v - c): c, the interval's
+    middle in float32, makes t exact (Sterbenz: the intervals lie within [c/2, 2c]), so
+    the variable itself adds no rounding, as the map onto [-1, 1] would."""
+    lo, hi = interval
+    center = _F32((lo + hi) / 2)
+    scale, shift = _to_unit(interval)
+    in_t = np.polynomial.Polynomial(coefficients)(np.polynomial.Polynomial([scale * float(center) + shift, scale]))
+    return center, tuple(_F32(c) for c in in_t.coef)
+
+
+_NEAR32_CENTER, _NEAR32 = _in_offset(ERF_NEAR_F32, ERF_NEAR_F32_INTERVAL)
+_MID32_CENTER, _MID32 = _in_offset(ERFC_MID_F32, ERFC_MID_F32_INTERVAL)
+_FAR32_CENTER, _FAR32 = _in_offset(ERFC_FAR_F32, ERFC_FAR_F32_INTERVAL)
+_FAR32_START = _F32(ERFC_FAR_F32_INTERVAL[0])
 _FAR32_END = _F32(ERFC_FAR_F32_INTERVAL[1])       # float32 erf is 1 from here on
 _F32_ONE = _F32(1.0)
 # 2 / sqrt(pi) = hi + lo, hi rounded down so that lo > 0 (erf(-0.0) = -0.0 + -0.0 lo)
@@ -197,11 +212,12 @@ def erf_f32(x):
     term underflows below ~1e-37, an ulp there), +-(1 - Q(|x|)) up to 3.919206, +-1
     beyond."""
     u = x * x
-    beyond_linear = fmadd(u, _poly7(fmadd(u, _NEAR32_SCALE, _NEAR32_SHIFT), _NEAR32), _TWO_OVER_SQRT_PI_LO)
+    beyond_linear = fmadd(u, _poly7(u - _NEAR32_CENTER, _NEAR32), _TWO_OVER_SQRT_PI_LO)
     near = fmadd(x, _TWO_OVER_SQRT_PI_HI, x * beyond_linear)
     a = abs(x)
-    far = _F32_ONE - _poly17(fmadd(min(a, _FAR32_END), _FAR32_SCALE, _FAR32_SHIFT), _FAR32)
-    far = _F32_ONE if a >= _FAR32_END else far
+    mid = _F32_ONE - _poly11(min(a, _FAR32_START) - _MID32_CENTER, _MID32)
+    tail = _F32_ONE - _poly13(min(max(a, _FAR32_START), _FAR32_END) - _FAR32_CENTER, _FAR32)
+    far = mid if a < _FAR32_START else (_F32_ONE if a >= _FAR32_END else tail)
     far = far if x > 0 else -far
     return far if a >= _F32_ONE else near
 
