@@ -412,3 +412,37 @@ def test_a_sequence_growing_to_hundreds_is_traced_a_logarithmic_number_of_times(
                 np.testing.assert_array_equal(f(wte, wpe, tokens), expected)
             tokens.append(len(tokens) % 50)
     assert len(f.compiles) <= 16          # not one per token: families span about 4x each
+
+
+def embedding_backward(table, ids, g):
+    """Writes through an index array passed in (its layout guarded: C order)."""
+    grad = np.zeros_like(table)
+    np.add.at(grad, ids, g)
+    rows = g.copy()
+    rows[ids] = -1.0
+    return grad, rows
+
+
+def run_embedding_sizes(sizes, compiled=None):
+    compiled = compiled or tracejit.compile(embedding_backward, recompile_limit=100)
+    for n in sizes:
+        args = (RNG.standard_normal((11, 4)), RNG.integers(0, 11, n), RNG.standard_normal((n, 4)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", tracejit.FallbackWarning)
+            _compare(embedding_backward(*args), compiled(*args))
+    return compiled
+
+
+def test_writes_through_an_index_get_a_family():
+    sizes = [16, 17, 24, 30, 20, 41]
+    f = run_embedding_sizes(sizes)
+    assert len(f.compiles) == 2 and served(f) == sorted(sizes[2:])
+
+
+def test_a_family_keeps_the_c_order_its_plan_relied_on():
+    """A family member called with an F-ordered or strided index array runs by a plan
+    of its own (C order was relied on), with NumPy's results."""
+    f = run_embedding_sizes([16, 17, 24])
+    table, g = RNG.standard_normal((11, 4)), RNG.standard_normal((20, 4))
+    ids = RNG.integers(0, 11, 40)[::2]
+    _compare(embedding_backward(table, ids, g), f(table, ids, g))

@@ -21,6 +21,18 @@ def array_layout(x):
     return None
 
 
+# a layout guard that asks only for C order (``C_ORDER``, writeable): what the passes rely
+# on (``CallFacts.relied_on``: C or not), the same at every size, so shape families keep it
+C_ORDER = "C order"
+
+
+def layout_holds(x, layout) -> bool:
+    """Whether `x` has the guarded `layout`: exact strides, or C order (``C_ORDER``)."""
+    if layout[0] == C_ORDER:
+        return type(x) is np.ndarray and x.flags.c_contiguous and x.flags.writeable == layout[1]
+    return array_layout(x) == layout
+
+
 class ArrayLib:
     """Allocation and view operations of one array library."""
 

@@ -16,6 +16,7 @@ from ..ir.verifier import verify
 from ..passes.pipeline import CallFacts, optimize
 from ..tracer import trace
 from ..tracer.layout import c_strides, is_c_contiguous
+from .arrays import C_ORDER
 from .backends import InterpretBackend
 from .buffers import plan_buffers
 from .copies import copied_outputs, physical_copies, trace_leaves
@@ -108,6 +109,15 @@ def input_strides(traced, layouts) -> list:
     return found
 
 
+def _order_guard(value_type, layout):
+    """The guard for an argument whose order (C or not) the passes relied on: C order
+    itself where it has it (any strides that are C order do), else its exact strides."""
+    strides, writeable = layout
+    if is_c_contiguous(value_type.shape, strides, value_type.dtype.itemsize):
+        return (C_ORDER, writeable)
+    return layout
+
+
 def call_facts(traced, layouts, matmul_rows=False) -> CallFacts:
     """The outputs this trace writes into arguments, and the inputs in C order: traced
     arguments by `layouts` (per traced leaf: (strides, writeable) or None; no
@@ -155,7 +165,7 @@ def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=N
         history = optimize(traced.graph, verify_each=debug_enabled(), facts=facts)
         for k in facts.relied_on:        # the plan depends on these arguments' order: guard it
             if layouts is not None and k < len(layouts) and layouts[k] is not None:
-                traced.layout_guards.setdefault(k, layouts[k])
+                traced.layout_guards.setdefault(k, _order_guard(traced.graph.inputs[k].type, layouts[k]))
         final = history[-1][1]
         verify(final, "final graph")
     except Exception as exc:

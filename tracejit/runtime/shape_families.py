@@ -26,7 +26,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ..ir.types import TensorType
 from ..tracer.dims import CHECKS, Dim
+from ..tracer.layout import c_strides
 from . import plan_numbers
 from .compilation import compile_function
 
@@ -195,6 +197,7 @@ def build(fn, name, backend, world_of, key, abstract, treedef_args, positions, a
     `ordinary`: the specialization traced at size `a` without recording, which the probe
     at `a` must reproduce."""
     from .specialization import Specialization
+    guarded = _writeable_guards(ordinary)
 
     def probe(size):
         leaves = list(abstract)
@@ -208,7 +211,8 @@ def build(fn, name, backend, world_of, key, abstract, treedef_args, positions, a
             leaves[i] = type(t)(tuple(shape), t.dtype, t.weak)
         args, kwargs = treedef_args(leaves)
         world = world_of()
-        compilation = compile_function(fn, args, kwargs, backend, name=name, world=world, record_dims=True)
+        compilation = compile_function(fn, args, kwargs, backend, name=name, world=world, record_dims=True,
+                                       layouts=_probe_layouts(leaves, traced_positions, guarded))
         return _read(Specialization(compilation, xp, world, traced_positions))
 
     first, second = probe(a), probe(b)
@@ -242,6 +246,27 @@ def build(fn, name, backend, world_of, key, abstract, treedef_args, positions, a
         _plain_values(second[3])
         return family
     raise reason
+
+
+def _writeable_guards(ordinary) -> dict:
+    """Argument position -> writeable, for the arguments whose layout the ordinary trace
+    guards (C order, ``arrays.C_ORDER``, or exact strides, which a probe's C-ordered
+    argument reproduces where they are C order and size-free: a 1-D array, or a varying
+    leading dim; other strides differ and no family forms)."""
+    return {} if ordinary is None else {position: layout[1] for position, layout in ordinary.layouts.items()}
+
+
+def _probe_layouts(leaves, traced_positions, guarded) -> list:
+    """The layouts a probe traces with: new C-ordered arrays (writeable as the ordinary
+    call's guarded ones), so that the probe relies on the same orders as that call."""
+    layouts = []
+    for position in traced_positions:
+        t = leaves[position]
+        if isinstance(t, TensorType) and not t.weak:
+            layouts.append((c_strides(t.shape, t.dtype.itemsize), guarded.get(position, True)))
+        else:
+            layouts.append(None)
+    return layouts
 
 
 def _unrecorded(spec):

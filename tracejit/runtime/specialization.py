@@ -21,7 +21,7 @@ from ..tracer import unflatten
 from ..tracer.errors import UnsupportedError
 from ..tracer.host import print_options
 from ..tracer.trace import rebuild_leaf
-from .arrays import NUMPY, array_layout
+from .arrays import NUMPY, layout_holds
 from .discover import CELLS, CLASS, DICT, GLOBALS, LIST, MODULE, OBJECT
 from .guards import GuardTree
 from .copies import copied_outputs, trace_leaves
@@ -187,7 +187,7 @@ class Specialization:
         """(state inputs, write targets) when this specialization's guards hold."""
         if self.dynamic_ints and not self.ints_fit(leaves):
             return None
-        if self.layouts and any(array_layout(leaves[p]) != layout for p, layout in self.layouts.items()):
+        if self.layouts and not all(layout_holds(leaves[p], layout) for p, layout in self.layouts.items()):
             return None
         if self.guard is None:
             return (), ()
@@ -208,7 +208,7 @@ class Specialization:
 
     def why(self, leaves) -> str:
         for position, layout in self.layouts.items():
-            if array_layout(leaves[position]) != layout:
+            if not layout_holds(leaves[position], layout):
                 return f"the memory layout (strides, writeable) of argument #{position} changed"
         return self.guard.why(leaves) if self.guard is not None else "a guard failed"
 
