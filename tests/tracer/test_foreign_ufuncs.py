@@ -118,3 +118,15 @@ def test_what_is_not_traced_runs_eagerly_with_scipys_result(call, named):
     with pytest.warns(tracejit.FallbackWarning, match=named):
         got = tracejit.compile(call, backend="numba")(x)
     np.testing.assert_array_equal(got, call(x))
+
+
+@pytest.mark.parametrize("backend", ["numba", "interpret"])
+def test_float32_expit_is_zero_exactly_where_scipys_is(backend):
+    """scipy's float32 loop gives 0 once exp(-x) overflows float32 (x <= -88.72284),
+    where the float64 value rounded to float32 would be a subnormal."""
+    x = np.concatenate([np.linspace(-110, -80, 2001), [-88.72283, -88.72284, -np.inf, np.nan]]).astype(np.float32)
+    got = tracejit.compile(lambda v: special.expit(v), backend=backend, fullgraph=True)(x)
+    want = special.expit(x)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got == 0, want == 0)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))

@@ -80,11 +80,19 @@ def call(ufunc, inputs, kwargs):
     return wrap(result, scalar=result.type.shape == ())
 
 
+# scipy's float32 expit is 1 / (1 + exp(-x)) in float32: 0 from where exp(-x) overflows
+_EXPIT_F32_ZERO_AT = np.float32(-88.72284)
+
+
 def _expit(x):
     """1 / (1 + exp(-x)) (0 at -inf, 1 at inf); float32 computed in float64 and rounded
     once: within 1 ulp of the true value, where float32 arithmetic was up to 4 ulp
-    from scipy's own float32 loop (itself ~2 ulp off)."""
+    from scipy's own float32 loop (itself ~2 ulp off); and 0 where scipy's is, from
+    x <= -88.72284 on (the true value is a subnormal there)."""
     single = x.dtype == np.float32
     wide = x.astype(np.float64) if single else x
     result = apply("true_divide", (1.0, apply("add", (1.0, apply("exp", (apply("negative", (wide,)),))))))
-    return result.astype(np.float32) if single else result
+    if not single:
+        return result
+    kept = apply("greater", (x, _EXPIT_F32_ZERO_AT))          # False for NaN: NaN * 0 stays NaN
+    return apply("multiply", (result.astype(np.float32), kept))
