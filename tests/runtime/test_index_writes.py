@@ -128,3 +128,27 @@ def test_at_computes_in_the_common_dtype_then_casts_back_as_numpy(ufunc_name, ta
     want = fn(target.copy(), idx, values)
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("ufunc_name, target, values", [
+    ("fmax", np.array([1.0, np.nan, 3.0]), np.array([np.nan, 2.0, 5.0])),   # NaN ignored, as fmax's
+    ("fmin", np.array([1.0, np.nan, 3.0], np.float32), np.array([0.5, np.nan, 9.0], np.float32)),
+    ("bitwise_or", np.array([1, 2, 4], np.int32), np.array([8, 16, 3], np.int32)),
+    ("bitwise_xor", np.array([7, 0, 1], np.uint8), np.array([1, 1, 1], np.uint8)),
+    ("logical_or", np.array([0, 2, 0], np.int8), np.array([0, 0, 5], np.int8)),
+])
+def test_other_binary_ufuncs_at_as_numpy(ufunc_name, target, values):
+    idx = np.array([0, 1, 1])
+    fn = at_with(ufunc_name)
+    got = compiled(fn)(target.copy(), idx, values)
+    want = fn(target.copy(), idx, values)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_a_dtype_numpys_at_refuses_raises_numpys_error():
+    f = tracejit.compile(at_with("bitwise_or"))
+    x = np.zeros(3)
+    with pytest.raises(TypeError):
+        f(x, np.array([0, 1]), np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(x, np.zeros(3))

@@ -328,8 +328,9 @@ def scatter(view: TracedArray, axis: int, index, value):
     return astype(where(present, chosen, view), view.dtype)._value
 
 
-# the ufuncs whose np.<ufunc>.at is traced (``ufunc_at``)
-_AT = ("add", "subtract", "multiply", "maximum", "minimum")
+# the ufuncs whose np.<ufunc>.at is traced (``ufunc_at``: NumPy's own .at runs it)
+_AT = ("add", "subtract", "multiply", "maximum", "minimum", "fmax", "fmin", "bitwise_and", "bitwise_or",
+       "bitwise_xor", "logical_and", "logical_or", "logical_xor")
 
 
 def add_at(view: TracedArray, axis: int, index, value, ufunc_name="add"):
@@ -340,6 +341,7 @@ def add_at(view: TracedArray, axis: int, index, value, ufunc_name="add"):
     m = positions.shape[0]
     indexed = view.shape[:axis] + tuple(np.shape(index)) + view.shape[axis + 1:]
     common = _at_dtype(view.dtype, value)
+    _numpy_accepts_at(ufunc_name, view.dtype, common)
     v = _wrap(_as_target_value(_Shape(indexed, common), value, what="np." + ufunc_name + ".at"))
     if m == 0:
         return view._value
@@ -360,6 +362,13 @@ def _at_dtype(target_dtype, value) -> np.dtype:
     if common.kind == "c" and target_dtype.kind != "c":
         raise UnsupportedError("np.<ufunc>.at of complex values into a real array", "ufunc.at", user_loc())
     return common
+
+
+def _numpy_accepts_at(ufunc_name, target_dtype, common) -> None:
+    """NumPy's own error for dtypes its .at loop refuses (bitwise_or of floats), raised
+    while tracing, as the eager call raises it, not from the compiled step."""
+    with np.errstate(all="ignore"):
+        getattr(np, ufunc_name).at(np.zeros(1, target_dtype), np.zeros(1, np.intp), np.zeros(1, common))
 
 
 class _Shape:
@@ -421,8 +430,8 @@ def _where_copy(mask, value, dst):
 
 
 def ufunc_at(ufunc_name, a, indices, b=None):
-    """np.<ufunc>.at(a, indices, b) for add, subtract, multiply, maximum and minimum with
-    one integer array index (repeated indices apply every value)."""
+    """np.<ufunc>.at(a, indices, b) for the binary ufuncs in ``_AT`` with one integer
+    array index (repeated indices apply every value, in turn)."""
     where_ = f"np.{ufunc_name}.at"
     if ufunc_name not in _AT or b is None or not isinstance(a, TracedArray):
         raise UnsupportedError(where_ + (" of a unary ufunc" if b is None else ""), where_, user_loc())
