@@ -152,3 +152,18 @@ def test_a_dtype_numpys_at_refuses_raises_numpys_error():
     with pytest.raises(TypeError):
         f(x, np.array([0, 1]), np.array([1.0, 2.0]))
     np.testing.assert_array_equal(x, np.zeros(3))
+
+
+def at_basic(x, v):
+    np.add.at(x, 2, v)                     # an int index: each element once
+    np.multiply.at(x, (slice(1, 3),), 0.5)
+    np.maximum.at(x, slice(None, None, 2), v)
+    return x
+
+
+@pytest.mark.parametrize("target, v", [(np.arange(5.0), 1.5), (np.arange(5), 1.5), (np.arange(10.0).reshape(5, 2), 3.0)])
+def test_at_with_a_basic_index_as_numpy(target, v):
+    got = compiled(at_basic)(target.copy(), v)
+    want = at_basic(target.copy(), v)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)

@@ -431,11 +431,20 @@ def _where_copy(mask, value, dst):
 
 def ufunc_at(ufunc_name, a, indices, b=None):
     """np.<ufunc>.at(a, indices, b) for the binary ufuncs in ``_AT`` with one integer
-    array index (repeated indices apply every value, in turn)."""
+    array index (repeated indices apply every value, in turn) or a basic index (ints
+    and slices: each element once, ``ufunc(a[indices], b)`` cast back unsafely)."""
     where_ = f"np.{ufunc_name}.at"
     if ufunc_name not in _AT or b is None or not isinstance(a, TracedArray):
         raise UnsupportedError(where_ + (" of a unary ufunc" if b is None else ""), where_, user_loc())
     sel = select(a, indices)
-    if sel.index is None or sel.mask is not None or sel.moved:
+    if sel.mask is not None or sel.moved:
         raise UnsupportedError(f"{where_} with other than one integer array index", where_, user_loc())
+    if sel.index is None:
+        from . import ufuncs
+        common = _at_dtype(sel.view.dtype, b)
+        _numpy_accepts_at(ufunc_name, sel.view.dtype, common)
+        updated = ufuncs.apply(ufunc_name, (sel.view, _wrap(_as_target_value(_Shape(sel.view.shape, common), b,
+                                                                             what=where_))))
+        commit(sel.view, astype(updated, sel.view.dtype)._value)
+        return
     commit(sel.view, add_at(sel.view, sel.axis, sel.index, b, ufunc_name))
