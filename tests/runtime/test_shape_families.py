@@ -446,3 +446,23 @@ def test_a_family_keeps_the_c_order_its_plan_relied_on():
     table, g = RNG.standard_normal((11, 4)), RNG.standard_normal((20, 4))
     ids = RNG.integers(0, 11, 40)[::2]
     _compare(embedding_backward(table, ids, g), f(table, ids, g))
+
+
+def transposed_twice(x):
+    return x.T * 2           # relies on x's C order: the guard is "C order"
+
+
+def test_a_size_first_seen_in_another_layout_is_still_served_in_c_order():
+    """An F-ordered call at a new size fails the family's C-order guard and is traced;
+    a C-ordered call at that size then takes the family, and only served sizes are
+    listed as served."""
+    f = tracejit.compile(transposed_twice, recompile_limit=100)
+    for n in (8, 12, 16):
+        f(np.ones((n, 5)))
+    assert len(f.compiles) == 2 and served(f) == [16]
+    f_input = np.asfortranarray(RNG.standard_normal((10, 5)))
+    _compare(transposed_twice(f_input), f(f_input))
+    assert len(f.compiles) == 3 and served(f) == [16]
+    c_input = RNG.standard_normal((10, 5))
+    _compare(transposed_twice(c_input), f(c_input))
+    assert len(f.compiles) == 3 and served(f) == [10, 16]

@@ -373,7 +373,7 @@ class CompiledFunction:
         outside = self._ints_outside(specs, values, bound, parts)
         if outside:           # a dynamic int beyond where its trace holds: a static trace for it
             return self._call_with_static_ints(outside, args, kwargs)
-        if not specs:
+        if not any(spec.family is not None for spec in specs):   # (one that failed its guards: traced again)
             member = self.families.member(key, values)
             if member is not None:
                 spec, matched = member

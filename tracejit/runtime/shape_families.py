@@ -185,9 +185,7 @@ class ShapeFamily:
         numbers = self._numbers(size)
         if numbers is None:
             return None
-        spec = _instance(self.template, self._rebuild_sized(numbers), self)
-        self.sizes.append(size)
-        return spec
+        return _instance(self.template, self._rebuild_sized(numbers), self)
 
 
 def build(fn, name, backend, world_of, key, abstract, treedef_args, positions, a, b, xp, traced_positions,
@@ -218,6 +216,9 @@ def build(fn, name, backend, world_of, key, abstract, treedef_args, positions, a
     first, second = probe(a), probe(b)
     if first[0] != second[0]:
         raise NoFamily(_differ(a, b))
+    if ordinary is not None and ordinary.layouts != first[3].layouts:
+        raise NoFamily("the plan depends on an argument's layout, and the call's is not C order (probes "
+                       "are C-ordered: C-ordered calls at two sizes form a family)")
     if ordinary is not None and not first[3].trace.probe_forms and _unrecorded(ordinary) != _unrecorded(first[3]):
         raise NoFamily("the code behaves differently when a size is not a plain int (type(n) is int, or an "
                        "API that refuses int subclasses)")
@@ -436,6 +437,7 @@ class ShapeFamilies:
             if spec is not None:
                 matched = spec.match(leaves)
                 if matched is not None:
+                    family.sizes.append(size)          # served (a guard it failed: traced, not listed)
                     return spec, matched
         return None
 
