@@ -150,6 +150,10 @@ LAYOUT_CASES = [
     (lambda x: np.array(x.T), (64, 32), "C"),
     (lambda x: x.T.copy(order="K"), (64, 32), "C"),
     (lambda x: np.copy(x), (64, 32), "F"),
+    (lambda x: np.copy(x, order="A"), (64, 32), "F"),                 # F-contiguous: F
+    (lambda x: np.copy(x.T, order="A"), (64, 32), "C"),               # x.T is F-contiguous
+    (lambda x: np.copy(x[::2], order="A"), (64, 32), "F"),             # neither: C
+    (lambda x: np.copy(np.broadcast_to(x[:1], (5, 32)), order="A"), (64, 32), "C"),
     (lambda x: np.array(x[::2].T), (64, 32), "C"),
 ]
 

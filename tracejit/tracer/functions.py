@@ -23,8 +23,16 @@ from .ufuncs import astype
 
 
 def copy(a, order="K", subok=False):
-    """``np.copy`` (order 'K': the layout of `a`) and ``x.copy()`` (order 'C'), or 'F'."""
+    """``np.copy`` (order 'K': the layout of `a`) and ``x.copy()`` (order 'C'), or 'F';
+    'A': F where `a` is F-contiguous and not C-contiguous, else C (as NumPy)."""
     x = as_traced(a)
+    if order == "A" and not x.type.weak:
+        from .layout import is_c_contiguous, is_f_contiguous, known_strides
+        strides = known_strides(x)
+        if strides is not None:
+            fortran = is_f_contiguous(x.shape, strides, x.dtype.itemsize) and \
+                not is_c_contiguous(x.shape, strides, x.dtype.itemsize)
+            order = "F" if fortran else "C"
     if order in ("C", "F") and not x.type.weak:
         from .layout import ordered_copy
         return ordered_copy(x, order)
