@@ -29,7 +29,10 @@ C_ORDER = "C order"
 def layout_holds(x, layout) -> bool:
     """Whether `x` has the guarded `layout`: exact strides, or C order (``C_ORDER``)."""
     if layout[0] == C_ORDER:
-        return type(x) is np.ndarray and x.flags.c_contiguous and x.flags.writeable == layout[1]
+        if type(x) is not np.ndarray:
+            return False
+        flags = x.flags                  # one flags object, not one per attribute
+        return flags.c_contiguous and flags.writeable == layout[1]
     return array_layout(x) == layout
 
 
