@@ -114,6 +114,7 @@ class NumbaKernel:
         self._entries: dict = {}          # argument types -> native entry (None: none for those types)
         self._numba_only = not native_cache.enabled()
         self._fast = None                 # what a launch calls first: returns None when it ran
+        self._plain = None                # whether `_run_plain` serves its launches (known once compiled)
         # (output, input) positions a plan may write in place (same shape and dtype, pointwise)
         # and the kernels that then store through the input (``numba_dialect.kernel_text``)
         self._in_place_candidates = () if in_place else _in_place_candidates(nest, self.input_names)
@@ -385,6 +386,27 @@ class NumbaKernel:
                     raise native_cache.kernel_exception(result, self.name)
         self.dispatcher(*args)
 
+    def _run_plain(self, inputs, outputs, launch) -> bool:
+        """The common launch, with few of ``launch``'s checks: a kernel that has no flat
+        or matmul form and no float16 buffers, on NumPy arrays, no output written in place,
+        measured small enough for one thread. False where nothing ran (the arguments fit no
+        stored entry: ``launch`` takes over)."""
+        fast = self._fast
+        if fast is None:
+            return False
+        for x in inputs:
+            if type(x) is not np.ndarray:
+                return False
+        for k, j in self._in_place_candidates:
+            if outputs[k] is inputs[j]:
+                return False
+        result = fast(0, launch[0], *inputs, *outputs, *launch[2])
+        if result is None:
+            return True
+        if result is not False:             # a native run raised
+            raise native_cache.kernel_exception(result, self.name)
+        return False
+
     def __call__(self, inputs, outputs, sizes):
         self.launch(inputs, outputs, self.prepare(sizes))
 
@@ -399,6 +421,9 @@ class NumbaKernel:
 
     def launch(self, inputs, outputs, launch):
         """Run on `inputs` into the preallocated `outputs` with a prepared launch."""
+        if self._plain and launch[1] is not None and launch[1] < PARALLEL_MIN_SECONDS \
+                and self._run_plain(inputs, outputs, launch):
+            return
         inputs = [x if type(x) is np.ndarray else np.asarray(x) for x in inputs]
         for k, j in self._in_place_candidates:
             if outputs[k] is inputs[j]:
@@ -420,6 +445,8 @@ class NumbaKernel:
         args.extend(size_args)
         if self.compile_seconds is None and not self._compiled_for(args):
             return
+        if self._plain is None:
+            self._plain = not (self._flat_positions is not None or self.matmul is not None or self._half)
         threads = min(_CPUS, rows)
         if serial is None:                       # the first launch of this shape: measure it
             began = time.perf_counter()
@@ -496,6 +523,7 @@ def _run_nothing_in_the_helper() -> None:
     with _KERNELS_LOCK:
         for kernel in _KERNELS.values():
             kernel.compile_seconds = None
+            kernel._plain = None
 
 
 compile_share.at_helper_start(_run_nothing_in_the_helper)

@@ -48,19 +48,23 @@ class KernelStep:
 
     def run(self, xp, slots, reuse=False, pool=None):
         if reuse:
-            if self.pool is not None and pool is not None:
-                outs = [self._reusable(k) if b < 0 else self._pooled(k, pool, b) for k, b in enumerate(self.pool)]
-            else:
+            kinds = self.pool if pool is not None else None
+            if kinds is None:
                 outs = [self._reusable(k) for k in range(len(self.out_types))]
+            elif len(kinds) == 1:
+                outs = [self._reusable(0) if kinds[0] < 0 else self._pooled(0, pool, kinds[0])]
+            else:
+                outs = [self._reusable(k) if b < 0 else self._pooled(k, pool, b) for k, b in enumerate(kinds)]
         else:
             outs = [xp.empty(t.shape, t.dtype) for t in self.out_types]
         if self.into:
             for k, slot in self.into.items():
                 if xp.is_dense(slots[slot], self.out_types[k]):
                     outs[k] = slots[slot]
+        launch = self.launch
         try:
-            if self.launch is not None:
-                self.kernel.launch([slots[i] for i in self.inputs], outs, self.launch)
+            if launch is not None:
+                self.kernel.launch([slots[i] for i in self.inputs], outs, launch)
             elif hasattr(self.kernel, "prepare"):
                 self.launch = self.kernel.prepare(self.sizes)
                 self.kernel.launch([slots[i] for i in self.inputs], outs, self.launch)

@@ -115,6 +115,8 @@ class Specialization:
         self.scalar_states = world is not None and any(
             slot.array is not None and isinstance(slot.array, (np.generic, int, float)) for slot in world.slots)
         self.simple_outputs = self._simple_outputs()
+        # the plan output a call returns as it is (one array, returned bare), else None
+        self.bare_output = self._bare_output()
         self.state_lock = threading.Lock() if self.writes or trace.mutations else None
 
     def _simple_outputs(self):
@@ -130,6 +132,13 @@ class Specialization:
                for leaf in leaves):
             return None
         return tuple(leaves)
+
+    def _bare_output(self):
+        simple = self.simple_outputs
+        if simple is None or len(simple) != 1 or self.trace.out_treedef.kind != "leaf":
+            return None
+        leaf = simple[0]
+        return None if leaf.pytype is not None or leaf.scalar else leaf.index
 
     # -- set up ----------------------------------------------------------------------
     def _plan_writes(self, world):
@@ -240,15 +249,22 @@ class Specialization:
 
     def _run_matched(self, leaves, matched, call):
         xp = self.xp
-        targets = matched[1]
-        arrays, originals = self.plan_inputs(leaves, matched)
         simple = self.simple_outputs
         if simple is not None:
+            if matched[0] or self.lifted:
+                arrays = self.plan_inputs(leaves, matched)[0]
+            else:             # only arguments: what plan_inputs gives, without the originals
+                arrays = [np.asarray(a) if isinstance(a, _HOST_SCALARS) else a for a in self.pick_traced(leaves)]
             try:
                 results = self.plan.run(xp, arrays)
             except Exception as exc:    # noqa: BLE001  (the caller decides: fallback or NumPy's error)
                 raise PlanFailed(exc) from exc
+            bare = self.bare_output
+            if bare is not None and type(results[bare]) is np.ndarray:
+                return results[bare]
             return unflatten(self.trace.out_treedef, [rebuild_leaf(leaf, results) for leaf in simple])
+        targets = matched[1]
+        arrays, originals = self.plan_inputs(leaves, matched)
         if self.trace.mutations:
             try:
                 check_no_overlap(arrays, self.trace.mutations)
@@ -301,7 +317,7 @@ class Specialization:
         """(the plan's input arrays, the objects they came from) for one call."""
         state_inputs = matched[0]
         picked = self.pick_traced(leaves)
-        traced = [np.asarray(a) if isinstance(a, (float, int, np.generic)) else a for a in picked]
+        traced = [np.asarray(a) if isinstance(a, _HOST_SCALARS) else a for a in picked]
         originals = [*picked, *state_inputs, *self.lifted]
         if self.scalar_states:        # NumPy scalars read from state
             state_inputs = [np.asarray(a) if isinstance(a, np.generic) else
@@ -429,6 +445,9 @@ def _owner(array):
     while isinstance(array.base, np.ndarray):
         array = array.base
     return array
+
+
+_HOST_SCALARS = (float, int, np.generic)     # traced arguments the plan takes as 0-d arrays
 
 
 def _picker(positions):
