@@ -146,6 +146,8 @@ class CompiledFunction:
         # names a keyword call may use for each position (None: positional-only)
         self._keyword_names = [p.name if p.kind is p.POSITIONAL_OR_KEYWORD else None for p in params] \
             if simple else []
+        # per count of positional arguments: the names of the parameters after them
+        self._trailing_names = [tuple(self._keyword_names[k:]) for k in range(len(self._keyword_names) + 1)]
         self._lock = threading.RLock()
         self.families = ShapeFamilies(self, enabled=bool(dynamic_shapes))   # one trace for every size
         self.compiles: list = []
@@ -270,6 +272,8 @@ class CompiledFunction:
         (unknown or duplicate names, a missing argument: binding reports those)."""
         if len(args) >= self._fast_arity:
             return None
+        if len(args) + len(kwargs) == self._fast_arity and tuple(kwargs) == self._trailing_names[len(args)]:
+            return args + tuple(kwargs.values())     # every later parameter, named in order
         names, defaults = self._keyword_names, self._defaults
         full = list(args)
         used = 0

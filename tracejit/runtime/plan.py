@@ -259,12 +259,13 @@ class Plan:
         slots[:self.n_inputs] = arrays
         # NumPy buffers are reused across calls (allocation of large outputs costs more
         # than small kernels); a concurrent call of the same plan allocates fresh ones
-        reuse = xp.name == "numpy" and self.lock.acquire(blocking=False)
+        reuse = xp is NUMPY and self.lock.acquire(blocking=False)
         try:
-            if reuse and len(self.pool) != self.pool_size:
-                self.pool[:] = [None] * self.pool_size
             pool = self.pool
-            for index, (step, dead) in enumerate(zip(self.steps, self.release)):
+            if reuse and len(pool) != self.pool_size:
+                pool[:] = [None] * self.pool_size
+            index = 0
+            for step, dead in zip(self.steps, self.release):
                 try:
                     if reuse and type(step) is KernelStep:
                         step.run(xp, slots, True, pool)
@@ -273,8 +274,10 @@ class Plan:
                 except Exception as exc:
                     _mark(exc, "tracejit_failed_step", index)
                     raise
-                for slot in dead:
-                    slots[slot] = None
+                if dead:
+                    for slot in dead:
+                        slots[slot] = None
+                index += 1
             return [slots[i] for i in self.outputs]
         finally:
             if reuse:
