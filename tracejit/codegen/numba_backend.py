@@ -386,10 +386,16 @@ class NumbaKernel:
                     raise native_cache.kernel_exception(result, self.name)
         self.dispatcher(*args)
 
+    def _plain_product(self) -> bool:
+        """Whether `_run_plain` may compute this kernel's product itself: all of it, into
+        a buffer of its own, with nothing `_matmul` decides per call but the split."""
+        return not self.plain_matmul and self.causal_offset is None and self.matmul.a_zero_above is None \
+            and self._matmul_operands is not None
+
     def _run_plain(self, inputs, outputs, launch) -> bool:
         """The common launch, with few of ``launch``'s checks: a kernel that has no flat
-        or matmul form and no float16 buffers, on NumPy arrays, no output written in place,
-        measured small enough for one thread. False where nothing ran (the arguments fit no
+        form and no float16 buffers, on NumPy arrays, no output written in place, measured
+        small enough for one thread; its product, if any, a 2-D one too small to split. False where nothing ran (the arguments fit no
         stored entry: ``launch`` takes over)."""
         fast = self._fast
         if fast is None:
@@ -400,7 +406,17 @@ class NumbaKernel:
         for k, j in self._in_place_candidates:
             if outputs[k] is inputs[j]:
                 return False
-        result = fast(0, launch[0], *inputs, *outputs, *launch[2])
+        if self.matmul is not None:
+            ia, ib, dtype = self._matmul_operands
+            a, b = inputs[ia], inputs[ib]
+            if a.ndim != 2 or b.ndim != 2 or a.dtype != dtype or b.dtype != dtype \
+                    or a.shape[0] * b.shape[1] * a.shape[1] >= blas_threads.SPLIT_MIN_MACS:
+                return False
+            product = self._product_buffer((a.shape[0], b.shape[1]), dtype)
+            np.matmul(a, b, out=product)
+            result = fast(0, launch[0], *inputs, product, *outputs, *launch[2])
+        else:
+            result = fast(0, launch[0], *inputs, *outputs, *launch[2])
         if result is None:
             return True
         if result is not False:             # a native run raised
@@ -446,7 +462,8 @@ class NumbaKernel:
         if self.compile_seconds is None and not self._compiled_for(args):
             return
         if self._plain is None:
-            self._plain = not (self._flat_positions is not None or self.matmul is not None or self._half)
+            self._plain = not (self._flat_positions is not None or self._half) and (
+                self.matmul is None or self._plain_product())
         threads = min(_CPUS, rows)
         if serial is None:                       # the first launch of this shape: measure it
             began = time.perf_counter()
