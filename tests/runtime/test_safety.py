@@ -106,6 +106,19 @@ def test_isinstance_ndarray_takes_the_eager_branch():
     assert f.fallbacks == []
 
 
+NUMPY_SCALAR_OF_A_FLOAT = """
+import numpy as np
+def f(x, lr):
+    return x + np.float64(lr)                          # <-
+"""
+
+
+def test_a_numpy_scalar_made_of_a_float_argument_falls_back_naming_a_python_number():
+    f, _ = check_like_eager(NUMPY_SCALAR_OF_A_FLOAT, "f", [lambda m: (np.ones(3, np.float32), 0.1)] * 2, warns=1)
+    message = str(f.fallbacks[0])
+    assert "traced Python number" in message and "converting a traced array" not in message
+
+
 def test_internal_errors_anywhere_fall_back_with_one_warning(monkeypatch):
     """A bug in the tracer (here: an AttributeError from a ufunc) is not the user's problem."""
     from tracejit.tracer import ufuncs

@@ -166,11 +166,18 @@ class TracedArray:
         raise DataDependentError("x.tolist()", user_loc())
 
     def __array__(self, dtype=None, copy=None):
-        error = DataDependentError(
-            "converting a traced array to a NumPy array (np.asarray, np.array, np.float32(x), "
-            "or storing it into a NumPy array)", user_loc(),
-            hint="use x.astype(np.float32) to change dtype, and build results from traced "
-                 "operations (np.where, np.concatenate, np.stack) instead of writing into arrays")
+        if self._value.type.weak:      # a Python float or int argument (or one computed from it)
+            what = "converting a traced Python number to a NumPy array or scalar (np.float64(x), " \
+                   "np.asarray(x), or storing it into a NumPy array)"
+            hint = "drop the conversion: arithmetic with a Python number lr already follows NumPy's " \
+                   "weak-scalar rule (x * lr keeps x's dtype); for float64 results write " \
+                   "x.astype(np.float64) * lr, or pass np.float64(lr) as the argument and use it as it is"
+        else:
+            what = "converting a traced array to a NumPy array (np.asarray, np.array, np.float32(x), " \
+                   "or storing it into a NumPy array)"
+            hint = "use x.astype(np.float32) to change dtype, and build results from traced " \
+                   "operations (np.where, np.concatenate, np.stack) instead of writing into arrays"
+        error = DataDependentError(what, user_loc(), hint=hint)
         error.array_conversion = True       # runtime/compiled.py: a float list may be retried as one vector
         raise error
 
