@@ -276,7 +276,7 @@ class _Lowerer:
         index = tuple(index)
         used, _ = self.expr_deps(index)
         scope = self.scope if used & self.inner_vars else None
-        key = (value, repr(index), scope)
+        key = (value, index, scope)          # IndexExprs are frozen: equal by value
         if key not in self.memo:
             if scope is not None and value.producer is not None and value.producer.op.expensive:
                 self._count_pass(value, index, scope)
@@ -284,7 +284,7 @@ class _Lowerer:
         return self.memo[key]
 
     def _count_pass(self, value, index, scope):
-        seen = self.passes.setdefault((value, repr(index)), set())
+        seen = self.passes.setdefault((value, index), set())
         seen.add(scope)
         if len(seen) > MAX_PASSES_OF_EXPENSIVE:
             node = value.producer
@@ -295,7 +295,7 @@ class _Lowerer:
         if value is self.matmul_value:
             own = tuple(const(0) if n == 1 else e for n, e in zip(self.domain, self.full_index))
             here = tuple(const(0) if n == 1 else e for n, e in zip(self.domain, index))
-            if repr(here) != repr(own):
+            if here != own:
                 # the matmul tile holds each point once: a moved read needs the result in memory
                 raise LoweringError("the matmul result is read at another point (transposed, flipped, shifted)")
         if value in self.input_names or value is self.matmul_value:
@@ -329,7 +329,7 @@ class _Lowerer:
     def _reduction_result(self, value, index):
         if value not in self.acc_of:
             raise LoweringError("reduction result used before its reduction")
-        if repr(tuple(index)) != repr(self._result_index(value.shape)):
+        if tuple(index) != tuple(self._result_index(value.shape)):
             raise LoweringError("a reduction result is read at an index other than its own row")
         return self.acc_of[value]
 
@@ -338,7 +338,7 @@ class _Lowerer:
             raise LoweringError("scan result used before its scan")
         full = tuple(const(0) if n == 1 else e for n, e in zip(self.domain, self.full_index))
         here = tuple(const(0) if n == 1 else e for n, e in zip(value.shape, index))
-        if repr(here) != repr(full):
+        if here != full:
             raise LoweringError("a scan result is read at an index other than its own point")
         if self.block is not self.epilogue:
             raise LoweringError("a scan result is read by a reduction or scan of the same kernel")
