@@ -23,8 +23,10 @@ PACKAGE = "tracejit.codegen"
 _FOLDER = os.path.dirname(os.path.abspath(__file__))
 
 
+@functools.lru_cache(maxsize=64)
 def _source(module: str) -> str:
-    """The text of tracejit/codegen/<module>.py (read, not imported)."""
+    """The text of tracejit/codegen/<module>.py (read, not imported; once per process:
+    every kernel's prelude asks for the versions of the helpers it imports)."""
     with open(os.path.join(_FOLDER, module + ".py"), encoding="utf-8") as f:
         return f.read()
 
