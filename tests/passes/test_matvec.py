@@ -85,3 +85,16 @@ def test_a_numba_epilogue_has_no_loop_over_the_unit_axis():
     region = kernel.attrs["region"]
     text = numba_dialect.generate_source(lower_region(region), str(region))[0]
     assert "range(1)" not in text and "i1 = 0" in text
+
+
+def test_a_vector_that_is_both_operand_and_epilogue_input_compiles():
+    """``w - lr * (g @ w - c)``: after this pass w's column view feeds both the product
+    and the epilogue; fusion used to pull that view into the region behind the
+    product, and the kernel's operands no longer matched its region (a fallback)."""
+    kernels = _kernels(lambda w, g, c: w - 0.1 * (g @ w - c), (8,), (8, 8), (8,))
+    assert len(kernels) == 1 and kernels[0].attrs["region"].nodes[0].op.name == "matmul"
+    rng = np.random.default_rng(4)
+    w, g, c = rng.standard_normal(8), rng.standard_normal((8, 8)), rng.standard_normal(8)
+    f = tracejit.compile(lambda w, g, c, lr: w - lr * (g @ w - c), fullgraph=True)
+    for lr in (0.1, 0.01):
+        np.testing.assert_allclose(f(w, g, c, lr), w - lr * (g @ w - c), rtol=1e-13, atol=1e-14)

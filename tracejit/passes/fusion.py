@@ -152,10 +152,14 @@ class _RegionBuilder:
                     return None
                 continue
             stack.extend(node.inputs)
+        # the matmul's operands are region inputs (the caller computes the product first):
+        # a free node making one is not pulled in even where the epilogue reads it too
+        operands = set(matmuls[0].inputs) if matmuls else set()
         while stack:
             value = stack.pop()
             node = value.producer
-            if node is None or node in members or node in pulled or a.kind[node] in ("compute", "kernel"):
+            if node is None or node in members or node in pulled or a.kind[node] in ("compute", "kernel") \
+                    or value in operands:
                 continue
             pulled.add(node)
             stack.extend(node.inputs)
