@@ -15,6 +15,7 @@ from .fold import fold_constants
 from .fusion import fuse
 from .layout import follow_input_layouts
 from .loop_writes import carried_writes_in_place
+from .hoist import hoist_invariants
 from .matvec import compute_in_product_shape
 from .roll import roll_loops
 from .simplify import simplify
@@ -27,6 +28,7 @@ _loop_bodies.reads_call_facts = True
 
 PIPELINE = [
     ("roll", roll_loops),                # a traced Python loop's repeated body -> one loop node
+    ("hoist", hoist_invariants),         # body work on loop-invariant values -> once, before the loop
     ("dce", dce),                        # drop what the trace computed but never used
     ("cse", cse),                        # one node per (op, operands, attrs)
     ("fold_constants", fold_constants),  # scalar constant subexpressions -> constants
