@@ -90,3 +90,61 @@ def test_the_dump_shows_the_section():
     assert section.startswith("reshape f32[32,64] -> f32[2048]")
     compilation = compile_function(lambda x: x.T + 1, (X,), {}, choose_backend("numba", ()))
     assert "=== physical copies ===\nnone: every transpose" in format_dump(compilation)
+
+
+# loops whose body, once simplified, returns one of its inputs (x * 1.0 -> x) or one
+# buffer twice: each returned array is new memory, as NumPy's are, unless NumPy's is x
+def _loop_passes_an_argument_through(a, x):
+    b = np.zeros(6)
+    for _ in range(100):
+        a = a * 0.5 + b + np.sin(a)
+        b = x * 1.0
+    return a, b
+
+
+def _loop_returns_hoisted_work_also_computed_outside(a, x):
+    b = np.zeros(6)
+    for _ in range(100):
+        a = a * 0.5 + b + np.sin(a)
+        b = np.exp(x) * 1.0
+    return a, b, np.exp(x)
+
+
+def _loop_returns_one_buffer_twice(a, x):
+    b, c = np.zeros(6), np.zeros(6)
+    for _ in range(100):
+        a = a * 0.5 + b + c + np.sin(a)
+        b = np.exp(x) * 1.0
+        c = np.exp(x) * 1.0
+    return a, b, c
+
+
+def _loop_returns_the_argument_itself(a, x):
+    b = np.zeros(6)
+    for _ in range(100):
+        a = a * 0.5 + b + np.sin(a)
+        b = x
+    return a, b
+
+
+@pytest.mark.parametrize("fn", [_loop_passes_an_argument_through, _loop_returns_hoisted_work_also_computed_outside,
+                                _loop_returns_one_buffer_twice, _loop_returns_the_argument_itself])
+def test_loop_results_share_memory_only_where_numpys_do(fn):
+    import tracejit
+    from tracejit.runtime.plan import LoopStep
+    compiled = tracejit.compile(fn, fullgraph=True)
+    for call in range(2):
+        a, x = np.linspace(0.0, 1.0, 6), np.linspace(-1.0, 1.0, 6) * (call + 1)
+        want = fn(a.copy(), x.copy())
+        got = compiled(a, x)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-13)
+        arrays = [*got, x]
+        for i in range(len(arrays)):
+            for j in range(i + 1, len(arrays)):
+                if i == 1 and j == len(arrays) - 1 and fn is _loop_returns_the_argument_itself:
+                    assert got[1] is x                    # NumPy's b is x
+                    continue
+                assert not np.shares_memory(arrays[i], arrays[j]), (i, j)
+    plan = next(iter(compiled._cache.values()))[0].plan
+    assert any(type(step) is LoopStep for step in plan.steps)

@@ -13,8 +13,11 @@ Kept in the body:
   would become arrays the body reads; a hoisted node that reads one gets a copy of it
   in front of the loop;
 - nodes whose result leaves the body, directly or through views (a carried or stacked
-  result): a loop result is then never the invariant array itself, which the loop's
-  plan may write into on a later trip (``plan.LoopStep.in_place``).
+  result): a carried value the body writes into on the next trip is then never a
+  hoisted array, which every trip reads (``plan.LoopStep.in_place`` copies a carried
+  value once, on entry). A body the later passes simplify can still return one of its
+  inputs (``x * 1.0`` becomes ``x``); what the caller then gets is copied where NumPy
+  returns new memory (``plan.output_roots``).
 """
 from __future__ import annotations
 

@@ -363,19 +363,43 @@ def interpret_plan(graph) -> Plan:
 
 def output_roots(plan: Plan):
     """Per plan output, the memory it lives in: ``("in", i)`` for (a view of) input i,
-    ``("buf", slot)`` for a buffer the plan allocated. None for interpreted plans,
-    whose outputs are only known when they exist."""
+    ``("buf", key)`` for a buffer the plan allocated (outputs with one key are one
+    buffer). None for interpreted plans, whose outputs are only known when they exist.
+
+    A loop's result is whatever its body returns: a new buffer, or (after the body's own
+    passes simplify ``x * 1.0`` to ``x``) one of the body's inputs itself, which is an
+    operand of the loop; two results may also be one buffer of the body."""
     if any(isinstance(step, InterpretStep) for step in plan.steps):
         return None
-    source = {}
+    source = {}             # slot -> the slot whose memory it views
+    loop_roots = {}         # loop result slot -> its root, where the loop does not make it
+    tables = ("in", -1)     # a loop's per-trip table entry: never the caller's memory either
+
+    def root_of(slot):
+        slot = source.get(slot, slot)
+        if slot in loop_roots:
+            return loop_roots[slot]
+        return ("in", slot) if slot < plan.n_inputs else ("buf", slot)
     for step in plan.steps:
         if isinstance(step, ViewStep):
             source[step.output] = source.get(step.input, step.input)
         elif isinstance(step, WindowWriteStep):
             source[step.outputs[0]] = source.get(step.inputs[0], step.inputs[0])
-    roots = []
-    for slot in plan.outputs:
-        root = source.get(slot, slot)
-        roots.append(("in", root) if root < plan.n_inputs else ("buf", root))
-    return roots
+        elif isinstance(step, LoopStep):
+            body_roots = output_roots(step.body)
+            if body_roots is None:
+                return None
+            carried, invariant, groups, stacked = step.layout
+            for k, slot in enumerate(step.outputs[:len(step.outputs) - stacked]):
+                kind, where = body_roots[k]
+                if kind == "buf":
+                    loop_roots[slot] = ("buf", ("loop", id(step), where))
+                elif where < carried + invariant:
+                    loop_roots[slot] = root_of(step.inputs[where])
+                elif where < carried + invariant + groups:       # the last trip's operand of its group
+                    group = where - carried - invariant
+                    loop_roots[slot] = root_of(step.inputs[carried + invariant + (group + 1) * step.trips - 1])
+                else:
+                    loop_roots[slot] = tables
+    return [root_of(slot) for slot in plan.outputs]
 
