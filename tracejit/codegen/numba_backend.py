@@ -395,8 +395,8 @@ class NumbaKernel:
     def _run_plain(self, inputs, outputs, launch) -> bool:
         """The common launch, with few of ``launch``'s checks: a kernel that has no flat
         form and no float16 buffers, on NumPy arrays, no output written in place, measured
-        small enough for one thread; its product, if any, a 2-D one too small to split. False where nothing ran (the arguments fit no
-        stored entry: ``launch`` takes over)."""
+        small enough for one thread; its product, if any, a 2-D one too small to split.
+        False where nothing ran (the arguments fit no stored entry: ``launch`` takes over)."""
         fast = self._fast
         if fast is None:
             return False

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 from ..ir import Graph, GraphBuilder, clone_node, make_node
 from ..ir.ops_control import loop_layout
-
-VIEWS = ("reshape", "transpose", "broadcast_to", "slice", "bitcast")
+from .fusion import VIEW_OPS
 
 
 def hoist_invariants(graph: Graph) -> Graph:
@@ -55,7 +54,7 @@ def _escaping(body: Graph) -> set:
         if value in found:
             continue
         found.add(value)
-        if value.producer is not None and value.producer.op.name in VIEWS:
+        if value.producer is not None and value.producer.op.name in VIEW_OPS:
             todo.extend(value.producer.inputs)
     return found
 
