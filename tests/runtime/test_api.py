@@ -224,6 +224,12 @@ def test_explain_lists_kernels_and_graph_without_touching_the_cache():
     assert "softmax" in str(report)
 
 
+def test_explain_without_the_calls_arguments_names_the_missing_one():
+    from bench.models import softmax
+    with pytest.raises(TypeError, match=r"explain\(softmax, \.\.\.\) takes the arguments.*'x'"):
+        tracejit.explain(tracejit.compile(softmax))
+
+
 def test_unknown_backend_and_triton_without_gpu_are_clear_errors(monkeypatch):
     with pytest.raises(ValueError, match="backend"):
         tracejit.compile(lambda x: x, backend="cuda")(np.ones(2))

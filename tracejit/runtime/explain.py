@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from ..ir.printer import format_graph
 from ..tracer import TracerError, unflatten
-from .compiled import CompiledFunction, refuse_unreplayable
+from .compiled import CompiledFunction, _BadCall, refuse_unreplayable
 from .arrays import array_layout
 from .codeinfo import definition_line
 from .compilation import compile_function
@@ -75,6 +75,9 @@ def explain(fn, *args, **kwargs) -> Explanation:
     compiled = fn if isinstance(fn, CompiledFunction) else CompiledFunction(fn)
     try:
         key, bound, values, treedef, abstract, backend, libs, parts = compiled._key(args, kwargs)
+    except _BadCall as exc:      # explain describes one call: it needs that call's arguments
+        raise TypeError(f"explain({compiled.name}, ...) takes the arguments of the call to explain: {exc}") \
+            from None
     except UnsupportedArgument as exc:
         result = Explanation(compiled.name, compiled.backend, compiles=list(compiled.compiles))
         result.fallbacks.append(Fallback(compiled.name, exc.op, exc.loc, str(exc)))
