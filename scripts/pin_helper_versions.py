@@ -16,6 +16,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from tracejit.codegen import helper_versions  # noqa: E402
 from tracejit.codegen.helper_versions import codegen_imports, dependencies, file_version  # noqa: E402
 
 
@@ -36,6 +37,7 @@ def main() -> None:
         if new != text:
             with open(path, "w") as f:
                 f.write(new)
+            helper_versions._source.cache_clear()      # the modules above read the new text
             print(f"{name}: BUILT_ON = {table}")
 
 
