@@ -12,8 +12,7 @@ array a buffer of its own once, on entry (``LoopStep``, attribute ``in_place``).
 from __future__ import annotations
 
 from ..ir import Graph, rebuild
-
-_VIEWS = ("reshape", "transpose", "broadcast_to", "slice", "bitcast")
+from .fusion import VIEW_OPS
 
 
 def carried_writes_in_place(body: Graph, carried: int):
@@ -65,6 +64,6 @@ def _memory_readers(x, users) -> list:
     while stack:
         for node in users.get(stack.pop(), ()):
             readers.append(node)
-            if node.op.name in _VIEWS:
+            if node.op.name in VIEW_OPS:
                 stack.extend(node.outputs)
     return readers
