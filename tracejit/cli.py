@@ -134,16 +134,16 @@ def _cache(args) -> int:
     from .codegen import cache_dir
     from .codegen.files import default_cache_dir
     location = Path(args.dir) if args.dir else default_cache_dir()
+    facts = cache_dir.info(location)
     if args.action == "clear":
         try:
-            count = cache_dir.clear(location)
+            cache_dir.clear(location)
         except OSError as exc:
             raise SystemExit(f"tracejit cache clear: cannot clear {location}: {exc}") from None
-        print(f"removed {count} cached kernel(s) from {location}")
+        print(f"removed {facts['kernels']} cached kernel(s) and {facts['plans']} stored plan(s) from {location}")
         return 0
-    facts = cache_dir.info(location)
     print(f"location: {facts['location']}")
-    print(f"entries:  {facts['entries']} kernel module(s)")
+    print(f"entries:  {facts['kernels']} kernel module(s), {facts['plans']} stored plan(s)")
     print(f"size:     {_size(facts['bytes'])} (limit {_size(facts['limit_bytes'])}, TRACEJIT_CACHE_LIMIT_MB)")
     if facts["newest_use"]:
         print(f"last use: {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(facts['newest_use']))}")
@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     cache = sub.add_parser("cache", help="show or clear the kernel cache directory",
                            description="The kernel cache: generated sources and Numba's compiled code.")
     cache.add_argument("action", choices=("info", "clear"),
-                       help="info: location, size and entries; clear: delete every cached kernel")
+                       help="info: location, size and entries; clear: delete every cached kernel and stored plan")
     cache.add_argument("--dir", metavar="DIR",
                        help="the cache directory (default: $TRACEJIT_CACHE_DIR or ~/.cache/tracejit)")
     return parser

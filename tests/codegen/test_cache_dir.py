@@ -92,13 +92,14 @@ def test_cache_info_and_clear_on_the_command_line(filled, tmp_path):
     env = dict(os.environ, TRACEJIT_CACHE_DIR=str(cache))
     info = subprocess.run([sys.executable, "-m", "tracejit", "cache", "info"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
-    assert info.returncode == 0 and f"location: {cache}" in info.stdout and "entries:  1 kernel" in info.stdout
+    assert info.returncode == 0 and f"location: {cache}" in info.stdout
+    assert "entries:  1 kernel module(s), 1 stored plan(s)" in info.stdout
     copy = tmp_path / "copy"
     import shutil
     shutil.copytree(cache, copy)
     cleared = subprocess.run([sys.executable, "-m", "tracejit", "cache", "clear", "--dir", str(copy)], cwd=ROOT,
                              capture_output=True, text=True, timeout=120)
-    assert cleared.returncode == 0 and "removed 1 cached kernel" in cleared.stdout
+    assert cleared.returncode == 0 and "removed 1 cached kernel(s) and 1 stored plan(s)" in cleared.stdout
     assert cache_dir.entries(copy) == []
 
 
@@ -110,7 +111,7 @@ def test_two_processes_fill_one_cache_at_once(tmp_path):
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 and out.strip() == "ok" for p, (out, _) in zip(procs, outs)), outs
-    assert len(cache_dir.entries(tmp_path)) == 1
+    assert cache_dir.info(tmp_path)["kernels"] == 1 and cache_dir.info(tmp_path)["plans"] == 1
 
 
 def test_a_cache_folder_that_cannot_be_written_still_compiles_with_one_warning(tmp_path):

@@ -114,6 +114,12 @@ def test_a_warm_process_runs_without_numba_and_agrees(warm_runs):
     assert warm["layer"] == cold["layer"]       # the same machine code: bit-identical
 
 
+def test_a_warm_process_loads_the_plan_the_cold_one_stored(warm_runs):
+    _, cold, warm, _ = warm_runs
+    assert {"passes", "codegen"} <= set(cold["stages"]) and "stored plan" not in cold["stages"]
+    assert "stored plan" in warm["stages"] and not {"passes", "codegen"} & set(warm["stages"])
+
+
 def test_a_native_kernel_that_raises_raises_numpys_error(warm_runs):
     _, cold, warm, _ = warm_runs
     assert cold["raised"] == warm["raised"] == "IndexError"

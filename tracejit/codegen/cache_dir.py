@@ -4,7 +4,8 @@ Layout (``files.py`` writes it): ``<cache>/kernels/tj_<stem>_<hash>.py`` per gen
 kernel module, and Numba's compiled code for it in ``<cache>/kernels/__pycache__/``
 (``tj_<stem>_<hash>.<function>-<line>.py311.nbi`` index, ``...nbc`` data) and the kernel's
 native code per argument types beside them (``tj_<stem>_<hash>.<function>-native-<key>.tjn``,
-``native_cache.py``). An *entry* is one module with its compiled files.
+``native_cache.py``); and ``<cache>/plans/<hash>.tjp`` per stored plan
+(``runtime/plan_store.py``). An *entry* is one module with its compiled files, or one plan.
 
 - **Size**: after a new module is written the directory is kept under a limit
   (``TRACEJIT_CACHE_LIMIT_MB``, default 256) by deleting the least recently used entries
@@ -25,6 +26,7 @@ import warnings
 from pathlib import Path
 
 DEFAULT_LIMIT_MB = 256
+PLANS = "plans"               # the stored plans' folder (runtime/plan_store.py reads and writes it)
 _TOUCHED: set = set()
 _IN_USE: set = set()          # module stems running as native code in this process
 
@@ -43,15 +45,13 @@ def limit_bytes() -> int:
 def entries(cache_dir) -> list:
     """[(module stem, [paths], bytes, last use time)], oldest use first."""
     kernels = Path(cache_dir) / "kernels"
-    if not kernels.is_dir():
-        return []
     compiled: dict = {}
     pycache = kernels / "__pycache__"
     if pycache.is_dir():
         for item in os.scandir(pycache):
             compiled.setdefault(item.name.split(".", 1)[0], []).append(Path(item.path))
     result = []
-    for item in os.scandir(kernels):
+    for item in (os.scandir(kernels) if kernels.is_dir() else ()):
         if not item.name.endswith(".py"):
             continue
         stem = item.name[:-3]
@@ -60,6 +60,11 @@ def entries(cache_dir) -> list:
         result.append((stem, paths, size, _mtime(Path(item.path))))
     for stem, paths in compiled.items():     # compiled files whose module is gone
         result.append((stem, paths, sum(_size(p) for p in paths), 0.0))
+    plans = Path(cache_dir) / PLANS
+    if plans.is_dir():
+        for item in os.scandir(plans):
+            path = Path(item.path)
+            result.append((path.stem, [path], _size(path), _mtime(path)))
     return sorted(result, key=lambda e: e[3])
 
 
@@ -120,7 +125,9 @@ def enforce_limit(cache_dir, limit: int | None = None) -> int:
 
 def info(cache_dir) -> dict:
     found = entries(cache_dir)
+    plans = sum(1 for e in found if e[1] and e[1][0].parent.name == PLANS)
     return {"location": str(cache_dir), "entries": len(found), "bytes": sum(e[2] for e in found),
+            "kernels": len(found) - plans, "plans": plans,
             "limit_bytes": limit_bytes(),
             "oldest_use": min((e[3] for e in found if e[3]), default=None),
             "newest_use": max((e[3] for e in found), default=None)}
@@ -130,10 +137,10 @@ def clear(cache_dir) -> int:
     """Delete every entry; returns how many there were. OSError when some could not be
     deleted (a read-only folder), saying how many are left."""
     count = len(entries(cache_dir))
-    kernels = Path(cache_dir) / "kernels"
-    if kernels.is_dir():
-        shutil.rmtree(kernels, ignore_errors=True)
-    left = len(entries(cache_dir)) if kernels.exists() else 0
+    for folder in (Path(cache_dir) / "kernels", Path(cache_dir) / PLANS):
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+    left = len(entries(cache_dir))
     if left:
         raise OSError(f"{left} of {count} cached kernel(s) could not be deleted (is the folder read-only?)")
     return count

@@ -12,6 +12,14 @@ import re
 from .files import content_hash
 
 
+def kernel_name(nest) -> str:
+    """The Python name of `nest`'s kernel function: its region's name, made a legal
+    identifier that shadows nothing a generated module uses."""
+    name = re.sub(r"\W", "_", nest.name) or "kernel"
+    reserved = name[0].isdigit() or name.startswith("_tj_") or name in ("np", "numba", "start", "stop")
+    return f"k_{name}" if reserved else name
+
+
 def normalize_region_text(text: str, sizes: dict) -> str:
     """Write each dim of the printed types as its size parameter (`f32[n0,n1]`), so the
     header (and the file's content hash) does not change with the batch size."""

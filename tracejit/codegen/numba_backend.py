@@ -36,12 +36,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from . import blas_threads, cache_dir, compile_log, compile_share, files, native_cache
-from .identity import kernel_identity
+from .identity import kernel_identity, kernel_name
 from ..ir.flatten import FLAT_SIZE, flat_nest, flattened_buffers
 from ..ir.masked_product import needed_columns
 from ..ir.nest import Load, Store
 from ..ir.row_tiles import tile_nest
-from .numba_dialect import generate_source, kernel_name
 
 # launches that ran longer than this on one thread (and have >= 2 outer rows) go parallel
 PARALLEL_MIN_SECONDS = 3e-4
@@ -127,9 +126,19 @@ class NumbaKernel:
         self.flat_variant = None
         self._tile = None                 # the row-tile kernel (False: none), once asked for
         self.tiled_nest = None            # a row-tile kernel's own nest (ir/row_tiles.py)
+        self.registry_key = None          # its key among the kernels of this process (compile_kernel)
 
     def __repr__(self) -> str:
         return f"<NumbaKernel {self.name} at {self.path}>"
+
+    def __reduce__(self):
+        """A stored plan (``runtime/plan_store.py``) refers to a kernel by what it was made
+        of: loading the plan gives this process's kernel of that code (made now where
+        there is none), never a copy of another process's launch state."""
+        nest, region_text = self._variant_of
+        made_of = (self.registry_key, nest, self.source, self.path, self.size_names, self._cache_root,
+                   region_text, self._in_place)
+        return (_kernel_made_of, made_of, None if self.tiled_nest is None else {"tiled_nest": self.tiled_nest})
 
     # -- launching ------------------------------------------------------------
     def _matmul(self, inputs, outputs):
@@ -551,6 +560,7 @@ def compile_kernel(nest, cache_dir, region_text: str = "", in_place=()) -> Numba
     identical earlier nest); it is loaded at its first launch. `region_text`
     (``str(region)``) goes into the header; `in_place`: (output, input) buffer names
     whose output the caller writes into the input (``numba_dialect.kernel_text``)."""
+    from .numba_dialect import generate_source      # not imported where plans are loaded (plan_store)
     source, body, size_names = generate_source(nest, region_text, in_place)
     # the flat form (ir/flatten.py) is valid only for nests whose buffers all span the domain
     key = (str(cache_dir), kernel_identity(body, kernel_name(nest), nest), in_place, flattened_buffers(nest))
@@ -559,5 +569,19 @@ def compile_kernel(nest, cache_dir, region_text: str = "", in_place=()) -> Numba
         if kernel is None:
             path = files.write_module(cache_dir, kernel_name(nest), source)
             kernel = NumbaKernel(nest, source, path, size_names, cache_dir, region_text, in_place)
+            kernel.registry_key = key
+            _KERNELS[key] = kernel
+    return kernel
+
+
+def _kernel_made_of(key, nest, source, path, size_names, cache_root, region_text, in_place) -> NumbaKernel:
+    """The kernel `compile_kernel` made (or would make) under `key`, without generating
+    its source again (``NumbaKernel.__reduce__``). Its module file is written again at
+    its first import if the cache lost it (``NumbaKernel.dispatcher``)."""
+    with _KERNELS_LOCK:
+        kernel = _KERNELS.get(key)
+        if kernel is None:
+            kernel = NumbaKernel(nest, source, path, size_names, cache_root, region_text, in_place)
+            kernel.registry_key = key
             _KERNELS[key] = kernel
     return kernel

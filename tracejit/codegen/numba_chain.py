@@ -66,6 +66,9 @@ class RowTiledChain:
         self.first, self.second, self.tile = first, second, tile
         self._local = threading.local()
 
+    def __reduce__(self):
+        return (RowTiledChain.of, (self.first, self.second, self.tile))
+
     @classmethod
     def of(cls, first, second, tile) -> "RowTiledChain":
         """The one chain of these kernels: plans traced at other sizes share it (a shape

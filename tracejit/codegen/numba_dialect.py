@@ -32,7 +32,7 @@ from ..ir.nest import Load, index_vars
 from ..ir.split_sums import split_stashed_sums
 from ..ir.stash import stash_last_phase_values
 from . import column_tiles, near_paths, row_functions
-from .identity import normalize_region_text
+from .identity import kernel_name, normalize_region_text
 from .helper_versions import source_version
 from .render import Dialect, Renderer, used_names
 from .vector_math_names import NEAR_MATH, SMALL_MATH, VECTOR_MATH
@@ -424,12 +424,6 @@ def _unsigned(index: str) -> str:
     and bounds-checked before use: ir/loopnest.py), as the Triton backend, which has no
     wraparound, relies on too."""
     return index if index.isdigit() else f"np.uint64({index})"
-
-
-def kernel_name(nest) -> str:
-    name = re.sub(r"\W", "_", nest.name) or "kernel"
-    reserved = name[0].isdigit() or name.startswith("_tj_") or name in ("np", "numba", "start", "stop")
-    return f"k_{name}" if reserved else name
 
 
 def lower(nest):

@@ -140,8 +140,17 @@ class OpSpec:
     def __repr__(self) -> str:
         return f"<op {self.name}>"
 
+    def __reduce__(self):
+        # ops are unique by name: a pickled graph (runtime/plan_store.py) refers to them
+        return (op_named, (self.name,))
+
 
 OPS: dict[str, OpSpec] = {}
+
+
+def op_named(name: str) -> OpSpec:
+    """The registered op called `name`."""
+    return OPS[name]
 
 
 def _register(spec: OpSpec) -> OpSpec:

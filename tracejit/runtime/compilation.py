@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..codegen.files import default_cache_dir
 from ..ir.printer import format_graph
 from ..ir.verifier import verify
-from ..passes.pipeline import CallFacts, optimize
 from ..tracer import trace
 from ..tracer.layout import c_strides, is_c_contiguous
 from .arrays import C_ORDER
+from . import plan_store
 from .backends import InterpretBackend
 from .buffers import plan_buffers
 from .copies import copied_outputs, physical_copies, trace_leaves
@@ -38,15 +39,23 @@ class Compilation:
     backend: str
     seconds: dict = field(default_factory=dict)
     input_strides: list = field(default_factory=list)    # per graph input, or None (``input_strides``)
+    replay: object = None         # a stored plan's: runs the passes again, for the stages they made
 
     @property
     def graph(self):
         return self.history[-1][1]
 
+    def full_history(self) -> list:
+        """`history`, with every pass's result (a stored plan keeps only the final graph:
+        the passes run again, once, to show what each did)."""
+        if self.replay is not None:
+            self.history, self.replay = self.replay(), None
+        return self.history
+
     def stages(self) -> list:
         """(name, IR text) of the traced graph and of every pass that changed it."""
         result, previous = [], None
-        for name, graph in self.history:
+        for name, graph in self.full_history():
             text = format_graph(graph)
             if text != previous:
                 result.append((name, text))
@@ -118,11 +127,18 @@ def _order_guard(value_type, layout):
     return layout
 
 
-def call_facts(traced, layouts, matmul_rows=False) -> CallFacts:
-    """The outputs this trace writes into arguments, and the inputs in C order: traced
-    arguments by `layouts` (per traced leaf: (strides, writeable) or None; no
-    `layouts`: arguments given as types, which stand for new C-ordered arrays), lifted
-    constants by their own strides; state arrays count as unknown."""
+def call_facts(traced, layouts, matmul_rows=False):
+    """The outputs this trace writes into arguments, and the inputs in C order
+    (``_call_layout_facts``), as the passes take them."""
+    from ..passes.pipeline import CallFacts
+    return CallFacts(*_call_layout_facts(traced, layouts), matmul_rows=matmul_rows)
+
+
+def _call_layout_facts(traced, layouts) -> tuple:
+    """(outputs written into arguments, inputs in C order): traced arguments by
+    `layouts` (per traced leaf: (strides, writeable) or None; no `layouts`: arguments
+    given as types, which stand for new C-ordered arrays), lifted constants by their
+    own strides; state arrays count as unknown."""
     graph, n_traced = traced.graph, len(traced.traced_paths)
     strides = {}
     c_inputs = set(range(n_traced)) if layouts is None else set()
@@ -137,13 +153,13 @@ def call_facts(traced, layouts, matmul_rows=False) -> CallFacts:
         if k in strides and (k < n_traced or k >= first_lifted) and \
                 is_c_contiguous(value.type.shape, strides[k], value.type.dtype.itemsize):
             c_inputs.add(k)
-    return CallFacts(frozenset(output for _, output, _ in traced.mutations), frozenset(c_inputs),
-                     matmul_rows=matmul_rows)
+    return frozenset(output for _, output, _ in traced.mutations), frozenset(c_inputs)
 
 
 def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=None,
                      record_dims=False) -> Compilation:
-    """Trace `fn` on abstract arguments (TensorType leaves) and build its plan.
+    """Trace `fn` on abstract arguments (TensorType leaves) and build its plan, or
+    load the plan stored for the same traced graph and call (``plan_store``).
 
     `world` (a ``sandbox.World``) gives the trace the state `fn` can reach; `layouts`
     the traced arguments' memory layouts (``tracer.trace``); `record_dims`: a
@@ -160,12 +176,25 @@ def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=N
         plan = interpret_plan(traced.graph)
         return Compilation(traced, history, plan, backend.name, seconds)
     start = time.perf_counter()
+    matmul_rows = getattr(backend, "matmul_rows", False)
+    written, c_inputs = _call_layout_facts(traced, layouts)
+    store_key = None
+    if plan_store.enabled(backend):
+        store_key = plan_store.plan_key(traced.graph, written, c_inputs, matmul_rows, traced.mutations, backend,
+                                        default_cache_dir())
+        stored = plan_store.load(default_cache_dir(), store_key)
+        if stored is not None:
+            final, plan, relied_on = stored
+            _guard_layouts(traced, layouts, relied_on)
+            seconds["stored plan"] = time.perf_counter() - start
+            compilation = Compilation(traced, [("traced", traced.graph), ("stored plan", final)], plan,
+                                      backend.name, seconds, input_strides(traced, layouts))
+            compilation.replay = lambda: _optimize(traced.graph, call_facts(traced, layouts, matmul_rows))
+            return compilation
+    facts = call_facts(traced, layouts, matmul_rows)
     try:
-        facts = call_facts(traced, layouts, matmul_rows=getattr(backend, "matmul_rows", False))
-        history = optimize(traced.graph, verify_each=debug_enabled(), facts=facts)
-        for k in facts.relied_on:        # the plan depends on these arguments' order: guard it
-            if layouts is not None and k < len(layouts) and layouts[k] is not None:
-                traced.layout_guards.setdefault(k, _order_guard(traced.graph.inputs[k].type, layouts[k]))
+        history = _optimize(traced.graph, facts)
+        _guard_layouts(traced, layouts, facts.relied_on)
         final = history[-1][1]
         verify(final, "final graph")
     except Exception as exc:
@@ -178,5 +207,20 @@ def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=N
         plan_buffers(plan)
     except Exception as exc:
         raise CompilerError(f"{backend.name} code generation", exc) from exc
+    if store_key is not None:
+        plan_store.save(default_cache_dir(), store_key, final, plan, facts.relied_on)
     seconds["codegen"] = time.perf_counter() - start
     return Compilation(traced, history, plan, backend.name, seconds, input_strides(traced, layouts))
+
+
+def _optimize(graph, facts) -> list:
+    """The pass pipeline's history (imported on first need: a stored plan needs no passes)."""
+    from ..passes.pipeline import optimize
+    return optimize(graph, verify_each=debug_enabled(), facts=facts)
+
+
+def _guard_layouts(traced, layouts, relied_on) -> None:
+    """The plan depends on these arguments' order (C or not): guard it."""
+    for k in relied_on:
+        if layouts is not None and k < len(layouts) and layouts[k] is not None:
+            traced.layout_guards.setdefault(k, _order_guard(traced.graph.inputs[k].type, layouts[k]))

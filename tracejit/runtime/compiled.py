@@ -34,6 +34,7 @@ from .arrays import NUMPY, array_layout
 from .background import BackgroundCompile
 from .backends import choose_backend
 from .codeinfo import definition_line
+from . import plan_store
 from .compilation import compile_function
 from .numlists import NumberList, has_short_float_lists, number_list_type, wrap_number_lists
 from .discover import is_plain_type
@@ -459,6 +460,7 @@ class CompiledFunction:
             traced_positions = [i for i, part in enumerate(parts) if part[0] in ("array", "weak", "dynint", "numlist")]
             if backend.name == "numba":
                 from ..codegen import native_cache
+                plan_store.fingerprint()      # ~150 file stats: before the prefetch's import contends for the GIL
                 native_cache.prefetch()       # LLVM loads while this traces (a warm start needs it)
             start = time.perf_counter()
             try:

@@ -80,6 +80,10 @@ class KernelStep:
         for slot, array in zip(self.outputs, outs):
             slots[slot] = array
 
+    def __getstate__(self):
+        # a stored plan (plan_store.py) holds what the plan is, not what its last call left
+        return dict(self.__dict__, buffers=None, launch=None)
+
     def _pooled(self, k, pool, b):
         """Pool buffer `b` for output k when nothing else holds it (see ``_reusable``)."""
         cached = pool[b]
@@ -213,6 +217,9 @@ class LoopStep:
         for slot, array in zip(self.outputs, results):
             slots[slot] = array
 
+    def __getstate__(self):
+        return dict(self.__dict__, _per_trip={})
+
     def _tables(self, xp):
         cached = self._per_trip.get(xp.name)
         if cached is None:
@@ -233,6 +240,13 @@ class Plan:
     pool_size: int = 0                            # buffers shared by intermediates (buffers.py)
     pool: list = field(default_factory=list)      # those buffers, kept across calls
     ran: bool = False                             # whether it ran once (its first run may share compiles)
+
+    def __getstate__(self):
+        return dict(self.__dict__, lock=None, pool=[], ran=False)
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.lock = threading.Lock()
 
     def writes_into_inputs(self, failed_step=None) -> bool:
         """A step before `failed_step` (all: None) may have written straight into an
