@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import tracejit
-from tracejit.codegen import cache_dir, numba_chain
+from tracejit.codegen import cache_dir, numba_backend, numba_chain
 from tracejit.ir import TensorType
 from tracejit.runtime import plan_store
 from tracejit.runtime.backends import choose_backend
@@ -101,13 +101,18 @@ def small_chains(monkeypatch):
 
 @pytest.mark.parametrize("name", ["layer", "accumulate", "momentum_step", "descent", "attention",
                                   "sorted_scores", "running_rows"])
-def test_a_second_compile_loads_the_stored_plan_and_agrees_with_numpy(name, small_chains):
+def test_a_second_compile_loads_the_stored_plan_and_agrees_with_numpy(name, small_chains, monkeypatch):
     eager, compiled = make_module(PROGRAMS, "eager"), make_module(PROGRAMS, "compiled")
     fn = getattr(compiled, name)
     first = tracejit.compile(fn, backend="numba", fullgraph=True)
     second = tracejit.compile(fn, backend="numba", fullgraph=True)
     make = _arguments(name, np.random.default_rng(7))
+    slow = []
+    original_slow_path = numba_backend.NumbaKernel._run_slowly
+    monkeypatch.setattr(numba_backend.NumbaKernel, "_run_slowly",
+                        lambda kernel, args: slow.append(kernel.name) or original_slow_path(kernel, args))
     for f in (first, second, second):
+        slow.clear()
         mine = make()
         theirs = tuple(np.copy(a) if isinstance(a, np.ndarray) else a for a in mine)
         _same(f(*mine), getattr(eager, name)(*theirs))
@@ -116,6 +121,9 @@ def test_a_second_compile_loads_the_stored_plan_and_agrees_with_numpy(name, smal
         if name == "momentum_step":             # the object's state
             _same(compiled.opt.v, eager.opt.v)
             assert compiled.opt.steps == eager.opt.steps
+    # the loaded plan's launches take the native entries' fast path: its dtypes are
+    # NumPy's own objects, which the entries check by identity (a pickled copy fails it)
+    assert slow == []
     stages = second.compiles[0].stages
     assert "stored plan" in stages and "passes" not in stages and "codegen" not in stages
     kernels = lambda f: [k for spec in f.specializations() for k in spec.plan.kernels]   # noqa: E731

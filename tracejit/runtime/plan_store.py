@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import os
 import pickle
 import sys
@@ -71,6 +72,24 @@ def plan_key(graph, written_outputs, c_inputs, matmul_rows, mutations, backend, 
     return hashlib.sha256(MAGIC + fingerprint() + described).hexdigest()
 
 
+class _Pickler(pickle.Pickler):
+    """Pickles NumPy's built-in dtypes by name, so that they load as NumPy's own dtype
+    objects: a dtype pickled the default way loads as a copy, and arrays allocated with
+    a copy fail the native entries' dtype-identity check (every launch then takes the
+    slow path, ``NumbaKernel._run_slowly``)."""
+
+    def reducer_override(self, obj):
+        if isinstance(obj, np.dtype) and obj.isbuiltin == 1:
+            return (np.dtype, (obj.str,))
+        return NotImplemented
+
+
+def _dumps(value) -> bytes:
+    out = io.BytesIO()
+    _Pickler(out, protocol=5).dump(value)
+    return out.getvalue()
+
+
 def _path(cache_dir, key: str) -> Path:
     return Path(cache_dir) / FOLDER / f"{key}{SUFFIX}"
 
@@ -108,7 +127,7 @@ def save(cache_dir, key: str | None, final, plan, relied_on) -> bool:
     if key is None:
         return False
     try:
-        payload = pickle.dumps((final, plan, tuple(sorted(relied_on))), protocol=5)
+        payload = _dumps((final, plan, tuple(sorted(relied_on))))
     except Exception:       # noqa: BLE001  (a step that does not pickle: this plan is not stored)
         return False
     path = _path(cache_dir, key)
