@@ -5,7 +5,7 @@
 Rows: positional calls with 1, 3 and 6 array arguments, the same calls with keywords,
 and a method of a model object holding 100 weight attributes (each guarded). Columns:
 eager NumPy, tracejit, and jax.jit where it is installed, median microseconds per call
-over many repeats in this process. On a shared machine the ratios hold, not the times.
+over many repeats in this process, the columns of a row timed in alternating rounds. On a shared machine the ratios hold, not the times.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import tracejit  # noqa: E402
-from bench.timing import median_us  # noqa: E402
+from bench.timing import interleaved_medians_us, median_us  # noqa: E402
 
 
 
@@ -67,13 +67,13 @@ def rows():
         compiled = tracejit.compile(fn)
         call = args[:n]
         kwargs = dict(zip(names, call))
-        row = {"case": label, "numpy": median_us(lambda: fn(*call)),
-               "tracejit": median_us(lambda: compiled(*call)),
-               "tracejit keywords": median_us(lambda: compiled(**kwargs))}
+        calls = {"numpy": lambda: fn(*call), "tracejit": lambda: compiled(*call),
+                 "tracejit keywords": lambda: compiled(**kwargs)}
         if jax is not None:
             jitted = jax.jit(fn)
             jcall = [jnp.asarray(a) for a in call]
-            row["jax.jit"] = median_us(lambda: jitted(*jcall).block_until_ready())
+            calls["jax.jit"] = lambda: jitted(*jcall).block_until_ready()
+        row = {"case": label, **interleaved_medians_us(calls)}
         result.append(row)
     model = Model()
     method = tracejit.compile(Model.forward)
