@@ -165,6 +165,27 @@ def tanh_plus_one_for_the_store(x):
     return np.tanh(x) + 1.0
 
 
+def double_for_the_store(x):
+    return x * 2.0
+
+
+def add_for_the_store(x):
+    return x + 100.0
+
+
+def test_a_plan_file_under_another_plans_name_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACEJIT_CACHE_DIR", str(tmp_path))
+    x = np.arange(4.0)
+    tracejit.compile(double_for_the_store, backend="numba")(x)
+    [doubled] = list((tmp_path / plan_store.FOLDER).iterdir())
+    tracejit.compile(add_for_the_store, backend="numba")(x)
+    [added] = [p for p in (tmp_path / plan_store.FOLDER).iterdir() if p != doubled]
+    added.write_bytes(doubled.read_bytes())               # a whole, valid plan: of another function
+    again = tracejit.compile(add_for_the_store, backend="numba")
+    np.testing.assert_array_equal(again(x), x + 100.0)
+    assert "stored plan" not in again.compiles[0].stages
+
+
 @pytest.mark.parametrize("damage", ["empty", "truncated", "garbage", "other format", "edited payload"])
 def test_a_damaged_plan_file_is_compiled_again_and_replaced(tmp_path, monkeypatch, damage):
     monkeypatch.setenv("TRACEJIT_CACHE_DIR", str(tmp_path))
@@ -172,7 +193,7 @@ def test_a_damaged_plan_file_is_compiled_again_and_replaced(tmp_path, monkeypatc
     tracejit.compile(tanh_plus_one_for_the_store, backend="numba")(x)
     [path] = list((tmp_path / plan_store.FOLDER).iterdir())
     good = path.read_bytes()
-    header = len(plan_store.MAGIC) + 32
+    header = len(plan_store.MAGIC) + 64
     path.write_bytes({"empty": b"", "truncated": good[:len(good) // 2], "garbage": b"\x80\x05garbage" * 40,
                       "other format": b"tracejit-plan 0\n" + good[len(plan_store.MAGIC):],
                       "edited payload": good[:header] + bytes([good[header] ^ 1]) + good[header + 1:]}[damage])

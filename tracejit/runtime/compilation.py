@@ -183,7 +183,7 @@ def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=N
         store_key = plan_store.plan_key(traced.graph, written, c_inputs, matmul_rows, traced.mutations, backend,
                                         default_cache_dir())
         stored = plan_store.load(default_cache_dir(), store_key)
-        if stored is not None:
+        if stored is not None and [v.type for v in stored[0].inputs] == [v.type for v in traced.graph.inputs]:
             final, plan, relied_on = stored
             _guard_layouts(traced, layouts, relied_on)
             seconds["stored plan"] = time.perf_counter() - start

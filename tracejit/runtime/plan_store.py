@@ -11,7 +11,8 @@ This is the idea of torch.compile's FX graph cache; tracejit's kernels are refer
 the code they run (``NumbaKernel.__reduce__``), so a loaded plan shares this process's
 kernels and compiled code like a plan built here.
 
-Layout: ``<cache>/plans/<hash>.tjp``: a magic line, the SHA-256 of the payload, then the
+Layout: ``<cache>/plans/<hash>.tjp``: a magic line, the hash itself (a valid plan file
+copied under another plan's name is refused), the SHA-256 of the payload, then the
 payload (a pickle of the final graph, the plan and the inputs whose layout the passes
 relied on). A file that is damaged, truncated, of another format or unreadable is
 ignored and replaced; anything that cannot be pickled is simply not stored.
@@ -31,7 +32,7 @@ import numpy as np
 
 from ..codegen import cache_dir as cache_maintenance
 
-MAGIC = b"tracejit-plan 1\n"
+MAGIC = b"tracejit-plan 2\n"
 _PACKAGE = Path(__file__).resolve().parent.parent
 FOLDER = cache_maintenance.PLANS
 SUFFIX = ".tjp"
@@ -104,9 +105,9 @@ def load(cache_dir, key: str | None):
         data = path.read_bytes()
     except OSError:
         return None
-    header = len(MAGIC) + 32
-    if data[:len(MAGIC)] != MAGIC or len(data) < header \
-            or hashlib.sha256(data[header:]).digest() != data[len(MAGIC):header]:
+    header = len(MAGIC) + 64
+    if data[:len(MAGIC)] != MAGIC or len(data) < header or data[len(MAGIC):len(MAGIC) + 32] != bytes.fromhex(key) \
+            or hashlib.sha256(data[header:]).digest() != data[len(MAGIC) + 32:header]:
         _discard(path)
         return None
     try:
@@ -135,7 +136,7 @@ def save(cache_dir, key: str | None, final, plan, relied_on) -> bool:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
-            handle.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+            handle.write(MAGIC + bytes.fromhex(key) + hashlib.sha256(payload).digest() + payload)
         os.replace(tmp, path)
     except OSError:
         return False
