@@ -12,8 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import tracejit
 from tracejit.codegen import cache_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,3 +125,18 @@ def test_a_cache_folder_that_cannot_be_written_still_compiles_with_one_warning(t
     value, fallbacks, total = result.stdout.split("\n")[:3]
     assert float(value) == float(__import__("numpy").exp(3.0) * 2 + 1) and fallbacks == "[]" and total == "3.0"
     assert result.stderr.count("cannot be used") == 1 and "FallbackWarning" not in result.stderr
+
+
+def exp_sort_scale_for_the_limit(x):
+    return np.sort(np.exp(x), axis=-1) * 2.0 - 1.0
+
+
+def test_a_limit_smaller_than_one_kernel_never_evicts_this_processs_own_kernels(tmp_path, monkeypatch):
+    """Two kernels written before either is imported: the second's write must not evict
+    the first (this process imports it next), whatever the limit."""
+    monkeypatch.setenv("TRACEJIT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("TRACEJIT_CACHE_LIMIT_MB", "0.001")
+    f = tracejit.compile(exp_sort_scale_for_the_limit, backend="numba", fullgraph=True)
+    x = np.linspace(-1, 1, 60).reshape(6, 10)[:, ::-1]
+    np.testing.assert_allclose(f(x), np.sort(np.exp(x), axis=-1) * 2.0 - 1.0, rtol=1e-14)
+    assert f.fallbacks == [] and len([k for s in f.specializations() for k in s.plan.kernels]) == 2

@@ -42,6 +42,7 @@ def write_module(cache_dir, stem: str, source: str) -> Path:
     cache_dir = _usable(Path(cache_dir))
     directory = cache_dir / "kernels"
     path = directory / f"{module_name_for(stem, source)}.py"
+    cache_maintenance.mark_in_use(path)         # this process imports it later: never evicted before
     try:
         if path.read_text() == source:
             return path
