@@ -564,24 +564,22 @@ def compile_kernel(nest, cache_dir, region_text: str = "", in_place=()) -> Numba
     source, body, size_names = generate_source(nest, region_text, in_place)
     # the flat form (ir/flatten.py) is valid only for nests whose buffers all span the domain
     key = (str(cache_dir), kernel_identity(body, kernel_name(nest), nest), in_place, flattened_buffers(nest))
-    with _KERNELS_LOCK:
-        kernel = _KERNELS.get(key)
-        if kernel is None:
-            path = files.write_module(cache_dir, kernel_name(nest), source)
-            kernel = NumbaKernel(nest, source, path, size_names, cache_dir, region_text, in_place)
-            kernel.registry_key = key
-            _KERNELS[key] = kernel
-    return kernel
+    return _registered(key, lambda: NumbaKernel(nest, source, files.write_module(cache_dir, kernel_name(nest), source),
+                                                size_names, cache_dir, region_text, in_place))
 
 
 def _kernel_made_of(key, nest, source, path, size_names, cache_root, region_text, in_place) -> NumbaKernel:
     """The kernel `compile_kernel` made (or would make) under `key`, without generating
     its source again (``NumbaKernel.__reduce__``). Its module file is written again at
     its first import if the cache lost it (``NumbaKernel.dispatcher``)."""
+    return _registered(key, lambda: NumbaKernel(nest, source, path, size_names, cache_root, region_text, in_place))
+
+
+def _registered(key, make) -> NumbaKernel:
+    """This process's kernel under `key`, made by `make()` (once) where there is none."""
     with _KERNELS_LOCK:
         kernel = _KERNELS.get(key)
         if kernel is None:
-            kernel = NumbaKernel(nest, source, path, size_names, cache_root, region_text, in_place)
+            kernel = _KERNELS[key] = make()
             kernel.registry_key = key
-            _KERNELS[key] = kernel
     return kernel

@@ -184,13 +184,8 @@ def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=N
                                         default_cache_dir())
         stored = plan_store.load(default_cache_dir(), store_key)
         if stored is not None and [v.type for v in stored[0].inputs] == [v.type for v in traced.graph.inputs]:
-            final, plan, relied_on = stored
-            _guard_layouts(traced, layouts, relied_on)
             seconds["stored plan"] = time.perf_counter() - start
-            compilation = Compilation(traced, [("traced", traced.graph), ("stored plan", final)], plan,
-                                      backend.name, seconds, input_strides(traced, layouts))
-            compilation.replay = lambda: _optimize(traced.graph, call_facts(traced, layouts, matmul_rows))
-            return compilation
+            return _from_store(traced, layouts, backend, seconds, stored)
     facts = call_facts(traced, layouts, matmul_rows)
     try:
         history = _optimize(traced.graph, facts)
@@ -211,6 +206,18 @@ def compile_function(fn, args, kwargs, backend, name=None, world=None, layouts=N
         plan_store.save(default_cache_dir(), store_key, final, plan, facts.relied_on)
     seconds["codegen"] = time.perf_counter() - start
     return Compilation(traced, history, plan, backend.name, seconds, input_strides(traced, layouts))
+
+
+def _from_store(traced, layouts, backend, seconds, stored) -> Compilation:
+    """The compilation of a loaded plan (``plan_store.load``): its layouts guarded as a
+    fresh plan's are; the passes' stages are made again only if asked for."""
+    final, plan, relied_on = stored
+    _guard_layouts(traced, layouts, relied_on)
+    compilation = Compilation(traced, [("traced", traced.graph), ("stored plan", final)], plan, backend.name,
+                              seconds, input_strides(traced, layouts))
+    matmul_rows = getattr(backend, "matmul_rows", False)
+    compilation.replay = lambda: _optimize(traced.graph, call_facts(traced, layouts, matmul_rows))
+    return compilation
 
 
 def _optimize(graph, facts) -> list:
