@@ -227,3 +227,17 @@ def test_turned_off_nothing_is_stored(tmp_path, monkeypatch):
     np.testing.assert_allclose(tracejit.compile(tanh_plus_one_for_the_store, backend="numba")(x),
                                np.tanh(x) + 1.0, rtol=1e-14)
     assert not (tmp_path / plan_store.FOLDER).exists()
+
+
+def test_a_graph_larger_than_the_bound_is_not_stored(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACEJIT_CACHE_DIR", str(tmp_path))
+    x = np.linspace(-2, 2, 600).reshape(20, 30)
+    bound = plan_store.MAX_GRAPH_BYTES
+    monkeypatch.setattr(plan_store, "MAX_GRAPH_BYTES", 100)       # smaller than any graph
+    np.testing.assert_allclose(tracejit.compile(tanh_plus_one_for_the_store, backend="numba")(x),
+                               np.tanh(x) + 1.0, rtol=1e-14)
+    assert not (tmp_path / plan_store.FOLDER).exists()
+    monkeypatch.setattr(plan_store, "MAX_GRAPH_BYTES", bound)
+    np.testing.assert_allclose(tracejit.compile(tanh_plus_one_for_the_store, backend="numba")(x),
+                               np.tanh(x) + 1.0, rtol=1e-14)
+    assert len(list((tmp_path / plan_store.FOLDER).iterdir())) == 1

@@ -36,6 +36,7 @@ MAGIC = b"tracejit-plan 2\n"
 _PACKAGE = Path(__file__).resolve().parent.parent
 FOLDER = cache_maintenance.PLANS
 SUFFIX = ".tjp"
+MAX_GRAPH_BYTES = 16 * 2 ** 20    # a graph holding more constant data than this is not stored
 
 
 def enabled(backend) -> bool:
@@ -64,11 +65,13 @@ def fingerprint() -> bytes:
 def plan_key(graph, written_outputs, c_inputs, matmul_rows, mutations, backend, cache_dir) -> str | None:
     """The hash a plan for this traced graph and call is stored under (the call's facts
     as ``passes.pipeline.CallFacts`` has them); None where the graph cannot be pickled
-    (it is then never stored)."""
+    or holds large constants (it is then never stored)."""
     try:
         described = pickle.dumps((graph, sorted(written_outputs), sorted(c_inputs), bool(matmul_rows),
                                   list(mutations), backend.name, str(cache_dir)), protocol=5)
     except Exception:       # noqa: BLE001  (an attribute that does not pickle: no stored plan)
+        return None
+    if len(described) > MAX_GRAPH_BYTES:
         return None
     return hashlib.sha256(MAGIC + fingerprint() + described).hexdigest()
 
