@@ -172,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "loops vectorized: packed vs scalar float instructions by register width; with "
                            "--out, write the assembly too (Numba backend)")
     cache = sub.add_parser("cache", help="show or clear the kernel cache directory",
-                           description="The kernel cache: generated sources and Numba's compiled code.")
+                           description="The kernel cache: generated sources, Numba's compiled code, native "
+                                       "code and stored plans.")
     cache.add_argument("action", choices=("info", "clear"),
                        help="info: location, size and entries; clear: delete every cached kernel and stored plan")
     cache.add_argument("--dir", metavar="DIR",
