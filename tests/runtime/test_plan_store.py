@@ -241,3 +241,30 @@ def test_a_graph_larger_than_the_bound_is_not_stored(tmp_path, monkeypatch):
     np.testing.assert_allclose(tracejit.compile(tanh_plus_one_for_the_store, backend="numba")(x),
                                np.tanh(x) + 1.0, rtol=1e-14)
     assert len(list((tmp_path / plan_store.FOLDER).iterdir())) == 1
+
+
+def test_a_plan_that_cannot_be_written_leaves_no_partial_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACEJIT_CACHE_DIR", str(tmp_path))
+    real_fdopen = plan_store.os.fdopen
+
+    class FullDisk:
+        def __init__(self, fd, mode):
+            self.handle = real_fdopen(fd, mode)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def write(self, data):
+            self.handle.write(data[:10])
+            raise OSError(28, "No space left on device")
+    x = np.linspace(-2, 2, 600).reshape(20, 30)
+    monkeypatch.setenv("TRACEJIT_PLAN_CACHE", "0")        # the kernel's own files written first
+    tracejit.compile(tanh_plus_one_for_the_store, backend="numba")(x)
+    monkeypatch.delenv("TRACEJIT_PLAN_CACHE")
+    monkeypatch.setattr(plan_store.os, "fdopen", FullDisk)    # then only the plan is written
+    np.testing.assert_allclose(tracejit.compile(tanh_plus_one_for_the_store, backend="numba")(x),
+                               np.tanh(x) + 1.0, rtol=1e-14)
+    assert list((tmp_path / plan_store.FOLDER).iterdir()) == []       # no partial .tmp file

@@ -7,7 +7,7 @@ plan built for them is stored in the cache directory under a hash of exactly tho
 together with the backend, the cache folder and a fingerprint of tracejit's own source
 files, NumPy's and Python's versions. A new process still traces the function, since the
 trace is what reads (and guards) the caller's world, then finds the plan by that hash.
-This is the idea of torch.compile's FX graph cache; tracejit's kernels are refered to by
+This is the idea of torch.compile's FX graph cache; tracejit's kernels are referred to by
 the code they run (``NumbaKernel.__reduce__``), so a loaded plan shares this process's
 kernels and compiled code like a plan built here.
 
@@ -134,7 +134,7 @@ def save(cache_dir, key: str | None, final, plan, relied_on) -> bool:
         payload = _dumps((final, plan, tuple(sorted(relied_on))))
     except Exception:       # noqa: BLE001  (a step that does not pickle: this plan is not stored)
         return False
-    path = _path(cache_dir, key)
+    path, tmp = _path(cache_dir, key), None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -142,6 +142,8 @@ def save(cache_dir, key: str | None, final, plan, relied_on) -> bool:
             handle.write(MAGIC + bytes.fromhex(key) + hashlib.sha256(payload).digest() + payload)
         os.replace(tmp, path)
     except OSError:
+        if tmp is not None:         # a full disk: leave no partial file behind
+            _discard(Path(tmp))
         return False
     cache_maintenance.enforce_limit(cache_dir)
     return True
