@@ -222,3 +222,17 @@ def test_an_argument_whose_order_the_layout_relied_on_is_guarded():
         assert got.strides == want.strides
         np.testing.assert_array_equal(got, want)
     assert len(f.compiles) == 2
+
+
+def test_a_long_chain_of_2d_steps_derives_its_layouts_without_deep_recursion():
+    # each step's strides come from its operands': 400 steps used to recurse past
+    # Python's limit while tracing, and the function fell back (fullgraph: raised)
+    def recurrence(total, table):
+        for _ in range(400):
+            total = np.tanh(total * 0.5 + table) * 1.5 - 0.25
+        return total, total.strides
+    f = tracejit.compile(recurrence, fullgraph=True)
+    total, table = np.zeros((3, 5)), np.arange(15.0).reshape(3, 5)
+    got, expected = f(total, table), recurrence(total, table)
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-13)
+    assert got[1] == expected[1]

@@ -181,9 +181,35 @@ def value_strides(state, value):
             found = found.resolve(value.type.shape, value.type.dtype.itemsize)
             cache[value] = UNKNOWN if found is None else found
         return None if found is UNKNOWN else found
+    pending = _uncached_chain(state, value)
+    if len(pending) > _DEEP:        # a long chain (a 300-step recurrence): deepest first, not recursively
+        for earlier in reversed(pending):
+            value_strides(state, earlier)
     result = _derive(state, value)
     cache[value] = UNKNOWN if result is None else result
     return result
+
+
+_DEEP = 64       # uncached values under one asked for, past which they are derived bottom up
+
+
+def _uncached_chain(state, value) -> list:
+    """Values under `value` whose strides ``_derive`` may ask for and that are not known
+    yet, in an order where each comes before those it is computed from; the walk stops
+    at `_DEEP` + 1 (all that matters is whether the chain is deep)."""
+    cache, found, seen, stack = state.layouts, [], {value}, [value]
+    while stack and len(found) <= _DEEP:
+        below = stack.pop()
+        node = below.producer
+        if node is None or len(below.type.shape) <= 1 or node.op.name in _ALWAYS_C:
+            continue            # what ``_derive`` answers without its operands
+        operands = node.inputs[:1] if node.op.name in _VIEWS + _SAME_AS_FIRST else node.inputs
+        for operand in operands:
+            if operand.type.shape and operand not in cache and operand not in seen:
+                seen.add(operand)
+                found.append(operand)
+                stack.append(operand)
+    return found
 
 
 def _derive(state, value):
