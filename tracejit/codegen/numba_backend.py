@@ -432,6 +432,38 @@ class NumbaKernel:
             raise native_cache.kernel_exception(result, self.name)
         return False
 
+    def measured(self, launch) -> bool:
+        """Whether this launch (its flat form's, where it has one) ran once and was timed:
+        until then `express` cannot tell whether it serves it."""
+        if self._flat_positions is not None:
+            flat = self.flat_variant
+            return flat is not None and flat.measured(flat.prepare({FLAT_SIZE: launch[3]}))
+        return launch[1] is not None
+
+    def express(self, launch):
+        """What a generated plan runner (``runtime/plan_source.py``) may call in place of
+        ``launch(inputs, outputs, launch)``: ``(entry, rows, size arguments, product,
+        flat)`` where `_run_plain` serves this launch (or the flat form's), else None.
+        `product` is None, or the matmul operands' positions, the product's dtype and
+        the most multiply-adds it may take on this thread. `flat` is None, or the
+        positions among ``[*inputs, *outputs]`` of the arrays the flat form takes as 1-D
+        views: it applies where they are all C-contiguous. The runner makes
+        `_run_plain`'s per-call checks; the entry returns something other than None where
+        it did not run (arguments it was not compiled for, or an exception), and the
+        runner then takes ``launch``."""
+        if self._flat_positions is not None:
+            flat = self.flat_variant
+            found = None if flat is None else flat.express(flat.prepare({FLAT_SIZE: launch[3]}))
+            return None if found is None else found[:4] + (self._flat_positions,)
+        if not self._plain or self._fast is None or compile_share.in_helper() \
+                or launch[1] is None or launch[1] >= PARALLEL_MIN_SECONDS:
+            return None
+        product = None
+        if self.matmul is not None:
+            ia, ib, dtype = self._matmul_operands
+            product = (ia, ib, dtype, blas_threads.SPLIT_MIN_MACS)
+        return self._fast, launch[0], tuple(launch[2]), product, None
+
     def __call__(self, inputs, outputs, sizes):
         self.launch(inputs, outputs, self.prepare(sizes))
 

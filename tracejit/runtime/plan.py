@@ -18,6 +18,7 @@ from ..ir.ops import OpGroup
 from ..ir.ops_control import loop_layout
 from ..codegen import compile_share
 from .arrays import NUMPY
+from . import plan_source
 from .records import CompilerError, is_kernel_compiler_error
 
 VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice", "bitcast")
@@ -189,6 +190,7 @@ class LoopStep:
     in_place: tuple = ()         # carried values the body writes into: copied once, on entry
     loc: str = ""                # the user's line (for dumps)
     _per_trip: dict = field(default_factory=dict)     # array library name -> per-trip 0-d arrays
+    _runner: tuple = None        # (body plan, its generated runner or None), once the body ran (plan_source.py)
 
     def run(self, xp, slots):
         n_carried, n_invariant, groups, stacked = self.layout
@@ -200,25 +202,56 @@ class LoopStep:
         grouped = state[n_carried + n_invariant:]
         tables = self._tables(xp)
         results, stacks = carried, None
-        for k in range(self.trips):
-            per_trip = [grouped[g * self.trips + k] for g in range(groups)]
-            results = self.body.run(xp, carried + invariant + per_trip + tables[k])
-            carried = list(results[:n_carried])
-            if stacked:
-                rows = results[len(results) - stacked:]
-                if stacks is None:
-                    stacks = [xp.empty((self.trips,) + tuple(xp.shape_dtype(r)[0]), xp.shape_dtype(r)[1])
-                              for r in rows]
-                for stack, row in zip(stacks, rows):
-                    xp.write_slice(stack, (k,) + (0,) * (len(stack.shape) - 1), (1,) * len(stack.shape),
-                                   (1,) + tuple(stack.shape[1:]), row)
+        runner, locked = None, False
+        try:
+            for k in range(self.trips):
+                inputs = carried + invariant
+                if groups:
+                    inputs += [grouped[g * self.trips + k] for g in range(groups)]
+                if self.tables:
+                    inputs += tables[k]
+                if runner is None and xp is NUMPY and self.body.ran:
+                    runner = self._runner_now()
+                    locked = runner is not None and self.body.lock.acquire(blocking=False)
+                    if locked and len(self.body.pool) != self.body.pool_size:
+                        self.body.pool[:] = [None] * self.body.pool_size
+                    runner = runner if locked else False
+                results = runner(inputs) if locked else self.body.run(xp, inputs)
+                carried = results[:n_carried]
+                if stacked:
+                    stacks = self._stack(xp, k, results[len(results) - stacked:], stacks)
+        finally:
+            if locked:
+                self.body.lock.release()
         if stacked:
             results = list(results[:len(results) - stacked]) + stacks
         for slot, array in zip(self.outputs, results):
             slots[slot] = array
 
+    def _stack(self, xp, k, rows, stacks):
+        """Write trip k's stacked results into their (trips, ...) arrays (made at trip 0)."""
+        if stacks is None:
+            stacks = [xp.empty((self.trips,) + tuple(xp.shape_dtype(r)[0]), xp.shape_dtype(r)[1]) for r in rows]
+        for stack, row in zip(stacks, rows):
+            xp.write_slice(stack, (k,) + (0,) * (len(stack.shape) - 1), (1,) * len(stack.shape),
+                           (1,) + tuple(stack.shape[1:]), row)
+        return stacks
+
+    def _runner_now(self):
+        """The body's generated runner (``plan_source.py``), made after its first run,
+        when its launches are measured; None where it has none, or in a compile helper
+        (which runs no kernel)."""
+        if compile_share.in_helper():
+            return None
+        made = self._runner
+        if made is None or made[0] is not self.body:     # a copied step (shape families) makes its own
+            if not plan_source.measured(self.body, KernelStep):
+                return None             # (another thread's first run may still be timing its launches)
+            made = self._runner = (self.body, plan_source.runner_for(self.body, KernelStep, ViewStep))
+        return made[1]
+
     def __getstate__(self):
-        return dict(self.__dict__, _per_trip={})
+        return dict(self.__dict__, _per_trip={}, _runner=None)
 
     def _tables(self, xp):
         cached = self._per_trip.get(xp.name)

@@ -158,6 +158,7 @@ def _fresh(kind, base, changes):
         fields["pool"] = []
     elif kind is LoopStep:
         fields["_per_trip"] = {}
+        fields["_runner"] = None
     return new
 
 
