@@ -11,6 +11,7 @@ import pytest
 
 import tracejit
 from tracejit.codegen import numba_backend
+from tracejit.runtime import plan_source
 
 
 @pytest.fixture
@@ -20,7 +21,9 @@ def rng():
 
 @pytest.fixture
 def plain_runs(monkeypatch):
-    """How many launches the short path served, and how many it handed back."""
+    """How many launches the short path served, and how many it handed back (plans run
+    through their steps: a generated runner, ``test_plan_source.py``, calls no launch)."""
+    monkeypatch.setattr(plan_source, "ENABLED", False)
     counts = {"served": 0, "declined": 0}
     original = numba_backend.NumbaKernel._run_plain
 

@@ -1,7 +1,7 @@
-"""Generated runners for loop bodies (``runtime/plan_source.py``).
+"""Generated plan runners (``runtime/plan_source.py``).
 
-After a rolled loop's body has run once, its trips run through Python source written
-for that body, with the kernels' native entries called straight. These tests check
+After a plan (a function's, or a rolled loop's body) has run once, it runs through
+Python source written for it, with the kernels' native entries called straight. These tests check
 that the runner is really made and takes the launches, that every result and every
 buffer the caller holds stay NumPy's, and that each case the runner hands back (a
 strided argument, an exception inside a kernel, a concurrent call, a copy of the plan
@@ -55,17 +55,18 @@ def _problem(rng, n=300, d=8):
 def test_a_loop_of_matmul_epilogues_runs_through_its_runner(spy, rng):
     f = tracejit.compile(logistic_regression)
     w, x, y, lr = _problem(rng)
-    np.testing.assert_allclose(f(w, x, y, lr), logistic_regression(w, x, y, lr), rtol=1e-12, atol=1e-14)
+    for _ in range(2):          # the body's runner is made in the first call, the plan's in the second
+        np.testing.assert_allclose(f(w, x, y, lr), logistic_regression(w, x, y, lr), rtol=1e-12, atol=1e-14)
     runners = [r for r in spy["runners"] if r is not None]
-    assert len(runners) == 1
+    assert len(runners) == 1                    # the body's (the plan around it has a view and the loop)
     assert "matmul(" in runners[0].source and "entry" in runners[0].source
-    before = spy["general"]
+    before, made = spy["general"], len(spy["runners"])
     for k in range(3):
         x2 = x * (1 + k / 10)
         np.testing.assert_allclose(f(w, x2, y, lr * k), logistic_regression(w, x2, y, lr * k),
                                    rtol=1e-12, atol=1e-14)
     assert spy["general"] == before            # no trip took the general launch
-    assert len(spy["runners"]) == 1            # made once
+    assert len(spy["runners"]) == made         # made once
 
 
 def test_results_the_caller_keeps_are_not_overwritten_by_later_calls(spy, rng):
@@ -195,3 +196,89 @@ def test_a_loop_inside_a_loop(spy, rng):
         u = rng.standard_normal(10)
         np.testing.assert_allclose(f(u, a), nested(u, a), rtol=1e-11, atol=1e-13)
     assert any(r is not None for r in spy["runners"])
+
+
+# -- a function's own plan ----------------------------------------------------------
+
+def test_repeated_calls_of_a_function_run_through_its_runner(spy, rng):
+    f = tracejit.compile(lambda x, y: np.exp(x) * y + 1.0)
+    x, y = rng.standard_normal((2, 37)).astype(np.float32)
+    f(x, y), f(x, y)
+    before = spy["general"]
+    for k in range(4):
+        np.testing.assert_allclose(f(x + k, y), np.exp(x + k) * y + 1.0, rtol=2e-6, atol=4e-6)
+    assert spy["general"] == before
+    assert any(r is not None and "entry0(" in r.source for r in spy["runners"])
+
+
+def test_a_matmul_epilogue_and_a_mixed_product(spy, rng):
+    f = tracejit.compile(lambda x, w, b: np.tanh(x @ w + b))
+    x, w, b = rng.standard_normal((13, 9)), rng.standard_normal((9, 5)), rng.standard_normal(5)
+    for k in range(3):
+        np.testing.assert_allclose(f(x * k, w, b), np.tanh((x * k) @ w + b), rtol=1e-12, atol=1e-12)
+    mixed = tracejit.compile(lambda x, w: np.maximum(x @ w, 0))
+    x32, w64 = rng.standard_normal((6, 4)).astype(np.float32), rng.standard_normal((4, 3))
+    for _ in range(3):
+        result = mixed(x32, w64)
+        assert result.dtype == np.float64
+        np.testing.assert_allclose(result, np.maximum(x32 @ w64, 0), rtol=1e-6)
+
+
+def test_results_the_caller_keeps_from_a_function(spy, rng):
+    f = tracejit.compile(lambda x: (np.sqrt(np.abs(x)) * 3.0, x * x))
+    inputs = [rng.standard_normal((5, 8)) for _ in range(4)]
+    kept = [f(x) for x in inputs]
+    for x, (root, square) in zip(inputs, kept):
+        np.testing.assert_allclose(root, np.sqrt(np.abs(x)) * 3.0, rtol=1e-15)
+        np.testing.assert_allclose(square, x * x, rtol=1e-15)
+
+
+def test_a_strided_argument_of_a_function(spy, rng):
+    f = tracejit.compile(lambda x: np.sqrt(np.abs(x)) * 3.0)
+    x = rng.standard_normal((6, 40))
+    f(x), f(x)
+    strided = rng.standard_normal((6, 80))[:, ::2]
+    np.testing.assert_allclose(f(strided), np.sqrt(np.abs(strided)) * 3.0, rtol=1e-15)
+    np.testing.assert_allclose(f(x), np.sqrt(np.abs(x)) * 3.0, rtol=1e-15)
+
+
+def test_an_exception_in_a_function_is_numpys_and_the_next_call_is_right(spy):
+    f = tracejit.compile(lambda t, i: t[i] * 2.0)
+    table = np.arange(12.0).reshape(4, 3)
+    for _ in range(2):
+        np.testing.assert_array_equal(f(table, np.array([0, -4, 3])), table[[0, -4, 3]] * 2.0)
+    assert any(r is not None for r in spy["runners"])
+    with pytest.raises(IndexError) as raised:
+        f(table, np.array([1, 4, 0]))
+    # nothing was written (a pure function): NumPy ran and raised its own error
+    assert not any("may have written" in note for note in getattr(raised.value, "__notes__", []))
+    np.testing.assert_array_equal(f(table, np.array([2, 1, 0])), table[[2, 1, 0]] * 2.0)
+
+
+def test_an_exception_before_a_write_into_an_argument(spy):
+    # the gather runs first and fails: the runner says so (the failed step), so the
+    # caller knows nothing was written and runs NumPy, which writes x and then raises
+    def step(x, t, i):
+        x += 1.0
+        return t[i] * x[0]
+    f = tracejit.compile(step)
+    x, table = np.zeros(3), np.arange(12.0).reshape(4, 3)
+    expected_x = x.copy()
+    for _ in range(3):
+        np.testing.assert_array_equal(f(x, table, np.array([0, 3])), step(expected_x, table, np.array([0, 3])))
+        np.testing.assert_array_equal(x, expected_x)
+    with pytest.raises(IndexError):
+        f(x, table, np.array([1, 4]))
+    with pytest.raises(IndexError):
+        step(expected_x, table, np.array([1, 4]))
+    np.testing.assert_array_equal(x, expected_x)          # written once, as NumPy wrote it
+
+
+def test_a_kernel_of_no_inputs(spy):
+    def grid(x):
+        return x + 1.0, np.zeros(6)
+    f = tracejit.compile(grid)
+    for k in range(3):
+        for got, expected in zip(f(np.full(4, float(k))), grid(np.full(4, float(k)))):
+            np.testing.assert_allclose(got, expected, rtol=1e-15)
+    assert any(r is not None and "if True:" in r.source for r in spy["runners"])

@@ -444,8 +444,9 @@ class NumbaKernel:
         """What a generated plan runner (``runtime/plan_source.py``) may call in place of
         ``launch(inputs, outputs, launch)``: ``(entry, rows, size arguments, product,
         flat)`` where `_run_plain` serves this launch (or the flat form's), else None.
-        `product` is None, or the matmul operands' positions, the product's dtype and
-        the most multiply-adds it may take on this thread. `flat` is None, or the
+        `product` is None, or the matmul operands' positions, the product's dtype, the
+        most multiply-adds it may take on this thread, and ``buffer(shape, dtype)``, the
+        buffer to compute it into (this kernel's, reused across calls). `flat` is None, or the
         positions among ``[*inputs, *outputs]`` of the arrays the flat form takes as 1-D
         views: it applies where they are all C-contiguous. The runner makes
         `_run_plain`'s per-call checks; the entry returns something other than None where
@@ -455,13 +456,13 @@ class NumbaKernel:
             flat = self.flat_variant
             found = None if flat is None else flat.express(flat.prepare({FLAT_SIZE: launch[3]}))
             return None if found is None else found[:4] + (self._flat_positions,)
-        if not self._plain or self._fast is None or compile_share.in_helper() \
+        if not self._plain or self._fast is None or self._numba_only or compile_share.in_helper() \
                 or launch[1] is None or launch[1] >= PARALLEL_MIN_SECONDS:
-            return None
+            return None       # (Numba's dispatcher would compile for new arguments where an entry refuses)
         product = None
         if self.matmul is not None:
             ia, ib, dtype = self._matmul_operands
-            product = (ia, ib, dtype, blas_threads.SPLIT_MIN_MACS)
+            product = (ia, ib, dtype, blas_threads.SPLIT_MIN_MACS, self._product_buffer)
         return self._fast, launch[0], tuple(launch[2]), product, None
 
     def __call__(self, inputs, outputs, sizes):

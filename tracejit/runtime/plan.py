@@ -190,7 +190,6 @@ class LoopStep:
     in_place: tuple = ()         # carried values the body writes into: copied once, on entry
     loc: str = ""                # the user's line (for dumps)
     _per_trip: dict = field(default_factory=dict)     # array library name -> per-trip 0-d arrays
-    _runner: tuple = None        # (body plan, its generated runner or None), once the body ran (plan_source.py)
 
     def run(self, xp, slots):
         n_carried, n_invariant, groups, stacked = self.layout
@@ -210,11 +209,9 @@ class LoopStep:
                     inputs += [grouped[g * self.trips + k] for g in range(groups)]
                 if self.tables:
                     inputs += tables[k]
-                if runner is None and xp is NUMPY and self.body.ran:
-                    runner = self._runner_now()
+                if runner is None and xp is NUMPY and self.body.ran:      # the trips after the body's first
+                    runner = self.body.express_runner()
                     locked = runner is not None and self.body.lock.acquire(blocking=False)
-                    if locked and len(self.body.pool) != self.body.pool_size:
-                        self.body.pool[:] = [None] * self.body.pool_size
                     runner = runner if locked else False
                 results = runner(inputs) if locked else self.body.run(xp, inputs)
                 carried = results[:n_carried]
@@ -237,21 +234,8 @@ class LoopStep:
                            (1,) + tuple(stack.shape[1:]), row)
         return stacks
 
-    def _runner_now(self):
-        """The body's generated runner (``plan_source.py``), made after its first run,
-        when its launches are measured; None where it has none, or in a compile helper
-        (which runs no kernel)."""
-        if compile_share.in_helper():
-            return None
-        made = self._runner
-        if made is None or made[0] is not self.body:     # a copied step (shape families) makes its own
-            if not plan_source.measured(self.body, KernelStep):
-                return None             # (another thread's first run may still be timing its launches)
-            made = self._runner = (self.body, plan_source.runner_for(self.body, KernelStep, ViewStep))
-        return made[1]
-
     def __getstate__(self):
-        return dict(self.__dict__, _per_trip={}, _runner=None)
+        return dict(self.__dict__, _per_trip={})
 
     def _tables(self, xp):
         cached = self._per_trip.get(xp.name)
@@ -273,9 +257,10 @@ class Plan:
     pool_size: int = 0                            # buffers shared by intermediates (buffers.py)
     pool: list = field(default_factory=list)      # those buffers, kept across calls
     ran: bool = False                             # whether it ran once (its first run may share compiles)
+    runner: object = None                         # its generated runner (plan_source.py); False: none
 
     def __getstate__(self):
-        return dict(self.__dict__, lock=None, pool=[], ran=False)
+        return dict(self.__dict__, lock=None, pool=[], ran=False, runner=None)
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -299,7 +284,27 @@ class Plan:
                 size = sum(getattr(a, "nbytes", 0) for a in arrays)
                 with compile_share.first_run(lambda: self.run(xp, arrays), len(waiting), size):
                     return self._run(xp, arrays)
+        if xp is NUMPY:
+            runner = self.express_runner()
+            if runner is not None and self.lock.acquire(blocking=False):
+                try:
+                    return runner(arrays)
+                finally:
+                    self.lock.release()
         return self._run(xp, arrays)
+
+    def express_runner(self):
+        """The plan's generated runner (``plan_source.py``, for NumPy arrays, to be called
+        under ``lock``), made once its launches are measured; None while there is none,
+        and in a compile helper (which runs no kernel)."""
+        if compile_share.in_helper():
+            return None
+        runner = self.runner
+        if runner is None:
+            if not plan_source.measured(self, KernelStep):
+                return None             # (another thread's first run may still be timing its launches)
+            runner = self.runner = plan_source.runner_for(self, KernelStep, ViewStep) or False
+        return runner or None
 
     def _run(self, xp, arrays):
         slots = [None] * self.n_slots

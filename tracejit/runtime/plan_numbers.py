@@ -156,9 +156,9 @@ def _fresh(kind, base, changes):
     if kind is Plan:
         fields["lock"] = threading.Lock()
         fields["pool"] = []
+        fields["runner"] = None
     elif kind is LoopStep:
         fields["_per_trip"] = {}
-        fields["_runner"] = None
     return new
 
 
