@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import tracejit
+from tracejit.codegen import numba_backend
 from tracejit.runtime import plan, plan_source
 
 
@@ -282,3 +283,15 @@ def test_a_kernel_of_no_inputs(spy):
         for got, expected in zip(f(np.full(4, float(k))), grid(np.full(4, float(k)))):
             np.testing.assert_allclose(got, expected, rtol=1e-15)
     assert any(r is not None and "if True:" in r.source for r in spy["runners"])
+
+
+def test_a_large_product_uses_the_kernels_buffer_and_results_stay_the_callers(spy, rng, monkeypatch):
+    # a first launch on a busy machine may measure long enough to go parallel (no runner then)
+    monkeypatch.setattr(numba_backend, "PARALLEL_MIN_SECONDS", 1.0)
+    f = tracejit.compile(lambda a, b: (a @ b) * 0.5 + 1.0)
+    a, b = rng.standard_normal((270, 4)), rng.standard_normal((4, 270))     # 72,900 products
+    kept = [(k, f(a * k, b)) for k in range(4)]
+    for k, result in kept:
+        np.testing.assert_allclose(result, ((a * k) @ b) * 0.5 + 1.0, rtol=1e-12, atol=1e-12)
+    source = next(r.source for r in spy["runners"] if r is not None)
+    assert "product0((" in source and "products0" not in source

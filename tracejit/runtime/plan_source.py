@@ -37,6 +37,7 @@ from .arrays import NUMPY
 
 # TRACEJIT_PLAN_RUNNERS=0: every plan runs through its steps (``Plan._run``), to compare
 ENABLED = os.environ.get("TRACEJIT_PLAN_RUNNERS", "1") != "0"
+OWN_PRODUCT_ELEMENTS = 1 << 16     # matmul products up to this size get a buffer of the runner's own
 
 
 def runner_for(plan, kernel_step: type, view_step: type):
@@ -84,6 +85,17 @@ def measured(plan, kernel_step: type) -> bool:
     until then a runner would leave it to the general path for good."""
     return all(step.launch is not None and step.kernel.measured(step.launch) for step in plan.steps
                if type(step) is kernel_step and not step.into and hasattr(step.kernel, "express"))
+
+
+def _product_elements(step) -> int:
+    """The elements of a kernel step's matmul product, from its loop nest (more than
+    `OWN_PRODUCT_ELEMENTS` where the nest does not say)."""
+    nest = step.nest
+    result = None if nest is None or nest.matmul is None else nest.matmul.result
+    for buffer in (nest.inputs if result is not None else ()):
+        if buffer.name == result and all(isinstance(n, int) for n in buffer.shape):
+            return int(np.prod(buffer.shape))
+    return OWN_PRODUCT_ELEMENTS + 1
 
 
 def _mark_failed(exc, index) -> None:
@@ -151,8 +163,15 @@ def _express_lines(index, step, namespace):
                   f"        {out} = buffers{index}[{k}] = empty(*type{index}_{k})"]
     arguments = [f"{name}.reshape(-1)" if k in flat else name for k, name in enumerate(names)]
     if product is not None:
-        lines += [f"    p = product{index}(({a}.shape[0], {b}.shape[1]), dtype{index})",
-                  f"    matmul({a}, {b}, out=p)"]
+        shape = f"({a}.shape[0], {b}.shape[1])"
+        if _product_elements(step) <= OWN_PRODUCT_ELEMENTS:      # a buffer of the runner's own: no lookup
+            namespace[f"products{index}"] = [None]
+            lines += [f"    p = products{index}[0]",
+                      f"    if getrefcount(p) > 3 or p.shape != {shape}:",
+                      f"        p = products{index}[0] = empty({shape}, dtype{index})"]
+        else:                   # the kernel's buffer: a large one is not kept twice
+            lines.append(f"    p = product{index}({shape}, dtype{index})")
+        lines.append(f"    matmul({a}, {b}, out=p)")
         arguments.append("p")
     size_text = "".join(f", {int(v)}" for v in size_args)
     arguments += [f"{out}.reshape(-1)" if len(names) + k in flat else out for k, out in enumerate(outs)]
@@ -161,7 +180,8 @@ def _express_lines(index, step, namespace):
               "    done = False",
               "if done:"]
     lines += [f"    S[{slot}] = {out}" for slot, out in zip(step.outputs, outs)]
-    lines += ["else:", f"    step{index}.run(xp, S, True, pool)"]
-    # a name still holding an array would keep the next steps from reusing its buffer
-    lines.append(" = ".join(names + outs + ["p"] * (product is not None)) + " = None")
+    # a name still holding an array would keep the step (on the general path) and the
+    # steps after it from reusing its buffer
+    held = " = ".join(names + outs + ["p"] * (product is not None)) + " = None"
+    lines += ["else:", f"    {held}", f"    step{index}.run(xp, S, True, pool)", held]
     return lines
