@@ -295,3 +295,15 @@ def test_a_large_product_uses_the_kernels_buffer_and_results_stay_the_callers(sp
         np.testing.assert_allclose(result, ((a * k) @ b) * 0.5 + 1.0, rtol=1e-12, atol=1e-12)
     source = next(r.source for r in spy["runners"] if r is not None)
     assert "product0((" in source and "products0" not in source
+
+
+def test_a_flat_kernel_only_ever_given_strided_arguments_does_not_hold_back_the_runner(spy, rng):
+    def two(u, w):
+        return u * 2.0 + 1.0, np.exp(w)
+    f = tracejit.compile(two)
+    wide, w = rng.standard_normal((6, 14)), rng.standard_normal(9)
+    for k in range(3):                 # u's flat form never runs: u is never C-contiguous
+        u = (wide + k)[:, ::2]
+        for got, expected in zip(f(u, w), two(u, w)):
+            np.testing.assert_allclose(got, expected, rtol=1e-15)
+    assert any(r is not None and "entry1(" in r.source for r in spy["runners"])

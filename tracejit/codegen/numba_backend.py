@@ -435,10 +435,10 @@ class NumbaKernel:
     def measured(self, launch) -> bool:
         """Whether this launch (its flat form's, where it has one) ran once and was timed:
         until then `express` cannot tell whether it serves it."""
-        if self._flat_positions is not None:
-            flat = self.flat_variant
-            return flat is not None and flat.measured(flat.prepare({FLAT_SIZE: launch[3]}))
-        return launch[1] is not None
+        if launch[1] is not None:        # (a flat kernel on arguments its flat form does not take)
+            return True
+        flat = self.flat_variant if self._flat_positions is not None else None
+        return flat is not None and flat.measured(flat.prepare({FLAT_SIZE: launch[3]}))
 
     def express(self, launch):
         """What a generated plan runner (``runtime/plan_source.py``) may call in place of

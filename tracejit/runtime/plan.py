@@ -19,17 +19,9 @@ from ..ir.ops_control import loop_layout
 from ..codegen import compile_share
 from .arrays import NUMPY
 from . import plan_source
-from .records import CompilerError, is_kernel_compiler_error
+from .records import CompilerError, is_kernel_compiler_error, mark_exception
 
 VIEW_OPS = ("reshape", "transpose", "broadcast_to", "slice", "bitcast")
-
-
-def _mark(exc, name, value) -> None:
-    """Note on an exception where in the plan it came from (not all exceptions take it)."""
-    try:
-        setattr(exc, name, value)
-    except AttributeError:
-        pass
 
 
 @dataclass
@@ -72,7 +64,7 @@ class KernelStep:
             else:
                 self.kernel([slots[i] for i in self.inputs], outs, self.sizes)
         except Exception as exc:
-            _mark(exc, "tracejit_kernel_error", True)     # raised by the kernel itself
+            mark_exception(exc, "tracejit_kernel_error", True)     # raised by the kernel itself
             if is_kernel_compiler_error(exc):   # kernels compile lazily, on their first launch
                 first = self.region.nodes[0] if self.region is not None and self.region.nodes else None
                 raise CompilerError(f"compiling kernel {self.kernel.name}", exc, op=self.kernel.name,
@@ -324,7 +316,7 @@ class Plan:
                     else:
                         step.run(xp, slots)
                 except Exception as exc:
-                    _mark(exc, "tracejit_failed_step", index)
+                    mark_exception(exc, "tracejit_failed_step", index)
                     raise
                 if dead:
                     for slot in dead:

@@ -34,6 +34,7 @@ import sys
 import numpy as np
 
 from .arrays import NUMPY
+from .records import mark_exception
 
 # TRACEJIT_PLAN_RUNNERS=0: every plan runs through its steps (``Plan._run``), to compare
 ENABLED = os.environ.get("TRACEJIT_PLAN_RUNNERS", "1") != "0"
@@ -47,7 +48,7 @@ def runner_for(plan, kernel_step: type, view_step: type):
     if not ENABLED:
         return None
     namespace = {"ndarray": np.ndarray, "empty": np.empty, "matmul": np.matmul,
-                 "getrefcount": sys.getrefcount, "xp": NUMPY, "pool": plan.pool, "mark": _mark_failed,
+                 "getrefcount": sys.getrefcount, "xp": NUMPY, "pool": plan.pool, "mark": mark_exception,
                  "tail": [None] * (plan.n_slots - plan.n_inputs)}
     lines = ["def run(inputs):", "    S = [*inputs, *tail]"]
     if plan.pool_size:
@@ -71,7 +72,7 @@ def runner_for(plan, kernel_step: type, view_step: type):
         return None
     lines += ["        return [" + ", ".join(f"S[{slot}]" for slot in plan.outputs) + "]",
               "    except Exception as exc:",
-              "        mark(exc, at)",
+              "        mark(exc, 'tracejit_failed_step', at)",
               "        raise"]
     source = "\n".join(lines) + "\n"
     exec(compile(source, f"<tracejit plan: {_name(plan)}>", "exec"), namespace)
@@ -96,14 +97,6 @@ def _product_elements(step) -> int:
         if buffer.name == result and all(isinstance(n, int) for n in buffer.shape):
             return int(np.prod(buffer.shape))
     return OWN_PRODUCT_ELEMENTS + 1
-
-
-def _mark_failed(exc, index) -> None:
-    """Note on `exc` the step it came from, as ``Plan._run`` does."""
-    try:
-        exc.tracejit_failed_step = index
-    except AttributeError:
-        pass
 
 
 def _name(plan) -> str:

@@ -68,3 +68,11 @@ def is_kernel_compiler_error(exc: BaseException) -> bool:
     """Errors Numba or Triton raise when compiling a kernel (not run-time errors such
     as an out-of-bounds index, which NumPy would raise too)."""
     return type(exc).__module__.split(".")[0] in ("numba", "triton") or isinstance(exc, NotImplementedError)
+
+
+def mark_exception(exc, name, value) -> None:
+    """Note on an exception where in a plan it came from (not all exceptions take it)."""
+    try:
+        setattr(exc, name, value)
+    except AttributeError:
+        pass
