@@ -82,3 +82,21 @@ def test_generated_kernels_compile_for_hopper():
     for (kernel, _), result in zip(jobs, results):
         assert result["ok"], f"{kernel.name} ({kernel.path}): {result.get('error')}"
         assert result["cubin"] > 0
+
+
+def test_matmul_k_loop_is_software_pipelined_for_hopper():
+    """The K loop is a `for` over range(), which Triton pipelines: with num_stages > 1
+    the float32 tile loads become asynchronous copies (cp.async) in the sm_90 PTX. A
+    `while` loop (the earlier form) is never pipelined and has none, whatever
+    num_stages says."""
+    reason = _hopper_available()
+    if reason:
+        pytest.skip(reason)
+    from tracejit.codegen.triton_aot import compile_in_subprocess
+    _, kernel = ts.compile_region(graphs.linear_relu(256, 256, 256, np.float32))
+    tile = {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 32, "num_warps": 8}
+    pipelined, single = compile_in_subprocess([(kernel, {**tile, "num_stages": 3}),
+                                               (kernel, {**tile, "num_stages": 1})])
+    assert pipelined["ok"] and single["ok"], (pipelined, single)
+    assert pipelined["async_copies"] > 0
+    assert single["async_copies"] == 0

@@ -50,7 +50,8 @@ def signature_for(spec, blocks: dict, int_type: str = "i64") -> tuple:
     return signature, constexprs
 
 
-def compile_for_target(kernel, blocks: dict, target=None, int_type: str = "i64", num_warps: int = 4):
+def compile_for_target(kernel, blocks: dict, target=None, int_type: str = "i64", num_warps: int = 4,
+                       num_stages: int = 3):
     """Compile `kernel` (a TritonKernel imported in compiled mode) for `target`
     (default Hopper sm_90) with the given constexpr block sizes. Returns the
     CompiledKernel (``.asm`` holds "ttir", "ptx", "cubin", ...)."""
@@ -64,7 +65,7 @@ def compile_for_target(kernel, blocks: dict, target=None, int_type: str = "i64",
     except TypeError:               # older API (Triton < 3.2): constants=
         src = ASTSource(fn, signature={k: v for k, v in signature.items() if v != "constexpr"},
                         constants=constexprs)
-    return triton.compile(src, target=target, options={"num_warps": num_warps})
+    return triton.compile(src, target=target, options={"num_warps": num_warps, "num_stages": num_stages})
 
 
 _CHILD = r"""
@@ -82,9 +83,12 @@ for item in job:
         k = K(); k.fn = getattr(module, item["fn"]); k.spec = spec_from_json(item["spec"])
         blocks = dict(item["blocks"])
         warps = int(blocks.pop("num_warps", 4))
-        compiled = compile_for_target(k, blocks, int_type=blocks.pop("int_type", "i64"), num_warps=warps)
-        results.append({"ok": True, "ptx": len(compiled.asm.get("ptx", "")),
-                        "cubin": len(compiled.asm.get("cubin", b""))})
+        stages = int(blocks.pop("num_stages", 3))
+        compiled = compile_for_target(k, blocks, int_type=blocks.pop("int_type", "i64"), num_warps=warps,
+                                      num_stages=stages)
+        ptx = compiled.asm.get("ptx", "")
+        results.append({"ok": True, "ptx": len(ptx), "cubin": len(compiled.asm.get("cubin", b"")),
+                        "async_copies": ptx.count("cp.async")})
     except Exception as exc:
         results.append({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:4000]})
 print(json.dumps(results))
@@ -114,9 +118,9 @@ def _spec_json(spec) -> dict:
 
 def compile_in_subprocess(kernels_and_blocks, timeout: float = 300) -> list:
     """Compile [(TritonKernel, blocks)] for Hopper in a fresh non-interpreter process.
-    `blocks` holds the constexpr values and optionally "num_warps" and "int_type"
+    `blocks` holds the constexpr values and optionally "num_warps", "num_stages" and "int_type"
     ("i32" | "i64": the type of every int argument; default "i64").
-    Returns one dict per kernel: {"ok": True, "ptx": n, "cubin": n} or {"ok": False,
+    Returns one dict per kernel: {"ok": True, "ptx": n, "cubin": n, "async_copies": n} or {"ok": False,
     "error": text}."""
     job = [{"path": str(k.path), "fn": k.spec.fn_name, "spec": _spec_json(k.spec), "blocks": blocks}
            for k, blocks in kernels_and_blocks]

@@ -12,7 +12,7 @@ pointwise 1024-2048-wide blocks with int32 index math unless an offset may reach
 whole row in registers up to 16384 elements (``SINGLE_PASS``, 1-16 warps by row size)
 and loop over longer rows; float matmuls use ``triton.autotune`` (which does not work in
 the interpreter). ``options`` may pin any constexpr (``{"RBLOCK": 16}``,
-``{"BLOCK": 64}``, ``{"SINGLE_PASS": 0}``, ``{"CONTIG": 0}``, ...) and ``num_warps``
+``{"BLOCK": 64}``, ``{"SINGLE_PASS": 0}``, ``{"CONTIG": 0}``, ...), ``num_warps`` and ``num_stages``
 (mostly for tests and benchmarks) or ask for ``{"input_precision": "tf32"}`` matmuls.
 """
 from __future__ import annotations
@@ -178,6 +178,8 @@ class TritonKernel:
         if kind == "reduction" and "SINGLE_PASS" not in pinned:
             sizes["SINGLE_PASS"] = int(extents["R"] <= sizes["RBLOCK"])
         sizes["num_warps"] = int(self.options.get("num_warps", warps))
+        if "num_stages" in self.options:
+            sizes["num_stages"] = int(self.options["num_stages"])
         return sizes
 
     # -- launching -------------------------------------------------------------------

@@ -490,11 +490,11 @@ def _matmul(nest, r, d, spec):
     acc = d.matmul_acc_dtype()
     t_in = tl_dtype(dtype) if use_dot else tl_dtype(acc)
     r.line(f"acc = tl.zeros([BLOCK_M, BLOCK_N], {tl_dtype(acc)})", effect=True)
-    r.line("k0 = tl.full([], 0, tl.int64)", effect=True)
-    r.open("while k0 < K:")
+    # a `for` over range(), not a `while`: Triton software-pipelines only range loops
+    r.open("for k0 in range(0, K, BLOCK_K):")
     def conversion(buf):
         return "" if tl_dtype(buf.dtype) == t_in else f".to({t_in})"
-    for text in ("rk = k0 + tl.arange(0, BLOCK_K)",
+    for text in ("rk = k0 + tl.arange(0, BLOCK_K).to(tl.int64)",
                  f"a = tl.load(a_base + rm[:, None] * {a.name}_s{ra - 2} + rk[None, :] * {a.name}_s{ra - 1},",
                  f"            mask=(rm[:, None] < M) & (rk[None, :] < K), other=0){conversion(a)}",
                  f"b = tl.load(b_base + rk[:, None] * {b.name}_s{rb - 2} + rn[None, :] * {b.name}_s{rb - 1},",
@@ -511,7 +511,6 @@ def _matmul(nest, r, d, spec):
     else:
         r.comment(f"tl.dot has no {dtype} form: multiply-accumulate over the K block")
         r.line("acc += tl.sum(a[:, :, None] * b[None, :, :], axis=1)", effect=True)
-    r.line("k0 += BLOCK_K", effect=True)
     r.close()
     r.assign("zero", "tl.zeros([BLOCK_M, BLOCK_N], tl.int64)", np.int64, True)
     r.assign(f"i{rank - 2}", "rm[:, None] + zero", np.int64, True)
